@@ -1,0 +1,39 @@
+# The only entry points a newcomer needs:  make demo  |  make test
+# Everything installs from scratch into $(VENV); nothing relies on the machine's Python packages.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# llama-cpp-python compiles from source the first time (~3 min on 2 cores); pip caches the wheel.
+	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The main job on the embedded model: two real tools, four personas, a real record in runs/.
+demo: install
+	$(BIN)/panel tools list
+	$(BIN)/panel review smolvlm-2-5 mistral-medium-3 || [ $$? -eq 1 ]
+
+test: install lint
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check panel tests benchmarks
+	$(BIN)/ruff format --check panel tests benchmarks
+	$(BIN)/mypy panel
+
+format: install
+	$(BIN)/ruff format panel tests benchmarks
+	$(BIN)/ruff check --fix panel tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

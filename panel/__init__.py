@@ -1,0 +1,3 @@
+"""panel: an LLM review panel for newly launched AI tools."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,139 @@
+"""Pure functions: call results -> panel scores, the reviewer split and the pick.
+
+No I/O and no clocks here; the same calls always aggregate to the same scores.
+Failed calls are counted as failed and never as verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from statistics import mean
+
+from panel.catalog import Tool
+from panel.models import (
+    CallResult,
+    Majority,
+    PersonaSplit,
+    Pick,
+    PricingRead,
+    Scores,
+    ToolScore,
+    Totals,
+)
+
+PICK_RULE = (
+    "higher panel ship % wins; on a tie, more persona majorities of ship; "
+    "then higher mean confidence; a tool with no valid verdicts cannot be picked"
+)
+
+
+def score_tool(slug: str, calls: Sequence[CallResult]) -> ToolScore:
+    mine = [c for c in calls if c.tool == slug]
+    valid = [c for c in mine if c.ok]
+    ships = sum(1 for c in valid if c.verdict == "ship")
+    confidences = [c.confidence for c in valid if c.confidence is not None]
+    return ToolScore(
+        tool=slug,
+        ship_pct=round(100 * ships / len(valid), 1) if valid else None,
+        ships=ships,
+        skips=len(valid) - ships,
+        valid=len(valid),
+        failed=len(mine) - len(valid),
+        mean_confidence=round(mean(confidences), 2) if confidences else None,
+    )
+
+
+def majority(ships: int, skips: int) -> Majority:
+    if ships == skips:
+        return "tie" if ships else "none"
+    return "ship" if ships > skips else "skip"
+
+
+def persona_split(persona: str, slugs: Sequence[str], calls: Sequence[CallResult]) -> PersonaSplit:
+    ships: dict[str, int] = {}
+    skips: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for slug in slugs:
+        mine = [c for c in calls if c.persona == persona and c.tool == slug]
+        ships[slug] = sum(1 for c in mine if c.ok and c.verdict == "ship")
+        skips[slug] = sum(1 for c in mine if c.ok and c.verdict == "skip")
+        failed[slug] = sum(1 for c in mine if not c.ok)
+    return PersonaSplit(
+        persona=persona,
+        majority={slug: majority(ships[slug], skips[slug]) for slug in slugs},
+        ships=ships,
+        skips=skips,
+        failed=failed,
+    )
+
+
+def _ship_pct(score: ToolScore) -> float:
+    return score.ship_pct or 0.0
+
+
+def _confidence(score: ToolScore) -> float:
+    return score.mean_confidence or 0.0
+
+
+def _ship_majorities(slug: str, split: Sequence[PersonaSplit]) -> int:
+    return sum(1 for s in split if s.majority.get(slug) == "ship")
+
+
+def pick(scores: Sequence[ToolScore], split: Sequence[PersonaSplit]) -> Pick:
+    """The head-to-head answer to "which one should you ship with?", with its reason."""
+    eligible = [s for s in scores if s.ship_pct is not None]
+    if len(eligible) < len(scores) or len(scores) != 2:
+        missing = ", ".join(s.tool for s in scores if s.ship_pct is None)
+        return Pick(tool=None, rule=PICK_RULE, reason=f"no valid verdicts for {missing}")
+    a, b = eligible
+
+    def majorities(score: ToolScore) -> float:
+        return float(_ship_majorities(score.tool, split))
+
+    keys: list[tuple[str, Callable[[ToolScore], float], str]] = [
+        ("panel ship %", _ship_pct, "{:.0f}%"),
+        ("persona majorities of ship", majorities, "{:.0f}"),
+        ("mean confidence", _confidence, "{:.2f}"),
+    ]
+    for label, key, fmt in keys:
+        ka, kb = key(a), key(b)
+        if ka != kb:
+            win, lose = (a, b) if ka > kb else (b, a)
+            shown = f"{win.tool} {fmt.format(key(win))} vs {lose.tool} {fmt.format(key(lose))}"
+            return Pick(tool=win.tool, rule=PICK_RULE, reason=f"{label}: {shown}")
+    return Pick(
+        tool=None, rule=PICK_RULE, reason="tied on ship %, persona majorities and confidence"
+    )
+
+
+def pricing(tools: Sequence[Tool]) -> list[PricingRead]:
+    return [
+        PricingRead(
+            tool=t.slug,
+            entry_price=t.entry_price.value if t.entry_price else None,
+            pricing_notes=t.pricing_notes,
+        )
+        for t in tools
+    ]
+
+
+def aggregate(
+    tools: Sequence[Tool], personas: Sequence[str], calls: Sequence[CallResult]
+) -> Scores:
+    slugs = [t.slug for t in tools]
+    tool_scores = [score_tool(slug, calls) for slug in slugs]
+    split = [persona_split(p, slugs, calls) for p in personas]
+    return Scores(
+        tools=tool_scores, split=split, pick=pick(tool_scores, split), pricing=pricing(tools)
+    )
+
+
+def totals(calls: Sequence[CallResult]) -> Totals:
+    return Totals(
+        calls=len(calls),
+        valid=sum(1 for c in calls if c.ok),
+        failed=sum(1 for c in calls if not c.ok),
+        attempts=sum(c.attempts for c in calls),
+        prompt_tokens=sum(c.prompt_tokens for c in calls),
+        completion_tokens=sum(c.completion_tokens for c in calls),
+    )

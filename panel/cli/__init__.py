@@ -1,0 +1,40 @@
+"""The `panel` command line. Thin: parse arguments, call the library, print."""
+
+from __future__ import annotations
+
+import typer
+
+from panel import __version__
+from panel.cli import personas, tools
+from panel.cli.review import review_command
+from panel.cli.show import show_command
+
+app = typer.Typer(
+    name="panel",
+    help="An LLM review panel for newly launched AI tools.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+app.command("review")(review_command)
+app.command("show")(show_command)
+app.add_typer(tools.app, name="tools")
+app.add_typer(personas.app, name="personas")
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"panel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
+) -> None:
+    """An LLM review panel for newly launched AI tools."""
+
+
+__all__ = ["app"]

@@ -1,0 +1,89 @@
+"""`panel review A B`: run the panel on two tools and write a comparison record."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from panel.cli._common import home, stderr, user_errors
+from panel.models import CallResult
+from panel.records import dump
+from panel.render.terminal import pick_line, verdict_table
+from panel.render.view import page_view
+from panel.review import plan_review, review
+from panel.runner import Call, Runner
+
+EXIT_OK, EXIT_SOME_FAILED = 0, 1
+
+
+def review_command(
+    tool_a: Annotated[str, typer.Argument(help="Slug of the first tool (see `panel tools list`).")],
+    tool_b: Annotated[str, typer.Argument(help="Slug of the second tool.")],
+    provider: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--provider", "-p", help="Provider address, repeatable (default: local/smollm2)."
+        ),
+    ] = None,
+    persona: Annotated[
+        list[str] | None,
+        typer.Option("--persona", help="Persona name, repeatable (default: the default panel)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the record as JSON on stdout, nothing else.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for records (default: runs/).")
+    ] = None,
+) -> None:
+    """Review two tools with every persona on every provider; write a comparison record.
+
+    Exit codes: 0 every call gave a valid verdict; 1 some calls failed (the record is
+    still written, marked incomplete); 2 usage error (unknown tool, persona or provider).
+    """
+    with user_errors():
+        where = home()
+        plan = plan_review(where, tool_a, tool_b, provider or [], persona or [])
+        bar = Progress(
+            TextColumn("[bold]reviewing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+        )
+        task = bar.add_task("", total=len(plan.calls))
+
+        def advance(call: Call, result: CallResult) -> None:
+            outcome = (
+                result.verdict
+                if result.ok
+                else f"failed ({result.failure.reason.value})"
+                if result.failure
+                else "failed"
+            )
+            bar.update(
+                task, advance=1, description=f"{call.persona.name}/{call.tool.slug}: {outcome}"
+            )
+
+        with bar:
+            record, path = review(plan, Runner(progress=advance), out or where.runs)
+    if as_json:
+        sys.stdout.buffer.write(dump(record))
+        sys.stdout.flush()
+    else:
+        console = Console()
+        console.print(verdict_table(page_view(record)))
+        console.print(pick_line(page_view(record)))
+        console.print(f"record: {path}", markup=False, highlight=False)
+    stderr.print(
+        f"{record.totals.valid}/{record.totals.calls} valid verdicts; record {path}",
+        markup=False,
+    )
+    raise typer.Exit(EXIT_OK if record.totals.failed == 0 else EXIT_SOME_FAILED)

@@ -1,0 +1,69 @@
+"""Importing tools into the catalog from files (JSON Lines)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from panel.catalog import Catalog, Tool
+from panel.errors import PanelError
+
+MAX_LINE_BYTES = 1_000_000
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PanelError(f"{path}: no such file; check the path") from None
+    except IsADirectoryError:
+        raise PanelError(f"{path}: is a folder, expected a JSON Lines file") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PanelError(
+            f"{path}: not UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+    return text.splitlines()
+
+
+def _parse_line(line: str, where: str) -> dict[str, Any]:
+    if len(line.encode()) > MAX_LINE_BYTES:
+        raise PanelError(f"{where}: line longer than {MAX_LINE_BYTES} bytes; shorten it")
+    if "\x00" in line:
+        raise PanelError(f"{where}: contains a NUL byte; remove it")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise PanelError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise PanelError(f"{where}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise PanelError(f"{where}: expected a JSON object with 'name' and 'description'")
+    return data
+
+
+def import_jsonl(catalog: Catalog, path: Path) -> ImportReport:
+    """Validate every line first; write nothing unless all lines are valid."""
+    pending: dict[str, Tool] = {}
+    for number, line in enumerate(_read_lines(path), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        tool = catalog.merged(_parse_line(line, where), where)
+        pending[tool.slug] = tool
+    if not pending:
+        raise PanelError(f"{path}: no tools found; expected one JSON object per line")
+    report = ImportReport()
+    for slug, tool in pending.items():
+        (report.updated if slug in catalog.tools else report.added).append(slug)
+        catalog.save(tool)
+    return report

@@ -1,0 +1,138 @@
+"""The comparison record and its parts: plain pydantic data, versioned.
+
+Field order is part of the contract (``schema_version`` first, then identity,
+then content); new fields are appended and a version bump comes with a
+migration in ``records.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from panel.catalog import Tool
+from panel.providers.base import FailureReason, StructuredMode
+
+SCHEMA_VERSION = 1
+
+Verdict = Literal["ship", "skip"]
+Majority = Literal["ship", "skip", "tie", "none"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Failure(_Model):
+    reason: FailureReason
+    detail: str
+
+
+class CallResult(_Model):
+    """One persona x tool x provider call, successful or not."""
+
+    key: str = Field(description="sha256 of everything that decides the answer")
+    persona: str
+    tool: str
+    provider: str
+    model: str
+    status: Literal["ok", "failed"]
+    verdict: Verdict | None = None
+    confidence: int | None = None
+    quote: str | None = None
+    fields: dict[str, str | list[str]] = Field(default_factory=dict)
+    failure: Failure | None = None
+    model_version: str | None = None
+    mode: StructuredMode | None = None
+    attempts: int = Field(0, description="requests sent, including retries and re-asks")
+    reasks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    temperature: float | None = None
+    seed: int | None = None
+    max_tokens: int | None = None
+    truncated_input: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class ToolScore(_Model):
+    tool: str
+    ship_pct: float | None = Field(description="ships / valid verdicts x 100; null if none")
+    ships: int
+    skips: int
+    valid: int
+    failed: int
+    mean_confidence: float | None
+
+
+class PersonaSplit(_Model):
+    """One persona's majority verdict per tool across the providers it ran on."""
+
+    persona: str
+    majority: dict[str, Majority]
+    ships: dict[str, int]
+    skips: dict[str, int]
+    failed: dict[str, int]
+
+
+class Pick(_Model):
+    tool: str | None
+    rule: str
+    reason: str
+
+
+class PricingRead(_Model):
+    tool: str
+    entry_price: str | None
+    pricing_notes: str
+
+
+class Scores(_Model):
+    tools: list[ToolScore]
+    split: list[PersonaSplit]
+    pick: Pick
+    pricing: list[PricingRead]
+
+
+class Totals(_Model):
+    calls: int
+    valid: int
+    failed: int
+    attempts: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class PanelInfo(_Model):
+    providers: list[str]
+    personas: list[str]
+    persona_titles: dict[str, str] = Field(default_factory=dict)
+
+
+class Provenance(_Model):
+    panel_version: str
+    templates: dict[str, str] = Field(description="template name -> sha256")
+    personas: dict[str, str] = Field(description="persona name -> sha256 of its file")
+    catalog: dict[str, str] = Field(description="tool slug -> sha256 of its entry")
+    started_at: datetime
+    finished_at: datetime
+
+
+class ComparisonRecord(_Model):
+    schema_version: int = SCHEMA_VERSION
+    id: str
+    kind: Literal["comparison"] = "comparison"
+    created_at: datetime
+    status: Literal["complete", "incomplete"]
+    tools: list[Tool] = Field(min_length=2, max_length=2)
+    panel: PanelInfo
+    calls: list[CallResult]
+    scores: Scores
+    totals: Totals
+    provenance: Provenance

@@ -1,0 +1,106 @@
+"""Persona + tool -> chat messages, rendered by a sandboxed jinja2 environment.
+
+Prompts use their own environment: no autoescape (this is not HTML), StrictUndefined
+(a typo in a template is an error, not an empty string) and the sandbox (templates
+are data files). Vendor text only ever reaches a template as a cleaned variable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from panel.catalog import Tool
+from panel.errors import PanelError
+from panel.personas import Persona
+from panel.providers.base import Message
+from panel.untrusted import boundary, clean
+
+SYSTEM_TEMPLATE = "_system.j2"
+FIELD_CAPS = {
+    "name": 200,
+    "vendor": 200,
+    "category": 100,
+    "tagline": 300,
+    "entry_price": 40,
+    "pricing_notes": 600,
+    "url": 300,
+    "description": 4_000,
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    messages: tuple[Message, ...]
+    truncated: tuple[str, ...] = ()
+    stripped_chars: int = 0
+    defences: tuple[str, ...] = field(
+        default=("fenced", "keyed-boundary", "invisible-stripped", "length-capped", "sandwich")
+    )
+
+
+class PromptBuilder:
+    """Renders persona prompts. One instance per process: templates compile once."""
+
+    def __init__(self, folder: Path, boundary_key: bytes) -> None:
+        if not folder.is_dir():
+            raise PanelError(f"no prompts folder at {folder}; set PANEL_HOME to your panel project")
+        self.folder = folder
+        self.env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._key = boundary_key
+
+    def template_digest(self, name: str) -> str:
+        """sha256 over a template and the shared partials it can include."""
+        digest = hashlib.sha256()
+        for path in sorted({self.folder / name, *self.folder.glob("_*.j2")}):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
+    def _tool_vars(self, tool: Tool) -> tuple[dict[str, str], list[str], int]:
+        values: dict[str, str] = {}
+        truncated: list[str] = []
+        stripped = 0
+        raw = tool.model_dump(mode="json")
+        for name, cap in FIELD_CAPS.items():
+            result = clean(str(raw.get(name) or ""), cap)
+            values[name] = result.text
+            stripped += result.removed
+            if result.truncated:
+                truncated.append(name)
+        values["launched"] = str(raw.get("launched") or "")
+        return values, truncated, stripped
+
+    def render(self, persona: Persona, tool: Tool) -> Rendered:
+        values, truncated, stripped = self._tool_vars(tool)
+        fence = boundary(self._key, persona.name, tool.digest())
+        context: dict[str, Any] = {
+            "persona": persona.spec.model_dump(),
+            "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
+            "tool": values,
+            "boundary": fence,
+            "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
+        }
+        try:
+            system = self.env.get_template(SYSTEM_TEMPLATE).render(context)
+            user = self.env.get_template(persona.spec.template).render(context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "name", None) or persona.spec.template
+            raise PanelError(f"prompts/{where}: template error: {exc}") from None
+        return Rendered(
+            messages=(Message("system", system.strip()), Message("user", user.strip())),
+            truncated=tuple(truncated),
+            stripped_chars=stripped,
+        )

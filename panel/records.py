@@ -1,0 +1,106 @@
+"""Comparison records on disk: written once, atomically; read with migration.
+
+A record lives at ``runs/YYYY-MM-DD/<a>-vs-<b>.json``. A second run of the same
+pair on the same day gets ``<a>-vs-<b>.2.json`` (then ``.3``...): nothing
+already written is ever replaced. A record's id is its path under runs/
+without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from panel.atomic import write_new
+from panel.catalog import describe_error
+from panel.errors import PanelError
+from panel.models import SCHEMA_VERSION, ComparisonRecord
+
+MAX_SAME_DAY = 999
+
+# from_version -> function upgrading a record dict to from_version + 1.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+
+
+def pair_stem(a: str, b: str) -> str:
+    return f"{a}-vs-{b}"
+
+
+def _candidates(folder: Path, stem: str) -> Iterator[Path]:
+    yield folder / f"{stem}.json"
+    for n in range(2, MAX_SAME_DAY + 1):
+        yield folder / f"{stem}.{n}.json"
+
+
+def record_id(runs: Path, path: Path) -> str:
+    return path.relative_to(runs).with_suffix("").as_posix()
+
+
+def dump(record: ComparisonRecord) -> bytes:
+    return (record.model_dump_json(indent=2) + "\n").encode()
+
+
+def write_record(
+    runs: Path, day: date, stem: str, build: Callable[[str], ComparisonRecord]
+) -> Path:
+    """Write ``build(id)`` to the first free name for ``stem`` on ``day``; return its path."""
+    folder = runs / day.isoformat()
+    try:
+        return write_new(_candidates(folder, stem), lambda p: dump(build(record_id(runs, p))))
+    except FileExistsError:
+        raise PanelError(
+            f"{folder}: {MAX_SAME_DAY} records for {stem} today already; archive some"
+        ) from None
+    except OSError as exc:
+        raise PanelError(f"cannot write a record in {folder}: {exc.strerror}") from None
+
+
+def resolve(runs: Path, ref: str) -> Path:
+    """A record path from a file path or a record id."""
+    given = Path(ref).expanduser()
+    for path in (given, runs / ref, runs / f"{ref}.json"):
+        if path.is_file():
+            return path
+    raise PanelError(
+        f"no record {ref!r}: not a file and not an id under {runs}; "
+        "pass the path printed by `panel review`"
+    )
+
+
+def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
+    version = data.get("schema_version")
+    if not isinstance(version, int):
+        raise PanelError(f"{where}: no integer schema_version; is this a panel record?")
+    if version > SCHEMA_VERSION:
+        raise PanelError(
+            f"{where}: schema_version {version} is newer than this panel reads "
+            f"({SCHEMA_VERSION}); upgrade panel"
+        )
+    while version < SCHEMA_VERSION:
+        if version not in MIGRATIONS:
+            raise PanelError(f"{where}: no migration from schema_version {version}")
+        data = MIGRATIONS[version](data)
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def read_record(path: Path) -> ComparisonRecord:
+    where = str(path)
+    try:
+        data = json.loads(path.read_bytes())
+    except OSError as exc:
+        raise PanelError(f"{where}: cannot read ({exc.strerror})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PanelError(f"{where}: not valid JSON ({exc}); is this a panel record?") from None
+    if not isinstance(data, dict):
+        raise PanelError(f"{where}: expected a JSON object; is this a panel record?")
+    try:
+        return ComparisonRecord.model_validate(migrate(data, where))
+    except ValidationError as exc:
+        raise PanelError(f"{where}: invalid record, {describe_error(exc)}") from None

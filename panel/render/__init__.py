@@ -1,0 +1,1 @@
+"""Output formats for comparison records: one module per format."""

@@ -1,0 +1,182 @@
+"""The runner: fans calls out to providers, within each provider's limits.
+
+It is the only stage that talks to providers. Each call is sent under the
+transport-retry policy, its answer validated, and re-asked with the error up to
+the re-ask budget. Whatever happens, a call ends as a ``CallResult``: a failed
+call is data, never an exception that stops the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from panel.catalog import Tool
+from panel.models import CallResult, Failure
+from panel.personas import Persona
+from panel.prompts import Rendered
+from panel.providers.base import (
+    Completion,
+    CompletionRequest,
+    FailureReason,
+    Message,
+    Provider,
+    ProviderError,
+)
+from panel.reask import MAX_REASKS, InvalidAnswerError, check, reask_messages, split_verdict
+from panel.retry import RetryPolicy
+
+
+def call_key(provider: Provider, request: CompletionRequest) -> str:
+    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling."""
+    payload = {
+        "provider": provider.spec,
+        "model": provider.model,
+        "messages": [m.as_dict() for m in request.messages],
+        "schema": request.schema,
+        "sampling": asdict(request.sampling),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned request: a persona's view of one tool, on one provider."""
+
+    persona: Persona
+    tool: Tool
+    provider: Provider
+    rendered: Rendered
+
+    def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
+        return CompletionRequest(
+            messages=messages or self.rendered.messages,
+            schema=self.persona.json_schema(),
+            schema_name=f"{self.persona.name}_verdict",
+            sampling=self.provider.sampling,
+        )
+
+    @property
+    def key(self) -> str:
+        return call_key(self.provider, self.request())
+
+
+Progress = Callable[[Call, CallResult], None]
+
+
+@dataclass
+class _Tally:
+    attempts: int = 0
+    reasks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_version: str | None = None
+    mode: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, completion: Completion) -> None:
+        self.prompt_tokens += completion.prompt_tokens
+        self.completion_tokens += completion.completion_tokens
+        self.model_version = completion.model_version
+        self.mode = completion.mode
+
+
+class Runner:
+    """Runs calls concurrently, at most ``limits.max_in_flight`` per provider."""
+
+    def __init__(
+        self,
+        policy: RetryPolicy | None = None,
+        max_reasks: int = MAX_REASKS,
+        progress: Progress | None = None,
+    ) -> None:
+        self.policy = policy or RetryPolicy()
+        self.max_reasks = max_reasks
+        self.progress = progress
+        self._slots: dict[str, asyncio.Semaphore] = {}
+
+    def _slot(self, provider: Provider) -> asyncio.Semaphore:
+        if provider.spec not in self._slots:
+            self._slots[provider.spec] = asyncio.Semaphore(max(1, provider.limits.max_in_flight))
+        return self._slots[provider.spec]
+
+    async def run(self, calls: list[Call]) -> list[CallResult]:
+        """Every call's result, in the order the calls were given."""
+        return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
+
+    async def _run_one(self, call: Call) -> CallResult:
+        async with self._slot(call.provider):
+            result = await self.execute(call)
+        if self.progress is not None:
+            self.progress(call, result)
+        return result
+
+    async def _send(self, call: Call, request: CompletionRequest, tally: _Tally) -> Completion:
+        async for attempt in self.policy.retrying():
+            with attempt:
+                tally.attempts += 1
+                return await call.provider.complete(request)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def execute(self, call: Call) -> CallResult:
+        """One call through retries and re-asks to a verdict or a typed failure."""
+        tally = _Tally()
+        messages = call.rendered.messages
+        while True:
+            try:
+                completion = await self._send(call, call.request(messages), tally)
+            except ProviderError as exc:
+                return self._result(
+                    call, tally, failure=Failure(reason=exc.reason, detail=str(exc))
+                )
+            tally.add(completion)
+            try:
+                verdict = split_verdict(call.persona, check(call.persona, completion))
+            except InvalidAnswerError as exc:
+                if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
+                    detail = exc.detail
+                    if tally.reasks:
+                        detail = f"{detail} (still invalid after {tally.reasks} re-asks)"
+                    return self._result(
+                        call, tally, failure=Failure(reason=exc.reason, detail=detail)
+                    )
+                tally.reasks += 1
+                messages = reask_messages(messages, completion.text, exc.detail)
+                continue
+            return self._result(
+                call,
+                tally,
+                verdict=verdict.verdict,
+                confidence=verdict.confidence,
+                quote=verdict.quote,
+                fields=verdict.fields,
+            )
+
+    def _result(self, call: Call, tally: _Tally, **outcome: object) -> CallResult:
+        sampling = call.provider.sampling
+        return CallResult.model_validate(
+            {
+                "key": call.key,
+                "persona": call.persona.name,
+                "tool": call.tool.slug,
+                "provider": call.provider.spec,
+                "model": call.provider.model,
+                "status": "failed" if outcome.get("failure") else "ok",
+                "model_version": tally.model_version,
+                "mode": tally.mode,
+                "attempts": tally.attempts,
+                "reasks": tally.reasks,
+                "prompt_tokens": tally.prompt_tokens,
+                "completion_tokens": tally.completion_tokens,
+                "latency_ms": round((time.monotonic() - tally.started) * 1000, 1),
+                "temperature": sampling.temperature,
+                "seed": sampling.seed,
+                "max_tokens": sampling.max_tokens,
+                "truncated_input": list(call.rendered.truncated),
+                **outcome,
+            }
+        )
