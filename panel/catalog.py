@@ -73,7 +73,9 @@ def describe_error(exc: ValidationError) -> str:
 def tool_from_data(data: dict[str, Any], where: str) -> Tool:
     """Validate one tool, deriving ``slug`` from ``name`` when absent."""
     data = dict(data)
-    if not data.get("slug") and isinstance(data.get("name"), str):
+    if not data.get("slug"):
+        if not isinstance(data.get("name"), str):
+            raise PanelError(f"{where}: field 'name': required text (the slug is derived from it)")
         data["slug"] = slugify(data["name"])
     try:
         return Tool.model_validate(data)

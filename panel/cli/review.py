@@ -81,9 +81,6 @@ def review_command(
         console = Console()
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))
-        console.print(f"record: {path}", markup=False, highlight=False)
-    stderr.print(
-        f"{record.totals.valid}/{record.totals.calls} valid verdicts; record {path}",
-        markup=False,
-    )
+        print(f"record: {path}")  # plain print: a path must never be wrapped
+    print(f"{record.totals.valid}/{record.totals.calls} valid verdicts", file=sys.stderr)
     raise typer.Exit(EXIT_OK if record.totals.failed == 0 else EXIT_SOME_FAILED)

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from panel.paths import Home
+from panel.providers import registry
+from tests.support import scripted
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TOOL_A = """\
+slug = "alpha-tool"
+name = "Alpha Tool"
+vendor = "Alpha Inc"
+category = "LLM APIs"
+tagline = "The first tool"
+entry_price = "paid"
+pricing_notes = "Per-token pricing."
+description = "Alpha Tool is an API for text generation."
+"""
+
+TOOL_B = """\
+slug = "beta-tool"
+name = "Beta Tool"
+vendor = "Beta Labs"
+category = "Local inference runtimes"
+tagline = "The second tool"
+entry_price = "open-source"
+description = "Beta Tool runs models locally."
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """An isolated panel project: the real personas and prompts, a two-tool catalog."""
+    root = tmp_path / "project"
+    shutil.copytree(ROOT / "personas", root / "personas")
+    shutil.copytree(ROOT / "prompts", root / "prompts")
+    (root / "catalog").mkdir()
+    (root / "catalog" / "alpha-tool.toml").write_text(TOOL_A)
+    (root / "catalog" / "beta-tool.toml").write_text(TOOL_B)
+    monkeypatch.setenv("PANEL_HOME", str(root))
+    return Home(root)
+
+
+@pytest.fixture
+def scripted_kind(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, scripted.Script]]:
+    """Registers the in-process ``scripted/<name>`` provider; yields its scripts by model."""
+    monkeypatch.setitem(registry.KINDS, "scripted", "tests.support.scripted")
+    scripted.SCRIPTS.clear()
+    yield scripted.SCRIPTS
+    scripted.SCRIPTS.clear()

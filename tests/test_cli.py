@@ -1,0 +1,141 @@
+"""The command line: exit codes, stdout/stderr discipline, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from panel.cli import app
+from panel.paths import Home
+from panel.providers.base import FailureReason, ProviderError
+from panel.records import read_record
+from tests.support import scripted
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_review_all_valid_exits_0_and_writes_record(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    code, out, err = run("review", "alpha-tool", "beta-tool", "--provider", "scripted/m")
+    assert code == 0, err
+    path = home.runs / Path(out.split("record: ")[1].split()[0]).relative_to(home.runs)
+    record = read_record(path)
+    assert record.status == "complete"
+    assert len(record.calls) == 8 and record.totals.valid == 8
+    assert [p for p in record.panel.personas] == ["dx", "competitive", "futurist", "business"]
+    assert "Panel pick" in out
+
+
+def test_review_json_prints_only_the_record(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    code, out, _ = run(
+        "review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--persona", "dx", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert next(iter(data)) == "schema_version"
+    assert data["totals"]["calls"] == 2
+    assert (home.runs / f"{data['id']}.json").is_file()
+
+
+def test_review_with_failed_calls_exits_1_and_still_writes(
+    home: Home, scripted_kind: dict[str, scripted.Script], tmp_path: Path
+) -> None:
+    scripted_kind["down"] = scripted.Script(default=ProviderError(FailureReason.AUTH, "401"))
+    out_dir = tmp_path / "elsewhere"
+    code, out, _ = run(
+        "review", "alpha-tool", "beta-tool", "-p", "scripted/up", "-p", "scripted/down",
+        "--persona", "dx", "--json", "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 1
+    data = json.loads(out)
+    assert data["status"] == "incomplete"
+    assert (data["totals"]["valid"], data["totals"]["failed"]) == (2, 2)
+    assert {c["failure"]["reason"] for c in data["calls"] if c["status"] == "failed"} == {"auth"}
+    assert list(out_dir.glob("*/*.json"))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["review", "alpha-tool", "beta-tol"], "unknown tool 'beta-tol'; did you mean beta-tool"),
+        (["review", "alpha-tool", "alpha-tool"], "compare two different tools"),
+        (["review", "alpha-tool", "beta-tool", "--persona", "dxx"], "unknown persona 'dxx'"),
+        (["review", "alpha-tool", "beta-tool", "-p", "openal/gpt"], "unknown provider kind"),
+        (["review", "alpha-tool", "beta-tool", "-p", "nonsense"], "is not an address"),
+        (["tools", "show", "alpha"], "unknown tool 'alpha'"),
+        (["show", "2020-01-01/nothing"], "no record"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    home: Home, scripted_kind: dict[str, scripted.Script], args: list[str], message: str
+) -> None:
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("panel: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not home.runs.exists() or not list(home.runs.glob("*/*.json"))
+
+
+def test_tools_commands(home: Home, tmp_path: Path) -> None:
+    code, out, _ = run("tools", "list", "--json")
+    assert code == 0
+    assert [t["slug"] for t in json.loads(out)] == ["alpha-tool", "beta-tool"]
+    code, out, _ = run("tools", "show", "beta-tool", "--json")
+    assert json.loads(out)["entry_price"] == "open-source"
+    feed = tmp_path / "new.jsonl"
+    feed.write_text('{"name": "Gamma", "description": "g"}\n')
+    code, out, _ = run("tools", "import", str(feed))
+    assert code == 0 and "added   gamma" in out
+    feed.write_text('{"name": "Delta"}\n')
+    code, _, err = run("tools", "import", str(feed))
+    assert code == 2 and "new.jsonl:1: field 'description'" in err
+    assert not (home.catalog / "delta.toml").exists()
+
+
+def test_personas_list(home: Home) -> None:
+    code, out, _ = run("personas", "list", "--json")
+    assert code == 0
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert set(rows) == {"dx", "competitive", "futurist", "business", "security"}
+    assert rows["security"]["default"] is False and rows["dx"]["default"] is True
+
+
+def test_show_renders_terminal_and_markdown(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    scripted_kind["m"] = scripted.Script(default=scripted.valid("skip", 2))
+    code, out, _ = run("review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--json")
+    record_id = json.loads(out)["id"]
+    code, md, _ = run("show", record_id, "--markdown")
+    assert code == 0
+    assert md.startswith("# Alpha Tool vs Beta Tool: which one should you ship with?")
+    assert "## Reviewer scorecard" in md and "### Competitive" in md
+    assert md.count("**SKIP**") == 8
+    code, text, _ = run("show", record_id)
+    assert code == 0 and "Panel pick" in text and "Business" in text
+
+
+def test_console_script_exit_code_in_a_real_process(home: Home) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "panel", "review", "alpha-tool", "nope"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("panel: error: unknown tool 'nope'")
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,58 @@
+"""End to end on the real embedded model (SmolLM2-135M via llama-cpp-python), in a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from panel.fence_key import KEY_FILE
+from panel.records import read_record
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.e2e
+
+
+def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> None:
+    for folder in ("catalog", "personas", "prompts"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / KEY_FILE).write_bytes(b"e2e-fixed-key-for-repeatability!")
+    env = {**os.environ, "PANEL_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "panel", "review", "smolvlm-2-5", "mistral-medium-3", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    data = json.loads(proc.stdout)
+    record = read_record(tmp_path / "runs" / f"{data['id']}.json")
+    assert record.panel.providers == ["local/smollm2"]
+    assert len(record.calls) == 8
+    assert {(c.persona, c.tool) for c in record.calls} == {
+        (p, t)
+        for p in ("dx", "competitive", "futurist", "business")
+        for t in ("smolvlm-2-5", "mistral-medium-3")
+    }
+    assert proc.returncode == (0 if record.totals.failed == 0 else 1)
+    valid = [c for c in record.calls if c.ok]
+    assert len(valid) >= 6, [c.failure for c in record.calls if not c.ok]
+    for call in valid:
+        assert call.verdict in ("ship", "skip")
+        assert call.model_version == "SmolLM2-135M-Instruct.Q4_1.gguf"
+        assert call.mode == "grammar"
+        assert call.completion_tokens > 0 and call.latency_ms > 0
+        assert len(call.quote or "") >= 40
+    for call in record.calls:
+        assert call.ok or (call.failure is not None and call.failure.reason)
+    ship = record.scores.tools[0]
+    assert ship.valid + ship.failed == 4
+    assert set(record.provenance.catalog) == {"smolvlm-2-5", "mistral-medium-3"}

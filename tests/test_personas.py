@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from panel.errors import PanelError
+from panel.personas import load_personas, select_personas
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FIFTH = """\
+name = "ops"
+title = "Ops"
+order = 6
+template = "ops.j2"
+lens = "Operations: what it costs to run at 3 a.m."
+voice = "An SRE."
+
+[[fields]]
+name = "pager_risk"
+description = "What pages you at night."
+
+[[fields]]
+name = "runbook"
+kind = "list"
+description = "Runbook steps."
+max_items = 3
+
+[[fields]]
+name = "maturity"
+kind = "choice"
+choices = ["alpha", "beta", "ga"]
+description = "How mature it is."
+"""
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    personas, prompts = tmp_path / "personas", tmp_path / "prompts"
+    shutil.copytree(ROOT / "personas", personas)
+    shutil.copytree(ROOT / "prompts", prompts)
+    return personas, prompts
+
+
+def test_a_new_persona_is_files_only(folders: tuple[Path, Path]) -> None:
+    personas, prompts = folders
+    (personas / "ops.toml").write_text(FIFTH)
+    (prompts / "ops.j2").write_text('{% include "_tool.j2" %}\n{% include "_answer.j2" %}')
+    loaded = load_personas(personas, prompts)
+    ops = loaded["ops"]
+    schema = ops.json_schema()
+    assert schema["properties"]["runbook"]["maxItems"] == 3
+    assert schema["properties"]["maturity"]["enum"] == ["alpha", "beta", "ga"]
+    assert list(schema["properties"])[-3:] == ["quote", "verdict", "confidence"]
+    assert "ops" in [p.name for p in select_personas(loaded, [])]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("name = 'ops'\ntitle = ", "not valid TOML"),
+        (FIFTH.replace('name = "ops"', 'name = "other"'), "must match the file name"),
+        (
+            FIFTH.replace('template = "ops.j2"', 'template = "nope.j2"'),
+            "template 'nope.j2' not found",
+        ),
+        (FIFTH.replace('name = "pager_risk"', 'name = "verdict"'), "reserved"),
+        (FIFTH.replace('choices = ["alpha", "beta", "ga"]', 'choices = ["ga"]'), "< 2 choices"),
+        (FIFTH.replace('voice = "An SRE."', ""), "field 'voice'"),
+    ],
+)
+def test_bad_persona_files_fail_clearly(
+    folders: tuple[Path, Path], content: str, message: str
+) -> None:
+    personas, prompts = folders
+    (prompts / "ops.j2").write_text("x")
+    (personas / "ops.toml").write_text(content)
+    with pytest.raises(PanelError, match=message) as err:
+        load_personas(personas, prompts)
+    assert "ops.toml" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_unknown_persona_suggests_close_names() -> None:
+    loaded = load_personas(ROOT / "personas", ROOT / "prompts")
+    with pytest.raises(PanelError, match="did you mean business"):
+        select_personas(loaded, ["busines"])

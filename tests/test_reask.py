@@ -1,0 +1,174 @@
+"""Validation, re-ask and transport retries, driven through the real runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from panel.catalog import Tool
+from panel.personas import Persona, load_personas
+from panel.prompts import PromptBuilder
+from panel.providers import registry
+from panel.providers.base import FailureReason, ProviderError
+from panel.reask import InvalidAnswerError, check, extract_json
+from panel.retry import RetryPolicy
+from panel.runner import Call, Runner
+from tests.support import scripted
+
+ROOT = Path(__file__).resolve().parent.parent
+TOOL = Tool(slug="alpha", name="Alpha", description="An API.")
+FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002)
+
+
+@pytest.fixture
+def dx() -> Persona:
+    return load_personas(ROOT / "personas", ROOT / "prompts")["dx"]
+
+
+def make_call(persona: Persona, model: str = "m") -> Call:
+    provider = registry.create(f"scripted/{model}")
+    rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(persona, TOOL)
+    return Call(persona, TOOL, provider, rendered)
+
+
+def good(persona: Persona, **overrides: object) -> str:
+    data = scripted.valid_answer(persona.json_schema())
+    data.update(overrides)
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1}',
+        '```json\n{"a": 1}\n```',
+        'Sure! Here it is: {"a": 1} Hope that helps.',
+        '{"a": 1}{"b": 2}',
+    ],
+)
+def test_extract_json_finds_the_object(text: str) -> None:
+    assert extract_json(text) == {"a": 1}
+
+
+def test_extract_json_accepts_raw_newlines_in_strings() -> None:
+    assert extract_json('{"a": "line one\nline two"}') == {"a": "line one\nline two"}
+
+
+def test_check_rejects_bad_answers_with_the_reason(dx: Persona) -> None:
+    with pytest.raises(InvalidAnswerError, match="verdict"):
+        check(dx, scripted.text(good(dx, verdict="maybe")))
+    with pytest.raises(InvalidAnswerError, match="confidence"):
+        check(dx, scripted.text(good(dx, confidence=9)))
+    with pytest.raises(InvalidAnswerError, match=r"extra|not permitted"):
+        check(dx, scripted.text(good(dx, rating="10/10")))
+    with pytest.raises(InvalidAnswerError, match="cut off"):
+        check(dx, scripted.text(good(dx), finish_reason="length"))
+    with pytest.raises(InvalidAnswerError) as refused:
+        check(dx, scripted.text(None, refusal="I can't help with that"))
+    assert refused.value.reason is FailureReason.REFUSED
+
+
+async def test_valid_first_answer(dx: Persona, scripted_kind: dict[str, scripted.Script]) -> None:
+    result = await Runner(FAST).execute(make_call(dx))
+    assert result.ok and result.verdict == "ship" and result.confidence == 4
+    assert set(result.fields) == set(dx.field_names)
+    assert (result.attempts, result.reasks) == (1, 0)
+
+
+async def test_reask_carries_the_error_and_recovers(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    script = scripted_kind["m"]
+    script.queue = [scripted.text("not json at all"), scripted.text(good(dx, verdict="skip"))]
+    result = await Runner(FAST).execute(call)
+    assert result.ok and result.verdict == "skip"
+    assert (result.attempts, result.reasks) == (2, 1)
+    second = script.requests[1].messages
+    assert second[-2].role == "assistant" and second[-2].content == "not json at all"
+    assert "not a JSON object" in second[-1].content
+
+
+async def test_answer_that_stays_invalid_fails_after_two_reasks(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    scripted_kind["m"].default = scripted.text(good(dx, confidence=0))
+    result = await Runner(FAST).execute(call)
+    assert not result.ok and result.verdict is None
+    assert result.failure is not None
+    assert result.failure.reason is FailureReason.INVALID_OUTPUT
+    assert "confidence" in result.failure.detail and "2 re-asks" in result.failure.detail
+    assert (result.attempts, result.reasks) == (3, 2)
+
+
+async def test_refusal_is_not_reasked(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    scripted_kind["m"].default = scripted.text(None, refusal="no")
+    result = await Runner(FAST).execute(call)
+    assert result.failure is not None and result.failure.reason is FailureReason.REFUSED
+    assert result.attempts == 1
+
+
+async def test_transport_errors_retry_then_succeed(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    busy = ProviderError(FailureReason.RATE_LIMITED, "429", status=429, retryable=True)
+    scripted_kind["m"].queue = [busy, busy]
+    result = await Runner(FAST).execute(call)
+    assert result.ok and result.attempts == 3 and result.reasks == 0
+
+
+async def test_transport_errors_exhaust_to_typed_failure(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    scripted_kind["m"].default = scripted.text("unused")
+    down = ProviderError(FailureReason.SERVER_ERROR, "503", status=503, retryable=True)
+    scripted_kind["m"].queue = [down, down, down]
+    result = await Runner(FAST).execute(call)
+    assert result.failure is not None and result.failure.reason is FailureReason.SERVER_ERROR
+    assert result.attempts == 3
+
+
+async def test_non_retryable_error_is_sent_once(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    call = make_call(dx)
+    scripted_kind["m"].queue = [ProviderError(FailureReason.AUTH, "401", status=401)]
+    result = await Runner(FAST).execute(call)
+    assert result.failure is not None and result.failure.reason is FailureReason.AUTH
+    assert result.attempts == 1
+
+
+async def test_run_keeps_order_and_never_raises(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    calls = [make_call(dx, "good"), make_call(dx, "bad")]
+    scripted_kind["bad"].default = ProviderError(FailureReason.AUTH, "401")
+    seen: list[str] = []
+    results = await Runner(FAST, progress=lambda c, r: seen.append(r.provider)).run(calls)
+    assert [r.provider for r in results] == ["scripted/good", "scripted/bad"]
+    assert [r.ok for r in results] == [True, False]
+    assert sorted(seen) == ["scripted/bad", "scripted/good"]
+
+
+def test_retry_after_is_honoured_and_capped() -> None:
+    policy = RetryPolicy(base_delay=1, max_delay=8, retry_after_cap=30)
+    assert policy.delay(1, 12.5) == 12.5
+    assert policy.delay(1, 600) == 30
+    assert 2 <= policy.delay(3, None) <= 4
+    assert 4 <= policy.delay(10, None) <= 8
+
+
+def test_call_key_changes_with_what_decides_the_answer(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    a, b = make_call(dx, "m"), make_call(dx, "n")
+    assert a.key == make_call(dx, "m").key
+    assert a.key != b.key
