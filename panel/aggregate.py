@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from statistics import mean
 
+from panel.agreement import krippendorff_alpha
 from panel.catalog import Tool
 from panel.models import (
+    Agreement,
     CallResult,
     Majority,
     PersonaSplit,
@@ -23,11 +25,32 @@ from panel.models import (
 
 PICK_RULE = (
     "higher panel ship % wins; on a tie, more persona majorities of ship; "
-    "then higher mean confidence; a tool with no valid verdicts cannot be picked"
+    "then higher mean confidence; a tool that misses quorum cannot be picked"
 )
+PUBLISH_RULE = (
+    "for each persona and tool, the highest-confidence valid verdict that agrees with the "
+    "persona's majority is published; with no majority, the highest-confidence valid verdict; "
+    "ties go to the provider listed first on the panel"
+)
+QUORUM_RULES = {
+    "every-persona": "every persona has at least one valid verdict for the tool",
+    "any-verdict": "the tool has at least one valid verdict",
+}
 
 
-def score_tool(slug: str, calls: Sequence[CallResult]) -> ToolScore:
+def quorum_met(slug: str, personas: Sequence[str], calls: Sequence[CallResult], rule: str) -> bool:
+    valid = {c.persona for c in calls if c.tool == slug and c.ok}
+    if rule == "any-verdict":
+        return bool(valid)
+    return all(p in valid for p in personas)
+
+
+def score_tool(
+    slug: str,
+    calls: Sequence[CallResult],
+    personas: Sequence[str] = (),
+    quorum: str = "any-verdict",
+) -> ToolScore:
     mine = [c for c in calls if c.tool == slug]
     valid = [c for c in mine if c.ok]
     ships = sum(1 for c in valid if c.verdict == "ship")
@@ -40,6 +63,7 @@ def score_tool(slug: str, calls: Sequence[CallResult]) -> ToolScore:
         valid=len(valid),
         failed=len(mine) - len(valid),
         mean_confidence=round(mean(confidences), 2) if confidences else None,
+        quorum_met=quorum_met(slug, personas, calls, quorum),
     )
 
 
@@ -58,13 +82,30 @@ def persona_split(persona: str, slugs: Sequence[str], calls: Sequence[CallResult
         ships[slug] = sum(1 for c in mine if c.ok and c.verdict == "ship")
         skips[slug] = sum(1 for c in mine if c.ok and c.verdict == "skip")
         failed[slug] = sum(1 for c in mine if not c.ok)
+    majorities = {slug: majority(ships[slug], skips[slug]) for slug in slugs}
     return PersonaSplit(
         persona=persona,
-        majority={slug: majority(ships[slug], skips[slug]) for slug in slugs},
+        majority=majorities,
         ships=ships,
         skips=skips,
         failed=failed,
+        published={
+            slug: published_provider(
+                [c for c in calls if c.persona == persona and c.tool == slug], majorities[slug]
+            )
+            for slug in slugs
+        },
     )
+
+
+def published_provider(calls: Sequence[CallResult], verdict: Majority) -> str | None:
+    """The provider whose quote is published, by ``PUBLISH_RULE``."""
+    valid = [c for c in calls if c.ok]
+    agreeing = [c for c in valid if c.verdict == verdict] or valid
+    if not agreeing:
+        return None
+    best = max(c.confidence or 0 for c in agreeing)
+    return next(c.provider for c in agreeing if (c.confidence or 0) == best)
 
 
 def _ship_pct(score: ToolScore) -> float:
@@ -81,10 +122,10 @@ def _ship_majorities(slug: str, split: Sequence[PersonaSplit]) -> int:
 
 def pick(scores: Sequence[ToolScore], split: Sequence[PersonaSplit]) -> Pick:
     """The head-to-head answer to "which one should you ship with?", with its reason."""
-    eligible = [s for s in scores if s.ship_pct is not None]
+    eligible = [s for s in scores if s.ship_pct is not None and s.quorum_met]
     if len(eligible) < len(scores) or len(scores) != 2:
-        missing = ", ".join(s.tool for s in scores if s.ship_pct is None)
-        return Pick(tool=None, rule=PICK_RULE, reason=f"no valid verdicts for {missing}")
+        missing = ", ".join(s.tool for s in scores if s not in eligible)
+        return Pick(tool=None, rule=PICK_RULE, reason=f"quorum not met for {missing}")
     a, b = eligible
 
     def majorities(score: ToolScore) -> float:
@@ -117,14 +158,41 @@ def pricing(tools: Sequence[Tool]) -> list[PricingRead]:
     ]
 
 
+def agreement(calls: Sequence[CallResult]) -> Agreement | None:
+    """Krippendorff's alpha across providers; None with fewer than two providers."""
+    providers = {c.provider for c in calls}
+    if len(providers) < 2:
+        return None
+    units: dict[tuple[str, str], list[str]] = {}
+    for c in calls:
+        if c.ok and c.verdict:
+            units.setdefault((c.persona, c.tool), []).append(c.verdict)
+    values = list(units.values())
+    alpha = krippendorff_alpha(values)
+    return Agreement(
+        value=None if alpha is None else round(alpha, 4),
+        units=sum(1 for v in values if len(v) >= 2),
+        providers=len(providers),
+    )
+
+
 def aggregate(
-    tools: Sequence[Tool], personas: Sequence[str], calls: Sequence[CallResult]
+    tools: Sequence[Tool],
+    personas: Sequence[str],
+    calls: Sequence[CallResult],
+    quorum: str = "every-persona",
 ) -> Scores:
     slugs = [t.slug for t in tools]
-    tool_scores = [score_tool(slug, calls) for slug in slugs]
+    tool_scores = [score_tool(slug, calls, personas, quorum) for slug in slugs]
     split = [persona_split(p, slugs, calls) for p in personas]
     return Scores(
-        tools=tool_scores, split=split, pick=pick(tool_scores, split), pricing=pricing(tools)
+        tools=tool_scores,
+        split=split,
+        pick=pick(tool_scores, split),
+        pricing=pricing(tools),
+        quorum=quorum,
+        publish_rule=PUBLISH_RULE,
+        agreement=agreement(calls),
     )
 
 
@@ -136,4 +204,13 @@ def totals(calls: Sequence[CallResult]) -> Totals:
         attempts=sum(c.attempts for c in calls),
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         completion_tokens=sum(c.completion_tokens for c in calls),
+        cost_usd=total_cost(calls),
     )
+
+
+def total_cost(calls: Sequence[CallResult]) -> float | None:
+    """USD over all calls; None if any call's price is unknown."""
+    costs = [c.cost_usd for c in calls]
+    if any(c is None for c in costs):
+        return None
+    return round(sum(c for c in costs if c is not None), 6)

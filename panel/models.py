@@ -55,6 +55,9 @@ class CallResult(_Model):
     seed: int | None = None
     max_tokens: int | None = None
     truncated_input: list[str] = Field(default_factory=list)
+    cost_usd: float | None = Field(
+        None, description="USD at the price table's rates; null if unknown"
+    )
 
     @property
     def ok(self) -> bool:
@@ -69,6 +72,7 @@ class ToolScore(_Model):
     valid: int
     failed: int
     mean_confidence: float | None
+    quorum_met: bool = True
 
 
 class PersonaSplit(_Model):
@@ -79,6 +83,9 @@ class PersonaSplit(_Model):
     ships: dict[str, int]
     skips: dict[str, int]
     failed: dict[str, int]
+    published: dict[str, str | None] = Field(
+        default_factory=dict, description="tool -> provider whose quote is published"
+    )
 
 
 class Pick(_Model):
@@ -93,11 +100,21 @@ class PricingRead(_Model):
     pricing_notes: str
 
 
+class Agreement(_Model):
+    statistic: Literal["krippendorff_alpha_nominal"] = "krippendorff_alpha_nominal"
+    value: float | None = Field(description="null when undefined: < 2 providers or no variation")
+    units: int = Field(description="(persona, tool) items with >= 2 valid verdicts")
+    providers: int
+
+
 class Scores(_Model):
     tools: list[ToolScore]
     split: list[PersonaSplit]
     pick: Pick
     pricing: list[PricingRead]
+    quorum: str = "every-persona"
+    publish_rule: str = ""
+    agreement: Agreement | None = None
 
 
 class Totals(_Model):
@@ -107,6 +124,7 @@ class Totals(_Model):
     attempts: int
     prompt_tokens: int
     completion_tokens: int
+    cost_usd: float | None = None
 
 
 class PanelInfo(_Model):

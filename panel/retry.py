@@ -9,6 +9,7 @@ exponentially with jitter. Validation re-asks are a separate budget (reask.py).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tenacity import (
@@ -17,8 +18,19 @@ from tenacity import (
     retry_if_exception,
     stop_after_attempt,
 )
+from tenacity.stop import stop_base
 
 from panel.providers.base import ProviderError
+
+
+class stop_when(stop_base):  # noqa: N801 (tenacity's naming)
+    """Stop when a predicate on the retry state holds."""
+
+    def __init__(self, predicate: Callable[[RetryCallState], bool]) -> None:
+        self.predicate = predicate
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return self.predicate(retry_state)
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -35,7 +47,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
         if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.retry_after_cap)
+            return min(retry_after, self.retry_after_cap)  # never shorter than the server asked
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
 
@@ -44,9 +56,21 @@ class RetryPolicy:
         retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
         return self.delay(state.attempt_number, retry_after)
 
+    def too_long(self, exc: BaseException) -> bool:
+        """A Retry-After beyond the cap: fail now rather than wait or hot-loop."""
+        return (
+            isinstance(exc, ProviderError)
+            and exc.retry_after is not None
+            and exc.retry_after > self.retry_after_cap
+        )
+
+    def _stop_on_long_wait(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        return exc is not None and self.too_long(exc)
+
     def retrying(self) -> AsyncRetrying:
         return AsyncRetrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_after_attempt(self.attempts) | stop_when(self._stop_on_long_wait),
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             reraise=True,

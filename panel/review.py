@@ -11,11 +11,13 @@ from pathlib import Path
 from panel import __version__
 from panel.aggregate import aggregate, totals
 from panel.catalog import Catalog, Tool
+from panel.config import Config
 from panel.errors import PanelError
 from panel.fence_key import fence_key
 from panel.models import CallResult, ComparisonRecord, PanelInfo, Provenance
 from panel.paths import Home
 from panel.personas import Persona, load_personas, select_personas
+from panel.pricing import PriceBook
 from panel.prompts import PromptBuilder
 from panel.providers import registry
 from panel.providers.base import Provider
@@ -32,6 +34,30 @@ class Plan:
     providers: list[Provider]
     calls: list[Call]
     prompts: PromptBuilder
+    config: Config
+
+    def estimated_cost(self) -> float | None:
+        """Upper-bound USD for one send of every call; None if any price is unknown."""
+        costs = [c.estimated_cost() for c in self.calls]
+        if any(c is None for c in costs):
+            return None
+        return sum(c for c in costs if c is not None)
+
+    def check_budget(self, cap: float | None) -> None:
+        if cap is None:
+            return
+        unknown = sorted({c.provider.spec for c in self.calls if c.rate is None})
+        if unknown:
+            raise PanelError(
+                f"--max-cost needs prices, and none are known for {', '.join(unknown)}; "
+                'add [prices."kind/model"] to panel.toml'
+            )
+        estimate = self.estimated_cost() or 0.0
+        if estimate > cap:
+            raise PanelError(
+                f"estimated cost ${estimate:.4f} exceeds --max-cost ${cap:.4f}; "
+                "raise the cap or use fewer providers or personas"
+            )
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -49,24 +75,48 @@ class Plan:
 
 
 def plan_review(
-    home: Home, a: str, b: str, provider_specs: Sequence[str], persona_names: Sequence[str]
+    home: Home,
+    a: str,
+    b: str,
+    provider_names: Sequence[str],
+    persona_names: Sequence[str],
+    config: Config | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call."""
     if a == b:
         raise PanelError(f"both tools are {a!r}; compare two different tools")
+    config = config or Config.load(home.config_file)
     catalog = Catalog.load(home.catalog)
     tools = (catalog.get(a), catalog.get(b))
     personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
-    specs = list(dict.fromkeys(provider_specs)) or [registry.DEFAULT_PROVIDER]
-    providers = [registry.create(spec) for spec in specs]
+    panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
+    names = list(dict.fromkeys(n for names in panels.values() for n in names))
+    settings = {name: config.settings(name) for name in names}
+    prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+    providers: dict[str, Provider] = {}
+    try:
+        for name in names:  # one client per provider per process
+            providers[name] = registry.create(settings[name])
+    except BaseException:
+        _close_now(list(providers.values()))
+        raise
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
-        Call(persona, tool, provider, prompts.render(persona, tool))
+        Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
         for tool in tools
         for persona in personas
-        for provider in providers
+        for rendered in [prompts.render(persona, tool)]
+        for name in panels[persona.name]
     ]
-    return Plan(tools, personas, providers, calls, prompts)
+    return Plan(tools, personas, list(providers.values()), calls, prompts, config)
+
+
+def _close_now(providers: list[Provider]) -> None:
+    async def close_all() -> None:
+        await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
+
+    if providers:
+        asyncio.run(close_all())
 
 
 async def run_plan(plan: Plan, runner: Runner) -> list[CallResult]:
@@ -80,10 +130,12 @@ def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
     count = totals(calls)
+    quorum = plan.config.panel.quorum.value
+    scores = aggregate(plan.tools, [p.name for p in plan.personas], calls, quorum)
     return ComparisonRecord(
         id=record_id,
         created_at=finished,
-        status="complete" if count.failed == 0 else "incomplete",
+        status="complete" if all(s.quorum_met for s in scores.tools) else "incomplete",
         tools=list(plan.tools),
         panel=PanelInfo(
             providers=[p.spec for p in plan.providers],
@@ -91,10 +143,17 @@ def build_record(
             persona_titles={p.name: p.spec.title for p in plan.personas},
         ),
         calls=calls,
-        scores=aggregate(plan.tools, [p.name for p in plan.personas], calls),
+        scores=scores,
         totals=count,
         provenance=plan.provenance(started, finished),
     )
+
+
+def exit_code(record: ComparisonRecord) -> int:
+    """0 every call valid; 1 some calls failed but quorum held; 3 quorum not met."""
+    if record.status == "incomplete":
+        return 3
+    return 0 if record.totals.failed == 0 else 1
 
 
 def review(plan: Plan, runner: Runner, out: Path) -> tuple[ComparisonRecord, Path]:

@@ -15,9 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from panel.budget import Budget
 from panel.catalog import Tool
+from panel.limits import RateLimiter
 from panel.models import CallResult, Failure
 from panel.personas import Persona
+from panel.pricing import FREE, Rate, estimate_tokens
 from panel.prompts import Rendered
 from panel.providers.base import (
     Completion,
@@ -51,6 +54,15 @@ class Call:
     tool: Tool
     provider: Provider
     rendered: Rendered
+    rate: Rate | None = FREE  # None: price unknown
+
+    def estimated_tokens(self) -> tuple[int, int]:
+        """(prompt, completion) upper-bound estimate for one send."""
+        prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
+        return prompt, self.provider.sampling.max_tokens
+
+    def estimated_cost(self) -> float | None:
+        return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
 
     def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
         return CompletionRequest(
@@ -93,16 +105,27 @@ class Runner:
         policy: RetryPolicy | None = None,
         max_reasks: int = MAX_REASKS,
         progress: Progress | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.max_reasks = max_reasks
         self.progress = progress
+        self.budget = budget or Budget()
         self._slots: dict[str, asyncio.Semaphore] = {}
+        self._limiters: dict[str, RateLimiter] = {}
 
     def _slot(self, provider: Provider) -> asyncio.Semaphore:
         if provider.spec not in self._slots:
             self._slots[provider.spec] = asyncio.Semaphore(max(1, provider.limits.max_in_flight))
         return self._slots[provider.spec]
+
+    def _limiter(self, provider: Provider) -> RateLimiter:
+        if provider.spec not in self._limiters:
+            limits = provider.limits
+            self._limiters[provider.spec] = RateLimiter(
+                limits.requests_per_minute, limits.tokens_per_minute
+            )
+        return self._limiters[provider.spec]
 
     async def run(self, calls: list[Call]) -> list[CallResult]:
         """Every call's result, in the order the calls were given."""
@@ -116,11 +139,30 @@ class Runner:
         return result
 
     async def _send(self, call: Call, request: CompletionRequest, tally: _Tally) -> Completion:
+        prompt, completion = call.estimated_tokens()
+        limiter = self._limiter(call.provider)
         async for attempt in self.policy.retrying():
             with attempt:
+                if self.budget.exhausted:
+                    raise ProviderError(
+                        FailureReason.BUDGET,
+                        f"--max-cost ${self.budget.cap:.2f} reached; call not sent",
+                    )
+                await limiter.acquire(prompt + completion)
                 tally.attempts += 1
                 return await call.provider.complete(request)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    def _failure(self, exc: ProviderError) -> Failure:
+        if self.policy.too_long(exc):
+            return Failure(
+                reason=FailureReason.RATE_LIMITED,
+                detail=(
+                    f"server asked to wait {exc.retry_after:.0f}s, more than the "
+                    f"{self.policy.retry_after_cap:.0f}s cap: {exc}"
+                ),
+            )
+        return Failure(reason=exc.reason, detail=str(exc))
 
     async def execute(self, call: Call) -> CallResult:
         """One call through retries and re-asks to a verdict or a typed failure."""
@@ -177,6 +219,11 @@ class Runner:
                 "seed": sampling.seed,
                 "max_tokens": sampling.max_tokens,
                 "truncated_input": list(call.rendered.truncated),
+                "cost_usd": (
+                    None
+                    if call.rate is None
+                    else round(call.rate.cost(tally.prompt_tokens, tally.completion_tokens), 8)
+                ),
                 **outcome,
             }
         )

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.paths import Home
-from panel.providers.base import FailureReason, ProviderError
+from panel.providers.base import Completion, CompletionRequest, FailureReason, ProviderError
 from panel.records import read_record
 from tests.support import scripted
 
@@ -59,12 +59,38 @@ def test_review_with_failed_calls_exits_1_and_still_writes(
         "review", "alpha-tool", "beta-tool", "-p", "scripted/up", "-p", "scripted/down",
         "--persona", "dx", "--json", "--out", str(out_dir),
     )  # fmt: skip
-    assert code == 1
+    assert code == 1  # one provider down: the other still gives every persona a verdict
     data = json.loads(out)
-    assert data["status"] == "incomplete"
+    assert data["status"] == "complete"
     assert (data["totals"]["valid"], data["totals"]["failed"]) == (2, 2)
     assert {c["failure"]["reason"] for c in data["calls"] if c["status"] == "failed"} == {"auth"}
     assert list(out_dir.glob("*/*.json"))
+
+
+def test_review_below_quorum_exits_3_and_marks_incomplete(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    scripted_kind["m"] = scripted.Script(default=scripted.valid())
+    # dx on beta-tool stays invalid through every re-ask: beta misses quorum.
+    bad = scripted.text('{"verdict": "ship"}')
+    original = scripted_kind["m"].default
+
+    def answer(request: CompletionRequest) -> Completion:
+        card = request.messages[1].content
+        if "Beta Tool" in card and request.schema_name == "dx_verdict":
+            return bad
+        assert callable(original)
+        return original(request)
+
+    scripted_kind["m"].default = answer
+    code, out, _ = run("review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--json")
+    assert code == 3
+    data = json.loads(out)
+    assert data["status"] == "incomplete"
+    scores = {s["tool"]: s for s in data["scores"]["tools"]}
+    assert scores["alpha-tool"]["quorum_met"] is True
+    assert scores["beta-tool"]["quorum_met"] is False
+    assert data["scores"]["pick"]["tool"] is None
 
 
 @pytest.mark.parametrize(
@@ -74,7 +100,7 @@ def test_review_with_failed_calls_exits_1_and_still_writes(
         (["review", "alpha-tool", "alpha-tool"], "compare two different tools"),
         (["review", "alpha-tool", "beta-tool", "--persona", "dxx"], "unknown persona 'dxx'"),
         (["review", "alpha-tool", "beta-tool", "-p", "openal/gpt"], "unknown provider kind"),
-        (["review", "alpha-tool", "beta-tool", "-p", "nonsense"], "is not an address"),
+        (["review", "alpha-tool", "beta-tool", "-p", "nonsense"], "unknown provider 'nonsense'"),
         (["tools", "show", "alpha"], "unknown tool 'alpha'"),
         (["show", "2020-01-01/nothing"], "no record"),
     ],

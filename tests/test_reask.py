@@ -28,7 +28,7 @@ def dx() -> Persona:
 
 
 def make_call(persona: Persona, model: str = "m") -> Call:
-    provider = registry.create(f"scripted/{model}")
+    provider = registry.create_spec(f"scripted/{model}")
     rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(persona, TOOL)
     return Call(persona, TOOL, provider, rendered)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from panel import __version__
-from panel.cli import personas, tools
+from panel.cli import personas, providers, tools
 from panel.cli.review import review_command
 from panel.cli.show import show_command
 
@@ -20,6 +20,7 @@ app.command("review")(review_command)
 app.command("show")(show_command)
 app.add_typer(tools.app, name="tools")
 app.add_typer(personas.app, name="personas")
+app.add_typer(providers.app, name="providers")
 
 
 def _version(value: bool) -> None:

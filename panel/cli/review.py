@@ -10,15 +10,15 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
 from panel.models import CallResult
 from panel.records import dump
 from panel.render.terminal import pick_line, verdict_table
 from panel.render.view import page_view
-from panel.review import plan_review, review
+from panel.retry import RetryPolicy
+from panel.review import exit_code, plan_review, review
 from panel.runner import Call, Runner
-
-EXIT_OK, EXIT_SOME_FAILED = 0, 1
 
 
 def review_command(
@@ -40,15 +40,30 @@ def review_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for records (default: runs/).")
     ] = None,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            "--max-cost",
+            min=0.0,
+            help="USD cap: refuse to start above it; stop sending calls once it is reached.",
+        ),
+    ] = None,
 ) -> None:
     """Review two tools with every persona on every provider; write a comparison record.
 
-    Exit codes: 0 every call gave a valid verdict; 1 some calls failed (the record is
-    still written, marked incomplete); 2 usage error (unknown tool, persona or provider).
+    Exit codes: 0 every call gave a valid verdict; 1 some calls failed but every tool
+    met quorum; 2 usage error (unknown tool, persona or provider, bad config); 3 quorum
+    not met (the record is still written, marked incomplete).
     """
     with user_errors():
         where = home()
         plan = plan_review(where, tool_a, tool_b, provider or [], persona or [])
+        settings = plan.config.panel
+        cap = max_cost if max_cost is not None else settings.max_cost
+        plan.check_budget(cap)
+        policy = RetryPolicy(
+            attempts=settings.retry_attempts, retry_after_cap=settings.max_retry_after
+        )
         bar = Progress(
             TextColumn("[bold]reviewing"),
             BarColumn(),
@@ -73,7 +88,8 @@ def review_command(
             )
 
         with bar:
-            record, path = review(plan, Runner(progress=advance), out or where.runs)
+            runner = Runner(policy, settings.max_reasks, advance, Budget(cap))
+            record, path = review(plan, runner, out or where.runs)
     if as_json:
         sys.stdout.buffer.write(dump(record))
         sys.stdout.flush()
@@ -83,4 +99,4 @@ def review_command(
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
     print(f"{record.totals.valid}/{record.totals.calls} valid verdicts", file=sys.stderr)
-    raise typer.Exit(EXIT_OK if record.totals.failed == 0 else EXIT_SOME_FAILED)
+    raise typer.Exit(exit_code(record))

@@ -10,6 +10,9 @@ every answer, whatever the provider promises.
 
 from __future__ import annotations
 
+import email.utils
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
@@ -97,6 +100,66 @@ class Limits:
     max_in_flight: int = 8
     requests_per_minute: int = 0
     tokens_per_minute: int = 0
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Everything needed to build one provider: from panel.toml or an address."""
+
+    name: str  # how the panel refers to it: "openai/gpt-4o-mini" or a config name ("ollama")
+    kind: str  # which module implements it: "local", "openai", "mistral"
+    model: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # None: the kind's default variable; "": no key needed
+    sampling: Sampling = field(default_factory=Sampling)
+    limits: Limits = field(default_factory=Limits)
+    timeout: float = 60.0  # seconds per request
+    structured: StructuredMode | None = None  # first rung of the ladder; None: the top
+    json_object_schema: bool = False  # send the schema with json_object (llama.cpp servers)
+
+
+def classify_status(status: int) -> tuple[FailureReason, bool]:
+    """(reason, retryable) for an HTTP error status. Never retries 400/401/403/404/422."""
+    if status in (401, 403):
+        return FailureReason.AUTH, False
+    if status == 408:
+        return FailureReason.TIMEOUT, True
+    if status == 429:
+        return FailureReason.RATE_LIMITED, True
+    if status == 409 or status >= 500:
+        return FailureReason.SERVER_ERROR, True
+    return FailureReason.BAD_REQUEST, False
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``retry-after`` (seconds or HTTP date)."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    raw_ms = lowered.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            return max(0.0, float(raw_ms) / 1000)
+        except ValueError:
+            pass
+    raw = lowered.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """``text`` with every secret replaced, for errors and logs."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
 
 
 @runtime_checkable

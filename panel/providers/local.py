@@ -25,6 +25,7 @@ from panel.providers.base import (
     FailureReason,
     Limits,
     ProviderError,
+    ProviderSettings,
     Sampling,
     StructuredMode,
 )
@@ -140,7 +141,7 @@ class LocalProvider:
 
     vendor = "local"
 
-    def __init__(self, model: str, sampling: Sampling) -> None:
+    def __init__(self, model: str, sampling: Sampling, name: str | None = None) -> None:
         if model == DEFAULT_MODEL:
             self.path = smollm2_path()
             self.spec = f"local/{DEFAULT_MODEL}"
@@ -152,6 +153,7 @@ class LocalProvider:
                 f"unknown local model {model!r}; use local/{DEFAULT_MODEL} or "
                 "local:/path/to/model.gguf"
             )
+        self.spec = name or self.spec
         self.model = self.path.stem if model != DEFAULT_MODEL else DEFAULT_MODEL
         self.sampling = sampling
         self.limits = Limits(max_in_flight=1)
@@ -190,5 +192,5 @@ class LocalProvider:
         return None
 
 
-def create(model: str, sampling: Sampling) -> LocalProvider:
-    return LocalProvider(model, sampling)
+def create(settings: ProviderSettings) -> LocalProvider:
+    return LocalProvider(settings.model, settings.sampling, settings.name)

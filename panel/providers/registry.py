@@ -2,28 +2,31 @@
 
 An address is ``kind/model`` (``local/smollm2``, ``openai/gpt-4o-mini``) or
 ``kind:argument`` (``local:/models/x.gguf``). Each kind lives in its own module
-exposing ``create(model, sampling)``; modules are imported only when used, so a
+exposing ``create(settings)``; modules are imported only when used, so a
 missing optional SDK is a clear install hint rather than an import error.
 """
 
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 from typing import Protocol
 
 from panel.errors import PanelError, UnknownNameError
-from panel.providers.base import Provider, Sampling
+from panel.providers.base import Provider, ProviderSettings
 
 DEFAULT_PROVIDER = "local/smollm2"
 
 # kind -> module implementing it. Adding a provider: its own module + one line here.
 KINDS: dict[str, str] = {
     "local": "panel.providers.local",
+    "openai": "panel.providers.openai",
+    "mistral": "panel.providers.mistral",
 }
 
 
 class _Factory(Protocol):
-    def __call__(self, model: str, sampling: Sampling) -> Provider: ...
+    def __call__(self, settings: ProviderSettings) -> Provider: ...
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -42,10 +45,24 @@ def parse_spec(spec: str) -> tuple[str, str]:
     return kind, model
 
 
-def create(spec: str, sampling: Sampling | None = None) -> Provider:
-    kind, model = parse_spec(spec)
+def module_for(kind: str) -> ModuleType:
     if kind not in KINDS:
-        raise UnknownNameError("provider kind", kind, sorted(KINDS), f"in {spec!r}")
-    module = importlib.import_module(KINDS[kind])
-    factory: _Factory = module.create
-    return factory(model, sampling or Sampling())
+        raise UnknownNameError("provider kind", kind, sorted(KINDS), "see `panel providers list`")
+    try:
+        return importlib.import_module(KINDS[kind])
+    except ImportError as exc:
+        raise PanelError(
+            f"provider kind {kind!r} needs a package that is not installed ({exc.name}); "
+            "run `make install`"
+        ) from None
+
+
+def create(settings: ProviderSettings) -> Provider:
+    factory: _Factory = module_for(settings.kind).create
+    return factory(settings)
+
+
+def create_spec(spec: str) -> Provider:
+    """A provider from a bare address with default settings."""
+    kind, model = parse_spec(spec)
+    return create(ProviderSettings(name=spec, kind=kind, model=model))

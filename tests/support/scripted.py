@@ -17,7 +17,7 @@ from panel.providers.base import (
     CompletionRequest,
     Limits,
     ProviderError,
-    Sampling,
+    ProviderSettings,
     StructuredMode,
 )
 
@@ -81,10 +81,11 @@ SCRIPTS: dict[str, Script] = {}
 class ScriptedProvider:
     vendor = "scripted"
 
-    def __init__(self, model: str, sampling: Sampling) -> None:
-        self.spec = f"scripted/{model}"
+    def __init__(self, settings: ProviderSettings) -> None:
+        model = settings.model
+        self.spec = settings.name
         self.model = model
-        self.sampling = sampling
+        self.sampling = settings.sampling
         self.limits = Limits(max_in_flight=4)
         self.script = SCRIPTS.setdefault(model, Script())
         self.closed = False
@@ -102,5 +103,5 @@ class ScriptedProvider:
         self.closed = True
 
 
-def create(model: str, sampling: Sampling) -> ScriptedProvider:
-    return ScriptedProvider(model, sampling)
+def create(settings: ProviderSettings) -> ScriptedProvider:
+    return ScriptedProvider(settings)

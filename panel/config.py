@@ -1,0 +1,131 @@
+"""panel.toml: who sits on the panel, provider settings, limits, prices, quorum.
+
+Every setting has a default, so panel runs with no config file at all; an
+address such as ``openai/gpt-4o-mini`` needs no entry. Secrets never live
+here: a provider names the environment variable that holds its key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from panel.catalog import describe_error
+from panel.errors import PanelError, UnknownNameError
+from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
+from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
+
+
+class Quorum(StrEnum):
+    EVERY_PERSONA = "every-persona"  # each persona has >= 1 valid verdict for the tool
+    ANY_VERDICT = "any-verdict"  # the tool has >= 1 valid verdict
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderEntry(_Strict):
+    """[providers.<name>]: a named provider (with ``kind``) or settings for an address."""
+
+    kind: str | None = None
+    model: str | None = None
+    base_url: Annotated[str, Field(pattern=r"^https?://")] | None = None
+    api_key_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$|^$")] | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    max_tokens: Annotated[int, Field(ge=16, le=32_768)] | None = None
+    seed: int | None = None
+    timeout: Annotated[float, Field(gt=0, le=3_600)] | None = None
+    structured: StructuredMode | None = None
+    json_object_schema: bool = False
+    max_in_flight: Annotated[int, Field(ge=1, le=1_024)] | None = None
+    requests_per_minute: Annotated[int, Field(ge=0)] | None = None
+    tokens_per_minute: Annotated[int, Field(ge=0)] | None = None
+
+
+class Price(_Strict):
+    """USD per million tokens."""
+
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)]
+
+
+class PanelSection(_Strict):
+    providers: list[str] = Field(default_factory=lambda: [DEFAULT_PROVIDER], min_length=1)
+    assign: dict[str, list[str]] = Field(default_factory=dict)
+    quorum: Quorum = Quorum.EVERY_PERSONA
+    max_cost: Annotated[float, Field(gt=0)] | None = None
+    retry_attempts: Annotated[int, Field(ge=1, le=10)] = 4
+    max_retry_after: Annotated[float, Field(ge=0)] = 60.0
+    max_reasks: Annotated[int, Field(ge=0, le=5)] = 2
+
+
+class Config(_Strict):
+    panel: PanelSection = Field(default_factory=PanelSection)
+    providers: dict[str, ProviderEntry] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        if not path.is_file():
+            return cls()
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return cls.model_validate(data)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise PanelError(f"{path}: not valid TOML ({exc})") from None
+        except ValidationError as exc:
+            raise PanelError(f"{path}: {describe_error(exc)}; see panel.example.toml") from None
+
+    def settings(self, name: str) -> ProviderSettings:
+        """Settings for a config name (``ollama``) or an address (``openai/gpt-4o-mini``)."""
+        entry = self.providers.get(name)
+        if entry is not None and entry.kind is not None:
+            if entry.model is None:
+                raise PanelError(f"panel.toml: [providers.{name}] needs a model")
+            kind, model = entry.kind, entry.model
+        elif "/" not in name and ":" not in name:
+            known = [*sorted(self.providers), "local/smollm2", "openai/<model>", "mistral/<model>"]
+            raise UnknownNameError("provider", name, known, "see `panel providers list`")
+        else:
+            kind, model = parse_spec(name)
+        if kind not in KINDS:
+            raise UnknownNameError("provider kind", kind, sorted(KINDS), f"in {name!r}")
+        return apply(ProviderSettings(name=name, kind=kind, model=model), entry)
+
+    def panel_for(self, persona: str, override: list[str]) -> list[str]:
+        """Provider names for one persona: --provider flags, else its assignment, else the panel."""
+        names = override or self.panel.assign.get(persona) or self.panel.providers
+        return list(dict.fromkeys(names))
+
+
+def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSettings:
+    if entry is None:
+        return settings
+    sampling = Sampling(
+        temperature=(
+            entry.temperature if entry.temperature is not None else settings.sampling.temperature
+        ),
+        max_tokens=entry.max_tokens or settings.sampling.max_tokens,
+        seed=entry.seed if entry.seed is not None else settings.sampling.seed,
+    )
+    limits = Limits(
+        max_in_flight=entry.max_in_flight or settings.limits.max_in_flight,
+        requests_per_minute=entry.requests_per_minute or 0,
+        tokens_per_minute=entry.tokens_per_minute or 0,
+    )
+    return replace(
+        settings,
+        base_url=entry.base_url or settings.base_url,
+        api_key_env=entry.api_key_env if entry.api_key_env is not None else settings.api_key_env,
+        sampling=sampling,
+        limits=limits,
+        timeout=entry.timeout or settings.timeout,
+        structured=entry.structured or settings.structured,
+        json_object_schema=entry.json_object_schema,
+    )

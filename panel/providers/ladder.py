@@ -1,0 +1,69 @@
+"""The structured-output ladder shared by HTTP providers.
+
+Rungs, best first: strict ``json_schema``; ``json_object`` (optionally with the
+schema, as llama.cpp-style servers accept); plain ``text`` with the schema in
+the prompt and JSON extracted by the runner. A server that rejects a rung with
+a 400 moves the provider down one rung, once, for the rest of the run; the
+runner then re-sends at once (the step-down is not a transport retry).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from panel.providers.base import FailureReason, Message, ProviderError, StructuredMode
+
+RUNGS = (StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.TEXT)
+
+
+class Ladder:
+    def __init__(self, start: StructuredMode | None = None) -> None:
+        self.rung = start if start in RUNGS else RUNGS[0]
+
+    def rejected(self, rung: StructuredMode, spec: str, detail: str) -> ProviderError:
+        """The error to raise for a 400 at ``rung``: a step-down if one is left."""
+        if rung is not StructuredMode.TEXT:
+            if self.rung is rung:  # concurrent calls step down once, not once each
+                self.rung = RUNGS[RUNGS.index(rung) + 1]
+            return ProviderError(
+                FailureReason.BAD_REQUEST,
+                f"{spec} rejected {rung.value} output; now using {self.rung.value}: {detail}",
+                status=400,
+                retryable=True,
+                retry_after=0.0,
+            )
+        return ProviderError(FailureReason.BAD_REQUEST, f"{spec}: {detail}", status=400)
+
+
+def text_messages(messages: tuple[Message, ...], schema: dict[str, Any]) -> list[dict[str, str]]:
+    """Messages for the text rung: the schema spelled out in the system message."""
+    shape = json.dumps(schema, separators=(",", ":"))
+    out = [m.as_dict() for m in messages]
+    note = f"\n\nAnswer with only a JSON object valid against this JSON schema: {shape}"
+    if out and out[0]["role"] == "system":
+        out[0] = {"role": "system", "content": out[0]["content"] + note}
+    else:
+        out.insert(0, {"role": "system", "content": note.strip()})
+    return out
+
+
+_STRICT_UNSUPPORTED = frozenset({"minLength", "maxLength", "pattern", "format", "default", "title"})
+
+
+def strict_schema(schema: Any) -> Any:
+    """The schema without keywords strict structured-output modes reject.
+
+    The runner still validates against the full schema and re-asks.
+    """
+    if isinstance(schema, list):
+        return [strict_schema(v) for v in schema]
+    if isinstance(schema, dict):
+        out: dict[str, Any] = {}
+        for key, value in schema.items():
+            if key in ("properties", "$defs"):  # maps of names: keep every name
+                out[key] = {name: strict_schema(sub) for name, sub in value.items()}
+            elif key not in _STRICT_UNSUPPORTED:
+                out[key] = strict_schema(value)
+        return out
+    return schema
