@@ -172,10 +172,12 @@ class Runner:
             try:
                 completion = await self._send(call, call.request(messages), tally)
             except ProviderError as exc:
-                return self._result(
-                    call, tally, failure=Failure(reason=exc.reason, detail=str(exc))
-                )
+                return self._result(call, tally, failure=self._failure(exc))
             tally.add(completion)
+            if call.rate is not None:
+                self.budget.charge(
+                    call.rate.cost(completion.prompt_tokens, completion.completion_tokens)
+                )
             try:
                 verdict = split_verdict(call.persona, check(call.persona, completion))
             except InvalidAnswerError as exc:

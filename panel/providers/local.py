@@ -54,7 +54,8 @@ def smollm2_path() -> Path:
 
 
 _GRAMMAR_IGNORED = frozenset({"pattern", "format"})
-GRAMMAR_STRING_CAP = 320  # characters; longer caps make llama.cpp's grammar slow to build
+GRAMMAR_STRING_CAP = 240  # characters: bounds worst-case output to ~700 tokens, and longer caps
+# make llama.cpp's grammar slow to build
 
 
 def grammar_schema(schema: Any) -> Any:

@@ -43,7 +43,7 @@ def valid_answer(
 ) -> dict[str, Any]:
     """A schema-valid verdict object for any persona schema."""
     out: dict[str, Any] = {}
-    for name, prop in schema["properties"].items():
+    for name, prop in schema.get("properties", {}).items():
         if name == "verdict":
             out[name] = verdict
         elif name == "confidence":

@@ -1,0 +1,238 @@
+"""A fault-injecting loopback server speaking the OpenAI/Mistral chat-completions wire format.
+
+The real openai and mistralai SDKs talk to it over HTTP on 127.0.0.1. Each
+request takes the next queued ``Behavior`` (or ``responder(body)``, or the
+default): latency, error statuses with retry-after(-ms), hangs, dropped
+connections, non-JSON or truncated or schema-violating content, refusals, and
+400s for unsupported ``response_format`` types. Answers are generated from the
+schema the request carries, or from the field list in the prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.support.scripted import valid_answer
+
+
+@dataclass
+class Behavior:
+    latency: float = 0.0  # seconds before answering
+    status: int = 200
+    retry_after: str | None = None  # Retry-After header value
+    retry_after_ms: int | None = None  # retry-after-ms header value
+    hang: bool = False  # never answer
+    drop: bool = False  # close the connection without a response
+    content: str | None = None  # exact assistant content (overrides generation)
+    finish_reason: str = "stop"
+    refusal: str | None = None
+    verdict: str = "ship"
+    confidence: int = 4
+    invalid: bool = False  # schema-violating JSON (no "verdict")
+    usage: tuple[int, int] = (100, 50)
+    error_message: str = "injected failure"
+
+
+_FIELD_LINE = re.compile(r'^- "([a-z_]+)": (.*)$', re.MULTILINE)
+_SCHEMA_NOTE = re.compile(r"valid against this JSON schema: (\{.*\})\s*$", re.DOTALL)
+
+
+def schema_from_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The verdict schema a request carries, or one rebuilt from the prompt's field list."""
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        schema: dict[str, Any] = fmt["json_schema"]["schema"]
+        return schema
+    if isinstance(fmt.get("schema"), dict):
+        return dict(fmt["schema"])
+    messages = body.get("messages") or []
+    system = next((m["content"] for m in messages if m.get("role") == "system"), "")
+    if match := _SCHEMA_NOTE.search(system):
+        return dict(json.loads(match.group(1)))
+    user = "\n".join(m["content"] for m in messages if m.get("role") == "user")
+    properties: dict[str, Any] = {}
+    for name, description in _FIELD_LINE.findall(user):
+        if "One of:" in description:
+            choices = description.split("One of:")[1].strip().rstrip(".").split(", ")
+            properties[name] = {"enum": choices}
+        elif "list of short names" in description:
+            properties[name] = {"type": "array"}
+        else:
+            properties[name] = {"type": "string"}
+    return {"properties": properties or {"quote": {}, "verdict": {}, "confidence": {}}}
+
+
+class FakeLLM:
+    """Run with ``with FakeLLM() as server:``; ``server.url`` is the base URL."""
+
+    def __init__(self) -> None:
+        self.default = Behavior()
+        self.queue: deque[Behavior] = deque()
+        self.responder: Callable[[dict[str, Any]], Behavior | None] | None = None
+        self.reject_formats: set[str] = set()
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.arrivals: list[float] = []
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stopping: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    # -- control -------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def script(self, *behaviors: Behavior) -> None:
+        with self._lock:
+            self.queue.extend(behaviors)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.queue.clear()
+            self.requests.clear()
+            self.headers.clear()
+            self.arrivals.clear()
+        self.default = Behavior()
+        self.responder = None
+        self.reject_formats = set()
+
+    def close(self) -> None:
+        if self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+        self._thread.join(5)
+
+    def __enter__(self) -> FakeLLM:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- server --------------------------------------------------------------
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        self._stopping = asyncio.Event()
+        server = await asyncio.start_server(self._connection, "127.0.0.1", 0, backlog=1024)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        async with server:
+            await self._stopping.wait()
+            server.close()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                headers = {}
+                for line in lines[1:]:
+                    if ":" in line:
+                        key, value = line.split(":", 1)
+                        headers[key.strip().lower()] = value.strip()
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                if not await self._answer(json.loads(body or b"{}"), headers, writer):
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def _next(self, body: dict[str, Any]) -> Behavior:
+        if self.responder is not None and (chosen := self.responder(body)) is not None:
+            return chosen
+        with self._lock:
+            return self.queue.popleft() if self.queue else self.default
+
+    async def _answer(
+        self, body: dict[str, Any], headers: dict[str, str], writer: asyncio.StreamWriter
+    ) -> bool:
+        with self._lock:
+            self.requests.append(body)
+            self.headers.append(headers)
+            self.arrivals.append(time.monotonic())
+        behavior = self._next(body)
+        if behavior.latency:
+            await asyncio.sleep(behavior.latency)
+        if behavior.hang:
+            assert self._stopping is not None
+            await self._stopping.wait()
+            return False
+        if behavior.drop:
+            return False
+        fmt = (body.get("response_format") or {}).get("type")
+        if fmt in self.reject_formats:
+            status, payload, extra = 400, _error(f"response_format {fmt} is not supported"), {}
+        elif behavior.status != 200:
+            status, payload, extra = behavior.status, _error(behavior.error_message), {}
+            if behavior.retry_after is not None:
+                extra["retry-after"] = behavior.retry_after
+            if behavior.retry_after_ms is not None:
+                extra["retry-after-ms"] = str(behavior.retry_after_ms)
+        else:
+            status, payload, extra = 200, self._completion(body, behavior), {}
+        data = json.dumps(payload).encode()
+        head = [f"HTTP/1.1 {status} X", "content-type: application/json"]
+        head += [f"{k}: {v}" for k, v in extra.items()]
+        head += [f"content-length: {len(data)}", "connection: keep-alive", "", ""]
+        writer.write("\r\n".join(head).encode() + data)
+        await writer.drain()
+        return True
+
+    def _completion(self, body: dict[str, Any], behavior: Behavior) -> dict[str, Any]:
+        content = behavior.content
+        if content is None and behavior.refusal is None:
+            answer = valid_answer(schema_from_request(body), behavior.verdict, behavior.confidence)
+            if behavior.invalid:
+                answer.pop("verdict", None)
+            content = json.dumps(answer)
+        prompt, completion = behavior.usage
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": behavior.refusal,
+                    },
+                    "finish_reason": behavior.finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": completion,
+                "total_tokens": prompt + completion,
+            },
+        }
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
