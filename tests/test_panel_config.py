@@ -67,7 +67,7 @@ def review(*extra: str) -> tuple[int, str, str]:
 
 
 def test_two_providers_all_valid(configured: tuple[Home, FakeLLM, FakeLLM]) -> None:
-    home, one, two = configured
+    _, one, two = configured
     two.default = Behavior(verdict="skip", confidence=5)
     code, out, err = review()
     assert code == 0, err
@@ -90,7 +90,7 @@ def test_two_providers_all_valid(configured: tuple[Home, FakeLLM, FakeLLM]) -> N
 
 
 def test_one_provider_down_the_other_finishes(configured: tuple[Home, FakeLLM, FakeLLM]) -> None:
-    _, one, two = configured
+    _, one, _ = configured
     one.default = Behavior(status=500)
     code, out, _ = review()
     data = json.loads(out)
