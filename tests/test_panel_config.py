@@ -200,9 +200,9 @@ def test_missing_key_is_one_line_exit_2(home: Home, monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     code, out, err = review("--provider", "openai/gpt-4o-mini")
     assert code == 2 and out == ""
-    assert (
-        err
-        == "panel: error: provider openai/gpt-4o-mini needs an API key in $OPENAI_API_KEY; export OPENAI_API_KEY=... (or set api_key_env in panel.toml)\n"
+    assert err == (
+        "panel: error: provider openai/gpt-4o-mini needs an API key in $OPENAI_API_KEY; "
+        "export OPENAI_API_KEY=... (or set api_key_env in panel.toml)\n"
     )
 
 
