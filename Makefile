@@ -21,6 +21,7 @@ install: $(STAMP)
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
+	# Exit 1 (some calls failed) still writes a complete record; the tiny model fails now and then.
 	$(BIN)/panel review smolvlm-2-5 mistral-medium-3 || [ $$? -eq 1 ]
 
 test: install lint
@@ -30,6 +31,10 @@ lint: install
 	$(BIN)/ruff check panel tests benchmarks
 	$(BIN)/ruff format --check panel tests benchmarks
 	$(BIN)/mypy panel
+
+# Benchmarks write benchmarks/results/*.json; the README summarises them.
+bench: install
+	$(BIN)/python -m benchmarks.bench_runner
 
 format: install
 	$(BIN)/ruff format panel tests benchmarks

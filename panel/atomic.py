@@ -46,6 +46,8 @@ def write_new(candidates: Iterator[Path], render: Callable[[Path], bytes]) -> Pa
     file is never overwritten and two concurrent writers never claim one name.
     """
     for path in candidates:
+        if path.exists():  # cheap skip; the hard link below is what makes it race-free
+            continue
         with _temp_beside(path, render(path)) as tmp:
             try:
                 os.link(tmp, path)

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from panel.atomic import write_atomic
 from panel.errors import PanelError, UnknownNameError
-from panel.slugs import MAX_SLUG, SLUG_PATTERN, slugify
+from panel.slugs import MAX_SLUG, SLUG_PATTERN, is_slug, slugify
 
 
 class EntryPrice(StrEnum):
@@ -106,6 +106,20 @@ class Catalog:
         for path in sorted(folder.glob("*.toml")):
             tool = cls._read(path)
             tools[tool.slug] = tool
+        return cls(folder, tools)
+
+    @classmethod
+    def load_some(cls, folder: Path, slugs: list[str]) -> Catalog:
+        """Only the named entries: a review reads two files, not the whole catalog."""
+        if not folder.is_dir():
+            return cls.load(folder)  # the same clear error
+        tools: dict[str, Tool] = {}
+        for slug in slugs:
+            path = folder / f"{slug}.toml"
+            if not is_slug(slug) or not path.is_file():
+                known = sorted(p.stem for p in folder.glob("*.toml"))
+                raise UnknownNameError("tool", slug, known, "see `panel tools list`")
+            tools[slug] = cls._read(path)
         return cls(folder, tools)
 
     @staticmethod

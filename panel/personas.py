@@ -103,6 +103,9 @@ def _annotation(spec: PersonaField) -> Any:
     return Annotated[str, Field(min_length=1, max_length=TEXT_MAX, description=spec.description)]
 
 
+_SCHEMAS: dict[type[VerdictBase], dict[str, Any]] = {}
+
+
 @dataclass(frozen=True)
 class Persona:
     spec: PersonaSpec
@@ -119,8 +122,15 @@ class Persona:
         return [f.name for f in self.spec.fields]
 
     def json_schema(self) -> dict[str, Any]:
-        """The verdict's JSON schema: strict (all required, no extra keys)."""
-        return self.verdict_model.model_json_schema()
+        """The verdict's JSON schema: strict (all required, no extra keys).
+
+        Built once per persona and shared: callers must not mutate it (the
+        provider helpers that adapt a schema return new dicts).
+        """
+        cached = _SCHEMAS.get(self.verdict_model)
+        if cached is None:
+            cached = _SCHEMAS[self.verdict_model] = self.verdict_model.model_json_schema()
+        return cached
 
 
 def build_verdict_model(spec: PersonaSpec) -> type[VerdictBase]:
@@ -146,8 +156,14 @@ def _check_fields(spec: PersonaSpec, where: Path) -> None:
             raise PanelError(f"{where}: field {f.name!r} has choices but kind is {f.kind}")
 
 
+_LOADED: dict[tuple[Path, bytes], Persona] = {}
+
+
 def load_persona(path: Path, prompts: Path) -> Persona:
     raw = path.read_bytes()
+    cached = _LOADED.get((path, raw))
+    if cached is not None and (prompts / cached.spec.template).is_file():
+        return cached  # same file content: the same verdict model, built once per process
     try:
         data = tomllib.loads(raw.decode("utf-8"))
         spec = PersonaSpec.model_validate(data)
@@ -161,7 +177,8 @@ def load_persona(path: Path, prompts: Path) -> Persona:
     if not (prompts / spec.template).is_file():
         raise PanelError(f"{path}: template {spec.template!r} not found in {prompts}")
     digest = hashlib.sha256(raw).hexdigest()
-    return Persona(spec, path, digest, build_verdict_model(spec))
+    persona = _LOADED[(path, raw)] = Persona(spec, path, digest, build_verdict_model(spec))
+    return persona
 
 
 def load_personas(folder: Path, prompts: Path) -> dict[str, Persona]:

@@ -7,6 +7,7 @@ are data files). Vendor text only ever reaches a template as a cleaned variable.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -45,6 +46,20 @@ class Rendered:
     )
 
 
+@functools.cache
+def _environment(folder: Path) -> SandboxedEnvironment:
+    """One environment per prompts folder per process: templates compile once."""
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,  # an edited template is picked up (mtime check)
+    )
+
+
 class PromptBuilder:
     """Renders persona prompts. One instance per process: templates compile once."""
 
@@ -52,14 +67,7 @@ class PromptBuilder:
         if not folder.is_dir():
             raise PanelError(f"no prompts folder at {folder}; set PANEL_HOME to your panel project")
         self.folder = folder
-        self.env = SandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(folder),
-            undefined=jinja2.StrictUndefined,
-            autoescape=False,
-            keep_trailing_newline=False,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = _environment(folder.resolve())
         self._key = boundary_key
 
     def template_digest(self, name: str) -> str:

@@ -86,7 +86,7 @@ def plan_review(
     if a == b:
         raise PanelError(f"both tools are {a!r}; compare two different tools")
     config = config or Config.load(home.config_file)
-    catalog = Catalog.load(home.catalog)
+    catalog = Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
     personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
     panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}

@@ -9,6 +9,7 @@ call is data, never an exception that stops the run.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import time
@@ -72,7 +73,7 @@ class Call:
             sampling=self.provider.sampling,
         )
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return call_key(self.provider, self.request())
 

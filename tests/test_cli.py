@@ -151,6 +151,7 @@ def test_show_renders_terminal_and_markdown(
     assert md.startswith("# Alpha Tool vs Beta Tool: which one should you ship with?")
     assert "## Reviewer scorecard" in md and "### Competitive" in md
     assert md.count("**SKIP**") == 8
+    assert md.count(", published)") == 8  # one published quote per persona and tool
     code, text, _ = run("show", record_id)
     assert code == 0 and "Panel pick" in text and "Business" in text
 

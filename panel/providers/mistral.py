@@ -25,6 +25,7 @@ from panel.providers.base import (
     parse_retry_after,
     redact,
 )
+from panel.providers.http import tls_context
 from panel.providers.keys import api_key
 from panel.providers.ladder import Ladder, strict_schema, text_messages
 
@@ -44,10 +45,14 @@ class MistralProvider:
         self.ladder = Ladder(settings.structured)
         self._key = api_key(settings, KEY_ENV)
         self.base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
+        self._http = httpx.AsyncClient(
+            verify=tls_context(), follow_redirects=True, timeout=settings.timeout
+        )
         self.client = Mistral(
             api_key=self._key,
             server_url=self.base_url,
             timeout_ms=int(settings.timeout * 1000),
+            async_client=self._http,
         )
 
     def _arguments(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
@@ -117,7 +122,7 @@ class MistralProvider:
         )
 
     async def aclose(self) -> None:
-        await self.client.__aexit__(None, None, None)  # type: ignore[no-untyped-call]
+        await self._http.aclose()
 
 
 def _join(chunks: Any) -> str:

@@ -41,9 +41,10 @@ def _card(card: Card) -> list[str]:
 def _quote(quote: Quote) -> str:
     if quote.verdict is None:
         return f"- *failed on {escape(quote.provider)}*: {escape(quote.text)}"
+    label = "published" if quote.published else "also"
     return (
-        f"- **{quote.verdict.upper()}** ({quote.confidence}/5, {escape(quote.provider)}): "
-        f"\u201c{escape(quote.text)}\u201d"
+        f"- **{quote.verdict.upper()}** ({quote.confidence}/5, {escape(quote.provider)}, "
+        f"{label}): \u201c{escape(quote.text)}\u201d"
     )
 
 

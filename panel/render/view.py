@@ -41,6 +41,7 @@ class Quote:
     verdict: str | None  # None when the call failed
     confidence: int | None
     text: str  # the quote, or the failure reason and detail
+    published: bool = False  # the quote the page publishes for this persona and tool
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,10 @@ class PageView:
     calls: int
 
 
-def _quote(call: CallResult) -> Quote:
+def _quote(call: CallResult, published: str | None) -> Quote:
     if call.ok:
-        return Quote(call.provider, call.verdict, call.confidence, safe(call.quote))
+        mark = call.provider == published
+        return Quote(call.provider, call.verdict, call.confidence, safe(call.quote), mark)
     reason = call.failure.reason.value if call.failure else "failed"
     detail = safe(call.failure.detail if call.failure else "")
     return Quote(call.provider, None, None, f"{reason}: {detail}")
@@ -87,16 +89,20 @@ def page_view(record: ComparisonRecord) -> PageView:
         for t in record.tools
     ]
     names = {c.slug: c.name for c in cards}
+    published = {s.persona: s.published for s in record.scores.split}
     rows = [
         PersonaRow(
             persona=persona,
             title=safe(record.panel.persona_titles.get(persona, persona)),
             quotes={
-                c.slug: [
-                    _quote(call)
-                    for call in record.calls
-                    if call.persona == persona and call.tool == c.slug
-                ]
+                c.slug: sorted(
+                    (
+                        _quote(call, published.get(persona, {}).get(c.slug))
+                        for call in record.calls
+                        if call.persona == persona and call.tool == c.slug
+                    ),
+                    key=lambda q: not q.published,  # the published quote first
+                )
                 for c in cards
             },
         )

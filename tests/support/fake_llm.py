@@ -236,3 +236,35 @@ class FakeLLM:
 
 def _error(message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+
+
+def main() -> None:
+    """Serve from a separate process (for benchmarks): prints the port, runs until killed."""
+    import argparse
+    import random
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--rate-429", type=float, default=0.0)
+    parser.add_argument("--retry-after-ms", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    server = FakeLLM()
+    chance = random.Random(args.seed)
+    ok = Behavior(latency=args.latency)
+    limited = Behavior(latency=args.latency, status=429, retry_after_ms=args.retry_after_ms)
+
+    def responder(body: dict[str, Any]) -> Behavior:
+        return limited if chance.random() < args.rate_429 else ok
+
+    server.responder = responder
+    print(server.port, flush=True)
+    try:
+        sys.stdin.read()  # until the parent closes our stdin
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

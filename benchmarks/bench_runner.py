@@ -1,0 +1,286 @@
+"""Runner benchmarks against a loopback fake server in a separate process (issue 3).
+
+Measures, in one run on this machine, as ratios:
+  1. review latency: a 16-call review on 2 providers at 200 ms/call vs the slowest single call
+     (target <= 1.3x);
+  2. throughput: 1,000 calls at concurrency 32, 200 ms/call, vs the ideal 32/0.2 s
+     (target >= 0.85);
+  3. overhead: panel's client CPU time per call (render, validate, aggregate, record) vs a bare
+     loop of the same SDK calls, zero-latency server (target <= 1.5x);
+  4. 20% 429s with retry-after-ms 100: every call completes, throughput >= 0.5 of the no-429 run.
+Writes benchmarks/results/runner.json and prints a summary.
+
+Usage: .venv/bin/python -m benchmarks.bench_runner [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openai
+
+from panel.budget import Budget
+from panel.paths import Home
+from panel.personas import load_personas
+from panel.prompts import PromptBuilder
+from panel.providers import registry
+from panel.providers.base import Limits, Provider, ProviderSettings
+from panel.providers.ladder import strict_schema
+from panel.records import write_record
+from panel.retry import RetryPolicy
+from panel.review import build_record, plan_review, run_plan
+from panel.runner import Call, Runner
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "runner.json"
+KEY = "bench-key"
+
+
+@contextmanager
+def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> Iterator[str]:
+    """A FakeLLM in its own process, so its CPU never competes with the measured client."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.fake_llm", "--latency", str(latency),
+         "--rate-429", str(rate_429), "--retry-after-ms", "100"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdin is not None
+    port = proc.stdout.readline().strip()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.stdin.close()
+        proc.wait(10)
+
+
+def settings(kind: str, url: str, in_flight: int) -> ProviderSettings:
+    return ProviderSettings(
+        name=f"{kind}/bench",
+        kind=kind,
+        model="bench",
+        base_url=f"{url}/v1" if kind == "openai" else url,
+        api_key_env="",
+        limits=Limits(max_in_flight=in_flight),
+        timeout=30,
+    )
+
+
+def project() -> Home:
+    root = Path(tempfile.mkdtemp(prefix="panel-bench-"))
+    for folder in ("catalog", "personas", "prompts"):
+        shutil.copytree(ROOT / folder, root / folder)
+    return Home(root)
+
+
+def calls_for(provider: Provider, n: int) -> list[Call]:
+    personas = list(load_personas(ROOT / "personas", ROOT / "prompts").values())[:4]
+    from panel.catalog import Catalog
+
+    tools = list(Catalog.load(ROOT / "catalog").tools.values())
+    prompts = PromptBuilder(ROOT / "prompts", b"k" * 32)
+    return [
+        Call(p, t, provider, prompts.render(p, t))
+        for i in range(n)
+        for p, t in [(personas[i % len(personas)], tools[i % len(tools)])]
+    ]
+
+
+async def run_calls(calls: list[Call], provider: Provider) -> tuple[float, list[Any]]:
+    start = time.perf_counter()
+    results = await Runner(RetryPolicy(attempts=20, retry_after_cap=5)).run(calls)
+    elapsed = time.perf_counter() - start
+    await provider.aclose()
+    return elapsed, results
+
+
+def bench_latency(quick: bool) -> dict[str, Any]:
+    latency = 0.2
+    with fake_server(latency) as url_a, fake_server(latency) as url_b:
+        home = project()
+        home.config_file.write_text(
+            f'[panel]\nproviders = ["a", "b"]\n'
+            f'[providers.a]\nkind = "openai"\nmodel = "m"\nbase_url = "{url_a}/v1"\n'
+            f'api_key_env = ""\n'
+            f'[providers.b]\nkind = "mistral"\nmodel = "m"\nbase_url = "{url_b}"\n'
+            f'api_key_env = ""\n'
+        )
+
+        def review_once() -> float:
+            plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [])
+            start = time.perf_counter()
+            results = asyncio.run(run_plan(plan, Runner()))
+            assert len(results) == 16 and all(r.ok for r in results)
+            return time.perf_counter() - start
+
+        def single_once(kind: str) -> float:
+            provider = registry.create(settings(kind, url_a if kind == "openai" else url_b, 1))
+            elapsed, results = asyncio.run(run_calls(calls_for(provider, 1), provider))
+            assert results[0].ok
+            return elapsed
+
+        rounds = 2 if quick else 5
+        review_once()  # warm-up: imports, first connections
+        reviews = [review_once() for _ in range(rounds)]
+        singles = [max(single_once("openai"), single_once("mistral")) for _ in range(rounds)]
+    review_s, single_s = sorted(reviews)[len(reviews) // 2], max(singles)
+    return {
+        "calls": 16,
+        "latency_per_call_s": latency,
+        "review_s_median": round(review_s, 4),
+        "slowest_single_call_s": round(single_s, 4),
+        "ratio": round(review_s / single_s, 3),
+        "target": "<= 1.3",
+        "pass": review_s / single_s <= 1.3,
+    }
+
+
+def bench_throughput(n: int, rate_429: float = 0.0) -> dict[str, Any]:
+    latency, concurrency = 0.2, 32
+    with fake_server(latency, rate_429) as url:
+        provider = registry.create(settings("openai", url, concurrency))
+        elapsed, results = asyncio.run(run_calls(calls_for(provider, n), provider))
+    ok = sum(1 for r in results if r.ok)
+    attempts = sum(r.attempts for r in results)
+    ideal = concurrency / latency
+    achieved = n / elapsed
+    return {
+        "calls": n,
+        "concurrency": concurrency,
+        "latency_per_call_s": latency,
+        "rate_429": rate_429,
+        "completed_ok": ok,
+        "attempts": attempts,
+        "elapsed_s": round(elapsed, 3),
+        "calls_per_s": round(achieved, 2),
+        "ideal_calls_per_s": ideal,
+        "ratio_to_ideal": round(achieved / ideal, 3),
+    }
+
+
+async def bare_loop(url: str, calls: list[Call], concurrency: int) -> None:
+    client = openai.AsyncOpenAI(api_key="x", base_url=f"{url}/v1", max_retries=0)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(call: Call) -> None:
+        async with gate:
+            request = call.request()
+            response = await client.chat.completions.create(
+                model="bench",
+                messages=[m.as_dict() for m in request.messages],  # type: ignore[misc]
+                temperature=0.2,
+                max_tokens=900,
+                seed=7,
+                response_format={  # type: ignore[typeddict-item]
+                    "type": "json_schema",
+                    "json_schema": {
+                        "name": request.schema_name,
+                        "schema": strict_schema(request.schema),
+                        "strict": True,
+                    },
+                },
+            )
+            json.loads(response.choices[0].message.content or "{}")
+
+    await asyncio.gather(*(one(c) for c in calls))
+    await client.close()
+
+
+def bench_overhead(reviews: int) -> dict[str, Any]:
+    concurrency = 8
+    with fake_server(0.0) as url:
+        home = project()
+        home.config_file.write_text(
+            f'[panel]\nproviders = ["a", "b"]\n'
+            f'[providers.a]\nkind = "openai"\nmodel = "m"\nbase_url = "{url}/v1"\n'
+            f'api_key_env = ""\nmax_in_flight = {concurrency}\n'
+            f'[providers.b]\nkind = "openai"\nmodel = "n"\nbase_url = "{url}/v1"\n'
+            f'api_key_env = ""\nmax_in_flight = {concurrency}\n'
+        )
+        plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [])
+        asyncio.run(bare_loop(url, plan.calls, concurrency))  # warm-up both paths
+        asyncio.run(run_plan(plan, Runner()))
+
+        # panel: plan (render) + run (send, validate) + aggregate + atomic record write.
+        cpu = time.process_time()
+        total_calls = 0
+        for _ in range(reviews):
+            plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [])
+            now = datetime.now(UTC)
+            results = asyncio.run(run_plan(plan, Runner(budget=Budget())))
+            total_calls += len(results)
+            write_record(
+                home.runs, now.date(), "bench",
+                lambda rid, p=plan, r=results, t=now: build_record(p, r, rid, t, t),
+            )  # fmt: skip
+        panel_cpu = (time.process_time() - cpu) / total_calls
+
+        calls = plan.calls * reviews
+        cpu = time.process_time()
+        asyncio.run(bare_loop(url, calls, concurrency))
+        bare_cpu = (time.process_time() - cpu) / len(calls)
+    return {
+        "calls": total_calls,
+        "panel_cpu_ms_per_call": round(panel_cpu * 1000, 3),
+        "bare_sdk_cpu_ms_per_call": round(bare_cpu * 1000, 3),
+        "ratio": round(panel_cpu / bare_cpu, 3),
+        "target": "<= 1.5",
+        "pass": panel_cpu / bare_cpu <= 1.5,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and calls")
+    args = parser.parse_args()
+    n = 300 if args.quick else 1000
+    latency = bench_latency(args.quick)
+    print("latency", json.dumps(latency))
+    clean = bench_throughput(n)
+    clean["target"] = ">= 0.85"
+    clean["pass"] = clean["ratio_to_ideal"] >= 0.85
+    print("throughput", json.dumps(clean))
+    overhead = bench_overhead(3 if args.quick else 10)
+    print("overhead", json.dumps(overhead))
+    limited = bench_throughput(n, rate_429=0.2)
+    ratio = limited["calls_per_s"] / clean["calls_per_s"]
+    limited.update(
+        ratio_to_no_429=round(ratio, 3),
+        target=">= 0.5 of the no-429 run, every call completes",
+        **{"pass": ratio >= 0.5 and limited["completed_ok"] == n},
+    )
+    print("throughput_429", json.dumps(limited))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                "quick": args.quick,
+                "review_latency": latency,
+                "throughput": clean,
+                "overhead": overhead,
+                "throughput_20pct_429": limited,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"wrote {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
