@@ -141,6 +141,11 @@ class FakeLLM:
         async with server:
             await self._stopping.wait()
             server.close()
+            current = asyncio.current_task()
+            pending = [t for t in asyncio.all_tasks() if t is not current]
+            for task in pending:  # open keep-alive connections and hung answers
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -156,6 +161,8 @@ class FakeLLM:
                 if not await self._answer(json.loads(body or b"{}"), headers, writer):
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:  # shutting down: end quietly, not as a cancelled task
             pass
         finally:
             with contextlib.suppress(Exception):
