@@ -205,6 +205,7 @@ def totals(calls: Sequence[CallResult]) -> Totals:
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         completion_tokens=sum(c.completion_tokens for c in calls),
         cost_usd=total_cost(calls),
+        cached=sum(1 for c in calls if c.cached),
     )
 
 

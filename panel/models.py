@@ -58,6 +58,7 @@ class CallResult(_Model):
     cost_usd: float | None = Field(
         None, description="USD at the price table's rates; null if unknown"
     )
+    cached: bool = Field(False, description="served from the response cache: no call this run")
 
     @property
     def ok(self) -> bool:
@@ -125,6 +126,7 @@ class Totals(_Model):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float | None = None
+    cached: int = Field(0, description="calls served from the response cache")
 
 
 class PanelInfo(_Model):

@@ -23,6 +23,7 @@ from panel.providers import registry
 from panel.providers.base import Provider
 from panel.records import pair_stem, write_record
 from panel.runner import Call, Runner
+from panel.store import Store
 
 
 @dataclass
@@ -156,9 +157,30 @@ def exit_code(record: ComparisonRecord) -> int:
     return 0 if record.totals.failed == 0 else 1
 
 
-def review(plan: Plan, runner: Runner, out: Path) -> tuple[ComparisonRecord, Path]:
-    """Run the plan and write its record under ``out``; returns the record and its path."""
+def journal(plan: Plan, store: Store, run_id: str) -> None:
+    store.plan(
+        (
+            (c.key, c.provider.spec, c.provider.model, c.persona.name, c.tool.slug)
+            for c in plan.calls
+        ),
+        run_id,
+    )
+
+
+def review(
+    plan: Plan, runner: Runner, out: Path, run_id: str | None = None
+) -> tuple[ComparisonRecord, Path]:
+    """Run the plan and write its record under ``out``; returns the record and its path.
+
+    With a store on the runner, calls are journaled and answered from the cache when
+    possible, and the record is indexed.
+    """
     started = datetime.now(UTC)
+    store = runner.store
+    run_id = run_id or f"review-{started.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    if store is not None:
+        store.begin_run(run_id, "review")
+        journal(plan, store, run_id)
     calls = asyncio.run(run_plan(plan, runner))
     finished = datetime.now(UTC)
     built: list[ComparisonRecord] = []
@@ -169,4 +191,15 @@ def review(plan: Plan, runner: Runner, out: Path) -> tuple[ComparisonRecord, Pat
 
     stem = pair_stem(plan.tools[0].slug, plan.tools[1].slug)
     path = write_record(out, finished.astimezone().date(), stem, build)
-    return built[-1], path
+    record = built[-1]
+    if store is not None:
+        store.index_record(
+            record.id,
+            path,
+            run_id,
+            (plan.tools[0].slug, plan.tools[1].slug),
+            record.status,
+            record.provenance.model_dump(mode="json"),
+        )
+        store.end_run(run_id, record.status)
+    return record, path

@@ -33,6 +33,7 @@ from panel.providers.base import (
 )
 from panel.reask import MAX_REASKS, InvalidAnswerError, check, reask_messages, split_verdict
 from panel.retry import RetryPolicy
+from panel.store import Store
 
 
 def call_key(provider: Provider, request: CompletionRequest) -> str:
@@ -107,8 +108,12 @@ class Runner:
         max_reasks: int = MAX_REASKS,
         progress: Progress | None = None,
         budget: Budget | None = None,
+        store: Store | None = None,
+        fresh: bool = False,
     ) -> None:
         self.policy = policy or RetryPolicy()
+        self.store = store
+        self.fresh = fresh  # True: ignore the cache (results are still journaled and cached)
         self.max_reasks = max_reasks
         self.progress = progress
         self.budget = budget or Budget()
@@ -133,8 +138,16 @@ class Runner:
         return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
 
     async def _run_one(self, call: Call) -> CallResult:
-        async with self._slot(call.provider):
-            result = await self.execute(call)
+        cached = None if self.store is None or self.fresh else self.store.cached(call.key)
+        if cached is not None:
+            result = cached.model_copy(update={"cached": True})
+        else:
+            async with self._slot(call.provider):
+                if self.store is not None:
+                    self.store.start(call.key)
+                result = await self.execute(call)
+                if self.store is not None:
+                    self.store.finish(result)
         if self.progress is not None:
             self.progress(call, result)
         return result

@@ -19,6 +19,7 @@ from panel.render.view import page_view
 from panel.retry import RetryPolicy
 from panel.review import exit_code, plan_review, review
 from panel.runner import Call, Runner
+from panel.store import Store
 
 
 def review_command(
@@ -40,6 +41,9 @@ def review_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for records (default: runs/).")
     ] = None,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Ignore cached answers and call the providers again.")
+    ] = False,
     max_cost: Annotated[
         float | None,
         typer.Option(
@@ -88,8 +92,12 @@ def review_command(
             )
 
         with bar:
-            runner = Runner(policy, settings.max_reasks, advance, Budget(cap))
-            record, path = review(plan, runner, out or where.runs)
+            store = Store.open(where.runs)
+            try:
+                runner = Runner(policy, settings.max_reasks, advance, Budget(cap), store, fresh)
+                record, path = review(plan, runner, out or where.runs)
+            finally:
+                store.close()
     if as_json:
         sys.stdout.buffer.write(dump(record))
         sys.stdout.flush()
