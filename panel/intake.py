@@ -9,6 +9,7 @@ from typing import Any
 
 from panel.catalog import Catalog, Tool
 from panel.errors import PanelError
+from panel.feeds import csv_rows, feed_items, fetch
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -63,6 +64,68 @@ def import_jsonl(catalog: Catalog, path: Path) -> ImportReport:
     if not pending:
         raise PanelError(f"{path}: no tools found; expected one JSON object per line")
     report = ImportReport()
+    for slug, tool in pending.items():
+        (report.updated if slug in catalog.tools else report.added).append(slug)
+        catalog.save(tool)
+    return report
+
+
+@dataclass
+class FeedReport(ImportReport):
+    skipped: list[str] = field(default_factory=list)  # "location: reason"
+
+
+def _kind(source: str, data: bytes) -> str:
+    lowered = source.lower().split("?")[0]
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lowered.endswith(".csv"):
+        return "csv"
+    head = data.lstrip()[:200].lower()
+    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):
+        return "feed"
+    if head.startswith(b"{"):
+        return "jsonl"
+    raise PanelError(
+        f"{source}: unknown format; use .jsonl, .csv, or an RSS/Atom feed (starting with <)"
+    )
+
+
+def import_source(catalog: Catalog, source: str) -> FeedReport:
+    """Import from a file or http(s) URL: JSON Lines (all or nothing), CSV or RSS/Atom.
+
+    Feed and CSV items are validated one by one: a bad item is reported and skipped,
+    and the rest still import. Duplicates within a source merge by slug (last wins).
+    """
+    is_url = source.lower().startswith(("http://", "https://"))
+    if is_url:
+        data = fetch(source)
+    else:
+        try:
+            data = Path(source).read_bytes()
+        except FileNotFoundError:
+            raise PanelError(f"{source}: no such file; check the path") from None
+        except IsADirectoryError:
+            raise PanelError(f"{source}: is a folder, expected a file") from None
+    kind = _kind(source, data)
+    if kind == "jsonl":
+        if is_url:
+            raise PanelError(f"{source}: JSON Lines import works from files; download it first")
+        base = import_jsonl(catalog, Path(source))
+        return FeedReport(added=base.added, updated=base.updated)
+    items = feed_items(data, source) if kind == "feed" else csv_rows(data, source)
+    report = FeedReport()
+    pending: dict[str, Tool] = {}
+    for where, candidate in items:
+        if "__extra__" in candidate:
+            report.skipped.append(f"{where}: more cells than header columns")
+            continue
+        try:
+            tool = catalog.merged(candidate, where)
+        except PanelError as exc:
+            report.skipped.append(str(exc))
+            continue
+        pending[tool.slug] = tool
     for slug, tool in pending.items():
         (report.updated if slug in catalog.tools else report.added).append(slug)
         catalog.save(tool)

@@ -117,7 +117,7 @@ def test_second_review_is_served_from_cache(configured: Home, server: FakeLLM) -
 
 def test_failures_are_not_cached(configured: Home, server: FakeLLM) -> None:
     server.script(Behavior(status=500))
-    code, first = review()
+    code, _ = review()
     assert code == 3 and server.count() == 8
     code, second = review()
     assert code == 0 and server.count() == 9  # only the failed call is sent again

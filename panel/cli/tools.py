@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,7 +13,7 @@ from rich.text import Text
 
 from panel.catalog import Catalog
 from panel.cli._common import home, user_errors
-from panel.intake import import_jsonl
+from panel.intake import import_source
 
 app = typer.Typer(help="The tool catalog (catalog/, one TOML file per tool).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -58,13 +57,20 @@ def show_command(slug: str, as_json: JsonFlag = False) -> None:
 
 @app.command("import")
 def import_command(
-    file: Annotated[Path, typer.Argument(help="JSON Lines file: one tool object per line.")],
+    source: Annotated[
+        str, typer.Argument(help="File or http(s) URL: JSON Lines, CSV, or an RSS/Atom feed.")
+    ],
 ) -> None:
-    """Add or update tools from JSON Lines; nothing is written unless every line is valid."""
+    """Add or update tools. JSON Lines: all or nothing. CSV and feeds: bad items skipped."""
     with user_errors():
-        report = import_jsonl(_catalog(), file)
-    print(f"imported {len(report.added)} new, updated {len(report.updated)}")
+        report = import_source(_catalog(), source)
+    print(
+        f"imported {len(report.added)} new, updated {len(report.updated)}, "
+        f"skipped {len(report.skipped)}"
+    )
     for slug in report.added:
         print(f"  added   {slug}")
     for slug in report.updated:
         print(f"  updated {slug}")
+    for problem in report.skipped:
+        print(f"panel: skipped {problem}", file=sys.stderr)
