@@ -7,7 +7,6 @@ panel's retry policy is the only one. One client per provider per process.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import httpx2 as httpx  # mistralai's HTTP client library
@@ -21,30 +20,20 @@ from panel.providers.base import (
     ProviderError,
     ProviderSettings,
     StructuredMode,
-    classify_status,
-    parse_retry_after,
-    redact,
 )
-from panel.providers.http import tls_context
-from panel.providers.keys import api_key
-from panel.providers.ladder import Ladder, strict_schema, text_messages
+from panel.providers.http import HttpProvider, tls_context
 
 KEY_ENV = "MISTRAL_API_KEY"
 BASE_URL_ENV = "MISTRAL_BASE_URL"
 
 
-class MistralProvider:
+class MistralProvider(HttpProvider):
     vendor = "mistral"
+    key_env = KEY_ENV
+    base_url_env = BASE_URL_ENV
 
     def __init__(self, settings: ProviderSettings) -> None:
-        self.settings = settings
-        self.spec = settings.name
-        self.model = settings.model
-        self.sampling = settings.sampling
-        self.limits = settings.limits
-        self.ladder = Ladder(settings.structured)
-        self._key = api_key(settings, KEY_ENV)
-        self.base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
+        super().__init__(settings)
         self._http = httpx.AsyncClient(
             verify=tls_context(), follow_redirects=True, timeout=settings.timeout
         )
@@ -56,49 +45,28 @@ class MistralProvider:
         )
 
     def _arguments(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
+        response_format, messages = self.structured(request, rung)
         args: dict[str, Any] = {
             "model": self.model,
-            "messages": [m.as_dict() for m in request.messages],
+            "messages": messages,
             "temperature": request.sampling.temperature,
             "max_tokens": request.sampling.max_tokens,
         }
         if request.sampling.seed is not None:
             args["random_seed"] = request.sampling.seed
-        if rung is StructuredMode.JSON_SCHEMA:
-            args["response_format"] = {
-                "type": "json_schema",
-                "json_schema": {
-                    "name": request.schema_name,
-                    "schema": strict_schema(request.schema),
-                    "strict": True,
-                },
-            }
-        elif rung is StructuredMode.JSON_OBJECT:
-            args["response_format"] = {"type": "json_object"}
-        else:
-            args["messages"] = text_messages(request.messages, request.schema)
+        if response_format is not None:
+            response_format.pop("schema", None)  # Mistral's json_object takes no schema
+            args["response_format"] = response_format
         return args
 
     def _error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
-        detail = redact(str(exc), self._key)[:500]
         if isinstance(exc, httpx.TimeoutException):
-            return ProviderError(FailureReason.TIMEOUT, f"{self.spec}: timed out", retryable=True)
+            return self.timed_out()
         if isinstance(exc, httpx.TransportError | NoResponseError):
-            return ProviderError(
-                FailureReason.SERVER_ERROR, f"{self.spec}: connection failed", retryable=True
-            )
+            return self.disconnected()
         if isinstance(exc, MistralError):
-            if exc.status_code == 400:
-                return self.ladder.rejected(rung, self.spec, detail)
-            reason, retryable = classify_status(exc.status_code)
-            return ProviderError(
-                reason,
-                f"{self.spec}: HTTP {exc.status_code}: {detail}",
-                status=exc.status_code,
-                retryable=retryable,
-                retry_after=parse_retry_after(exc.headers),
-            )
-        return ProviderError(FailureReason.SERVER_ERROR, f"{self.spec}: {detail}")
+            return self.status_error(exc.status_code, exc.headers, self.detail(exc), rung)
+        return ProviderError(FailureReason.SERVER_ERROR, f"{self.spec}: {self.detail(exc)}")
 
     async def complete(self, request: CompletionRequest) -> Completion:
         rung = self.ladder.rung
@@ -107,7 +75,7 @@ class MistralProvider:
         except (MistralError, NoResponseError, httpx.HTTPError) as exc:
             raise self._error(exc, rung) from None
         if not response.choices:
-            raise ProviderError(FailureReason.INVALID_OUTPUT, f"{self.spec}: no choices returned")
+            raise self.no_choices()
         choice = response.choices[0]
         content = choice.message.content if choice.message else None
         text = content if isinstance(content, str) or content is None else _join(content)
