@@ -82,6 +82,7 @@ def plan_review(
     provider_names: Sequence[str],
     persona_names: Sequence[str],
     config: Config | None = None,
+    clients: dict[str, Provider] | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call."""
     if a == b:
@@ -94,13 +95,17 @@ def plan_review(
     names = list(dict.fromkeys(n for names in panels.values() for n in names))
     settings = {name: config.settings(name) for name in names}
     prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
-    providers: dict[str, Provider] = {}
+    shared = clients if clients is not None else {}  # one client per provider per process
+    created: list[Provider] = []
     try:
-        for name in names:  # one client per provider per process
-            providers[name] = registry.create(settings[name])
+        for name in names:
+            if name not in shared:
+                shared[name] = registry.create(settings[name])
+                created.append(shared[name])
     except BaseException:
-        _close_now(list(providers.values()))
+        _close_now(created)
         raise
+    providers = {name: shared[name] for name in names}
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
         Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
@@ -182,6 +187,17 @@ def review(
         store.begin_run(run_id, "review")
         journal(plan, store, run_id)
     calls = asyncio.run(run_plan(plan, runner))
+    record, path = save(plan, calls, out, started)
+    if store is not None:
+        index(store, plan, record, path, run_id)
+        store.end_run(run_id, record.status)
+    return record, path
+
+
+def save(
+    plan: Plan, calls: list[CallResult], out: Path, started: datetime
+) -> tuple[ComparisonRecord, Path]:
+    """Build the record and write it under ``out`` (never over an existing one)."""
     finished = datetime.now(UTC)
     built: list[ComparisonRecord] = []
 
@@ -191,15 +207,27 @@ def review(
 
     stem = pair_stem(plan.tools[0].slug, plan.tools[1].slug)
     path = write_record(out, finished.astimezone().date(), stem, build)
-    record = built[-1]
-    if store is not None:
-        store.index_record(
-            record.id,
-            path,
-            run_id,
-            (plan.tools[0].slug, plan.tools[1].slug),
-            record.status,
-            record.provenance.model_dump(mode="json"),
-        )
-        store.end_run(run_id, record.status)
-    return record, path
+    return built[-1], path
+
+
+def fingerprint(plan: Plan) -> dict[str, object]:
+    """What decides a comparison's answers, beyond the call keys: for re-review on change."""
+    return {
+        "templates": {
+            p.spec.template: plan.prompts.template_digest(p.spec.template) for p in plan.personas
+        },
+        "personas": {p.name: p.digest for p in plan.personas},
+        "catalog": {t.slug: t.digest() for t in plan.tools},
+        "models": sorted({f"{c.provider.spec}={c.provider.model}" for c in plan.calls}),
+    }
+
+
+def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
+    store.index_record(
+        record.id,
+        path,
+        run_id,
+        (plan.tools[0].slug, plan.tools[1].slug),
+        record.status,
+        fingerprint(plan),
+    )

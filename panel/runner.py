@@ -147,7 +147,13 @@ class Runner:
                     self.store.start(call.key)
                 result = await self.execute(call)
                 if self.store is not None:
-                    self.store.finish(result)
+                    # A call stopped by the budget before any request stays planned for
+                    # the next run; everything else is journaled as it ended.
+                    deferred = result.attempts == 0 and result.failure is not None
+                    if deferred:
+                        self.store.defer(call.key)
+                    else:
+                        self.store.finish(result)
         if self.progress is not None:
             self.progress(call, result)
         return result
@@ -158,12 +164,10 @@ class Runner:
         async for attempt in self.policy.retrying():
             with attempt:
                 if self.budget.exhausted:
-                    raise ProviderError(
-                        FailureReason.BUDGET,
-                        f"--max-cost ${self.budget.cap:.2f} reached; call not sent",
-                    )
+                    raise ProviderError(FailureReason.BUDGET, self.budget.reason())
                 await limiter.acquire(prompt + completion)
                 tally.attempts += 1
+                self.budget.count_request()
                 return await call.provider.complete(request)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 

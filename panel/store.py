@@ -133,6 +133,13 @@ class Store:
             (state, payload, self.clock(), result.key),
         )
 
+    def defer(self, key: str) -> None:
+        """Back to planned: never sent (budget), so the next run sends it."""
+        self.db.execute(
+            "UPDATE calls SET state = 'planned', updated_at = ? WHERE key = ? AND state != 'done'",
+            (self.clock(), key),
+        )
+
     def unfinished(self, run_id: str) -> int:
         row = self.db.execute(
             "SELECT COUNT(*) FROM calls WHERE run_id = ? AND state IN ('planned', 'in_flight')",
