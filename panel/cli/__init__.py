@@ -6,6 +6,7 @@ import typer
 
 from panel import __version__
 from panel.cli import personas, providers, tools
+from panel.cli.nightly import nightly_command
 from panel.cli.review import review_command
 from panel.cli.show import show_command
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("review")(review_command)
 app.command("show")(show_command)
+app.command("nightly")(nightly_command)
 app.add_typer(tools.app, name="tools")
 app.add_typer(personas.app, name="personas")
 app.add_typer(providers.app, name="providers")

@@ -1,0 +1,144 @@
+"""`panel nightly`: review the day's launches and changed tools, unattended."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import date, datetime
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from panel.budget import Budget
+from panel.cli._common import home, stderr, user_errors
+from panel.config import Config
+from panel.lock import exclusive
+from panel.models import CallResult
+from panel.nightly import NightlyOptions, close_providers, dry_run_plan, prepare, run_nightly
+from panel.paths import Home
+from panel.providers.base import Provider
+from panel.retry import RetryPolicy
+from panel.runner import Call, Runner
+from panel.store import Store
+
+
+def _log_line(message: str) -> None:
+    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    print(f"{stamp} panel nightly: {message}", file=sys.stderr, flush=True)
+
+
+def nightly_command(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Review tools launched on or after this date (YYYY-MM-DD)."),
+    ] = None,
+    provider: Annotated[
+        list[str] | None,
+        typer.Option("--provider", "-p", help="Provider, repeatable; overrides panel.toml."),
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", min=0.0, help="USD cap for the night.")
+    ] = None,
+    max_calls: Annotated[
+        int | None, typer.Option("--max-calls", min=0, help="Cap on provider requests.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the plan and estimated cost; call nothing.")
+    ] = False,
+) -> None:
+    """Review new launches and changed tools, within a budget; resumable after any crash.
+
+    Exit codes: 0 everything done; 1 some comparisons incomplete or deferred by the budget;
+    2 usage or config error; 75 another nightly is running; 130 interrupted (resumable).
+    """
+    with user_errors():
+        where = home()
+        try:
+            start = date.fromisoformat(since) if since else None
+        except ValueError:
+            raise typer.BadParameter(f"{since!r} is not a date; use YYYY-MM-DD") from None
+        options = NightlyOptions(since=start, providers=provider or [], dry_run=dry_run)
+        with exclusive(where.runs / "nightly.lock", "panel nightly"):
+            store = Store.open(where.runs)
+            try:
+                if dry_run:
+                    _dry_run(where, store, options)
+                    return
+                code = _run(where, store, options, max_cost, max_calls)
+            finally:
+                store.close()
+    raise typer.Exit(code)
+
+
+def _dry_run(where: Home, store: Store, options: NightlyOptions) -> None:
+    clients: dict[str, Provider] = {}
+    try:
+        summary, plans = prepare(where, store, options, clients)
+    finally:
+        close_providers(list(clients.values()))
+    plan = dry_run_plan(store, plans)
+    plan["since"] = summary.since
+    json.dump(plan, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def _run(
+    where: Home,
+    store: Store,
+    options: NightlyOptions,
+    max_cost: float | None,
+    max_calls: int | None,
+) -> int:
+    settings = Config.load(where.config_file).panel
+    cap = max_cost if max_cost is not None else settings.max_cost
+    policy = RetryPolicy(attempts=settings.retry_attempts, retry_after_cap=settings.max_retry_after)
+    tty = sys.stderr.isatty()
+    bar = Progress(
+        TextColumn("[bold]nightly"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=stderr,
+        disable=not tty,
+    )
+    task = bar.add_task("", total=None)
+    state = {"cost": 0.0, "errors": 0}
+
+    def advance(call: Call, result: CallResult) -> None:
+        if not result.cached:
+            state["cost"] += result.cost_usd or 0.0
+        state["errors"] += 0 if result.ok else 1
+        bar.update(task, advance=1, description=f"${state['cost']:.4f}  errors {state['errors']}")
+
+    def log(message: str) -> None:
+        if tty:
+            bar.console.print(message, markup=False, highlight=False)
+        else:
+            _log_line(message)
+
+    runner = Runner(policy, settings.max_reasks, advance, Budget(cap, max_calls), store)
+    with bar:
+        summary, path = run_nightly(
+            where, store, runner, options, log, lambda total: bar.update(task, total=total)
+        )
+    report = asdict(summary)
+    line = (
+        f"planned {summary.planned}: done {summary.done}, incomplete {summary.incomplete}, "
+        f"deferred {summary.deferred}, failed {summary.failed}; calls made "
+        f"{summary.calls_made}, cached {summary.calls_cached}, deferred {summary.calls_deferred}; "
+        f"tokens {summary.prompt_tokens}+{summary.completion_tokens}; "
+        f"cost ${summary.cost_usd:.4f}; summary {path}"
+    )
+    log(line)
+    for failure in report["failures"]:
+        log(
+            f"failed {failure['comparison']} {failure['persona']}/{failure['tool']} on "
+            f"{failure['provider']}: {failure['reason']}"
+        )
+    if summary.deferred:
+        log(f"{summary.calls_deferred} calls stay planned for the next run (budget reached)")
+    print(json.dumps(report, indent=2))
+    return summary.exit_code
