@@ -1,0 +1,184 @@
+"""`panel nightly` against a loopback server that counts every request it receives."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from panel.catalog import Catalog, Tool
+from panel.cli import app
+from panel.lock import exclusive
+from panel.nightly import rival_for
+from panel.paths import Home
+from tests.support.fake_llm import Behavior, FakeLLM
+
+runner = CliRunner()
+TOOLS = {
+    "new-agent": ("Coding agents", "2026-11-23", ["old-agent"]),
+    "new-runtime": ("Local inference runtimes", "2026-11-23", []),
+    "old-agent": ("Coding agents", "2026-01-10", []),
+    "old-runtime": ("Local inference runtimes", "2025-06-01", []),
+    "older-runtime": ("Local inference runtimes", "2024-06-01", []),
+}
+
+
+@pytest.fixture
+def server() -> Iterator[FakeLLM]:
+    with FakeLLM() as fake:
+        yield fake
+
+
+@pytest.fixture
+def night(home: Home, server: FakeLLM) -> Home:
+    for path in home.catalog.iterdir():
+        path.unlink()
+    catalog = Catalog.load(home.catalog)
+    for slug, (category, launched, competitors) in TOOLS.items():
+        catalog.save(
+            Tool.model_validate(
+                {"slug": slug, "name": slug.replace("-", " ").title(), "category": category,
+                 "launched": launched, "competitors": competitors,
+                 "description": f"{slug} does things."}
+            )
+        )  # fmt: skip
+    home.config_file.write_text(
+        f"""
+[panel]
+providers = ["fake"]
+retry_attempts = 1
+
+[providers.fake]
+kind = "openai"
+model = "m"
+base_url = "{server.openai_url}"
+api_key_env = ""
+max_in_flight = 2
+"""
+    )
+    return home
+
+
+def nightly(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["nightly", "--since", "2026-11-20", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_rival_rule() -> None:
+    catalog = Catalog(Path("."), {})
+    for slug, (category, launched, competitors) in TOOLS.items():
+        catalog.tools[slug] = Tool.model_validate(
+            {"slug": slug, "name": slug, "category": category, "launched": launched,
+             "competitors": competitors, "description": "d"}
+        )  # fmt: skip
+    assert rival_for(catalog.tools["new-agent"], catalog).slug == "old-agent"  # named competitor
+    assert rival_for(catalog.tools["new-runtime"], catalog).slug == "old-runtime"  # category
+    lone = Tool(slug="lone", name="Lone", category="Other", description="d")
+    catalog.tools["lone"] = lone
+    assert rival_for(lone, catalog).slug in ("new-agent", "new-runtime")  # most recent overall
+
+
+def test_dry_run_plans_and_calls_nothing(night: Home, server: FakeLLM) -> None:
+    code, out, _ = nightly("--dry-run")
+    assert code == 0 and server.count() == 0
+    plan = json.loads(out)
+    pairs = {(c["tool"], c["rival"]) for c in plan["comparisons"]}
+    assert pairs == {("new-agent", "old-agent"), ("new-runtime", "old-runtime")}
+    assert plan["calls"] == 16 and plan["cached"] == 0
+    assert plan["rival_rule"].startswith("a competitor the catalog entry names")
+    assert not list(night.runs.glob("*/*.json"))
+
+
+def test_run_then_rerun_makes_zero_calls(night: Home, server: FakeLLM) -> None:
+    code, out, err = nightly()
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["planned"], summary["done"], summary["calls_made"]) == (2, 2, 16)
+    assert server.count() == 16
+    saved = json.loads((night.runs / "nightly" / f"{summary['date']}.json").read_text())
+    assert saved["done"] == 2
+    assert len(list(night.runs.glob("2*/*.json"))) == 2
+    assert "panel nightly: planned 2 comparisons" in err  # no TTY: timestamped lines
+    code, out, _ = nightly()
+    assert code == 0 and server.count() == 16
+    assert json.loads(out)["planned"] == 0
+
+
+def test_re_review_on_prompt_or_catalog_change(night: Home, server: FakeLLM) -> None:
+    nightly()
+    template = night.prompts / "business.j2"
+    template.write_text(template.read_text().replace("Review the business.", "Assess it."))
+    code, out, _ = nightly()
+    summary = json.loads(out)
+    assert code == 0 and summary["planned"] == 2
+    assert all("prompt" in c["reason"] for c in summary["comparisons"])
+    assert (summary["calls_made"], summary["calls_cached"]) == (4, 12)
+    assert server.count() == 20
+    catalog = Catalog.load(night.catalog)
+    changed = catalog.get("new-runtime").model_copy(update={"description": "Now faster."})
+    catalog.save(changed)
+    code, out, _ = nightly()
+    summary = json.loads(out)
+    assert [c["tool"] for c in summary["comparisons"]] == ["new-runtime"]
+    assert "catalog entry" in summary["comparisons"][0]["reason"]
+    assert summary["calls_made"] == 4  # the changed tool's own four calls; rival's are cached
+
+
+def test_budget_stop_and_carry_over(night: Home, server: FakeLLM) -> None:
+    code, out, err = nightly("--max-calls", "5")
+    summary = json.loads(out)
+    assert code == 1
+    assert summary["calls_made"] == 5 and summary["calls_deferred"] == 11
+    assert summary["deferred"] >= 1
+    assert "stay planned for the next run" in err
+    assert server.count() == 5
+    code, out, _ = nightly()
+    summary = json.loads(out)
+    assert code == 0 and summary["calls_made"] == 11 and summary["calls_cached"] >= 5
+    assert server.count() == 16  # nothing paid twice
+
+
+def test_lock_refuses_a_second_run(night: Home, server: FakeLLM) -> None:
+    with exclusive(night.runs / "nightly.lock", "panel nightly"):
+        code, out, err = nightly()
+    assert code == 75 and out == ""
+    assert err.startswith("panel: error: another panel nightly is running (pid ")
+    assert server.count() == 0
+
+
+def test_bad_since_is_a_usage_error(night: Home) -> None:
+    result = runner.invoke(app, ["nightly", "--since", "yesterday"])
+    assert result.exit_code == 2
+
+
+def test_kill_9_then_rerun_pays_once_per_done_call(night: Home, server: FakeLLM) -> None:
+    server.default = Behavior(latency=0.3)
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while server.count() < 7 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    seen = server.count()
+    for path in night.runs.rglob("*.json"):
+        json.loads(path.read_text())  # every JSON file on disk is whole
+    assert not list(night.runs.rglob("*.tmp"))
+    rerun = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["done"] + len(list(night.runs.glob("2*/*.json"))) >= 2
+    assert len(list(night.runs.glob("2*/*.json"))) == 2
+    bodies = [json.dumps(r["messages"], sort_keys=True) for r in server.requests]
+    assert len(set(bodies)) == 16
+    assert server.count() - 16 <= 2  # at most the calls in flight at the kill (max_in_flight)
+    assert server.count() >= seen
