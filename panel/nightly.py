@@ -8,6 +8,7 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,8 +20,11 @@ from panel.atomic import write_atomic
 from panel.catalog import Catalog, Tool
 from panel.config import Config
 from panel.errors import PanelError
+from panel.fence_key import fence_key
 from panel.models import CallResult
 from panel.paths import Home
+from panel.personas import load_personas, select_personas
+from panel.prompts import PromptBuilder
 from panel.providers.base import Provider
 from panel.review import Plan, fingerprint, index, journal, plan_review, save
 from panel.runner import Runner
@@ -202,10 +206,18 @@ def prepare(
         datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
     )
 
-    def current(tool: Tool, rival: Tool) -> dict[str, Any]:
-        return fingerprint(
-            plan_review(home, tool.slug, rival.slug, options.providers, [], config, clients)
+    personas = select_personas(load_personas(home.personas, home.prompts), [])
+    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
+    digests = functools.cache(prompts.template_digest)
+    models = [
+        f"{name}={config.settings(name).model}"
+        for name in dict.fromkeys(
+            n for p in personas for n in config.panel_for(p.name, options.providers)
         )
+    ]
+
+    def current(tool: Tool, rival: Tool) -> dict[str, Any]:
+        return fingerprint(personas, digests, (tool, rival), models)
 
     chosen = select(catalog, store, since, current)
     plans = [

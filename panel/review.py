@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -210,16 +210,24 @@ def save(
     return built[-1], path
 
 
-def fingerprint(plan: Plan) -> dict[str, object]:
-    """What decides a comparison's answers, beyond the call keys: for re-review on change."""
+def fingerprint(
+    personas: Sequence[Persona],
+    template_digest: Callable[[str], str],
+    tools: Sequence[Tool],
+    models: Sequence[str],
+) -> dict[str, object]:
+    """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
     return {
-        "templates": {
-            p.spec.template: plan.prompts.template_digest(p.spec.template) for p in plan.personas
-        },
-        "personas": {p.name: p.digest for p in plan.personas},
-        "catalog": {t.slug: t.digest() for t in plan.tools},
-        "models": sorted({f"{c.provider.spec}={c.provider.model}" for c in plan.calls}),
+        "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
+        "personas": {p.name: p.digest for p in personas},
+        "catalog": {t.slug: t.digest() for t in tools},
+        "models": sorted(models),
     }
+
+
+def plan_fingerprint(plan: Plan) -> dict[str, object]:
+    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
+    return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
@@ -229,5 +237,5 @@ def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id
         run_id,
         (plan.tools[0].slug, plan.tools[1].slug),
         record.status,
-        fingerprint(plan),
+        plan_fingerprint(plan),
     )

@@ -119,6 +119,7 @@ class Runner:
         self.budget = budget or Budget()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
+        self._inflight: dict[str, asyncio.Future[CallResult]] = {}
 
     def _slot(self, provider: Provider) -> asyncio.Semaphore:
         if provider.spec not in self._slots:
@@ -138,6 +139,26 @@ class Runner:
         return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
 
     async def _run_one(self, call: Call) -> CallResult:
+        shared = self._inflight.get(call.key)
+        if shared is not None:  # the same call is already being made: wait for its answer
+            result = (await asyncio.shield(shared)).model_copy(update={"cached": True})
+        else:
+            future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
+            self._inflight[call.key] = future
+            try:
+                result = await self._answer(call)
+                future.set_result(result)
+            except BaseException as exc:
+                future.set_exception(exc)
+                future.exception()  # retrieved: waiters re-raise it, nobody logs it twice
+                raise
+            finally:
+                del self._inflight[call.key]
+        if self.progress is not None:
+            self.progress(call, result)
+        return result
+
+    async def _answer(self, call: Call) -> CallResult:
         cached = None if self.store is None or self.fresh else self.store.cached(call.key)
         if cached is not None:
             result = cached.model_copy(update={"cached": True})
@@ -154,8 +175,6 @@ class Runner:
                         self.store.defer(call.key)
                     else:
                         self.store.finish(result)
-        if self.progress is not None:
-            self.progress(call, result)
         return result
 
     async def _send(self, call: Call, request: CompletionRequest, tally: _Tally) -> Completion:

@@ -129,8 +129,19 @@ class Store:
         state = "done" if result.ok else "failed"
         payload = result.model_dump_json() if result.ok else None
         self.db.execute(
-            "UPDATE calls SET state = ?, result = ?, updated_at = ? WHERE key = ?",
-            (state, payload, self.clock(), result.key),
+            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at",
+            (
+                result.key,
+                state,
+                result.provider,
+                result.model,
+                result.persona,
+                result.tool,
+                payload,
+                self.clock(),
+            ),
         )
 
     def defer(self, key: str) -> None:

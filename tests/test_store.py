@@ -160,3 +160,28 @@ def test_kill_9_mid_review_then_rerun_pays_once_per_done_call(
     assert server.count() - 8 <= 1
     bodies = [json.dumps(r["messages"], sort_keys=True) for r in server.requests]
     assert len(set(bodies)) == 8
+
+
+async def test_identical_concurrent_calls_are_sent_once(tmp_path: Path) -> None:
+    from panel.catalog import Tool
+    from panel.personas import load_personas
+    from panel.prompts import PromptBuilder
+    from panel.providers import registry
+    from panel.runner import Call, Runner
+    from tests.support import scripted
+
+    root = Path(__file__).resolve().parent.parent
+    persona = load_personas(root / "personas", root / "prompts")["dx"]
+    tool = Tool(slug="a", name="A", description="d")
+    registry.KINDS["scripted"] = "tests.support.scripted"
+    try:
+        scripted.SCRIPTS.clear()
+        provider = registry.create_spec("scripted/m")
+        rendered = PromptBuilder(root / "prompts", b"k" * 32).render(persona, tool)
+        calls = [Call(persona, tool, provider, rendered) for _ in range(3)]
+        results = await Runner().run(calls)  # no store: in-flight sharing alone
+        assert len(scripted.SCRIPTS["m"].requests) == 1
+        assert [r.cached for r in results] == [False, True, True]
+    finally:
+        del registry.KINDS["scripted"]
+        scripted.SCRIPTS.clear()

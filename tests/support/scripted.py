@@ -7,6 +7,7 @@ default answer used when the queue is empty.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class ScriptedProvider:
 
     async def complete(self, request: CompletionRequest) -> Completion:
         self.script.requests.append(request)
+        await asyncio.sleep(0)  # yield like a real request would
         answer = self.script.queue.pop(0) if self.script.queue else self.script.default
         if isinstance(answer, ProviderError):
             raise answer
