@@ -35,6 +35,7 @@ lint: install
 # Benchmarks write benchmarks/results/*.json; the README summarises them.
 bench: install
 	$(BIN)/python -m benchmarks.bench_runner
+	$(BIN)/python -m benchmarks.bench_store
 
 format: install
 	$(BIN)/ruff format panel tests benchmarks

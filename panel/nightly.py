@@ -171,7 +171,9 @@ async def _run(
             record, path = save(plan, calls, out, started)
             index(store, plan, record, path, run_id)
             entry.update(status=record.status, record=record.id)
-            if record.status == "complete":
+            if record.totals.valid == 0:
+                summary.failed += 1  # not one valid verdict: the record says why, call by call
+            elif record.status == "complete":
                 summary.done += 1
             else:
                 summary.incomplete += 1

@@ -154,6 +154,15 @@ def test_lock_refuses_a_second_run(night: Home, server: FakeLLM) -> None:
     assert server.count() == 0
 
 
+def test_comparison_with_no_valid_verdict_counts_as_failed(night: Home, server: FakeLLM) -> None:
+    server.default = Behavior(status=401)
+    code, out, err = nightly()
+    summary = json.loads(out)
+    assert code == 1 and summary["failed"] == 2 and summary["done"] == 0
+    assert {f["reason"] for f in summary["failures"]} == {"auth"}
+    assert err.count("failed new-") == 16  # each failure logged with its reason
+
+
 def test_bad_since_is_a_usage_error(night: Home) -> None:
     result = runner.invoke(app, ["nightly", "--since", "yesterday"])
     assert result.exit_code == 2
