@@ -262,6 +262,18 @@ def bench_overhead(reviews: int) -> dict[str, Any]:
     }
 
 
+def write_results(path: Path, **results: Any) -> None:
+    """Benchmark results with when and where they were measured."""
+    data = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        **results,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"wrote {path.relative_to(ROOT)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and calls")
@@ -283,23 +295,14 @@ def main() -> None:
         **{"pass": ratio >= 0.5 and limited["completed_ok"] == n},
     )
     print("throughput_429", json.dumps(limited))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "quick": args.quick,
-                "review_latency": latency,
-                "throughput": clean,
-                "overhead": overhead,
-                "throughput_20pct_429": limited,
-            },
-            indent=2,
-        )
-        + "\n"
+    write_results(
+        RESULTS,
+        quick=args.quick,
+        review_latency=latency,
+        throughput=clean,
+        overhead=overhead,
+        throughput_20pct_429=limited,
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -15,17 +15,15 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_runner import calls_for, fake_server, settings
+from benchmarks.bench_runner import calls_for, fake_server, settings, write_results
 from panel.catalog import Catalog, Tool
 from panel.paths import Home
 from panel.providers import registry
@@ -135,21 +133,7 @@ def main() -> None:
     print("rerun", json.dumps(rerun))
     overhead = bench_overhead(300 if args.quick else 2000)
     print("store_overhead", json.dumps(overhead))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                "quick": args.quick,
-                "rerun": rerun,
-                "store_overhead": overhead,
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    write_results(RESULTS, quick=args.quick, rerun=rerun, store_overhead=overhead)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from panel.cli import app
 from panel.lock import exclusive
 from panel.nightly import rival_for
 from panel.paths import Home
-from tests.support.fake_llm import Behavior, FakeLLM
+from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 
 runner = CliRunner()
 TOOLS = {
@@ -50,20 +50,7 @@ def night(home: Home, server: FakeLLM) -> Home:
                  "description": f"{slug} does things."}
             )
         )  # fmt: skip
-    home.config_file.write_text(
-        f"""
-[panel]
-providers = ["fake"]
-retry_attempts = 1
-
-[providers.fake]
-kind = "openai"
-model = "m"
-base_url = "{server.openai_url}"
-api_key_env = ""
-max_in_flight = 2
-"""
-    )
+    home.config_file.write_text(panel_toml(server, max_in_flight=2))
     return home
 
 

@@ -21,7 +21,7 @@ from panel.models import CallResult
 from panel.paths import Home
 from panel.records import read_record
 from panel.store import Store
-from tests.support.fake_llm import Behavior, FakeLLM
+from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 
 runner = CliRunner()
 
@@ -34,20 +34,7 @@ def server() -> Iterator[FakeLLM]:
 
 @pytest.fixture
 def configured(home: Home, server: FakeLLM) -> Home:
-    home.config_file.write_text(
-        f"""
-[panel]
-providers = ["fake"]
-retry_attempts = 1
-
-[providers.fake]
-kind = "openai"
-model = "m"
-base_url = "{server.openai_url}"
-api_key_env = ""
-max_in_flight = 1
-"""
-    )
+    home.config_file.write_text(panel_toml(server, max_in_flight=1))
     return home
 
 

@@ -241,6 +241,22 @@ class FakeLLM:
         }
 
 
+def panel_toml(server: FakeLLM, max_in_flight: int = 1) -> str:
+    """A panel.toml whose only provider, "fake", is this server (no retries, no key)."""
+    return f"""
+[panel]
+providers = ["fake"]
+retry_attempts = 1
+
+[providers.fake]
+kind = "openai"
+model = "m"
+base_url = "{server.openai_url}"
+api_key_env = ""
+max_in_flight = {max_in_flight}
+"""
+
+
 def _error(message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
 
