@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def _temp_beside(path: Path, data: bytes) -> Iterator[Path]:
+def _temp_beside(path: Path, data: bytes, durable: bool = True) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
@@ -18,7 +18,8 @@ def _temp_beside(path: Path, data: bytes) -> Iterator[Path]:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
@@ -32,11 +33,16 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (temp file, fsync, rename)."""
-    with _temp_beside(path, data) as tmp:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace ``path`` with ``data`` atomically (temp file, fsync, rename).
+
+    ``durable=False`` skips the fsyncs: still atomic for readers, but a power cut may
+    lose the write. For output that is rebuilt from durable data (the site).
+    """
+    with _temp_beside(path, data, durable) as tmp:
         tmp.replace(path)
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def write_new(candidates: Iterator[Path], render: Callable[[Path], bytes]) -> Path:

@@ -65,8 +65,19 @@ class PanelSection(_Strict):
     max_reasks: Annotated[int, Field(ge=0, le=5)] = 2
 
 
+class SiteSection(_Strict):
+    """[site]: the published site and the editorial gate."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] = "AI tool comparisons"
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] | None = None
+    auto_approve: bool = False  # complete records skip the editor (fully automatic sites)
+    index_size: Annotated[int, Field(ge=1, le=10_000)] = 50
+    feed_size: Annotated[int, Field(ge=1, le=10_000)] = 50
+
+
 class Config(_Strict):
     panel: PanelSection = Field(default_factory=PanelSection)
+    site: SiteSection = Field(default_factory=SiteSection)
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
 

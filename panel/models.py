@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from panel.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
@@ -144,6 +144,45 @@ class Provenance(_Model):
     finished_at: datetime
 
 
+EditorialStatus = Literal["draft", "approved", "rejected", "published"]
+EditorialAction = Literal["approved", "rejected", "override", "published"]
+
+
+class Override(_Model):
+    """An editor's verdict for one persona and tool; the panel's own stays in ``calls``."""
+
+    persona: str
+    tool: str
+    verdict: Verdict
+    note: str = Field(min_length=1, max_length=2_000)
+    by: str
+    at: datetime
+
+
+class EditorialEvent(_Model):
+    action: EditorialAction
+    by: str
+    at: datetime
+    reason: str | None = None
+    override: Override | None = None
+
+
+class Editorial(_Model):
+    """The editor between the panel and the public: state, overrides, history."""
+
+    status: EditorialStatus = "draft"
+    overrides: list[Override] = Field(
+        default_factory=list, description="current overrides, one per (persona, tool)"
+    )
+    history: list[EditorialEvent] = Field(default_factory=list)
+    published_at: datetime | None = Field(
+        None, description="when a site build first published the record"
+    )
+
+    def override_for(self, persona: str, tool: str) -> Override | None:
+        return next((o for o in self.overrides if o.persona == persona and o.tool == tool), None)
+
+
 class ComparisonRecord(_Model):
     schema_version: int = SCHEMA_VERSION
     id: str
@@ -156,3 +195,4 @@ class ComparisonRecord(_Model):
     scores: Scores
     totals: Totals
     provenance: Provenance
+    editorial: Editorial = Field(default_factory=Editorial)

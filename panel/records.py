@@ -9,6 +9,7 @@ without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -23,8 +24,14 @@ from panel.models import SCHEMA_VERSION, ComparisonRecord
 
 MAX_SAME_DAY = 999
 
+
 # from_version -> function upgrading a record dict to from_version + 1.
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """v2 adds the editorial gate: an old record is an unreviewed draft."""
+    return {**data, "editorial": {"status": "draft", "overrides": [], "history": []}}
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def pair_stem(a: str, b: str) -> str:
@@ -58,6 +65,22 @@ def write_record(
         ) from None
     except OSError as exc:
         raise PanelError(f"cannot write a record in {folder}: {exc.strerror}") from None
+
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def scan(runs: Path) -> list[Path]:
+    """Every record file under ``runs`` (``YYYY-MM-DD/*.json``), sorted by id."""
+    if not runs.is_dir():
+        return []
+    return sorted(
+        path
+        for folder in runs.iterdir()
+        if folder.is_dir() and _DAY.match(folder.name)
+        for path in folder.glob("*.json")
+        if not path.name.startswith(".")
+    )
 
 
 def resolve(runs: Path, ref: str) -> Path:

@@ -12,9 +12,10 @@ from panel import __version__
 from panel.aggregate import aggregate, totals
 from panel.catalog import Catalog, Tool
 from panel.config import Config
+from panel.editorial import auto_approved
 from panel.errors import PanelError
 from panel.fence_key import fence_key
-from panel.models import CallResult, ComparisonRecord, PanelInfo, Provenance
+from panel.models import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
 from panel.paths import Home
 from panel.personas import Persona, load_personas, select_personas
 from panel.pricing import PriceBook
@@ -138,10 +139,11 @@ def build_record(
     count = totals(calls)
     quorum = plan.config.panel.quorum.value
     scores = aggregate(plan.tools, [p.name for p in plan.personas], calls, quorum)
+    complete = all(s.quorum_met for s in scores.tools)
     return ComparisonRecord(
         id=record_id,
         created_at=finished,
-        status="complete" if all(s.quorum_met for s in scores.tools) else "incomplete",
+        status="complete" if complete else "incomplete",
         tools=list(plan.tools),
         panel=PanelInfo(
             providers=[p.spec for p in plan.providers],
@@ -152,6 +154,9 @@ def build_record(
         scores=scores,
         totals=count,
         provenance=plan.provenance(started, finished),
+        editorial=(
+            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+        ),
     )
 
 

@@ -61,6 +61,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX records_tools ON records (tool_a, tool_b);
     """,
+    # 2: community votes, one row per tool (the latest imported count)
+    """
+    CREATE TABLE votes (
+        tool TEXT PRIMARY KEY,
+        ship INTEGER NOT NULL CHECK (ship >= 0),
+        skip INTEGER NOT NULL CHECK (skip >= 0),
+        source TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
 ]
 
 
@@ -199,6 +209,27 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (record_id, str(path), run_id, *tools, status, self.clock(), json.dumps(provenance)),
         )
+
+    # -- community votes -----------------------------------------------------
+    def set_votes(self, counts: Iterable[tuple[str, int, int]], source: str) -> None:
+        """Replace the vote counts of the given tools, all in one transaction."""
+        now = self.clock()
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO votes (tool, ship, skip, source, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(tool, ship, skip, source, now) for tool, ship, skip in counts],
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def votes(self) -> dict[str, tuple[int, int]]:
+        """tool slug -> (ship votes, skip votes)."""
+        rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
+        return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
 
     def records_for(self, tool: str) -> list[dict[str, Any]]:
         rows = self.db.execute(

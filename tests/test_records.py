@@ -9,6 +9,7 @@ import pytest
 from panel.catalog import Tool
 from panel.errors import PanelError
 from panel.models import (
+    SCHEMA_VERSION,
     ComparisonRecord,
     PanelInfo,
     Pick,
@@ -61,7 +62,7 @@ def test_same_day_runs_never_overwrite(tmp_path: Path) -> None:
 def test_schema_version_comes_first(tmp_path: Path) -> None:
     path = write_record(tmp_path, date(2026, 11, 24), "a-vs-b", record)
     assert next(iter(json.loads(path.read_text()))) == "schema_version"
-    assert path.read_text().startswith('{\n  "schema_version": 1,')
+    assert path.read_text().startswith(f'{{\n  "schema_version": {SCHEMA_VERSION},')
 
 
 def test_resolve_accepts_paths_and_ids(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from panel import __version__
-from panel.cli import personas, providers, tools
+from panel.cli import editorial, personas, providers, site, tools, votes
+from panel.cli.digest import digest_command
 from panel.cli.nightly import nightly_command
 from panel.cli.review import review_command
+from panel.cli.schema import schema_command
 from panel.cli.show import show_command
 
 app = typer.Typer(
@@ -20,6 +22,14 @@ app = typer.Typer(
 app.command("review")(review_command)
 app.command("show")(show_command)
 app.command("nightly")(nightly_command)
+app.command("list")(editorial.list_command)
+app.command("approve")(editorial.approve_command)
+app.command("reject")(editorial.reject_command)
+app.command("override")(editorial.override_command)
+app.command("digest")(digest_command)
+app.command("schema")(schema_command)
+app.add_typer(site.app, name="site")
+app.add_typer(votes.app, name="votes")
 app.add_typer(tools.app, name="tools")
 app.add_typer(personas.app, name="personas")
 app.add_typer(providers.app, name="providers")

@@ -1,0 +1,122 @@
+"""`panel list`, `approve`, `reject`, `override`: the editorial queue and its transitions."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from panel import editorial
+from panel.cli._common import home, user_errors
+from panel.models import ComparisonRecord
+from panel.records import resolve
+
+RecordArg = Annotated[
+    str, typer.Argument(help="Record id (as `panel list` shows it) or path.", show_default=False)
+]
+ByOption = Annotated[
+    str | None, typer.Option("--by", help="Who is acting; defaults to $USER.", show_default=False)
+]
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
+class VerdictChoice(StrEnum):
+    SHIP = "ship"
+    SKIP = "skip"
+
+
+def _row(record: ComparisonRecord) -> dict[str, object]:
+    return {
+        "id": record.id,
+        "editorial": record.editorial.status,
+        "status": record.status,
+        "tools": [t.slug for t in record.tools],
+        "created_at": record.created_at.isoformat(),
+        "overrides": len(record.editorial.overrides),
+        "pick": record.scores.pick.tool,
+    }
+
+
+def list_command(
+    status: Annotated[
+        Status | None, typer.Option("--status", help="Only records in this state.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+) -> None:
+    """The editorial queue: records newest first, with their ids."""
+    with user_errors():
+        found = editorial.queue(home().runs, status.value if status else None)
+    rows = [_row(record) for _, record in found]
+    if as_json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    if not rows:
+        print("no records" + (f" in state {status.value}" if status else ""))
+        return
+    table = Table("editorial", "record", "created", "overrides")
+    table.add_column("id", overflow="fold")
+    for row in rows:
+        table.add_row(
+            Text(str(row["editorial"])),
+            Text(str(row["status"])),
+            Text(str(row["created_at"])[:16]),
+            Text(str(row["overrides"])),
+            Text(str(row["id"])),
+        )
+    Console().print(table)
+
+
+def approve_command(record: RecordArg, by: ByOption = None) -> None:
+    """Approve a record for publication (from draft or rejected)."""
+    with user_errors():
+        runs = home().runs
+        done = editorial.approve(runs, resolve(runs, record), editorial.editor(by))
+    print(f"approved {done.id}")
+
+
+def reject_command(
+    record: RecordArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why; kept in the record's history.")],
+    by: ByOption = None,
+) -> None:
+    """Reject a record: it is never published, and a published page is taken down."""
+    with user_errors():
+        runs = home().runs
+        done = editorial.reject(runs, resolve(runs, record), editorial.editor(by), reason)
+    print(f"rejected {done.id}")
+
+
+def override_command(
+    record: RecordArg,
+    persona: Annotated[str, typer.Option("--persona", help="Persona name, e.g. dx.")],
+    tool: Annotated[str, typer.Option("--tool", help="Tool slug in the record.")],
+    verdict: Annotated[VerdictChoice, typer.Option("--verdict", help="The editor's verdict.")],
+    note: Annotated[str, typer.Option("--note", help="The editor's note, shown on the page.")],
+    by: ByOption = None,
+) -> None:
+    """Record an editor's verdict for one persona and tool, shown beside the panel's."""
+    with user_errors():
+        runs = home().runs
+        done = editorial.override(
+            runs,
+            resolve(runs, record),
+            persona=persona,
+            tool=tool,
+            verdict=verdict.value,
+            note=note,
+            by=editorial.editor(by),
+        )
+    print(f"override recorded on {done.id}: {persona} / {tool} -> {verdict.value}")

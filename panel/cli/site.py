@@ -1,0 +1,52 @@
+"""`panel site build`: the static site from approved records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from panel.cli._common import home, user_errors
+from panel.config import Config
+from panel.errors import PanelError
+from panel.site import SiteOptions, base_url, build
+
+app = typer.Typer(help="The published site.", no_args_is_help=True)
+
+
+@app.command("build")
+def build_command(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("site"),
+    url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="Public URL of the site; default [site] base_url."),
+    ] = None,
+) -> None:
+    """Build the site from approved records (incremental; unchanged pages are not rewritten)."""
+    with user_errors():
+        where = home()
+        config = Config.load(where.config_file).site
+        chosen = url or config.base_url
+        if not chosen:
+            raise PanelError(
+                "the site needs its public URL for feeds and the sitemap; "
+                "set [site] base_url in panel.toml or pass --base-url https://..."
+            )
+        options = SiteOptions(
+            out=out,
+            base_url=base_url(chosen),
+            title=config.title,
+            index_size=config.index_size,
+            feed_size=config.feed_size,
+        )
+        report = build(where, options)
+    for line in report.skipped:
+        print(f"panel: warning: skipped {line}")
+    for record in report.published:
+        print(f"published {record}")
+    print(
+        f"site {report.out}: {report.comparisons} comparisons, {report.tools} tool pages; "
+        f"{len(report.written)} files written, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed"
+    )

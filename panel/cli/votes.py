@@ -1,0 +1,50 @@
+"""`panel votes`: community votes into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from panel import votes
+from panel.catalog import Catalog
+from panel.cli._common import home, user_errors
+from panel.store import Store
+
+app = typer.Typer(help="Community votes (CSV: tool slug, ship votes, skip votes).")
+
+
+@app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV with columns tool,ship,skip.")],
+) -> None:
+    """Import vote totals; a tool's new counts replace its old ones. All or nothing."""
+    with user_errors():
+        where = home()
+        parsed = votes.parse(file, Catalog.load(where.catalog))
+        store = Store.open(where.runs)
+        try:
+            store.set_votes(((s, v.ship, v.skip) for s, v in parsed.items()), str(file))
+        finally:
+            store.close()
+    print(f"imported votes for {len(parsed)} tools from {file}")
+
+
+@app.command("list")
+def list_command() -> None:
+    """Show the stored vote totals."""
+    with user_errors():
+        store = Store.open(home().runs)
+        try:
+            counts = store.votes()
+        finally:
+            store.close()
+    table = Table("tool", "ship", "skip", "shown as")
+    for slug, (ship, skip) in sorted(counts.items()):
+        label = votes.Votes(ship, skip).label
+        table.add_row(Text(slug), str(ship), str(skip), Text(label))
+    Console().print(table)

@@ -1,0 +1,101 @@
+"""The JSON behind each page, for a front end that renders on its own.
+
+Text here is cleaned of control and invisible characters but NOT escaped: a
+front end must insert it as text (``textContent``), never as HTML. URLs are
+http(s) or empty.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from panel.models import ComparisonRecord
+from panel.render.view import DISCLOSURE, PAGE_QUESTION, Card, PageView, Quote
+
+PAGE_FORMAT = "panel.page/1"
+
+
+def dumps(data: Any) -> bytes:
+    """Deterministic JSON bytes (the same data always gives the same bytes)."""
+    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+
+
+def _votes(card: Card) -> dict[str, Any]:
+    votes = card.votes
+    return {
+        "ship": votes.ship,
+        "skip": votes.skip,
+        "ship_pct": votes.ship_pct,
+        "label": votes.label,
+    }
+
+
+def card_data(card: Card) -> dict[str, Any]:
+    return {
+        "slug": card.slug,
+        "name": card.name,
+        "vendor": card.vendor,
+        "category": card.category,
+        "tagline": card.tagline,
+        "description": card.description,
+        "entry_price": card.entry_price,
+        "pricing_notes": card.pricing_notes,
+        "url": card.url,
+        "panel_ship_pct": card.score.ship_pct,
+        "panel_ship_label": card.ship_label,
+        "valid_verdicts": card.score.valid,
+        "failed_calls": card.score.failed,
+        "community": _votes(card),
+    }
+
+
+def _quote(quote: Quote) -> dict[str, Any]:
+    return {
+        "provider": quote.provider,
+        "verdict": quote.verdict,
+        "confidence": quote.confidence,
+        "text": quote.text,
+        "published": quote.published,
+    }
+
+
+def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict[str, Any]:
+    scorecard = []
+    for row in view.rows:
+        tools = {}
+        for card in view.cards:
+            note = row.notes.get(card.slug)
+            tools[card.slug] = {
+                "panel_verdict": row.majority.get(card.slug, "none"),
+                "verdict": row.verdict(card.slug),
+                "editor_note": None
+                if note is None
+                else {
+                    "verdict": note.verdict,
+                    "note": note.note,
+                    "by": note.by,
+                    "on": note.on.isoformat(),
+                },
+                "quotes": [_quote(q) for q in row.quotes[card.slug]],
+            }
+        scorecard.append({"persona": row.persona, "title": row.title, "tools": tools})
+    return {
+        "format": PAGE_FORMAT,
+        "kind": "comparison",
+        "page": page,
+        "record": view.record_id,
+        "title": view.title,
+        "question": PAGE_QUESTION,
+        "pick": {"tool": record.scores.pick.tool, "name": view.pick, "reason": view.pick_reason},
+        "cards": [card_data(c) for c in view.cards],
+        "scorecard": scorecard,
+        "panel": {
+            "models": view.providers,
+            "disclosure": DISCLOSURE,
+            "last_reviewed": view.reviewed.isoformat() if view.reviewed else None,
+            "status": view.status,
+            "valid_verdicts": view.valid,
+            "calls": view.calls,
+        },
+    }
