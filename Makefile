@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint format bench clean
+.PHONY: install browser demo test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -18,13 +18,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Debian's Chromium and ChromeDriver for the real-browser site test (tests/test_browser.py).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "installing chromium and chromium-driver (Debian packages)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
 	# Exit 1 (some calls failed) still writes a complete record; the tiny model fails now and then.
 	$(BIN)/panel review smolvlm-2-5 mistral-medium-3 || [ $$? -eq 1 ]
 
-test: install lint
+test: install browser lint
 	$(BIN)/python -m pytest
 
 lint: install

@@ -401,7 +401,8 @@ def build(home: Home, options: SiteOptions, now: datetime | None = None) -> Buil
         for slug, items in sorted(by_tool.items())
     ]
     builder.emit("sitemap.xml", feeds.sitemap(sitemap))
-    builder.emit("style.css", html.STYLESHEET.read_bytes())
+    for name in html.STATIC:
+        builder.emit(name, (html.TEMPLATES / name).read_bytes())
     builder.remove_stale()
     builder.cache.save()
     builder.report.comparisons = len(pages)

@@ -13,7 +13,6 @@ TRUNCATION_MARK = " [truncated by panel]"
 _FENCE_LOOKALIKES = re.compile(
     r"[<>\u2039\u203a\u00ab\u00bb\uff1c\uff1e\u3008\u3009\u276e\u276f]{3,}"
 )
-_KEEP_CONTROLS = {"\n", "\t"}
 
 
 @dataclass(frozen=True)
@@ -23,14 +22,19 @@ class Cleaned:
     removed: int  # invisible or control characters stripped
 
 
+_DROP_CATEGORIES = frozenset(("Cc", "Cf", "Co", "Cs", "Cn"))
+# Printable ASCII, newline and tab are always kept; only other characters are looked up.
+_SUSPECT = re.compile(r"[^\x20-\x7e\n\t]")
+
+
+def _drop(match: re.Match[str]) -> str:
+    return "" if unicodedata.category(match.group()) in _DROP_CATEGORIES else match.group()
+
+
 def strip_invisible(text: str) -> tuple[str, int]:
     """Drop control and format characters (zero-width, bidi overrides, tag characters)."""
-    kept = [
-        ch
-        for ch in text
-        if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
-    ]
-    return "".join(kept), len(text) - len(kept)
+    kept = _SUSPECT.sub(_drop, text)
+    return kept, len(text) - len(kept)
 
 
 def clean(text: str, cap: int) -> Cleaned:

@@ -20,7 +20,7 @@ from panel.errors import PanelError
 from panel.models import CallResult
 from panel.paths import Home
 from panel.records import read_record
-from panel.store import Store
+from panel.store import MIGRATIONS, Store
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 
 runner = CliRunner()
@@ -74,7 +74,7 @@ def test_journal_states_and_cache_only_successes(tmp_path: Path) -> None:
 def test_store_migrates_and_refuses_newer_or_broken_files(tmp_path: Path) -> None:
     path = tmp_path / "panel.db"
     Store(path).close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 1
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     db = sqlite3.connect(path)
     db.execute("PRAGMA user_version = 99")
@@ -172,3 +172,19 @@ async def test_identical_concurrent_calls_are_sent_once(tmp_path: Path) -> None:
     finally:
         del registry.KINDS["scripted"]
         scripted.SCRIPTS.clear()
+
+
+def test_a_version_1_store_gains_the_votes_table_and_keeps_its_calls(tmp_path: Path) -> None:
+    path = tmp_path / "panel.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.executescript(f"BEGIN; {MIGRATIONS[0]}; PRAGMA user_version = 1; COMMIT;")
+    db.execute(
+        "INSERT INTO calls (key, state, provider, model, persona, tool, updated_at) "
+        "VALUES ('k', 'planned', 'p', 'm', 'dx', 'a', 0)"
+    )
+    db.close()
+    store = Store(path)
+    assert store.states() == {"planned": 1}
+    store.set_votes([("a", 3, 1)], "t")
+    assert store.votes() == {"a": (3, 1)}
+    store.close()

@@ -18,7 +18,7 @@ import jinja2
 from panel.render.view import DISCLOSURE, PAGE_INTRO, PAGE_QUESTION, PageView
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-STYLESHEET = TEMPLATES / "style.css"
+STATIC = ("style.css", "favicon.svg")  # copied into the site as they are
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; script-src 'none'; object-src 'none'"

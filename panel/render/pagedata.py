@@ -17,8 +17,8 @@ PAGE_FORMAT = "panel.page/1"
 
 
 def dumps(data: Any) -> bytes:
-    """Deterministic JSON bytes (the same data always gives the same bytes)."""
-    return (json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
+    """Deterministic, compact JSON bytes (the same data always gives the same bytes)."""
+    return (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
 def _votes(card: Card) -> dict[str, Any]:

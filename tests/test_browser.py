@@ -1,0 +1,137 @@
+"""The built site in a real browser: headless Debian Chromium driven by selenium.
+
+`make test` installs chromium and chromium-driver. The test fails (it does not
+skip) when they are missing, so a CI machine without a browser is noticed.
+A screenshot of each page is saved under test-artifacts/browser/.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+from panel.editorial import approve
+from panel.paths import Home
+from panel.site import SiteOptions, build
+from panel.store import Store
+from tests.support.records import save_record, tool
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("PANEL_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("PANEL_CHROMEDRIVER", "/usr/bin/chromedriver")
+FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1280,2400",
+)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def served_site(home: Home, tmp_path: Path) -> Iterator[str]:
+    a = tool("smolvlm-2-5", name="SmolVLM 2.5", category="Developer Tools", entry_price="free")
+    b = tool("mistral-medium-3", name="Mistral Medium 3", category="Developer Tools")
+    path = save_record(home.runs, a, b, providers=("openai/gpt-4o-mini", "mistral/small"))
+    approve(home.runs, path, "editor")
+    store = Store.open(home.runs)
+    store.set_votes([("smolvlm-2-5", 12, 4)], "test")
+    store.close()
+    out = tmp_path / "site"
+    build(home, SiteOptions(out=out, base_url="https://verdicts.example/", title="Verdicts"))
+    handler = functools.partial(_Quiet, directory=str(out))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def browser() -> Iterator[webdriver.Chrome]:
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not shutil.which(binary):
+            pytest.fail(f"{binary} is missing; `make test` installs chromium and chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="panel-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _errors(driver: webdriver.Chrome) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+
+
+def test_index_and_comparison_page_render_in_chromium(
+    served_site: str, browser: webdriver.Chrome
+) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.get(served_site + "index.html")
+    assert browser.title == "Verdicts"
+    links = browser.find_elements(By.CSS_SELECTOR, "ol.latest a")
+    assert [a.text for a in links] == ["SmolVLM 2.5 vs Mistral Medium 3"]
+    browser.save_screenshot(str(ARTIFACTS / "index.png"))
+    assert _errors(browser) == []
+
+    links[0].click()
+    assert browser.title == "SmolVLM 2.5 vs Mistral Medium 3: which one should you ship with?"
+    h1 = browser.find_element(By.TAG_NAME, "h1").text
+    assert h1 == "SmolVLM 2.5 vs Mistral Medium 3"
+    cards = browser.find_elements(By.CSS_SELECTOR, "section.card")
+    assert [c.find_element(By.CSS_SELECTOR, ".tool-name").text for c in cards] == [
+        "SmolVLM 2.5",
+        "Mistral Medium 3",
+    ]
+    assert [c.find_element(By.CSS_SELECTOR, ".community").text for c in cards] == [
+        "75% ship (16 votes)",
+        "\u2014",
+    ]
+    quotes = browser.find_elements(By.CSS_SELECTOR, "blockquote.quote.published")
+    assert len(quotes) == 8
+    for persona in ("dx", "competitive", "futurist", "business"):
+        for slug in ("smolvlm-2-5", "mistral-medium-3"):
+            (quote,) = browser.find_elements(
+                By.CSS_SELECTOR,
+                f'section.persona[data-persona="{persona}"] '
+                f'div.persona-tool[data-tool="{slug}"] blockquote.published',
+            )
+            assert quote.is_displayed()
+            assert f"Quote by {persona} on {slug} from openai/gpt-4o-mini" in quote.text
+    # the stylesheet applied (a CSP or path mistake would leave the cards unstyled)
+    assert cards[0].value_of_css_property("border-top-style") == "solid"
+    browser.save_screenshot(str(ARTIFACTS / "comparison.png"))
+    assert _errors(browser) == []

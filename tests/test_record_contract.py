@@ -1,0 +1,72 @@
+"""The record contract: `panel schema`, and stored records of every version still load."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from panel.cli import app
+from panel.models import SCHEMA_VERSION
+from panel.paths import Home
+from panel.records import dump, read_record
+
+runner = CliRunner()
+DATA = Path(__file__).parent / "data" / "records"
+EXAMPLES = sorted(DATA.glob("v*.json"))
+
+
+def test_there_is_a_stored_example_of_every_version() -> None:
+    versions = {json.loads(p.read_text())["schema_version"] for p in EXAMPLES}
+    assert versions == set(range(1, SCHEMA_VERSION + 1))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
+def test_every_version_loads_and_validates_against_the_schema(example: Path) -> None:
+    record = read_record(example)
+    assert record.schema_version == SCHEMA_VERSION
+    assert record.tools[0].slug == "smolvlm-2-5" and len(record.calls) == 8
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(dump(record)), schema)
+
+
+def test_v1_records_become_unreviewed_drafts() -> None:
+    record = read_record(DATA / "v1.json")
+    assert record.editorial.status == "draft"
+    assert record.editorial.history == [] and record.editorial.overrides == []
+
+
+def test_current_version_round_trips_byte_for_byte() -> None:
+    current = DATA / f"v{SCHEMA_VERSION}.json"
+    assert dump(read_record(current)) == current.read_bytes()
+
+
+def test_schema_rejects_a_record_missing_its_tools() -> None:
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    data = json.loads((DATA / f"v{SCHEMA_VERSION}.json").read_text())
+    del data["tools"]
+    with pytest.raises(jsonschema.ValidationError, match="'tools' is a required property"):
+        jsonschema.validate(data, schema)
+
+
+def test_old_records_are_listed_and_published_without_rewriting_them_first(
+    home: Home, tmp_path: Path
+) -> None:
+    folder = home.runs / "2026-11-25"
+    folder.mkdir(parents=True)
+    shutil.copy(DATA / "v1.json", folder / "smolvlm-2-5-vs-mistral-medium-3.json")
+    listed = runner.invoke(app, ["list", "--json"])
+    assert json.loads(listed.stdout)[0]["editorial"] == "draft"
+    assert (folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_bytes() == (
+        DATA / "v1.json"
+    ).read_bytes()
+    rid = "2026-11-25/smolvlm-2-5-vs-mistral-medium-3"
+    assert runner.invoke(app, ["approve", rid, "--by", "ed"]).exit_code == 0
+    upgraded = json.loads((folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_text())
+    assert upgraded["schema_version"] == SCHEMA_VERSION
+    assert upgraded["editorial"]["status"] == "approved"
