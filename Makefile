@@ -45,6 +45,7 @@ lint: install
 bench: install
 	$(BIN)/python -m benchmarks.bench_runner
 	$(BIN)/python -m benchmarks.bench_store
+	$(BIN)/python -m benchmarks.bench_site
 
 format: install
 	$(BIN)/ruff format panel tests benchmarks
