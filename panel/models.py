@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from panel.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
@@ -59,10 +59,18 @@ class CallResult(_Model):
         None, description="USD at the price table's rates; null if unknown"
     )
     cached: bool = Field(False, description="served from the response cache: no call this run")
+    defences: list[str] = Field(
+        default_factory=list, description="prompt-injection defences applied to the input"
+    )
+    flags: list[str] = Field(
+        default_factory=list,
+        description="leak-check findings; a flagged verdict is kept but never scored or published",
+    )
 
     @property
     def ok(self) -> bool:
-        return self.status == "ok"
+        """A valid verdict that passed the leak check: the only kind that counts."""
+        return self.status == "ok" and not self.flags
 
 
 class ToolScore(_Model):

@@ -7,6 +7,7 @@ are data files). Vendor text only ever reaches a template as a cleaned variable.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -21,7 +22,7 @@ from panel.catalog import Tool
 from panel.errors import PanelError
 from panel.personas import Persona
 from panel.providers.base import Message
-from panel.untrusted import boundary, clean
+from panel.untrusted import ALL_ON, DATAMARK, Defences, boundary, canary, clean
 
 SYSTEM_TEMPLATE = "_system.j2"
 FIELD_CAPS = {
@@ -41,9 +42,13 @@ class Rendered:
     messages: tuple[Message, ...]
     truncated: tuple[str, ...] = ()
     stripped_chars: int = 0
-    defences: tuple[str, ...] = field(
-        default=("fenced", "keyed-boundary", "invisible-stripped", "length-capped", "sandwich")
-    )
+    defences: tuple[str, ...] = field(default=ALL_ON.names())
+    canary: str = ""
+    exempt: tuple[str, ...] = ()  # system-prompt text an answer may echo (lens, voice)
+
+    @property
+    def system(self) -> str:
+        return next((m.content for m in self.messages if m.role == "system"), "")
 
 
 @functools.cache
@@ -63,12 +68,13 @@ def _environment(folder: Path) -> SandboxedEnvironment:
 class PromptBuilder:
     """Renders persona prompts. One instance per process: templates compile once."""
 
-    def __init__(self, folder: Path, boundary_key: bytes) -> None:
+    def __init__(self, folder: Path, boundary_key: bytes, defences: Defences = ALL_ON) -> None:
         if not folder.is_dir():
             raise PanelError(f"no prompts folder at {folder}; set PANEL_HOME to your panel project")
         self.folder = folder
         self.env = _environment(folder.resolve())
         self._key = boundary_key
+        self.defences = defences
 
     def template_digest(self, name: str) -> str:
         """sha256 over a template and the shared partials it can include."""
@@ -83,7 +89,7 @@ class PromptBuilder:
         stripped = 0
         raw = tool.model_dump(mode="json")
         for name, cap in FIELD_CAPS.items():
-            result = clean(str(raw.get(name) or ""), cap)
+            result = clean(str(raw.get(name) or ""), cap, self.defences)
             values[name] = result.text
             stripped += result.removed
             if result.truncated:
@@ -94,7 +100,11 @@ class PromptBuilder:
     def render(self, persona: Persona, tool: Tool) -> Rendered:
         values, truncated, stripped = self._tool_vars(tool)
         fence = boundary(self._key, persona.name, tool.digest())
+        secret = canary(self._key, persona.name, tool.digest())
         context: dict[str, Any] = {
+            "defences": dataclasses.asdict(self.defences),
+            "datamark": DATAMARK,
+            "canary": secret,
             "persona": persona.spec.model_dump(),
             "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
             "tool": values,
@@ -111,4 +121,7 @@ class PromptBuilder:
             messages=(Message("system", system.strip()), Message("user", user.strip())),
             truncated=tuple(truncated),
             stripped_chars=stripped,
+            defences=self.defences.names(),
+            canary=secret,
+            exempt=(persona.spec.lens, persona.spec.voice, persona.spec.title),
         )

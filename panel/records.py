@@ -31,7 +31,23 @@ def _v1_to_v2(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "editorial": {"status": "draft", "overrides": [], "history": []}}
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
+def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
+    """v3 records the injection defences and leak flags per call; older: not recorded."""
+    calls = data.get("calls")
+    if isinstance(calls, list):
+        data = {
+            **data,
+            "calls": [
+                {**c, "defences": [], "flags": []} if isinstance(c, dict) else c for c in calls
+            ],
+        }
+    return data
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+}
 
 
 def pair_stem(a: str, b: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from panel.budget import Budget
 from panel.catalog import Tool
+from panel.leaks import leak_flags
 from panel.limits import RateLimiter
 from panel.models import CallResult, Failure
 from panel.personas import Persona
@@ -237,6 +238,18 @@ class Runner:
                 fields=verdict.fields,
             )
 
+    @staticmethod
+    def _flags(call: Call, outcome: dict[str, object]) -> list[str]:
+        if outcome.get("failure"):
+            return []
+        fields = outcome.get("fields") or {}
+        assert isinstance(fields, dict)
+        texts = [str(outcome.get("quote") or "")]
+        for value in fields.values():
+            texts.extend(value if isinstance(value, list) else [str(value)])
+        rendered = call.rendered
+        return leak_flags(rendered.system, rendered.canary, texts, rendered.exempt)
+
     def _result(self, call: Call, tally: _Tally, **outcome: object) -> CallResult:
         sampling = call.provider.sampling
         return CallResult.model_validate(
@@ -258,6 +271,8 @@ class Runner:
                 "seed": sampling.seed,
                 "max_tokens": sampling.max_tokens,
                 "truncated_input": list(call.rendered.truncated),
+                "defences": list(call.rendered.defences),
+                "flags": self._flags(call, outcome),
                 "cost_usd": (
                     None
                     if call.rate is None

@@ -135,9 +135,14 @@ class Store:
         )
 
     def finish(self, result: CallResult) -> None:
-        """A successful result is cached (state done); a failure is journaled, never cached."""
-        state = "done" if result.ok else "failed"
-        payload = result.model_dump_json() if result.ok else None
+        """A verdict is cached (state done); a failure is journaled, never cached.
+
+        A verdict flagged by the leak check is cached too: it was paid for, and the
+        flag travels with it.
+        """
+        answered = result.status == "ok"
+        state = "done" if answered else "failed"
+        payload = result.model_dump_json() if answered else None
         self.db.execute(
             "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "

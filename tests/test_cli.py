@@ -14,6 +14,7 @@ from panel.cli import app
 from panel.paths import Home
 from panel.providers.base import Completion, CompletionRequest, FailureReason, ProviderError
 from panel.records import read_record
+from panel.untrusted import datamark
 from tests.support import scripted
 
 runner = CliRunner()
@@ -77,7 +78,7 @@ def test_review_below_quorum_exits_3_and_marks_incomplete(
 
     def answer(request: CompletionRequest) -> Completion:
         card = request.messages[1].content
-        if "Beta Tool" in card and request.schema_name == "dx_verdict":
+        if datamark("Beta Tool") in card and request.schema_name == "dx_verdict":
             return bad
         assert callable(original)
         return original(request)

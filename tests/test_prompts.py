@@ -9,7 +9,7 @@ from panel.catalog import Tool
 from panel.errors import PanelError
 from panel.personas import load_personas, select_personas
 from panel.prompts import FIELD_CAPS, PromptBuilder
-from panel.untrusted import TRUNCATION_MARK
+from panel.untrusted import TRUNCATION_MARK, datamark
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = load_personas(ROOT / "personas", ROOT / "prompts")
@@ -33,11 +33,12 @@ def test_every_persona_template_renders(name: str) -> None:
     assert persona.spec.lens in system.content
     for field in persona.field_names:
         assert f'"{field}"' in user.content
-    assert "Alpha is an API for text generation." in user.content
+    marked = datamark("Alpha is an API for text generation.")
+    assert marked in user.content
     # The card sits between the keyed BEGIN/END fence, and the fence is in the rules.
     fence = next(w for w in user.content.split() if w.startswith("DATA-"))
     begin, end = user.content.index(f"{fence} BEGIN"), user.content.index(f"{fence} END")
-    assert begin < user.content.index("Alpha is an API") < end
+    assert begin < user.content.index(marked) < end
     assert fence in system.content
 
 
@@ -77,7 +78,7 @@ def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
     user = rendered.messages[1].content
     assert ">>>" not in user and "<<<" not in user
     assert "\u200b" not in user and "\u202e" not in user
-    assert TRUNCATION_MARK.strip() in user
+    assert datamark(TRUNCATION_MARK.strip()) in user
     assert rendered.truncated == ("description",)
     assert rendered.stripped_chars == 2
     assert len(user) < FIELD_CAPS["description"] + 3_000

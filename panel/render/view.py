@@ -111,6 +111,10 @@ class PageView:
 
 
 def _quote(call: CallResult, published: str | None) -> Quote:
+    if call.flags:  # the answer leaked its instructions: never shown
+        return Quote(
+            call.provider, None, None, f"withheld by the leak check ({', '.join(call.flags)})"
+        )
     if call.ok:
         mark = call.provider == published
         return Quote(call.provider, call.verdict, call.confidence, safe(call.quote), mark)
