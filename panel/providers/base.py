@@ -11,6 +11,7 @@ every answer, whatever the provider promises.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,11 +155,29 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_TOKEN_SHAPES = (
+    re.compile(r"(?i)(bearer\s+)(?!\*\*\*)[^\s\"',;]+"),  # Authorization: Bearer <token>
+    re.compile(
+        r"(?i)((?:api[-_]?key|x-api-key|authorization)[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)(?!bearer\b)[^\s\"',;]{8,}"
+    ),
+    re.compile(r"()\bsk-[A-Za-z0-9_-]{16,}"),  # OpenAI-style keys, wherever they appear
+)
+
+
 def redact(text: str, *secrets: str | None) -> str:
-    """``text`` with every secret replaced, for errors and logs."""
+    """``text`` with every secret, bearer token and key-shaped string replaced, for errors and logs.
+
+    Known secrets (the configured keys) are replaced wherever they appear, even in
+    part (a prefix of 12+ characters, as some servers echo); anything shaped like a
+    token after ``Bearer`` or ``api-key:``, and OpenAI-style ``sk-`` keys, too.
+    """
     for secret in secrets:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
+            if len(secret) >= 16:
+                text = text.replace(secret[:12], "***")
+    for pattern in _TOKEN_SHAPES:
+        text = pattern.sub(lambda m: m.group(1) + "***", text)
     return text
 
 

@@ -40,6 +40,7 @@ class Behavior:
     invalid: bool = False  # schema-violating JSON (no "verdict")
     usage: tuple[int, int] = (100, 50)
     error_message: str = "injected failure"
+    echo_auth: bool = False  # put the request's Authorization header in the error message
 
 
 _FIELD_LINE = re.compile(r'^- "([a-z_]+)": (.*)$', re.MULTILINE)
@@ -194,7 +195,10 @@ class FakeLLM:
         if fmt in self.reject_formats:
             status, payload, extra = 400, _error(f"response_format {fmt} is not supported"), {}
         elif behavior.status != 200:
-            status, payload, extra = behavior.status, _error(behavior.error_message), {}
+            message = behavior.error_message
+            if behavior.echo_auth:  # as careless servers do
+                message += f"; you sent Authorization: {headers.get('authorization')}"
+            status, payload, extra = behavior.status, _error(message), {}
             if behavior.retry_after is not None:
                 extra["retry-after"] = behavior.retry_after
             if behavior.retry_after_ms is not None:
