@@ -11,7 +11,7 @@ import tomllib
 from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -46,6 +46,7 @@ class ProviderEntry(_Strict):
     max_in_flight: Annotated[int, Field(ge=1, le=1_024)] | None = None
     requests_per_minute: Annotated[int, Field(ge=0)] | None = None
     tokens_per_minute: Annotated[int, Field(ge=0)] | None = None
+    vendor: Annotated[str, Field(max_length=100)] | None = None  # the model's maker
 
 
 class Price(_Strict):
@@ -63,6 +64,8 @@ class PanelSection(_Strict):
     retry_attempts: Annotated[int, Field(ge=1, le=10)] = 4
     max_retry_after: Annotated[float, Field(ge=0)] = 60.0
     max_reasks: Annotated[int, Field(ge=0, le=5)] = 2
+    head_to_head: bool = True  # ask "which one?" per persona and provider, in both orders
+    recusal: Literal["recuse", "flag"] = "recuse"  # a model reviewing its own vendor's tool
 
 
 class SiteSection(_Strict):
@@ -139,4 +142,5 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         timeout=entry.timeout or settings.timeout,
         structured=entry.structured or settings.structured,
         json_object_schema=entry.json_object_schema,
+        vendor=entry.vendor,
     )

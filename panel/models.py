@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from panel.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
@@ -66,11 +66,19 @@ class CallResult(_Model):
         default_factory=list,
         description="leak-check findings; a flagged verdict is kept but never scored or published",
     )
+    kind: Literal["verdict", "head_to_head"] = Field(
+        "verdict",
+        description="head_to_head: 'which one should you ship with?', tool = '<first>-vs-<second>'",
+    )
+    conflict: bool = Field(
+        False, description="the model's vendor is the vendor of a tool under review"
+    )
+    recused: bool = Field(False, description="left out of scores for a conflict of interest")
 
     @property
     def ok(self) -> bool:
-        """A valid verdict that passed the leak check: the only kind that counts."""
-        return self.status == "ok" and not self.flags
+        """A valid answer, past the leak check and not recused: the only kind that counts."""
+        return self.status == "ok" and not self.flags and not self.recused
 
 
 class ToolScore(_Model):
@@ -116,6 +124,51 @@ class Agreement(_Model):
     providers: int
 
 
+class Seat(_Model):
+    """One persona x provider asked head-to-head in both orders."""
+
+    persona: str
+    provider: str
+    first_order: str | None = Field(description="tool picked with the record's first tool first")
+    second_order: str | None = Field(description="tool picked with the second tool first")
+    pick: str | None = Field(description="the tool, only when both orders agree")
+    consistent: bool | None = Field(description="null when an order has no valid answer")
+    conflict: bool = False
+    recused: bool = False
+
+
+class HeadToHead(_Model):
+    rule: str
+    seats: list[Seat]
+    pick: str | None
+    picks: dict[str, int] = Field(description="tool -> seats picking it in both orders")
+    pairs: int = Field(description="seats with a valid answer in both orders")
+    consistent: int
+    consistency: float | None = Field(description="consistent / pairs; null with no pairs")
+
+
+class PersonaAgreement(_Model):
+    persona: str
+    providers: int
+    alpha: float | None = Field(description="Krippendorff's alpha (nominal) across providers")
+    pairwise: float | None = Field(description="share of provider pairs giving the same verdict")
+    units: int = Field(description="tools with >= 2 valid verdicts")
+    ratings: int
+
+
+class Trust(_Model):
+    """How solid the verdict is: agreement, the split in words, conflicts."""
+
+    summary: str = Field(description="one sentence for editors and readers")
+    ship_reviewers: dict[str, int] = Field(description="tool -> personas whose majority ships")
+    reviewers: int
+    personas: list[PersonaAgreement]
+    recusal: Literal["recuse", "flag"] = "recuse"
+    conflicts: list[str] = Field(
+        default_factory=list, description="'provider reviewing tool' for each conflicted seat"
+    )
+
+
 class Scores(_Model):
     tools: list[ToolScore]
     split: list[PersonaSplit]
@@ -124,6 +177,8 @@ class Scores(_Model):
     quorum: str = "every-persona"
     publish_rule: str = ""
     agreement: Agreement | None = None
+    head_to_head: HeadToHead | None = None
+    trust: Trust | None = None
 
 
 class Totals(_Model):

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from panel import headtohead
 from panel.catalog import Tool
 from panel.errors import PanelError
 from panel.personas import Persona
@@ -98,24 +99,58 @@ class PromptBuilder:
         return values, truncated, stripped
 
     def render(self, persona: Persona, tool: Tool) -> Rendered:
+        """The persona's verdict prompt for one tool."""
         values, truncated, stripped = self._tool_vars(tool)
-        fence = boundary(self._key, persona.name, tool.digest())
+        extra = {
+            "tool": values,
+            "boundary": boundary(self._key, persona.name, tool.digest()),
+            "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
+            "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
+        }
         secret = canary(self._key, persona.name, tool.digest())
+        return self._render(persona, persona.spec.template, extra, secret, truncated, stripped)
+
+    def render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
+        """The head-to-head prompt: both cards, ``first`` shown first."""
+        one, cut_one, stripped_one = self._tool_vars(first)
+        two, cut_two, stripped_two = self._tool_vars(second)
+        order = (persona.name, "head-to-head", first.digest(), second.digest())
+        fence_one = boundary(self._key, *order, "first")
+        extra = {
+            "first": one,
+            "second": two,
+            "boundary": fence_one,
+            "boundary_first": fence_one,
+            "boundary_second": boundary(self._key, *order, "second"),
+            "schema": json.dumps(headtohead.schema(), separators=(",", ":")),
+        }
+        truncated = [f"first.{n}" for n in cut_one] + [f"second.{n}" for n in cut_two]
+        secret = canary(self._key, *order)
+        return self._render(
+            persona, headtohead.TEMPLATE, extra, secret, truncated, stripped_one + stripped_two
+        )
+
+    def _render(
+        self,
+        persona: Persona,
+        template: str,
+        extra: dict[str, Any],
+        secret: str,
+        truncated: list[str],
+        stripped: int,
+    ) -> Rendered:
         context: dict[str, Any] = {
             "defences": dataclasses.asdict(self.defences),
             "datamark": DATAMARK,
             "canary": secret,
             "persona": persona.spec.model_dump(),
-            "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
-            "tool": values,
-            "boundary": fence,
-            "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
+            **extra,
         }
         try:
             system = self.env.get_template(SYSTEM_TEMPLATE).render(context)
-            user = self.env.get_template(persona.spec.template).render(context)
+            user = self.env.get_template(template).render(context)
         except jinja2.TemplateError as exc:
-            where = getattr(exc, "name", None) or persona.spec.template
+            where = getattr(exc, "name", None) or template
             raise PanelError(f"prompts/{where}: template error: {exc}") from None
         return Rendered(
             messages=(Message("system", system.strip()), Message("user", user.strip())),

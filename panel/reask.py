@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from panel.personas import Persona, VerdictBase
 from panel.providers.base import Completion, FailureReason, Message
@@ -21,6 +21,9 @@ from panel.providers.base import Completion, FailureReason, Message
 MAX_REASKS = 2
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _MAX_ERRORS_SHOWN = 5
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class InvalidAnswerError(Exception):
@@ -68,6 +71,11 @@ def _describe(exc: ValidationError) -> str:
 
 def check(persona: Persona, completion: Completion) -> VerdictBase:
     """The validated verdict in ``completion``, or ``InvalidAnswerError``."""
+    return check_model(persona.verdict_model, completion)
+
+
+def check_model(model: type[M], completion: Completion) -> M:
+    """``completion`` validated against ``model``, or ``InvalidAnswerError``."""
     if completion.refusal:
         raise InvalidAnswerError(
             FailureReason.REFUSED, f"the model refused: {completion.refusal[:200]}"
@@ -85,7 +93,7 @@ def check(persona: Persona, completion: Completion) -> VerdictBase:
             FailureReason.INVALID_OUTPUT, "the answer is JSON but not an object"
         )
     try:
-        return persona.verdict_model.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, _describe(exc)) from None
 

@@ -44,9 +44,19 @@ def _v2_to_v3(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
+    """v4 adds head-to-head calls, conflicts of interest and trust scores.
+
+    Older records had neither: every call is a verdict, none conflicted, and the
+    scores carry no head-to-head or trust section (null).
+    """
+    return data  # every new field has a default that states exactly that
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }
 
 

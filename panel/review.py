@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,10 +21,11 @@ from panel.personas import Persona, load_personas, select_personas
 from panel.pricing import PriceBook
 from panel.prompts import PromptBuilder
 from panel.providers import registry
-from panel.providers.base import Provider
+from panel.providers.base import Provider, model_vendor
 from panel.records import pair_stem, write_record
 from panel.runner import Call, Runner
 from panel.store import Store
+from panel.trust import head_to_head, mark_conflicts, trust
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Plan:
     calls: list[Call]
     prompts: PromptBuilder
     config: Config
+    vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
 
     def estimated_cost(self) -> float | None:
         """Upper-bound USD for one send of every call; None if any price is unknown."""
@@ -115,7 +117,23 @@ def plan_review(
         for rendered in [prompts.render(persona, tool)]
         for name in panels[persona.name]
     ]
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config)
+    if config.panel.head_to_head:
+        calls += [
+            Call(
+                persona,
+                first,
+                providers[name],
+                rendered,
+                prices.rate(settings[name]),
+                (first, second),
+            )
+            for first, second in (tools, tools[::-1])
+            for persona in personas
+            for rendered in [prompts.render_pair(persona, first, second)]
+            for name in panels[persona.name]
+        ]
+    vendors = {providers[n].spec: model_vendor(settings[n], providers[n]) for n in names}
+    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
 
 
 def _close_now(providers: list[Provider]) -> None:
@@ -136,9 +154,18 @@ async def run_plan(plan: Plan, runner: Runner) -> list[CallResult]:
 def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
+    recusal = plan.config.panel.recusal
+    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
     count = totals(calls)
     quorum = plan.config.panel.quorum.value
-    scores = aggregate(plan.tools, [p.name for p in plan.personas], calls, quorum)
+    personas = [p.name for p in plan.personas]
+    scores = aggregate(plan.tools, personas, [c for c in calls if c.kind == "verdict"], quorum)
+    scores = scores.model_copy(
+        update={
+            "head_to_head": head_to_head(calls, plan.tools),
+            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+        }
+    )
     complete = all(s.quorum_met for s in scores.tools)
     return ComparisonRecord(
         id=record_id,

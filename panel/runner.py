@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from panel import headtohead
 from panel.budget import Budget
 from panel.catalog import Tool
 from panel.leaks import leak_flags
@@ -32,7 +33,14 @@ from panel.providers.base import (
     Provider,
     ProviderError,
 )
-from panel.reask import MAX_REASKS, InvalidAnswerError, check, reask_messages, split_verdict
+from panel.reask import (
+    MAX_REASKS,
+    InvalidAnswerError,
+    check,
+    check_model,
+    reask_messages,
+    split_verdict,
+)
 from panel.retry import RetryPolicy
 from panel.store import Store
 
@@ -58,6 +66,14 @@ class Call:
     provider: Provider
     rendered: Rendered
     rate: Rate | None = FREE  # None: price unknown
+    pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
+
+    @property
+    def subject(self) -> str:
+        """What the call is about: a tool slug, or ``<first>-vs-<second>`` head-to-head."""
+        return (
+            self.tool.slug if self.pair is None else f"{self.pair[0].slug}-vs-{self.pair[1].slug}"
+        )
 
     def estimated_tokens(self) -> tuple[int, int]:
         """(prompt, completion) upper-bound estimate for one send."""
@@ -68,10 +84,14 @@ class Call:
         return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
 
     def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
+        if self.pair is not None:
+            schema, name = headtohead.schema(), f"{self.persona.name}_head_to_head"
+        else:
+            schema, name = self.persona.json_schema(), f"{self.persona.name}_verdict"
         return CompletionRequest(
             messages=messages or self.rendered.messages,
-            schema=self.persona.json_schema(),
-            schema_name=f"{self.persona.name}_verdict",
+            schema=schema,
+            schema_name=name,
             sampling=self.provider.sampling,
         )
 
@@ -217,7 +237,7 @@ class Runner:
                     call.rate.cost(completion.prompt_tokens, completion.completion_tokens)
                 )
             try:
-                verdict = split_verdict(call.persona, check(call.persona, completion))
+                outcome = self._outcome(call, completion)
             except InvalidAnswerError as exc:
                 if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
                     detail = exc.detail
@@ -229,14 +249,26 @@ class Runner:
                 tally.reasks += 1
                 messages = reask_messages(messages, completion.text, exc.detail)
                 continue
-            return self._result(
-                call,
-                tally,
-                verdict=verdict.verdict,
-                confidence=verdict.confidence,
-                quote=verdict.quote,
-                fields=verdict.fields,
-            )
+            return self._result(call, tally, **outcome)
+
+    @staticmethod
+    def _outcome(call: Call, completion: Completion) -> dict[str, object]:
+        """The validated answer as CallResult fields, or ``InvalidAnswerError``."""
+        if call.pair is not None:
+            answer = check_model(headtohead.HeadToHeadAnswer, completion)
+            chosen = call.pair[0] if answer.pick == "first" else call.pair[1]
+            return {
+                "confidence": answer.confidence,
+                "quote": answer.reason,
+                "fields": {"pick": chosen.slug, "position": answer.pick},
+            }
+        verdict = split_verdict(call.persona, check(call.persona, completion))
+        return {
+            "verdict": verdict.verdict,
+            "confidence": verdict.confidence,
+            "quote": verdict.quote,
+            "fields": verdict.fields,
+        }
 
     @staticmethod
     def _flags(call: Call, outcome: dict[str, object]) -> list[str]:
@@ -256,7 +288,8 @@ class Runner:
             {
                 "key": call.key,
                 "persona": call.persona.name,
-                "tool": call.tool.slug,
+                "tool": call.subject,
+                "kind": "verdict" if call.pair is None else "head_to_head",
                 "provider": call.provider.spec,
                 "model": call.provider.model,
                 "status": "failed" if outcome.get("failure") else "ok",

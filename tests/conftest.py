@@ -34,6 +34,9 @@ description = "Beta Tool runs models locally."
 """
 
 
+NO_HEAD_TO_HEAD = "[panel]\nhead_to_head = false\n"
+
+
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     """An isolated panel project: the real personas and prompts, a two-tool catalog."""
@@ -43,6 +46,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     (root / "catalog").mkdir()
     (root / "catalog" / "alpha-tool.toml").write_text(TOOL_A)
     (root / "catalog" / "beta-tool.toml").write_text(TOOL_B)
+    # Most tests pin the verdict pipeline's call counts; head-to-head has its own tests.
+    (root / "panel.toml").write_text(NO_HEAD_TO_HEAD)
     monkeypatch.setenv("PANEL_HOME", str(root))
     return Home(root)
 

@@ -29,6 +29,7 @@ def write_config(home: Home, one: FakeLLM, two: FakeLLM, panel_extra: str = "") 
     home.config_file.write_text(
         f"""
 [panel]
+head_to_head = false
 providers = ["gpt", "mist"]
 retry_attempts = 2
 max_retry_after = 1

@@ -81,7 +81,9 @@ def _progress(done: list[int], total: int) -> Any:
     return report
 
 
-async def run(provider_name: str, persona_names: list[str], limit: int | None) -> dict[str, Any]:
+async def run(
+    provider_name: str, persona_names: list[str], limit: int | None, max_reasks: int
+) -> dict[str, Any]:
     home = Home(ROOT)
     config = Config.load(home.config_file)
     settings = config.settings(provider_name)
@@ -93,7 +95,7 @@ async def run(provider_name: str, persona_names: list[str], limit: int | None) -
     payloads = load_payloads()[:limit]
     key = fence_key(home.runs)
     store = Store(home.runs / "injection-bench.db")
-    runner = Runner(store=store, max_reasks=config.panel.max_reasks)
+    runner = Runner(store=store, max_reasks=max_reasks)
     cases = [(p, tools[i % len(tools)], chosen[i % len(chosen)]) for i, p in enumerate(payloads)]
     results: dict[str, Any] = {}
     started = time.monotonic()
@@ -135,6 +137,7 @@ async def run(provider_name: str, persona_names: list[str], limit: int | None) -
         "payloads": len(payloads),
         "categories": dict(Counter(p.category for p in payloads)),
         "tools": len({t.slug for _, t, _ in cases}),
+        "max_reasks": max_reasks,
         "wall_s": round(time.monotonic() - started, 1),
         **results,
     }
@@ -194,9 +197,15 @@ def main() -> None:
     parser.add_argument("--persona", action="append", dest="personas")
     parser.add_argument("--limit", type=int, default=None, help="only the first N payloads")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--max-reasks",
+        type=int,
+        default=0,
+        help="re-asks per invalid answer (default 0: first answers only)",
+    )
     args = parser.parse_args()
     personas = args.personas or ["dx", "competitive", "futurist", "business"]
-    results = asyncio.run(run(args.provider, personas, args.limit))
+    results = asyncio.run(run(args.provider, personas, args.limit, args.max_reasks))
     for name in SETTINGS:
         r = results[name]
         print(

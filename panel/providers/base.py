@@ -117,6 +117,18 @@ class ProviderSettings:
     timeout: float = 60.0  # seconds per request
     structured: StructuredMode | None = None  # first rung of the ladder; None: the top
     json_object_schema: bool = False  # send the schema with json_object (llama.cpp servers)
+    vendor: str | None = None  # who made the model; None: the kind's own guess
+
+
+def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
+    """Who made the model behind ``provider``, for conflict-of-interest checks.
+
+    The configured ``vendor`` wins. A custom ``base_url`` can serve anyone's model,
+    so without one configured the vendor is unknown ("").
+    """
+    if settings.vendor is not None:
+        return settings.vendor
+    return "" if settings.base_url else provider.vendor
 
 
 def classify_status(status: int) -> tuple[FailureReason, bool]:

@@ -143,9 +143,11 @@ class LocalProvider:
     vendor = "local"
 
     def __init__(self, model: str, sampling: Sampling, name: str | None = None) -> None:
+        self.vendor = ""  # a local .gguf file could be anyone's model
         if model == DEFAULT_MODEL:
             self.path = smollm2_path()
             self.spec = f"local/{DEFAULT_MODEL}"
+            self.vendor = "Hugging Face"  # SmolLM2 is Hugging Face's
         elif model.endswith(".gguf"):
             self.path = Path(model).expanduser().resolve()
             self.spec = f"local:{self.path}"

@@ -251,6 +251,7 @@ def panel_toml(server: FakeLLM, max_in_flight: int = 1) -> str:
 [panel]
 providers = ["fake"]
 retry_attempts = 1
+head_to_head = false
 
 [providers.fake]
 kind = "openai"
