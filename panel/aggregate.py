@@ -61,10 +61,18 @@ def score_tool(
         ships=ships,
         skips=len(valid) - ships,
         valid=len(valid),
-        failed=len(mine) - len(valid),
+        failed=sum(1 for c in mine if _failed(c)),
         mean_confidence=round(mean(confidences), 2) if confidences else None,
         quorum_met=quorum_met(slug, personas, calls, quorum),
     )
+
+
+def _failed(call: CallResult) -> bool:
+    """No usable answer: the call failed, or its answer failed the leak check.
+
+    A recused call is neither valid nor failed: it answered, and is set aside.
+    """
+    return call.status == "failed" or bool(call.flags)
 
 
 def majority(ships: int, skips: int) -> Majority:
@@ -81,7 +89,7 @@ def persona_split(persona: str, slugs: Sequence[str], calls: Sequence[CallResult
         mine = [c for c in calls if c.persona == persona and c.tool == slug]
         ships[slug] = sum(1 for c in mine if c.ok and c.verdict == "ship")
         skips[slug] = sum(1 for c in mine if c.ok and c.verdict == "skip")
-        failed[slug] = sum(1 for c in mine if not c.ok)
+        failed[slug] = sum(1 for c in mine if _failed(c))
     majorities = {slug: majority(ships[slug], skips[slug]) for slug in slugs}
     return PersonaSplit(
         persona=persona,
@@ -200,7 +208,7 @@ def totals(calls: Sequence[CallResult]) -> Totals:
     return Totals(
         calls=len(calls),
         valid=sum(1 for c in calls if c.ok),
-        failed=sum(1 for c in calls if not c.ok),
+        failed=sum(1 for c in calls if _failed(c)),
         attempts=sum(c.attempts for c in calls),
         prompt_tokens=sum(c.prompt_tokens for c in calls),
         completion_tokens=sum(c.completion_tokens for c in calls),

@@ -6,6 +6,7 @@ import typer
 
 from panel import __version__
 from panel.cli import editorial, personas, providers, site, tools, votes
+from panel.cli.calibrate import calibrate_command
 from panel.cli.digest import digest_command
 from panel.cli.nightly import nightly_command
 from panel.cli.review import review_command
@@ -28,6 +29,7 @@ app.command("reject")(editorial.reject_command)
 app.command("override")(editorial.override_command)
 app.command("digest")(digest_command)
 app.command("schema")(schema_command)
+app.command("calibrate")(calibrate_command)
 app.add_typer(site.app, name="site")
 app.add_typer(votes.app, name="votes")
 app.add_typer(tools.app, name="tools")

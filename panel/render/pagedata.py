@@ -57,6 +57,7 @@ def _quote(quote: Quote) -> dict[str, Any]:
         "confidence": quote.confidence,
         "text": quote.text,
         "published": quote.published,
+        "conflict": quote.conflict,
     }
 
 
@@ -88,6 +89,17 @@ def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict
         "title": view.title,
         "question": PAGE_QUESTION,
         "pick": {"tool": record.scores.pick.tool, "name": view.pick, "reason": view.pick_reason},
+        "head_to_head": None
+        if record.scores.head_to_head is None
+        else {"summary": view.head_to_head, **record.scores.head_to_head.model_dump(mode="json")},
+        "trust": None
+        if record.scores.trust is None
+        else {
+            **record.scores.trust.model_dump(mode="json"),
+            "agreement": None
+            if record.scores.agreement is None
+            else record.scores.agreement.model_dump(mode="json"),
+        },
         "cards": [card_data(c) for c in view.cards],
         "scorecard": scorecard,
         "panel": {

@@ -70,6 +70,7 @@ class Quote:
     confidence: int | None
     text: str  # the quote, or the failure reason and detail
     published: bool = False  # the quote the page publishes for this persona and tool
+    conflict: str = ""  # "" or why this seat is recused / flagged
 
 
 @dataclass(frozen=True)
@@ -108,16 +109,32 @@ class PageView:
     calls: int
     providers: list[str] = field(default_factory=list)
     reviewed: date | None = None
+    trust: str = ""  # "3 of 4 reviewers ship A; ...; models agree strongly."
+    head_to_head: str = ""  # "A, picked in both orders by 5 of 8 seats (order consistency 75%)"
+
+
+def _conflict(call: CallResult) -> str:
+    if not call.conflict:
+        return ""
+    if call.recused:
+        return "recused: the model's vendor makes this tool; not counted"
+    return "conflict of interest: the model's vendor makes this tool"
 
 
 def _quote(call: CallResult, published: str | None) -> Quote:
+    if call.recused and call.status == "ok":
+        return Quote(
+            call.provider, call.verdict, call.confidence, safe(call.quote), False, _conflict(call)
+        )
     if call.flags:  # the answer leaked its instructions: never shown
         return Quote(
             call.provider, None, None, f"withheld by the leak check ({', '.join(call.flags)})"
         )
     if call.ok:
         mark = call.provider == published
-        return Quote(call.provider, call.verdict, call.confidence, safe(call.quote), mark)
+        return Quote(
+            call.provider, call.verdict, call.confidence, safe(call.quote), mark, _conflict(call)
+        )
     reason = call.failure.reason.value if call.failure else "failed"
     detail = safe(call.failure.detail if call.failure else "")
     return Quote(call.provider, None, None, f"{reason}: {detail}")
@@ -162,7 +179,9 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
                     (
                         _quote(call, published.get(persona, {}).get(c.slug))
                         for call in record.calls
-                        if call.persona == persona and call.tool == c.slug
+                        if call.persona == persona
+                        and call.tool == c.slug
+                        and call.kind == "verdict"
                     ),
                     key=lambda q: not q.published,  # the published quote first
                 )
@@ -187,4 +206,23 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         calls=record.totals.calls,
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
+        trust=safe(record.scores.trust.summary) if record.scores.trust else "",
+        head_to_head=_head_to_head(record, names),
+    )
+
+
+def _head_to_head(record: ComparisonRecord, names: dict[str, str]) -> str:
+    h2h = record.scores.head_to_head
+    if h2h is None:
+        return ""
+    if not h2h.pairs:
+        return "No pick: no reviewer answered the head-to-head question in both orders."
+    rate = f"order consistency {100 * (h2h.consistency or 0):.0f}%"
+    seats = f"{h2h.pairs} seat{'s' if h2h.pairs != 1 else ''}"
+    if h2h.pick is None:
+        counts = ", ".join(f"{names.get(t, t)} {n}" for t, n in h2h.picks.items())
+        return f"No pick: the consistent answers split ({counts}) over {seats}; {rate}."
+    return (
+        f"{names.get(h2h.pick, h2h.pick)}: picked in both orders by {h2h.picks[h2h.pick]} "
+        f"of {seats}; {rate}."
     )
