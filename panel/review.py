@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from panel.personas import Persona, load_personas, select_personas
 from panel.pricing import PriceBook
 from panel.prompts import PromptBuilder
 from panel.providers import registry
-from panel.providers.base import Provider, model_vendor
+from panel.providers.base import Provider, Sampling, model_vendor
 from panel.records import pair_stem, write_record
 from panel.runner import Call, Runner
 from panel.store import Store
@@ -90,13 +90,29 @@ def plan_review(
     """Validate every name and render every prompt; raises PanelError before any call."""
     if a == b:
         raise PanelError(f"both tools are {a!r}; compare two different tools")
-    config = config or Config.load(home.config_file)
     catalog = Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
+    return plan_tools(home, tools, provider_names, persona_names, config, clients)
+
+
+def plan_tools(
+    home: Home,
+    tools: tuple[Tool, Tool],
+    provider_names: Sequence[str],
+    persona_names: Sequence[str],
+    config: Config | None = None,
+    clients: dict[str, Provider] | None = None,
+    sampling: dict[str, Sampling] | None = None,
+) -> Plan:
+    """A plan for two given tool entries; ``sampling`` overrides providers' settings."""
+    config = config or Config.load(home.config_file)
     personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
     panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
     names = list(dict.fromkeys(n for names in panels.values() for n in names))
     settings = {name: config.settings(name) for name in names}
+    for name, chosen in (sampling or {}).items():
+        if name in settings:
+            settings[name] = replace(settings[name], sampling=chosen)
     prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
     shared = clients if clients is not None else {}  # one client per provider per process
     created: list[Provider] = []

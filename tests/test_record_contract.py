@@ -29,7 +29,7 @@ def test_there_is_a_stored_example_of_every_version() -> None:
 def test_every_version_loads_and_validates_against_the_schema(example: Path) -> None:
     record = read_record(example)
     assert record.schema_version == SCHEMA_VERSION
-    assert record.tools[0].slug == "smolvlm-2-5" and len(record.calls) == 8
+    assert record.tools[0].slug == "smolvlm-2-5" and len(record.calls) >= 8
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(json.loads(dump(record)), schema)

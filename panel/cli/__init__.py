@@ -9,6 +9,7 @@ from panel.cli import editorial, personas, providers, site, tools, votes
 from panel.cli.calibrate import calibrate_command
 from panel.cli.digest import digest_command
 from panel.cli.nightly import nightly_command
+from panel.cli.rerun import rerun_command
 from panel.cli.review import review_command
 from panel.cli.schema import schema_command
 from panel.cli.show import show_command
@@ -30,6 +31,7 @@ app.command("override")(editorial.override_command)
 app.command("digest")(digest_command)
 app.command("schema")(schema_command)
 app.command("calibrate")(calibrate_command)
+app.command("rerun")(rerun_command)
 app.add_typer(site.app, name="site")
 app.add_typer(votes.app, name="votes")
 app.add_typer(tools.app, name="tools")

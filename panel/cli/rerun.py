@@ -1,0 +1,77 @@
+"""`panel rerun RECORD`: repeat a comparison with the same settings and show what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from panel.cli._common import home, stderr, user_errors
+from panel.config import Config
+from panel.records import read_record, resolve
+from panel.rerun import compare, plan_rerun
+from panel.retry import RetryPolicy
+from panel.review import review
+from panel.runner import Runner
+from panel.store import Store
+
+
+def rerun_command(
+    record: Annotated[str, typer.Argument(help="Record id or path to repeat.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The changes as JSON.")] = False,
+) -> None:
+    """Repeat a comparison (same tools, personas, providers, sampling); report every change."""
+    with user_errors():
+        where = home()
+        old = read_record(resolve(where.runs, record))
+        plan, warnings = plan_rerun(where, old)
+        for warning in warnings:
+            stderr.print(f"panel: warning: {warning}")
+        panel = Config.load(where.config_file).panel
+        policy = RetryPolicy(attempts=panel.retry_attempts, retry_after_cap=panel.max_retry_after)
+        store = Store.open(where.runs)
+        try:
+            runner = Runner(policy, panel.max_reasks, store=store, fresh=True)
+            new, path = review(plan, runner, where.runs)
+        finally:
+            store.close()
+    changes = compare(old, new)
+    changed = [c for c in changes if c.changed]
+    models = [c for c in changes if c.model_changed and c.model_before and c.model_after]
+    if as_json:
+        data = {
+            "before": old.id,
+            "after": new.id,
+            "path": str(path),
+            "answers": len(changes),
+            "changed": len(changed),
+            "changes": [
+                {**dataclasses.asdict(c), "changed": c.changed, "model_changed": c.model_changed}
+                for c in changes
+            ],
+        }
+        json.dump(data, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    table = Table("kind", "persona", "tool", "provider", "before", "after")
+    for c in changes:
+        style = "bold yellow" if c.changed else ""
+        table.add_row(
+            c.kind,
+            c.persona,
+            Text(c.tool),
+            Text(c.provider),
+            Text(c.before),
+            Text(c.after, style=style),
+        )
+    Console().print(table)
+    print(f"rerun of {old.id} -> {new.id}: {len(changed)} of {len(changes)} answers changed")
+    for c in models:
+        print(f"model version changed for {c.provider}: {c.model_before} -> {c.model_after}")
+    print(f"record: {path}")
