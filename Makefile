@@ -31,7 +31,7 @@ browser:
 demo: install
 	$(BIN)/panel tools list
 	# Exit 1 (some calls failed) still writes a complete record; the tiny model fails now and then.
-	$(BIN)/panel review smolvlm-2-5 mistral-medium-3 || [ $$? -eq 1 ]
+	$(BIN)/panel review mistral-medium-3 gpt-4o-mini || [ $$? -eq 1 ]
 
 test: install browser lint
 	$(BIN)/python -m pytest
