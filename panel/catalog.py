@@ -6,7 +6,7 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +32,16 @@ def _http_url(value: str) -> str:
     return value
 
 
+MAX_FILE_BYTES = 1024 * 1024
+FUTURE_SLACK = timedelta(days=1)
+
+
+def _not_future(value: date | None) -> date | None:
+    if value is not None and value > date.today() + FUTURE_SLACK:
+        raise ValueError(f"launch date {value.isoformat()} is in the future; use the real date")
+    return value
+
+
 def _one_line(value: str) -> str:
     return " ".join(value.split())
 
@@ -54,7 +64,7 @@ class Tool(BaseModel):
     entry_price: EntryPrice | None = None
     pricing_notes: Annotated[str, Field(max_length=2_000)] = ""
     url: Annotated[str, AfterValidator(_http_url), Field(max_length=2_000)] = ""
-    launched: date | None = None
+    launched: Annotated[date | None, AfterValidator(_not_future)] = None
     competitors: list[Slug] = Field(default_factory=list, max_length=20)
 
     def digest(self) -> str:
@@ -125,7 +135,15 @@ class Catalog:
     @staticmethod
     def _read(path: Path) -> Tool:
         try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise PanelError(
+                    f"{path}: larger than {MAX_FILE_BYTES // 1024} KB; not a tool entry"
+                )
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+        except RecursionError:
+            raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise PanelError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
         tool = tool_from_data(data, str(path))

@@ -86,11 +86,17 @@ class Config(_Strict):
 
     @classmethod
     def load(cls, path: Path) -> Config:
-        if not path.is_file():
+        if not path.exists():
             return cls()
         try:
+            if path.stat().st_size > 1024 * 1024:
+                raise PanelError(f"{path}: larger than 1 MB; is this panel.toml?")
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             return cls.model_validate(data)
+        except OSError as exc:
+            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+        except RecursionError:
+            raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise PanelError(f"{path}: not valid TOML ({exc})") from None
         except ValidationError as exc:

@@ -77,6 +77,13 @@ def csv_rows(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:
     except UnicodeDecodeError as exc:
         raise PanelError(f"{where}: not UTF-8 (byte {exc.start}); re-save as UTF-8") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _rows(reader, where)
+    except csv.Error as exc:
+        raise PanelError(f"{where}:{reader.line_num}: not valid CSV ({exc})") from None
+
+
+def _rows(reader: csv.DictReader[str], where: str) -> list[tuple[str, dict[str, Any]]]:
     if not reader.fieldnames or "name" not in reader.fieldnames:
         raise PanelError(f"{where}: the first row must be a header with at least 'name'")
     rows = []

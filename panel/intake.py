@@ -10,6 +10,7 @@ from typing import Any
 from panel.catalog import Catalog, Tool
 from panel.errors import PanelError
 from panel.feeds import csv_rows, feed_items, fetch
+from panel.records import no_duplicate_keys
 
 MAX_LINE_BYTES = 1_000_000
 
@@ -42,9 +43,11 @@ def _parse_line(line: str, where: str) -> dict[str, Any]:
     if "\x00" in line:
         raise PanelError(f"{where}: contains a NUL byte; remove it")
     try:
-        data = json.loads(line)
+        data = json.loads(line, object_pairs_hook=no_duplicate_keys)
     except json.JSONDecodeError as exc:
         raise PanelError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:
+        raise PanelError(f"{where}: {exc}; keep one of them") from None
     except RecursionError:
         raise PanelError(f"{where}: JSON nested too deeply") from None
     if not isinstance(data, dict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,17 +139,40 @@ def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
     return data
 
 
+MAX_RECORD_BYTES = 50 * 1024 * 1024
+FUTURE_SLACK = timedelta(days=1)
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
 def read_record(path: Path) -> ComparisonRecord:
     where = str(path)
     try:
-        data = json.loads(path.read_bytes())
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            raise PanelError(f"{where}: larger than {MAX_RECORD_BYTES // 2**20} MB; not a record")
+        data = json.loads(path.read_bytes(), object_pairs_hook=no_duplicate_keys)
     except OSError as exc:
         raise PanelError(f"{where}: cannot read ({exc.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PanelError(f"{where}: not valid JSON ({exc}); is this a panel record?") from None
+    except RecursionError:
+        raise PanelError(f"{where}: JSON nested too deeply; is this a panel record?") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise PanelError(f"{where}: not a valid JSON record ({exc})") from None
     if not isinstance(data, dict):
         raise PanelError(f"{where}: expected a JSON object; is this a panel record?")
     try:
-        return ComparisonRecord.model_validate(migrate(data, where))
+        record = ComparisonRecord.model_validate(migrate(data, where))
     except ValidationError as exc:
         raise PanelError(f"{where}: invalid record, {describe_error(exc)}") from None
+    if record.created_at > datetime.now(UTC) + FUTURE_SLACK:
+        raise PanelError(
+            f"{where}: created_at {record.created_at.isoformat()} is in the future; "
+            "check the clock of the machine that wrote it"
+        )
+    return record

@@ -89,7 +89,11 @@ def parse(path: Path, catalog: Catalog) -> dict[str, Votes]:
         raise PanelError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if "\x00" in text:
         raise PanelError(f"{path}: contains NUL bytes; is this a CSV file?")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise PanelError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
     if not rows:
         raise PanelError(f"{path}: empty; expected a header tool,ship,skip and one row per tool")
     columns = _columns(rows[0], str(path))

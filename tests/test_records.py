@@ -76,7 +76,7 @@ def test_resolve_accepts_paths_and_ids(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "not valid JSON"),
+        ("{not json", "not a valid JSON record"),
         ("[]", "expected a JSON object"),
         ('{"id": "x"}', "no integer schema_version"),
         ('{"schema_version": 99}', "newer than this panel reads"),
