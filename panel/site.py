@@ -110,6 +110,14 @@ def _summary(record: ComparisonRecord, digest: str) -> dict[str, Any]:
     }
 
 
+_SUMMARY_KEYS = frozenset(
+    [
+        *("id", "page", "title", "pick", "pick_reason", "reviewed", "created_at"),
+        *("status", "published_at", "ship", "tools", "digest"),
+    ]
+)
+
+
 class _Cache:
     """The build cache: record summaries by file stat, output keys by path."""
 
@@ -123,9 +131,10 @@ class _Cache:
             data = {}
         if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
             data = {}
-        self.records: dict[str, Any] = data.get("records", {})
+        records, outputs = data.get("records"), data.get("outputs")
+        self.records: dict[str, Any] = records if isinstance(records, dict) else {}
         same = data.get("options") == options_key
-        self.old_outputs: dict[str, Any] = data.get("outputs", {})
+        self.old_outputs: dict[str, Any] = outputs if isinstance(outputs, dict) else {}
         self.keys: dict[str, Any] = self.old_outputs if same else {}
         self.outputs: dict[str, dict[str, str | None]] = {}  # rel -> sha256, input key
         self.options_key = options_key
@@ -159,8 +168,10 @@ class _Builder:
             return None
         mark = [stat.st_mtime_ns, stat.st_size]
         cached = self.cache.records.get(rel)
-        if cached and cached.get("stat") == mark:
-            return dict(cached["summary"])
+        if isinstance(cached, dict) and cached.get("stat") == mark:
+            summary = cached.get("summary")
+            if isinstance(summary, dict) and summary.keys() >= _SUMMARY_KEYS:
+                return dict(summary)
         try:
             data = path.read_bytes()
             record = read_record(path)
