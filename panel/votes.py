@@ -54,6 +54,8 @@ NO_VOTES = Votes(0, 0)
 def _columns(header: list[str], where: str) -> tuple[int, int, int] | None:
     """Column indexes from a header row, or None when the first row is data."""
     names = [h.strip().lower().lstrip("\ufeff") for h in header]
+    if not any(names):
+        raise PanelError(f"{where}:1: the first row is empty; expected a header tool,ship,skip")
     if is_slug(names[0]) and len(names) == 3 and names[1:] and names[1].isdigit():
         return None
     found = []

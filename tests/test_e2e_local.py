@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.timeout(900)  # 16 real calls; about 2 minutes on 2 idle cores
 def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> None:
     for folder in ("catalog", "personas", "prompts"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
@@ -29,7 +30,7 @@ def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> N
         capture_output=True,
         text=True,
         env=env,
-        timeout=600,
+        timeout=840,
         check=False,
     )
     assert proc.returncode in (0, 1), proc.stderr

@@ -93,3 +93,8 @@ def test_import_is_all_or_nothing_and_replaces_counts(home: Home, tmp_path: Path
 def test_missing_file_is_a_one_line_error(home: Home, tmp_path: Path) -> None:
     result = runner.invoke(app, ["votes", "import", str(tmp_path / "none.csv")])
     assert result.exit_code == 2 and "cannot read" in result.stderr
+
+
+def test_an_empty_first_row_is_a_clear_error(home: Home, tmp_path: Path) -> None:
+    with pytest.raises(PanelError, match=r":1: the first row is empty"):
+        parse(write(tmp_path, "\n"), Catalog.load(home.catalog))
