@@ -30,8 +30,9 @@ browser:
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
-	# Exit 1 (some calls failed) still writes a complete record; the tiny model fails now and then.
-	$(BIN)/panel review mistral-medium-3 gpt-4o-mini || [ $$? -eq 1 ]
+	# Exit 1 (some calls failed) and 3 (a persona got no valid verdict, so the record is marked
+	# incomplete) still write a record: the tiny model fails now and then.
+	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
 test: install browser lint
 	$(BIN)/python -m pytest

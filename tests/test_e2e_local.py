@@ -33,7 +33,7 @@ def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> N
         timeout=840,
         check=False,
     )
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode in (0, 1, 3), proc.stderr  # 3: a tiny-model failure broke quorum
     data = json.loads(proc.stdout)
     record = read_record(tmp_path / "runs" / f"{data['id']}.json")
     assert record.panel.providers == ["local/smollm2"]
@@ -52,7 +52,8 @@ def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> N
     ]
     assert len(asked) == 8 and record.scores.head_to_head is not None
     assert not any(c.conflict for c in record.calls)  # Hugging Face's model, neither tool's
-    assert proc.returncode == (0 if record.totals.failed == 0 else 1)
+    expected = 3 if record.status == "incomplete" else (0 if record.totals.failed == 0 else 1)
+    assert proc.returncode == expected
     valid = [c for c in verdicts if c.ok]
     assert len(valid) >= 6, [c.failure for c in verdicts if not c.ok]
     for call in valid:
