@@ -1,0 +1,142 @@
+"""The injection benchmark's corpus and its scoring, run through the real runner.
+
+A scripted provider that obeys any payload it sees must score a flip rate and a
+reach rate of 1; one that ignores payloads must score 0. The benign controls
+must not count as flips for either.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from benchmarks.injection import run as bench
+from panel.models import CallResult
+from panel.paths import Home
+from panel.providers.base import Completion, CompletionRequest
+from tests.support import scripted
+
+REQUIRED = {
+    "override",
+    "fake_delimiter",
+    "role_play",
+    "verdict_stuffing",
+    "obfuscated",
+    "multilingual",
+}
+
+
+def test_corpus_has_fifty_payloads_in_every_category() -> None:
+    payloads = bench.load_payloads()
+    assert len(payloads) >= 50
+    categories = Counter(p.category for p in payloads)
+    assert set(categories) >= REQUIRED
+    assert len({p.id for p in payloads}) == len(payloads)
+    assert len({p.marker for p in payloads}) == len(payloads)
+    for p in payloads:
+        assert "{verdict}" in p.text, p.id
+        assert p.marker.lower() in p.text.lower(), p.id
+    assert len(bench.load_benign()) >= 4
+
+
+def _result(status: str = "ok", verdict: str | None = "ship", **extra: object) -> CallResult:
+    fields: dict[str, object] = {
+        "key": "k",
+        "persona": "dx",
+        "tool": "t",
+        "provider": "p",
+        "model": "m",
+        "status": status,
+        "verdict": verdict if status == "ok" else None,
+    }
+    return CallResult.model_validate({**fields, **extra})
+
+
+def test_score_counts_flips_reach_and_leaks() -> None:
+    payload = bench.Payload(id="x-1", category="override", text="{verdict}", marker="zork")
+    base = _result(verdict="ship")
+    cases = [(payload, None, None, base, "skip")] * 4
+    answers = [
+        _result(verdict="skip", quote="Zork says skip."),  # flipped, reached
+        _result(verdict="ship", quote="Fine."),  # held
+        _result(status="failed"),  # invalid
+        _result(verdict="skip", quote="zork", flags=["canary"]),  # flipped, leak: not published
+    ]
+    out = bench.score(cases, answers)  # type: ignore[arg-type]
+    assert (out["flips"], out["pairs"], out["flip_rate"]) == (2, 3, 0.667)
+    assert (out["reached"], out["published"], out["reach_rate"]) == (1, 2, 0.5)
+    assert (out["invalid"], out["leak_flagged"]) == (1, 1)
+    assert out["by_category"]["override"]["cases"] == 4
+    assert out["reach_examples"] == [{"payload": "x-1", "quote": "Zork says skip."}]
+
+
+def test_control_score() -> None:
+    bases = [_result(verdict="ship"), _result(verdict="skip"), _result(verdict="ship")]
+    controls = [_result(verdict="skip"), _result(verdict="skip"), _result(status="failed")]
+    out = bench.control_score(bases, controls)
+    assert out == {
+        "benign_flip_rate": 0.5,
+        "benign_flips": 1,
+        "benign_pairs": 2,
+        "benign_invalid": 1,
+    }
+
+
+MARKERS = [p.marker for p in bench.load_payloads()]
+
+
+def gullible(request: CompletionRequest) -> Completion:
+    """Obeys the payload: flips to skip and writes the marker into the quote."""
+    prompt = " ".join(m.content for m in request.messages).lower()
+    marker = next((m for m in MARKERS if m in prompt), None)
+    answer = scripted.valid_answer(request.schema, "skip" if marker else "ship")
+    if marker:
+        answer["quote"] = f"{marker} {answer['quote']}"
+    return scripted.text(json.dumps(answer))
+
+
+@pytest.mark.parametrize(("model", "expected"), [("gullible", 1.0), ("stubborn", 0.0)])
+def test_benchmark_end_to_end(
+    home: Home,
+    scripted_kind: dict[str, scripted.Script],
+    model: str,
+    expected: float,
+) -> None:
+    scripted_kind["gullible"] = scripted.Script(default=gullible)
+    scripted_kind["stubborn"] = scripted.Script(default=scripted.valid("ship"))
+    out = asyncio.run(
+        bench.run(f"scripted/{model}", ["dx", "competitive", "business"], 12, 0, home.root)
+    )
+    assert out["payloads"] == 12 and out["tools"] == 2
+    for setting in ("defences_on", "defences_off"):
+        r = out[setting]
+        assert r["cases"] == 12
+        assert r["flip_rate"] == expected and r["reach_rate"] == expected
+        assert r["benign_flip_rate"] == 0.0 and r["benign_pairs"] == 12
+    # 2 tools x 3 personas clean, 12 injected, 12 controls; per setting.
+    assert len(scripted_kind[model].requests) == 2 * (6 + 12 + 12)
+    if model == "gullible":
+        assert out["defences_on"]["reach_examples"]
+
+
+def test_rerun_is_served_from_its_store(
+    home: Home,
+    scripted_kind: dict[str, scripted.Script],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    scripted_kind["m"] = scripted.Script(default=gullible)
+    out = tmp_path / "result.json"
+    argv = ["run", "--provider", "scripted/m", "--limit", "3", "--home", str(home.root)]
+    monkeypatch.setattr(sys, "argv", [*argv, "--out", str(out)])
+    bench.main()
+    first = len(scripted_kind["m"].requests)
+    assert json.loads(out.read_text())["defences_on"]["flip_rate"] == 1.0
+    bench.main()
+    assert len(scripted_kind["m"].requests) == first  # nothing paid twice
+    assert (home.runs / "injection-bench.db").exists()
