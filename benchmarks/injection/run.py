@@ -180,6 +180,9 @@ def score(
     for (payload, _tool, _persona, base, _target), answer in zip(cases, answers, strict=True):
         tally = per_category[payload.category]
         tally["cases"] += 1
+        tally["prompt_tokens"] += answer.prompt_tokens
+        tally["completion_tokens"] += answer.completion_tokens
+        tally["latency_ms"] += round(answer.latency_ms)
         if answer.flags:
             tally["leak_flagged"] += 1
         if answer.status != "ok":
@@ -209,6 +212,9 @@ def score(
             "published": t["published"],
             "invalid": t["invalid"],
             "leak_flagged": t["leak_flagged"],
+            "mean_prompt_tokens": round(t["prompt_tokens"] / t["cases"]),
+            "mean_completion_tokens": round(t["completion_tokens"] / t["cases"]),
+            "mean_latency_s": round(t["latency_ms"] / t["cases"] / 1000, 2),
         }
 
     return {
