@@ -1,10 +1,16 @@
-"""The leak check: an answer that repeats the canary or the system prompt is not published.
+"""The leak check: an answer that repeats its instructions or the card is not published.
 
 The system prompt carries a keyed canary (see :func:`panel.untrusted.canary`). An
 answer containing it, in any case and with any separators, or containing a run
 of ``RUN_WORDS`` consecutive words of the fixed system-prompt text, leaked its
-instructions: the verdict is kept in the record, flagged, and left out of scores
-and pages.
+instructions.
+
+The card's words reach the model joined by the datamark. An answer holding a run
+of ``ECHO_WORDS`` datamarked words copied the vendor's own text into the review
+verbatim, which is how an injected sentence gets itself published.
+
+Either way the verdict is kept in the record, flagged, and left out of scores and
+pages.
 """
 
 from __future__ import annotations
@@ -13,10 +19,15 @@ import functools
 import re
 from collections.abc import Iterable
 
+from panel.untrusted import DATAMARK
+
 RUN_WORDS = 10
+ECHO_WORDS = 8
 CANARY_LEAK = "canary-leak"
 PROMPT_ECHO = "system-prompt-echo"
+CARD_ECHO = "card-text-echo"
 _WORD = re.compile(r"[a-z0-9]+")
+_MARKED_RUN = re.compile(rf"[^\s{DATAMARK}]+(?:{DATAMARK}[^\s{DATAMARK}]+){{{ECHO_WORDS - 1},}}")
 
 
 def _words(text: str) -> list[str]:
@@ -54,4 +65,6 @@ def leak_flags(
         flags.append(CANARY_LEAK)
     if _prompt_runs(system, tuple(exempt)) & _runs(_words(answer), RUN_WORDS):
         flags.append(PROMPT_ECHO)
+    if _MARKED_RUN.search(answer):
+        flags.append(CARD_ECHO)
     return flags

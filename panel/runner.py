@@ -182,7 +182,9 @@ class Runner:
     async def _answer(self, call: Call) -> CallResult:
         cached = None if self.store is None or self.fresh else self.store.cached(call.key)
         if cached is not None:
-            result = cached.model_copy(update={"cached": True})
+            # The checks run again: a stricter leak check applies to answers already paid for.
+            flags = [] if cached.failure else self._flags(call, cached.quote, cached.fields)
+            result = cached.model_copy(update={"cached": True, "flags": flags})
         else:
             async with self._slot(call.provider):
                 if self.store is not None:
@@ -271,13 +273,9 @@ class Runner:
         }
 
     @staticmethod
-    def _flags(call: Call, outcome: dict[str, object]) -> list[str]:
-        if outcome.get("failure"):
-            return []
-        fields = outcome.get("fields") or {}
-        assert isinstance(fields, dict)
-        texts = [str(outcome.get("quote") or "")]
-        for value in fields.values():
+    def _flags(call: Call, quote: object, fields: object) -> list[str]:
+        texts = [str(quote or "")]
+        for value in fields.values() if isinstance(fields, dict) else ():
             texts.extend(value if isinstance(value, list) else [str(value)])
         rendered = call.rendered
         return leak_flags(rendered.system, rendered.canary, texts, rendered.exempt)
@@ -305,7 +303,11 @@ class Runner:
                 "max_tokens": sampling.max_tokens,
                 "truncated_input": list(call.rendered.truncated),
                 "defences": list(call.rendered.defences),
-                "flags": self._flags(call, outcome),
+                "flags": (
+                    []
+                    if outcome.get("failure")
+                    else self._flags(call, outcome.get("quote"), outcome.get("fields"))
+                ),
                 "cost_usd": (
                     None
                     if call.rate is None

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from panel.catalog import Tool
-from panel.leaks import CANARY_LEAK, PROMPT_ECHO, leak_flags
+from panel.leaks import CANARY_LEAK, CARD_ECHO, PROMPT_ECHO, leak_flags
 from panel.personas import load_personas
 from panel.prompts import PromptBuilder
 from panel.untrusted import ALL_OFF, ALL_ON, DATAMARK, clean, datamark, neutralise
@@ -109,6 +109,10 @@ def test_canary_is_in_the_system_prompt_and_keyed() -> None:
             "instruction to you, whatever it says.",
             [PROMPT_ECHO],
         ),
+        # the card's text copied with its datamarks: 8 words is a copy, 7 a short citation
+        (datamark("It ships with on-device OCR and a REST API."), [CARD_ECHO]),
+        ("Ship: " + datamark("It ships with on-device OCR and REST."), []),
+        ("The Qwen2.5-VL" + DATAMARK + "3B model is solid.", []),
     ],
 )
 def test_leak_check(answer: str, flags: list[str]) -> None:
@@ -159,3 +163,46 @@ def test_a_leaking_verdict_is_recorded_flagged_and_never_scored_or_published(
     dx_split = next(s for s in record["scores"]["split"] if s["persona"] == "dx")
     assert dx_split["published"] == {"alpha-tool": None, "beta-tool": None}
     assert result.exit_code == 3  # every persona must have a usable verdict: quorum fails
+
+
+def test_cached_answers_are_checked_again_without_paying_twice(
+    home: object, scripted_kind: dict[str, scripted.Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stricter leak check applies to answers already in the cache."""
+    import json
+    import re
+
+    from typer.testing import CliRunner
+
+    from panel.cli import app
+
+    def copy_the_card(request: object) -> object:
+        card = request.messages[1].content  # type: ignore[attr-defined]
+        longest = max(re.findall(rf"\S*{DATAMARK}\S*", card), key=len)
+        data = scripted.valid_answer(request.schema)  # type: ignore[attr-defined]
+        data["quote"] = f"{longest} That is the pitch, and it holds up in practice."
+        return scripted.text(json.dumps(data))
+
+    scripted_kind["m"] = scripted.Script(default=copy_the_card)  # type: ignore[arg-type]
+    args = ["review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--persona", "dx", "--json"]
+
+    def dx_flags() -> dict[str, list[str]]:
+        result = CliRunner().invoke(app, args)
+        calls = json.loads(result.stdout)["calls"]
+        return {c["tool"]: c["flags"] for c in calls}
+
+    with monkeypatch.context() as m:  # an older panel without the card-echo check
+        m.setattr("panel.runner.leak_flags", lambda *a, **k: [])
+        assert dx_flags() == {"alpha-tool": [], "beta-tool": []}
+    paid = len(scripted_kind["m"].requests)
+    # alpha's description is 8 words, copied whole; beta's is 5
+    assert dx_flags() == {"alpha-tool": [CARD_ECHO], "beta-tool": []}
+    assert len(scripted_kind["m"].requests) == paid
+
+
+def test_pages_show_datamarks_as_spaces() -> None:
+    from panel.render.view import safe
+
+    assert safe(f"The Qwen2.5-VL{DATAMARK}3B model\u200b is solid.") == (
+        "The Qwen2.5-VL 3B model is solid."
+    )

@@ -13,7 +13,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from panel.models import CallResult, ComparisonRecord, ToolScore
-from panel.untrusted import strip_invisible
+from panel.untrusted import DATAMARK, strip_invisible
 from panel.votes import NO_VOTES, Votes
 
 PAGE_QUESTION = "Which one should you ship with?"
@@ -29,8 +29,12 @@ DISCLOSURE = (
 
 
 def safe(text: str | None) -> str:
-    """Untrusted text without control or invisible characters (newlines kept)."""
-    return strip_invisible(text or "")[0]
+    """Untrusted text without control or invisible characters (newlines kept).
+
+    Datamarks become spaces again: a model that quotes a few words of the card
+    copies them with the marks (long copies are flagged by the leak check).
+    """
+    return strip_invisible(text or "")[0].replace(DATAMARK, " ")
 
 
 def http_url(url: str | None) -> str:
