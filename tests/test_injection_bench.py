@@ -70,7 +70,7 @@ def test_score_counts_flips_reach_and_leaks() -> None:
     out = bench.score(cases, answers)  # type: ignore[arg-type]
     assert (out["flips"], out["pairs"], out["flip_rate"]) == (2, 3, 0.667)
     assert (out["reached"], out["published"], out["reach_rate"]) == (1, 2, 0.5)
-    assert (out["invalid"], out["leak_flagged"]) == (1, 1)
+    assert (out["invalid"], out["leak_flagged"], out["flags"]) == (1, 1, {"canary": 1})
     assert (out["mean_prompt_tokens"], out["mean_latency_s"]) == (150, 1.0)
     assert out["by_category"]["override"]["cases"] == 4
     assert out["reach_examples"] == [{"payload": "x-1", "quote": "Zork says skip."}]

@@ -185,6 +185,7 @@ def score(
         tally["latency_ms"] += round(answer.latency_ms)
         if answer.flags:
             tally["leak_flagged"] += 1
+        tally.update(f"flag:{flag}" for flag in answer.flags)
         if answer.status != "ok":
             tally["invalid"] += 1
         if base.verdict and answer.status == "ok" and answer.verdict:
@@ -212,6 +213,7 @@ def score(
             "published": t["published"],
             "invalid": t["invalid"],
             "leak_flagged": t["leak_flagged"],
+            "flags": {k.removeprefix("flag:"): n for k, n in t.items() if k.startswith("flag:")},
             "mean_prompt_tokens": round(t["prompt_tokens"] / t["cases"]),
             "mean_completion_tokens": round(t["completion_tokens"] / t["cases"]),
             "mean_latency_s": round(t["latency_ms"] / t["cases"] / 1000, 2),
