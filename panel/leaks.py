@@ -26,6 +26,10 @@ ECHO_WORDS = 8
 CANARY_LEAK = "canary-leak"
 PROMPT_ECHO = "system-prompt-echo"
 CARD_ECHO = "card-text-echo"
+COPIED_CARD = (
+    f"it copies {ECHO_WORDS} or more words of the tool card verbatim; "
+    "review the tool in your own words instead of repeating the vendor's text"
+)
 _WORD = re.compile(r"[a-z0-9]+")
 _MARKED_RUN = re.compile(rf"[^\s{DATAMARK}]+(?:{DATAMARK}[^\s{DATAMARK}]+){{{ECHO_WORDS - 1},}}")
 

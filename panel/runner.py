@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from panel import headtohead
 from panel.budget import Budget
 from panel.catalog import Tool
-from panel.leaks import leak_flags
+from panel.leaks import CARD_ECHO, COPIED_CARD, leak_flags
 from panel.limits import RateLimiter
 from panel.models import CallResult, Failure
 from panel.personas import Persona
@@ -240,6 +240,11 @@ class Runner:
                 )
             try:
                 outcome = self._outcome(call, completion)
+                flags = self._flags(call, outcome.get("quote"), outcome.get("fields"))
+                if CARD_ECHO in flags and tally.reasks < self.max_reasks:
+                    # Vendor copy is no review: ask for one in the model's own words. Out of
+                    # re-asks, the answer is kept flagged (never published) like any leak.
+                    raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, COPIED_CARD)
             except InvalidAnswerError as exc:
                 if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
                     detail = exc.detail
@@ -251,7 +256,7 @@ class Runner:
                 tally.reasks += 1
                 messages = reask_messages(messages, completion.text, exc.detail)
                 continue
-            return self._result(call, tally, **outcome)
+            return self._result(call, tally, **outcome, flags=flags)
 
     @staticmethod
     def _outcome(call: Call, completion: Completion) -> dict[str, object]:
@@ -303,11 +308,7 @@ class Runner:
                 "max_tokens": sampling.max_tokens,
                 "truncated_input": list(call.rendered.truncated),
                 "defences": list(call.rendered.defences),
-                "flags": (
-                    []
-                    if outcome.get("failure")
-                    else self._flags(call, outcome.get("quote"), outcome.get("fields"))
-                ),
+                "flags": [],
                 "cost_usd": (
                     None
                     if call.rate is None

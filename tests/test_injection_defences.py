@@ -206,3 +206,37 @@ def test_pages_show_datamarks_as_spaces() -> None:
     assert safe(f"The Qwen2.5-VL{DATAMARK}3B model\u200b is solid.") == (
         "The Qwen2.5-VL 3B model is solid."
     )
+
+
+@pytest.mark.parametrize("copies", [1, 5])
+def test_an_answer_copying_the_card_is_asked_again_in_its_own_words(
+    home: object, scripted_kind: dict[str, scripted.Script], copies: int
+) -> None:
+    """Re-asked up to the budget (2); still copying after that, it is kept flagged."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from panel.cli import app
+    from panel.leaks import COPIED_CARD
+
+    def answer(request: object) -> object:
+        messages = request.messages  # type: ignore[attr-defined]
+        data = scripted.valid_answer(request.schema)  # type: ignore[attr-defined]
+        if (len(messages) - 2) // 2 < copies:  # each re-ask adds two messages
+            data["quote"] = datamark("Alpha Tool is an API for text generation.")
+        return scripted.text(json.dumps(data))
+
+    scripted_kind["m"] = scripted.Script(default=answer)  # type: ignore[arg-type]
+    args = ["review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--persona", "dx", "--json"]
+    result = CliRunner().invoke(app, args)
+    calls = json.loads(result.stdout)["calls"]
+    assert len(calls) == 2
+    requests = scripted_kind["m"].requests
+    assert len(requests) == 2 * min(copies + 1, 3)
+    assert all(COPIED_CARD in r.messages[-1].content for r in requests if len(r.messages) > 2)
+    for call in calls:
+        assert call["reasks"] == min(copies, 2)
+        assert call["status"] == "ok"
+        assert call["flags"] == ([] if copies == 1 else [CARD_ECHO])
+    assert result.exit_code == (0 if copies == 1 else 3)
