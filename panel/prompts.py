@@ -46,6 +46,7 @@ class Rendered:
     defences: tuple[str, ...] = field(default=ALL_ON.names())
     canary: str = ""
     exempt: tuple[str, ...] = ()  # system-prompt text an answer may echo (lens, voice)
+    card: tuple[str, ...] = ()  # the vendor-written fields as the model saw them
 
     @property
     def system(self) -> str:
@@ -108,7 +109,8 @@ class PromptBuilder:
             "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
         }
         secret = canary(self._key, persona.name, tool.digest())
-        return self._render(persona, persona.spec.template, extra, secret, truncated, stripped)
+        template, card = persona.spec.template, tuple(values.values())
+        return self._render(persona, template, extra, secret, truncated, stripped, card)
 
     def render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
         """The head-to-head prompt: both cards, ``first`` shown first."""
@@ -126,9 +128,9 @@ class PromptBuilder:
         }
         truncated = [f"first.{n}" for n in cut_one] + [f"second.{n}" for n in cut_two]
         secret = canary(self._key, *order)
-        return self._render(
-            persona, headtohead.TEMPLATE, extra, secret, truncated, stripped_one + stripped_two
-        )
+        stripped = stripped_one + stripped_two
+        card = (*one.values(), *two.values())
+        return self._render(persona, headtohead.TEMPLATE, extra, secret, truncated, stripped, card)
 
     def _render(
         self,
@@ -138,6 +140,7 @@ class PromptBuilder:
         secret: str,
         truncated: list[str],
         stripped: int,
+        card: tuple[str, ...],
     ) -> Rendered:
         context: dict[str, Any] = {
             "defences": dataclasses.asdict(self.defences),
@@ -159,4 +162,5 @@ class PromptBuilder:
             defences=self.defences.names(),
             canary=secret,
             exempt=(persona.spec.lens, persona.spec.voice, persona.spec.title),
+            card=card,
         )

@@ -283,7 +283,7 @@ class Runner:
         for value in fields.values() if isinstance(fields, dict) else ():
             texts.extend(value if isinstance(value, list) else [str(value)])
         rendered = call.rendered
-        return leak_flags(rendered.system, rendered.canary, texts, rendered.exempt)
+        return leak_flags(rendered.system, rendered.canary, texts, rendered.exempt, rendered.card)
 
     def _result(self, call: Call, tally: _Tally, **outcome: object) -> CallResult:
         sampling = call.provider.sampling
