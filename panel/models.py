@@ -64,7 +64,10 @@ class CallResult(_Model):
     )
     flags: list[str] = Field(
         default_factory=list,
-        description="leak-check findings; a flagged verdict is kept but never scored or published",
+        description=(
+            "leak-check and quote-quality findings; a flagged verdict is kept but never "
+            "scored or published"
+        ),
     )
     kind: Literal["verdict", "head_to_head"] = Field(
         "verdict",

@@ -33,6 +33,7 @@ from panel.providers.base import (
     Provider,
     ProviderError,
 )
+from panel.quality import NOT_PROSE, REPETITIVE, quote_flags
 from panel.reask import (
     MAX_REASKS,
     InvalidAnswerError,
@@ -44,6 +45,9 @@ from panel.reask import (
 from panel.retry import RetryPolicy
 from panel.store import Store
 
+# Flags that a fresh answer can fix: re-asked (within the budget) with these instructions.
+REASK_FOR = {CARD_ECHO: COPIED_CARD, REPETITIVE: NOT_PROSE}
+
 
 def call_key(provider: Provider, request: CompletionRequest) -> str:
     """sha256 of everything that decides the answer: provider, model, messages, schema, sampling."""
@@ -54,6 +58,8 @@ def call_key(provider: Provider, request: CompletionRequest) -> str:
         "schema": request.schema,
         "sampling": asdict(request.sampling),
     }
+    if provider.decoding:  # only where set, so that other providers' keys stay as they were
+        payload["decoding"] = provider.decoding
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -241,10 +247,11 @@ class Runner:
             try:
                 outcome = self._outcome(call, completion)
                 flags = self._flags(call, outcome.get("quote"), outcome.get("fields"))
-                if CARD_ECHO in flags and tally.reasks < self.max_reasks:
-                    # Vendor copy is no review: ask for one in the model's own words. Out of
-                    # re-asks, the answer is kept flagged (never published) like any leak.
-                    raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, COPIED_CARD)
+                fixable = [REASK_FOR[flag] for flag in flags if flag in REASK_FOR]
+                if fixable and tally.reasks < self.max_reasks:
+                    # Vendor copy or a repeated word is no review: ask for one in the model's
+                    # own words. Out of re-asks, the answer is kept flagged, never published.
+                    raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, "; ".join(fixable))
             except InvalidAnswerError as exc:
                 if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
                     detail = exc.detail
@@ -283,7 +290,10 @@ class Runner:
         for value in fields.values() if isinstance(fields, dict) else ():
             texts.extend(value if isinstance(value, list) else [str(value)])
         rendered = call.rendered
-        return leak_flags(rendered.system, rendered.canary, texts, rendered.exempt, rendered.card)
+        leaks = leak_flags(rendered.system, rendered.canary, texts, rendered.exempt, rendered.card)
+        if call.pair is not None:  # a head-to-head reason is never published
+            return leaks
+        return leaks + quote_flags(str(quote or ""))
 
     def _result(self, call: Call, tally: _Tally, **outcome: object) -> CallResult:
         sampling = call.provider.sampling

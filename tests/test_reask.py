@@ -11,7 +11,7 @@ from panel.catalog import Tool
 from panel.personas import Persona, load_personas
 from panel.prompts import PromptBuilder
 from panel.providers import registry
-from panel.providers.base import FailureReason, ProviderError
+from panel.providers.base import CompletionRequest, FailureReason, ProviderError
 from panel.reask import InvalidAnswerError, check, extract_json
 from panel.retry import RetryPolicy
 from panel.runner import Call, Runner
@@ -172,3 +172,59 @@ def test_call_key_changes_with_what_decides_the_answer(
     a, b = make_call(dx, "m"), make_call(dx, "n")
     assert a.key == make_call(dx, "m").key
     assert a.key != b.key
+
+
+def test_a_providers_own_decoding_settings_are_part_of_the_key(
+    dx: Persona, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    """A changed repeat penalty must not reuse answers decoded under the old one."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from panel.runner import call_key
+
+    call = make_call(dx, "m")
+    request = call.request()
+    plain = call_key(call.provider, request)
+    payload = {
+        "provider": call.provider.spec,
+        "model": call.provider.model,
+        "messages": [m.as_dict() for m in request.messages],
+        "schema": request.schema,
+        "sampling": dataclasses.asdict(request.sampling),
+    }
+    # no decoding settings: the key is what it always was, so existing caches stay valid
+    assert plain == hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    keys = set()
+    for decoding in ("repeat_penalty=1.15", "repeat_penalty=1.3"):
+        call.provider.decoding = decoding  # type: ignore[misc]
+        keys.add(call_key(call.provider, request))
+    assert len(keys | {plain}) == 3
+
+
+def test_the_embedded_model_decodes_with_its_repeat_penalty(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import threading
+
+    from panel.providers import local
+    from panel.providers.base import Message, Sampling
+
+    seen: dict[str, object] = {}
+
+    class FakeLlama:
+        def create_chat_completion(self, **kwargs: object) -> dict[str, object]:
+            seen.update(kwargs)
+            return {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}]}
+
+    monkeypatch.setattr(local, "_load", lambda path: FakeLlama())
+    monkeypatch.setattr(local, "smollm2_path", lambda: Path("/nowhere/model.gguf"))
+    monkeypatch.setitem(local._decode_locks, Path("/nowhere/model.gguf"), threading.Lock())
+    request = CompletionRequest((Message("user", "hi"),), {"type": "object"}, "s")
+    provider = local.LocalProvider("smollm2", Sampling(), repeat_penalty=1.3)
+    asyncio.run(provider.complete(request))
+    assert seen["repeat_penalty"] == 1.3 and provider.decoding == "repeat_penalty=1.3"
+    default = local.LocalProvider("smollm2", Sampling())
+    assert default.decoding == f"repeat_penalty={local.REPEAT_PENALTY}"

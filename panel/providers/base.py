@@ -202,6 +202,9 @@ class Provider(Protocol):
     model: str
     sampling: Sampling
     limits: Limits
+    # The provider's own decoding settings beyond ``sampling`` that change answers, such as
+    # llama.cpp's repeat penalty; "" when there are none. Part of the cache key.
+    decoding: str
 
     async def complete(self, request: CompletionRequest) -> Completion:
         """Answer one request or raise ``ProviderError``."""

@@ -36,6 +36,7 @@ class HttpProvider:
     """Base for SDK-backed chat providers; subclasses set the env var names."""
 
     vendor = ""
+    decoding = ""  # everything that shapes the answer is in ``sampling``
     key_env = ""
     base_url_env = ""
 

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CONTEXT_TOKENS = 4096
+# llama.cpp's default (1.0) lets a small model loop: at 1.0, 42% of SmolLM2's quotes in the
+# injection benchmark were one word or date over and over. benchmarks/local_decoding.py
+# measured the choice; see the README.
+REPEAT_PENALTY = 1.15
 
 _models: dict[Path, Llama] = {}
 _models_lock = threading.Lock()
@@ -142,7 +146,15 @@ class LocalProvider:
 
     vendor = "local"
 
-    def __init__(self, model: str, sampling: Sampling, name: str | None = None) -> None:
+    def __init__(
+        self,
+        model: str,
+        sampling: Sampling,
+        name: str | None = None,
+        repeat_penalty: float = REPEAT_PENALTY,
+    ) -> None:
+        self.repeat_penalty = repeat_penalty
+        self.decoding = f"repeat_penalty={repeat_penalty}"
         self.vendor = ""  # a local .gguf file could be anyone's model
         if model == DEFAULT_MODEL:
             self.path = smollm2_path()
@@ -170,6 +182,7 @@ class LocalProvider:
                 temperature=request.sampling.temperature,
                 max_tokens=request.sampling.max_tokens,
                 seed=request.sampling.seed,
+                repeat_penalty=self.repeat_penalty,
             )
         return result  # type: ignore[return-value]
 

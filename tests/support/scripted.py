@@ -81,6 +81,7 @@ SCRIPTS: dict[str, Script] = {}
 
 class ScriptedProvider:
     vendor = "scripted"
+    decoding = ""
 
     def __init__(self, settings: ProviderSettings) -> None:
         model = settings.model
