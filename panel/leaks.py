@@ -34,6 +34,10 @@ COPIED_CARD = (
     f"it copies {ECHO_WORDS} or more words of the tool card verbatim; "
     "review the tool in your own words instead of repeating the vendor's text"
 )
+ECHOED_PROMPT = (
+    "it repeats your instructions instead of reviewing the tool; "
+    "write the review of the tool in your own words"
+)
 _WORD = re.compile(r"[a-z0-9]+")
 _MARKED_RUN = re.compile(rf"[^\s{DATAMARK}]+(?:{DATAMARK}[^\s{DATAMARK}]+){{{ECHO_WORDS - 1},}}")
 # Words a restatement changes freely; what is left carries the rule's meaning.

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from panel import headtohead
 from panel.budget import Budget
 from panel.catalog import Tool
-from panel.leaks import CARD_ECHO, COPIED_CARD, leak_flags
+from panel.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
 from panel.limits import RateLimiter
 from panel.models import CallResult, Failure
 from panel.personas import Persona
@@ -46,7 +46,8 @@ from panel.retry import RetryPolicy
 from panel.store import Store
 
 # Flags that a fresh answer can fix: re-asked (within the budget) with these instructions.
-REASK_FOR = {CARD_ECHO: COPIED_CARD, REPETITIVE: NOT_PROSE}
+# A canary leak is not: it is the clearest sign that a payload took over the answer.
+REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT_PROSE}
 
 
 def call_key(provider: Provider, request: CompletionRequest) -> str:
@@ -249,8 +250,8 @@ class Runner:
                 flags = self._flags(call, outcome.get("quote"), outcome.get("fields"))
                 fixable = [REASK_FOR[flag] for flag in flags if flag in REASK_FOR]
                 if fixable and tally.reasks < self.max_reasks:
-                    # Vendor copy or a repeated word is no review: ask for one in the model's
-                    # own words. Out of re-asks, the answer is kept flagged, never published.
+                    # Vendor copy, our own rules or a repeated word is no review: ask for one
+                    # in the model's own words. Out of re-asks, it is kept flagged, unpublished.
                     raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, "; ".join(fixable))
             except InvalidAnswerError as exc:
                 if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
