@@ -49,7 +49,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_site
 	$(BIN)/python -m benchmarks.leak_check
 
-# The prompt-injection benchmark on the embedded model: 296 calls, about 30 minutes on 2 cores.
+# The prompt-injection benchmark on the embedded model: 296 calls, about 27 minutes on 2 cores.
 # BENCHMARKS.md reports it. Resumable: calls already answered are served from runs/injection-bench.db.
 bench-injection: install
 	$(BIN)/python -m benchmarks.injection.run
