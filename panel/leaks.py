@@ -71,8 +71,8 @@ def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
 def _prompt_runs(system: str, exempt: tuple[str, ...]) -> tuple[Runs, Runs]:
     """Exact ``RUN_WORDS`` runs and ``CONTENT_WORDS`` content runs of the fixed prompt."""
     fixed = system
-    for part in exempt:
-        if part:
+    for part in sorted(exempt, key=len, reverse=True):  # a title inside the lens must not
+        if part:  # break the lens up before it is cut out whole
             fixed = fixed.replace(part, "\0")
     exact: set[tuple[str, ...]] = set()
     near: set[tuple[str, ...]] = set()
