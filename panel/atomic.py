@@ -1,20 +1,53 @@
-"""Atomic file writes: a reader sees the old file or the new one, never half of one."""
+"""Atomic file writes: a reader sees the old file or the new one, never half of one.
+
+Files get the permissions an ordinary ``open()`` would give them (0666 less the
+process umask, so 0644 under umask 0022): the site, feeds and records must be
+readable by the web server's user. ``private=True`` makes a file 0600, for
+secrets and the response store.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    """The process umask, read without changing it where Linux allows."""
+    try:
+        with Path("/proc/self/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    with _UMASK_LOCK:  # os.umask can only be read by setting it
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def file_mode(private: bool = False) -> int:
+    """The mode a new file gets: 0600 if private, else 0666 less the umask."""
+    return 0o600 if private else 0o666 & ~_current_umask()
+
+
 @contextlib.contextmanager
-def _temp_beside(path: Path, data: bytes, durable: bool = True) -> Iterator[Path]:
+def _temp_beside(
+    path: Path, data: bytes, durable: bool = True, private: bool = False
+) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
     try:
+        os.fchmod(fd, file_mode(private))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -33,13 +66,14 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True, private: bool = False) -> None:
     """Replace ``path`` with ``data`` atomically (temp file, fsync, rename).
 
     ``durable=False`` skips the fsyncs: still atomic for readers, but a power cut may
     lose the write. For output that is rebuilt from durable data (the site).
+    ``private=True`` gives the file mode 0600 whatever the umask.
     """
-    with _temp_beside(path, data, durable) as tmp:
+    with _temp_beside(path, data, durable, private) as tmp:
         tmp.replace(path)
     if durable:
         _fsync_dir(path.parent)
