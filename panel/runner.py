@@ -51,7 +51,11 @@ REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT
 
 
 def call_key(provider: Provider, request: CompletionRequest) -> str:
-    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling."""
+    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling.
+
+    Also the provider's own decoding settings and the server it talks to (``endpoint``),
+    each only where set, so that the embedded model's keys stay as they were.
+    """
     payload = {
         "provider": provider.spec,
         "model": provider.model,
@@ -61,6 +65,8 @@ def call_key(provider: Provider, request: CompletionRequest) -> str:
     }
     if provider.decoding:  # only where set, so that other providers' keys stay as they were
         payload["decoding"] = provider.decoding
+    if provider.endpoint:  # an answer from one server is never reused for another
+        payload["endpoint"] = provider.endpoint
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
