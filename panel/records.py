@@ -200,8 +200,8 @@ def iter_records(
 ) -> Iterator[tuple[Path, ComparisonRecord]]:
     """Every readable, valid record in runs/ (sorted by id); each other file is skipped.
 
-    A skipped file gets one ``warn("skipped <path>: <why>")`` line. Stale temp files
-    of killed writers are swept first.
+    A skipped file gets one ``warn("skipped ...")`` line naming it and saying why. Stale
+    temp files of killed writers are swept first.
     """
     sweep(runs)
     for path in scan(runs):
