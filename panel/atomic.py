@@ -4,16 +4,30 @@ Files get the permissions an ordinary ``open()`` would give them (0666 less the
 process umask, so 0644 under umask 0022): the site, feeds and records must be
 readable by the web server's user. ``private=True`` makes a file 0600, for
 secrets and the response store.
+
+A temp file is named ``.<name>.<8 random characters>.tmp`` beside its target and
+is locked (``flock``) for as long as its writer has it open. A writer killed with
+``kill -9`` leaves it behind; :func:`sweep_temp_files` removes such leftovers, and
+only those: our naming pattern, a regular file, older than ``STALE_AFTER``, and
+not locked by a writer.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import re
+import stat
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+STALE_AFTER = 3600.0  # seconds: no write takes this long; a temp file this old was abandoned
+# mkstemp's random part: 8 characters of [a-z0-9_]
+TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 def _current_umask() -> int:
@@ -46,16 +60,18 @@ def _temp_beside(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
-    try:
-        os.fchmod(fd, file_mode(private))
-        with os.fdopen(fd, "wb") as handle:
+    # Locked until closed, after the rename or link: a sweep never takes a file being written.
+    with os.fdopen(fd, "wb") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.fchmod(handle.fileno(), file_mode(private))
             handle.write(data)
             handle.flush()
             if durable:
                 os.fsync(handle.fileno())
-        yield tmp
-    finally:
-        tmp.unlink(missing_ok=True)
+            yield tmp
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -96,3 +112,47 @@ def write_new(candidates: Iterator[Path], render: Callable[[Path], bytes]) -> Pa
         _fsync_dir(path.parent)
         return path
     raise FileExistsError("every candidate file name is taken")
+
+
+def sweep_temp_files(
+    folder: Path, older_than: float = STALE_AFTER, now: float | None = None
+) -> list[Path]:
+    """Remove temp files killed writers left in ``folder``; return what was removed.
+
+    Only files named like ours (``.<name>.<random>.tmp``), regular (never a link),
+    last modified more than ``older_than`` seconds ago, and not locked by a writer
+    that still has them open. Errors (a read-only folder) leave things as they are.
+    """
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not TEMP_NAME.match(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or now - info.st_mtime < older_than:
+                continue
+            if _unlink_unless_locked(Path(entry.path), info.st_ino):
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
+
+
+def _unlink_unless_locked(path: Path, inode: int) -> bool:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a writer has it open right now
+        if os.fstat(fd).st_ino != inode:
+            return False  # replaced since we looked
+        path.unlink()
+        return True
+    finally:
+        os.close(fd)

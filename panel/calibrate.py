@@ -27,7 +27,7 @@ from statistics import mean
 
 from panel.errors import PanelError
 from panel.models import ComparisonRecord
-from panel.records import read_record, scan
+from panel.records import iter_records
 
 MINIMUM = 10
 BINS = 5
@@ -96,8 +96,7 @@ def _point(record: ComparisonRecord, slug: str, ship: int, skip: int) -> Point |
 def points(runs: Path, votes: dict[str, tuple[int, int]]) -> list[Point]:
     """One point per voted tool, from the newest record reviewing it that is not rejected."""
     newest: dict[str, ComparisonRecord] = {}
-    for path in scan(runs):
-        record = read_record(path)
+    for _, record in iter_records(runs):
         if record.editorial.status == "rejected":
             continue
         for tool in record.tools:

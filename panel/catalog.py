@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from panel.atomic import write_atomic
 from panel.errors import PanelError, UnknownNameError
-from panel.slugs import MAX_SLUG, SLUG_PATTERN, is_slug, slugify
+from panel.slugs import Slug, is_slug, slugify
 
 
 class EntryPrice(StrEnum):
@@ -47,7 +47,6 @@ def _one_line(value: str) -> str:
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=MAX_SLUG)]
 
 
 class Tool(BaseModel):

@@ -15,7 +15,7 @@ from pathlib import Path
 from panel.atomic import write_atomic
 from panel.errors import PanelError
 from panel.models import ComparisonRecord
-from panel.records import read_record, scan
+from panel.records import iter_records
 from panel.render import html
 from panel.render.markdown import escape
 from panel.render.view import DISCLOSURE, page_view
@@ -36,9 +36,11 @@ class Week:
             raise PanelError(f"week {text!r} is not an ISO week; write it like 2026-W48")
         week = cls(int(match.group(1)), int(match.group(2)))
         try:
-            date.fromisocalendar(week.year, week.number, 1)
+            date.fromisocalendar(week.year, week.number, 1) + timedelta(days=7)
         except ValueError:
             raise PanelError(f"{text}: {week.year} has no week {week.number}") from None
+        except OverflowError:  # the week ends past 9999-12-31
+            raise PanelError(f"{text}: the week ends after the last date panel handles") from None
         return week
 
     @property
@@ -57,8 +59,7 @@ class Week:
 def week_records(runs: Path, week: Week) -> list[ComparisonRecord]:
     """The week's publishable records, newest per pair, newest first."""
     newest: dict[str, ComparisonRecord] = {}
-    for path in scan(runs):
-        record = read_record(path)
+    for _, record in iter_records(runs):
         if record.editorial.status not in ("approved", "published"):
             continue
         if not week.contains(record.created_at):

@@ -25,7 +25,7 @@ from panel.models import (
     Override,
     Verdict,
 )
-from panel.records import dump, read_record, scan
+from panel.records import dump, inside_runs, iter_records, read_record
 from panel.untrusted import strip_invisible
 
 LOCK_NAME = ".editorial.lock"
@@ -91,6 +91,7 @@ def update(
     runs: Path, path: Path, change: Callable[[ComparisonRecord], Editorial]
 ) -> ComparisonRecord:
     """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically."""
+    path = inside_runs(runs, path)  # never a file outside runs/
     with _locked(runs):
         record = read_record(path)
         updated = record.model_copy(update={"editorial": change(record)})
@@ -181,6 +182,6 @@ def auto_approved(now: datetime) -> Editorial:
 
 def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path, ComparisonRecord]]:
     """Records (newest first), optionally only those in one editorial state."""
-    found = [(path, read_record(path)) for path in scan(runs)]
+    found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
     found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
     return [item for item in found if status is None or item[1].editorial.status == status]

@@ -1,15 +1,23 @@
-"""Comparison records on disk: written once, atomically; read with migration.
+"""Comparison records on disk: written once, atomically; read with migration and checks.
 
 A record lives at ``runs/YYYY-MM-DD/<a>-vs-<b>.json``. A second run of the same
 pair on the same day gets ``<a>-vs-<b>.2.json`` (then ``.3``...): nothing
 already written is ever replaced. A record's id is its path under runs/
-without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3``.
+without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3`` (see
+``record_ids.py``; a record written outside runs/ gets an ``out:`` id).
+
+Every reader of runs/ goes through :func:`iter_records`: each file is read only
+if it is a regular file under the size cap, validated against the schema and
+for consistency, and its id must match its place. A file that fails is skipped
+with a one-line warning naming it, and the rest are read.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import os
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,12 +25,20 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from panel.atomic import write_new
+from panel.atomic import sweep_temp_files, write_new
 from panel.catalog import describe_error
 from panel.errors import PanelError
 from panel.models import SCHEMA_VERSION, ComparisonRecord
+from panel.record_checks import inconsistency
+from panel.record_ids import inside_runs as inside_runs  # re-exported for callers
+from panel.record_ids import is_day, is_record_id, location_id
+from panel.record_ids import resolve as resolve
+from panel.record_ids import resolve_in_runs as resolve_in_runs
+from panel.safeio import read_regular
 
 MAX_SAME_DAY = 999
+MAX_RECORD_BYTES = 50 * 1024 * 1024
+FUTURE_SLACK = timedelta(days=1)
 
 
 # from_version -> function upgrading a record dict to from_version + 1.
@@ -70,8 +86,8 @@ def _candidates(folder: Path, stem: str) -> Iterator[Path]:
         yield folder / f"{stem}.{n}.json"
 
 
-def record_id(runs: Path, path: Path) -> str:
-    return path.relative_to(runs).with_suffix("").as_posix()
+def record_id(runs: Path, path: Path, detached: bool = False) -> str:
+    return location_id(runs, path, detached)
 
 
 def dump(record: ComparisonRecord) -> bytes:
@@ -79,12 +95,23 @@ def dump(record: ComparisonRecord) -> bytes:
 
 
 def write_record(
-    runs: Path, day: date, stem: str, build: Callable[[str], ComparisonRecord]
+    runs: Path,
+    day: date,
+    stem: str,
+    build: Callable[[str], ComparisonRecord],
+    detached: bool = False,
 ) -> Path:
-    """Write ``build(id)`` to the first free name for ``stem`` on ``day``; return its path."""
+    """Write ``build(id)`` to the first free name for ``stem`` on ``day``; return its path.
+
+    ``detached``: ``runs`` is not the project's runs/ (``--out``), so the id gets the
+    ``out:`` prefix and can never name a record in runs/.
+    """
     folder = runs / day.isoformat()
+    sweep_temp_files(folder)
     try:
-        return write_new(_candidates(folder, stem), lambda p: dump(build(record_id(runs, p))))
+        return write_new(
+            _candidates(folder, stem), lambda p: dump(build(record_id(runs, p, detached)))
+        )
     except FileExistsError:
         raise PanelError(
             f"{folder}: {MAX_SAME_DAY} records for {stem} today already; archive some"
@@ -93,32 +120,97 @@ def write_record(
         raise PanelError(f"cannot write a record in {folder}: {exc.strerror}") from None
 
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+def check_folder(folder: Path, day: date, what: str) -> None:
+    """Fail now, before any paid call, if records cannot be written under ``folder``.
+
+    The folder (and today's day folder in it) must be a folder or creatable as one,
+    and a file must be creatable in it. Creates the folder.
+    """
+    for path in (folder, folder / day.isoformat()):
+        if path.exists() and not path.is_dir():
+            raise PanelError(
+                f"{what} {path} exists and is not a folder; records need a folder there: "
+                "move the file or pass another --out"
+            )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".panel-write-check.", suffix=".tmp", dir=folder)
+        os.close(fd)
+        Path(name).unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise PanelError(
+            f"cannot write records in {what} {folder}: {reason}; "
+            "fix its permissions or pass another --out"
+        ) from None
 
 
 def scan(runs: Path) -> list[Path]:
-    """Every record file under ``runs`` (``YYYY-MM-DD/*.json``), sorted by id."""
+    """Every candidate record file under ``runs`` (``YYYY-MM-DD/*.json``), sorted by id.
+
+    Only lists names: nothing is opened, so a FIFO or a device named ``*.json`` is
+    listed and then refused by the reader, never waited on.
+    """
     if not runs.is_dir():
         return []
     return sorted(
         path
         for folder in runs.iterdir()
-        if folder.is_dir() and _DAY.match(folder.name)
+        if is_day(folder.name) and folder.is_dir()
         for path in folder.glob("*.json")
         if not path.name.startswith(".")
     )
 
 
-def resolve(runs: Path, ref: str) -> Path:
-    """A record path from a file path or a record id."""
-    given = Path(ref).expanduser()
-    for path in (given, runs / ref, runs / f"{ref}.json"):
-        if path.is_file():
-            return path
-    raise PanelError(
-        f"no record {ref!r}: not a file and not an id under {runs}; "
-        "pass the path printed by `panel review`"
-    )
+def sweep(runs: Path) -> None:
+    """Remove stale temp files that killed writers left in runs/ and its folders."""
+    if not runs.is_dir():
+        return
+    sweep_temp_files(runs)
+    for folder in runs.iterdir():
+        ours = folder.name in ("nightly", "digests", ".site-cache") or is_day(folder.name)
+        if ours and folder.is_dir() and not folder.is_symlink():
+            sweep_temp_files(folder)
+
+
+Warn = Callable[[str], None]
+
+
+def warn_on_stderr(message: str) -> None:
+    print(f"panel: warning: {message}", file=sys.stderr)
+
+
+def load_in_runs(runs: Path, path: Path) -> tuple[ComparisonRecord, bytes]:
+    """The record at ``path`` in runs/ and its bytes; its id must match its place."""
+    data = read_regular(path, MAX_RECORD_BYTES, "record")
+    record = parse_record(data, str(path))
+    expected = location_id(runs, path)
+    if not is_record_id(expected):
+        raise PanelError(f"{path}: the file name is not a record id; rename it <a>-vs-<b>.json")
+    if record.id != expected:
+        raise PanelError(
+            f"{path}: its id is {record.id[:200]!r} but its place in runs/ makes it {expected!r}; "
+            "a copied or moved record: restore its name or fix its id"
+        )
+    return record, data
+
+
+def iter_records(
+    runs: Path, warn: Warn = warn_on_stderr
+) -> Iterator[tuple[Path, ComparisonRecord]]:
+    """Every readable, valid record in runs/ (sorted by id); each other file is skipped.
+
+    A skipped file gets one ``warn("skipped ...")`` line naming it and saying why. Stale
+    temp files of killed writers are swept first.
+    """
+    sweep(runs)
+    for path in scan(runs):
+        try:
+            record, _ = load_in_runs(runs, path)
+        except PanelError as exc:
+            warn(f"skipped {exc}")
+            continue
+        yield path, record
 
 
 def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
@@ -139,10 +231,6 @@ def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
     return data
 
 
-MAX_RECORD_BYTES = 50 * 1024 * 1024
-FUTURE_SLACK = timedelta(days=1)
-
-
 def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: dict[str, Any] = {}
     for key, value in pairs:
@@ -153,13 +241,14 @@ def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def read_record(path: Path) -> ComparisonRecord:
-    where = str(path)
+    """The record in the file at ``path`` (anywhere): read safely, migrated, checked."""
+    return parse_record(read_regular(path, MAX_RECORD_BYTES, "record"), str(path))
+
+
+def parse_record(raw: bytes, where: str) -> ComparisonRecord:
+    """A record from its file's bytes; ``where`` names the file in errors."""
     try:
-        if path.stat().st_size > MAX_RECORD_BYTES:
-            raise PanelError(f"{where}: larger than {MAX_RECORD_BYTES // 2**20} MB; not a record")
-        data = json.loads(path.read_bytes(), object_pairs_hook=no_duplicate_keys)
-    except OSError as exc:
-        raise PanelError(f"{where}: cannot read ({exc.strerror})") from None
+        data = json.loads(raw, object_pairs_hook=no_duplicate_keys)
     except RecursionError:
         raise PanelError(f"{where}: JSON nested too deeply; is this a panel record?") from None
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
@@ -175,4 +264,20 @@ def read_record(path: Path) -> ComparisonRecord:
             f"{where}: created_at {record.created_at.isoformat()} is in the future; "
             "check the clock of the machine that wrote it"
         )
+    if problem := inconsistency(record):
+        raise PanelError(
+            f"{where}: inconsistent record: {problem}; it was edited or damaged, "
+            "restore it from a backup or move it out of runs/"
+        )
     return record
+
+
+def records_folder(runs: Path, out: Path | None) -> tuple[Path, bool]:
+    """(folder to write records in, whether it is outside the project's runs/) for ``--out``."""
+    if out is None:
+        return runs, False
+    try:
+        same = out.expanduser().resolve() == runs.resolve()
+    except (OSError, RuntimeError):
+        same = False
+    return (runs, False) if same else (out.expanduser(), True)

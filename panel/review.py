@@ -22,7 +22,7 @@ from panel.pricing import PriceBook
 from panel.prompts import PromptBuilder
 from panel.providers import registry
 from panel.providers.base import Provider, Sampling, model_vendor
-from panel.records import pair_stem, write_record
+from panel.records import check_folder, pair_stem, write_record
 from panel.runner import Call, Runner
 from panel.store import Store
 from panel.trust import head_to_head, mark_conflicts, trust
@@ -221,29 +221,38 @@ def journal(plan: Plan, store: Store, run_id: str) -> None:
 
 
 def review(
-    plan: Plan, runner: Runner, out: Path, run_id: str | None = None
+    plan: Plan,
+    runner: Runner,
+    out: Path,
+    run_id: str | None = None,
+    detached: bool = False,
 ) -> tuple[ComparisonRecord, Path]:
     """Run the plan and write its record under ``out``; returns the record and its path.
 
-    With a store on the runner, calls are journaled and answered from the cache when
-    possible, and the record is indexed.
+    ``out`` is checked first: no call is sent, and nothing paid for, if the record could
+    not be written there. With a store on the runner, calls are journaled and answered
+    from the cache when possible, and the record is indexed. ``detached``: ``out`` is not
+    the project's runs/ (``--out``): the record gets an ``out:`` id and is not indexed,
+    so the nightly never takes it for the project's own review of the pair.
     """
     started = datetime.now(UTC)
+    check_folder(out, started.astimezone().date(), "--out folder" if detached else "runs folder")
     store = runner.store
     run_id = run_id or f"review-{started.strftime('%Y%m%dT%H%M%S.%fZ')}"
     if store is not None:
         store.begin_run(run_id, "review")
         journal(plan, store, run_id)
     calls = asyncio.run(run_plan(plan, runner))
-    record, path = save(plan, calls, out, started)
+    record, path = save(plan, calls, out, started, detached)
     if store is not None:
-        index(store, plan, record, path, run_id)
+        if not detached:
+            index(store, plan, record, path, run_id)
         store.end_run(run_id, record.status)
     return record, path
 
 
 def save(
-    plan: Plan, calls: list[CallResult], out: Path, started: datetime
+    plan: Plan, calls: list[CallResult], out: Path, started: datetime, detached: bool = False
 ) -> tuple[ComparisonRecord, Path]:
     """Build the record and write it under ``out`` (never over an existing one)."""
     finished = datetime.now(UTC)
@@ -254,7 +263,7 @@ def save(
         return built[-1]
 
     stem = pair_stem(plan.tools[0].slug, plan.tools[1].slug)
-    path = write_record(out, finished.astimezone().date(), stem, build)
+    path = write_record(out, finished.astimezone().date(), stem, build, detached)
     return built[-1], path
 
 

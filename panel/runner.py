@@ -51,7 +51,11 @@ REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT
 
 
 def call_key(provider: Provider, request: CompletionRequest) -> str:
-    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling."""
+    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling.
+
+    Also the provider's own decoding settings and the server it talks to (``endpoint``),
+    each only where set, so that the embedded model's keys stay as they were.
+    """
     payload = {
         "provider": provider.spec,
         "model": provider.model,
@@ -61,6 +65,11 @@ def call_key(provider: Provider, request: CompletionRequest) -> str:
     }
     if provider.decoding:  # only where set, so that other providers' keys stay as they were
         payload["decoding"] = provider.decoding
+    # An answer from one server is never reused for another. (getattr: a provider module
+    # written before ``endpoint`` joined the protocol is in-process as far as we know.)
+    endpoint = getattr(provider, "endpoint", "")
+    if endpoint:
+        payload["endpoint"] = endpoint
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

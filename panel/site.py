@@ -30,7 +30,7 @@ from panel.editorial import publish
 from panel.errors import PanelError
 from panel.models import ComparisonRecord
 from panel.paths import Home
-from panel.records import read_record, scan
+from panel.records import load_in_runs, read_record, scan
 from panel.render import feeds, html
 from panel.render.pagedata import PAGE_FORMAT, comparison_data, dumps
 from panel.render.view import http_url, page_view, safe
@@ -173,9 +173,8 @@ class _Builder:
             if isinstance(summary, dict) and summary.keys() >= _SUMMARY_KEYS:
                 return dict(summary)
         try:
-            data = path.read_bytes()
-            record = read_record(path)
-        except (OSError, PanelError) as exc:
+            record, data = load_in_runs(self.home.runs, path)
+        except PanelError as exc:
             self.report.skipped.append(str(exc))
             self.cache.records.pop(rel, None)
             return None

@@ -10,12 +10,18 @@
 
 Writes commit per call; WAL with synchronous=NORMAL survives a killed process (not
 necessarily a power cut, which loses at most the last moments of journal).
+
+The database and its -wal and -shm files are private (0600): they hold every answer
+and failure detail, including drafts no editor has approved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -25,6 +31,7 @@ from panel.errors import PanelError
 from panel.models import CallResult
 
 DB_NAME = "panel.db"
+PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
 
 MIGRATIONS: list[str] = [
     # 1: journal + cache, runs, records
@@ -74,12 +81,42 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 if it is missing; make an existing one (and its WAL) 0600.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so a private
+    database keeps its journal private too. The store holds every answer paid for.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE)
+    except OSError as exc:
+        raise PanelError(f"cannot open the store {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PanelError(
+                f"the store {path} is not a regular file; move it aside to start a new one"
+            )
+        if stat.S_IMODE(info.st_mode) != PRIVATE:
+            os.fchmod(fd, PRIVATE)
+    except PermissionError:
+        pass  # someone else's store: SQLite will say whether we can use it
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):
+            if not side.is_symlink() and stat.S_IMODE(side.stat().st_mode) != PRIVATE:
+                side.chmod(PRIVATE)
+
+
 class Store:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self.clock = clock
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(path)
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")

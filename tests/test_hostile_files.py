@@ -93,7 +93,7 @@ def test_records_on_disk_with_duplicate_keys_or_future_dates(home: Home, tmp_pat
         read_record(future)
     folder = tmp_path / "a-folder.json"
     folder.mkdir()
-    with pytest.raises(PanelError, match="cannot read"):
+    with pytest.raises(PanelError, match="not a regular file"):
         read_record(folder)
 
 

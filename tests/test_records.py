@@ -15,11 +15,18 @@ from panel.models import (
     Pick,
     Provenance,
     Scores,
+    ToolScore,
     Totals,
 )
 from panel.records import read_record, resolve, write_record
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _score(slug: str) -> ToolScore:
+    return ToolScore(
+        tool=slug, ship_pct=None, ships=0, skips=0, valid=0, failed=0, mean_confidence=None
+    )
 
 
 def record(record_id: str) -> ComparisonRecord:
@@ -33,7 +40,12 @@ def record(record_id: str) -> ComparisonRecord:
         ],
         panel=PanelInfo(providers=["local/smollm2"], personas=["dx"]),
         calls=[],
-        scores=Scores(tools=[], split=[], pick=Pick(tool=None, rule="r", reason="x"), pricing=[]),
+        scores=Scores(
+            tools=[_score("a"), _score("b")],
+            split=[],
+            pick=Pick(tool=None, rule="r", reason="x"),
+            pricing=[],
+        ),
         totals=Totals(calls=0, valid=0, failed=0, attempts=0, prompt_tokens=0, completion_tokens=0),
         provenance=Provenance(
             panel_version="0",

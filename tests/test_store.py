@@ -188,3 +188,31 @@ def test_a_version_1_store_gains_the_votes_table_and_keeps_its_calls(tmp_path: P
     store.set_votes([("a", 3, 1)], "t")
     assert store.votes() == {"a": (3, 1)}
     store.close()
+
+
+def test_the_store_and_its_wal_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """Issue 20 item 7: runs/panel.db holds every answer and failure detail: 0600."""
+    old = os.umask(0o022)
+    try:
+        store = Store.open(tmp_path)
+        store.finish(result("k1"))
+        names = {p.name: p for p in tmp_path.iterdir()}
+        assert {"panel.db", "panel.db-wal", "panel.db-shm"} <= set(names)
+        for path in names.values():
+            assert path.stat().st_mode & 0o777 == 0o600, path
+        store.close()
+        # A store made by an older panel (0644) is made private when next opened.
+        legacy = tmp_path / "legacy"
+        legacy.mkdir()
+        sqlite3.connect(legacy / "panel.db").execute("CREATE TABLE t (x)").connection.close()
+        (legacy / "panel.db").chmod(0o644)
+        Store.open(legacy).close()
+        assert (legacy / "panel.db").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)
+
+
+def test_a_store_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "panel.db")
+    with pytest.raises(PanelError, match="not a regular file"):
+        Store.open(tmp_path)

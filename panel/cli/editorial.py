@@ -15,7 +15,7 @@ from rich.text import Text
 from panel import editorial
 from panel.cli._common import home, user_errors
 from panel.models import ComparisonRecord
-from panel.records import resolve
+from panel.records import resolve_in_runs
 
 RecordArg = Annotated[
     str, typer.Argument(help="Record id (as `panel list` shows it) or path.", show_default=False)
@@ -83,7 +83,7 @@ def approve_command(record: RecordArg, by: ByOption = None) -> None:
     """Approve a record for publication (from draft or rejected)."""
     with user_errors():
         runs = home().runs
-        done = editorial.approve(runs, resolve(runs, record), editorial.editor(by))
+        done = editorial.approve(runs, resolve_in_runs(runs, record), editorial.editor(by))
     print(f"approved {done.id}")
 
 
@@ -95,7 +95,7 @@ def reject_command(
     """Reject a record: it is never published, and a published page is taken down."""
     with user_errors():
         runs = home().runs
-        done = editorial.reject(runs, resolve(runs, record), editorial.editor(by), reason)
+        done = editorial.reject(runs, resolve_in_runs(runs, record), editorial.editor(by), reason)
     print(f"rejected {done.id}")
 
 
@@ -112,7 +112,7 @@ def override_command(
         runs = home().runs
         done = editorial.override(
             runs,
-            resolve(runs, record),
+            resolve_in_runs(runs, record),
             persona=persona,
             tool=tool,
             verdict=verdict.value,

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
 from panel.models import CallResult
-from panel.records import dump
+from panel.records import dump, records_folder
 from panel.render.terminal import pick_line, verdict_table
 from panel.render.view import page_view
 from panel.retry import RetryPolicy
@@ -39,7 +39,12 @@ def review_command(
         bool, typer.Option("--json", help="Print the record as JSON on stdout, nothing else.")
     ] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Folder for records (default: runs/).")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for records (default: runs/). A record written elsewhere is not the "
+            "project's: its id is out:..., and commands take its path.",
+        ),
     ] = None,
     fresh: Annotated[
         bool, typer.Option("--fresh", help="Ignore cached answers and call the providers again.")
@@ -95,7 +100,8 @@ def review_command(
             store = Store.open(where.runs)
             try:
                 runner = Runner(policy, settings.max_reasks, advance, Budget(cap), store, fresh)
-                record, path = review(plan, runner, out or where.runs)
+                folder, detached = records_folder(where.runs, out)
+                record, path = review(plan, runner, folder, detached=detached)
             finally:
                 store.close()
     if as_json:

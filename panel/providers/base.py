@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
+from panel.providers.redaction import Redactor
+
 
 class FailureReason(StrEnum):
     RATE_LIMITED = "rate_limited"
@@ -179,15 +181,13 @@ _TOKEN_SHAPES = (
 def redact(text: str, *secrets: str | None) -> str:
     """``text`` with every secret, bearer token and key-shaped string replaced, for errors and logs.
 
-    Known secrets (the configured keys) are replaced wherever they appear, even in
-    part (a prefix of 12+ characters, as some servers echo); anything shaped like a
-    token after ``Bearer`` or ``api-key:``, and OpenAI-style ``sk-`` keys, too.
+    Known secrets (the configured keys) are replaced wherever they appear, in every form
+    a server may echo them (any case, URL-encoded, hex, base64 of the key or of a header
+    holding it, or any run of 12+ characters of one of those: see ``redaction.py``);
+    anything shaped like a token after ``Bearer`` or ``api-key:``, and OpenAI-style
+    ``sk-`` keys, too.
     """
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-            if len(secret) >= 16:
-                text = text.replace(secret[:12], "***")
+    text = Redactor(secrets).redact(text)
     for pattern in _TOKEN_SHAPES:
         text = pattern.sub(lambda m: m.group(1) + "***", text)
     return text
@@ -205,6 +205,9 @@ class Provider(Protocol):
     # The provider's own decoding settings beyond ``sampling`` that change answers, such as
     # llama.cpp's repeat penalty; "" when there are none. Part of the cache key.
     decoding: str
+    # The server answering, for HTTP providers (the configured base URL or the SDK's
+    # default); "" in-process. Part of the cache key: another server, other answers.
+    endpoint: str
 
     async def complete(self, request: CompletionRequest) -> Completion:
         """Answer one request or raise ``ProviderError``."""

@@ -2,6 +2,11 @@
 
 Vendor specifics (the SDK, its exception types, its parameter names) stay in each
 provider's own module; everything here is plain HTTP and the structured-output ladder.
+
+A server is not trusted with the key it is sent. Error text is redacted of the key in
+every form ``redaction.py`` computes before it becomes a failure detail; an answer that
+contains the key in any form is discarded as a failed call (``invalid_output``): it is
+never stored, cached, scored or published, and the call is not retried.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from panel.providers.base import (
+    Completion,
     CompletionRequest,
     FailureReason,
     ProviderError,
@@ -22,8 +28,9 @@ from panel.providers.base import (
     parse_retry_after,
     redact,
 )
-from panel.providers.keys import api_key
+from panel.providers.keys import NO_KEY, api_key
 from panel.providers.ladder import Ladder, strict_schema, text_messages
+from panel.providers.redaction import Redactor
 
 
 @functools.cache
@@ -39,6 +46,7 @@ class HttpProvider:
     decoding = ""  # everything that shapes the answer is in ``sampling``
     key_env = ""
     base_url_env = ""
+    default_url = ""  # the SDK's own server when no base URL is configured
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
@@ -48,7 +56,9 @@ class HttpProvider:
         self.limits = settings.limits
         self.ladder = Ladder(settings.structured)
         self._key = api_key(settings, self.key_env)
+        self._redactor = Redactor([] if self._key == NO_KEY else [self._key])
         self.base_url = settings.base_url or os.environ.get(self.base_url_env) or None
+        self.endpoint = (self.base_url or self.default_url).rstrip("/")
 
     def structured(
         self, request: CompletionRequest, rung: StructuredMode
@@ -69,7 +79,19 @@ class HttpProvider:
         return None, text_messages(request.messages, request.schema)
 
     def detail(self, exc: Exception) -> str:
+        """The server's error text, redacted (before it is cut, so no cut exposes a key)."""
         return redact(str(exc), self._key)[:500]
+
+    def checked(self, completion: Completion) -> Completion:
+        """``completion``, unless the server put our key in it (then a failed call)."""
+        parts = (completion.text, completion.refusal, completion.model_version)
+        if any(self._redactor.found(part) for part in parts):
+            raise ProviderError(
+                FailureReason.INVALID_OUTPUT,
+                f"{self.spec}: the answer contained this provider's API key (in some form); "
+                "it was discarded, never stored or cached: check that server",
+            )
+        return completion
 
     def timed_out(self) -> ProviderError:
         return ProviderError(FailureReason.TIMEOUT, f"{self.spec}: timed out", retryable=True)

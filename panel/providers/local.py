@@ -145,6 +145,7 @@ class LocalProvider:
     """In-process llama.cpp. Decodes one request at a time per model file."""
 
     vendor = "local"
+    endpoint = ""  # in-process: no server
 
     def __init__(
         self,

@@ -31,6 +31,7 @@ class MistralProvider(HttpProvider):
     vendor = "mistral"
     key_env = KEY_ENV
     base_url_env = BASE_URL_ENV
+    default_url = "https://api.mistral.ai"
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -80,7 +81,7 @@ class MistralProvider(HttpProvider):
         content = choice.message.content if choice.message else None
         text = content if isinstance(content, str) or content is None else _join(content)
         usage = response.usage
-        return Completion(
+        completion = Completion(
             text=text,
             finish_reason=str(choice.finish_reason or "stop"),
             prompt_tokens=(usage.prompt_tokens or 0) if usage else 0,
@@ -88,6 +89,7 @@ class MistralProvider(HttpProvider):
             model_version=response.model or self.model,
             mode=rung,
         )
+        return self.checked(completion)
 
     async def aclose(self) -> None:
         await self._http.aclose()

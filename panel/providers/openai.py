@@ -30,6 +30,7 @@ class OpenAIProvider(HttpProvider):
     vendor = "openai"
     key_env = KEY_ENV
     base_url_env = BASE_URL_ENV
+    default_url = "https://api.openai.com/v1"
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -78,7 +79,7 @@ class OpenAIProvider(HttpProvider):
             raise self.no_choices()
         choice = response.choices[0]
         usage = response.usage
-        return Completion(
+        completion = Completion(
             text=choice.message.content,
             finish_reason=choice.finish_reason or "stop",
             prompt_tokens=usage.prompt_tokens if usage else 0,
@@ -87,6 +88,7 @@ class OpenAIProvider(HttpProvider):
             mode=rung,
             refusal=getattr(choice.message, "refusal", None),
         )
+        return self.checked(completion)
 
     async def aclose(self) -> None:
         await self.client.close()

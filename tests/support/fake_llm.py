@@ -11,6 +11,7 @@ schema the request carries, or from the field list in the prompt.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import re
@@ -41,6 +42,10 @@ class Behavior:
     usage: tuple[int, int] = (100, 50)
     error_message: str = "injected failure"
     echo_auth: bool = False  # put the request's Authorization header in the error message
+    echo_auth_b64: bool = False  # ... base64-encoded, as some proxies log it
+    # A hostile server: put the key it was sent into the answer's quote, encoded as
+    # "raw", "base64" (of "Bearer <key>") or "upper".
+    answer_echo: str = ""
 
 
 _FIELD_LINE = re.compile(r'^- "([a-z_]+)": (.*)$', re.MULTILINE)
@@ -198,13 +203,16 @@ class FakeLLM:
             message = behavior.error_message
             if behavior.echo_auth:  # as careless servers do
                 message += f"; you sent Authorization: {headers.get('authorization')}"
+            if behavior.echo_auth_b64:
+                sent = base64.b64encode(headers.get("authorization", "").encode()).decode()
+                message += f"; request id {sent}"
             status, payload, extra = behavior.status, _error(message), {}
             if behavior.retry_after is not None:
                 extra["retry-after"] = behavior.retry_after
             if behavior.retry_after_ms is not None:
                 extra["retry-after-ms"] = str(behavior.retry_after_ms)
         else:
-            status, payload, extra = 200, self._completion(body, behavior), {}
+            status, payload, extra = 200, self._completion(body, behavior, headers), {}
         data = json.dumps(payload).encode()
         head = [f"HTTP/1.1 {status} X", "content-type: application/json"]
         head += [f"{k}: {v}" for k, v in extra.items()]
@@ -213,12 +221,16 @@ class FakeLLM:
         await writer.drain()
         return True
 
-    def _completion(self, body: dict[str, Any], behavior: Behavior) -> dict[str, Any]:
+    def _completion(
+        self, body: dict[str, Any], behavior: Behavior, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         content = behavior.content
         if content is None and behavior.refusal is None:
             answer = valid_answer(schema_from_request(body), behavior.verdict, behavior.confidence)
             if behavior.invalid:
                 answer.pop("verdict", None)
+            if behavior.answer_echo and "quote" in answer:
+                answer["quote"] += " " + _echo((headers or {}), behavior.answer_echo)
             content = json.dumps(answer)
         prompt, completion = behavior.usage
         return {
@@ -260,6 +272,14 @@ base_url = "{server.openai_url}"
 api_key_env = ""
 max_in_flight = {max_in_flight}
 """
+
+
+def _echo(headers: dict[str, str], how: str) -> str:
+    sent = headers.get("authorization", "")
+    key = sent.removeprefix("Bearer ")
+    if how == "base64":
+        return base64.b64encode(sent.encode()).decode()
+    return key.upper() if how == "upper" else key
 
 
 def _error(message: str) -> dict[str, Any]:

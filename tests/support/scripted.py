@@ -82,6 +82,7 @@ SCRIPTS: dict[str, Script] = {}
 class ScriptedProvider:
     vendor = "scripted"
     decoding = ""
+    endpoint = ""
 
     def __init__(self, settings: ProviderSettings) -> None:
         model = settings.model
