@@ -123,5 +123,5 @@ def quorum_note(record: ComparisonRecord, names: dict[str, str]) -> str:
         lacks = f"; {_and(missing)} {verb} {short.rule}"
     return (
         f"The panel did not reach quorum: {short.counts()}{lacks}. "
-        "Treat the numbers on this page as provisional."
+        "Treat these numbers as provisional."
     )
