@@ -133,7 +133,8 @@ class BuildCache:
         self.folder = runs / ".site-cache"
         self.path = self.folder / f"{self.tag}.json"
         data = self._load()
-        records, outputs = data.get("records"), data.get("outputs")
+        current = data.get("format") == CACHE_FORMAT
+        records, outputs = data.get("records") if current else None, data.get("outputs")
         self._records: dict[str, Any] = records if isinstance(records, dict) else {}
         old = outputs if isinstance(outputs, dict) else {}
         # Only well-formed entries for real output names survive.
@@ -143,7 +144,7 @@ class BuildCache:
             if isinstance(rel, str) and is_output(rel) and isinstance(entry, dict)
             if all(isinstance(entry.get(k), str | None) for k in ("sha256", "key"))
         }
-        same = data.get("options") == options_key
+        same = current and data.get("options") == options_key
         self.keys = self.old_outputs if same else {}
         self.outputs: dict[str, dict[str, str | None]] = {}  # rel -> sha256, input key
         self.options_key = options_key
@@ -158,7 +159,8 @@ class BuildCache:
             data = json.loads(read_regular(self.path, CACHE_LIMIT, "site cache"))
         except (UnreadableFileError, ValueError, RecursionError):
             return {}
-        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        # An older format's output list still says which pages an older panel wrote.
+        if not isinstance(data, dict) or data.get("format") not in (1, CACHE_FORMAT):
             return {}
         return data
 

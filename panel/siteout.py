@@ -11,9 +11,10 @@ mark: ``<meta name="generator" content="panel">`` near the top of the HTML, the
 ``panel.page`` format tag at the start of the JSON. A build removes every marked
 file in ``compare/`` and ``tools/`` that it did not produce this time, so a page
 written by a build that was killed before it could record anything still comes
-down when its record is rejected. Unmarked files are never touched (except ones
-an older build's cache lists). Temp files a killed build left behind
-(``.<name>.<random>.tmp``) are swept.
+down when its record is rejected. Pages from before the mark are known by their
+``<article>`` tag, or because an older build's cache lists them. Other files are
+never touched. Temp files a killed build left behind (``.<name>.<random>.tmp``)
+are swept.
 
 **Modes.** Files get the process umask's mode (0644 under umask 0022), and a file
 left with another mode (by an older panel, or by hand) is fixed even when its
@@ -38,7 +39,12 @@ TOP = frozenset(("index.html", "index.json", "feed.xml", "feed.json", "sitemap.x
 PAGE_DIRS = ("compare", "tools")
 _TMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{1,16}\.tmp$")
 _JSON_MARK = b'{"format":"' + PAGE_FORMAT.split("/")[0].encode() + b"/"
-_HEAD = 2048
+_HEAD = 8192
+# Pages written before the generator mark: their <article> tag, within the first bytes.
+_LEGACY_HTML = (
+    b'<article class="comparison" data-record="',
+    b'<article class="tool-page" data-tool="',
+)
 
 
 def _is_pair(stem: str) -> bool:
@@ -83,7 +89,7 @@ def is_marked(path: Path) -> bool:
         return False
     if path.suffix == ".json":
         return head.startswith(_JSON_MARK)
-    return GENERATOR.encode() in head
+    return GENERATOR.encode() in head or any(mark in head for mark in _LEGACY_HTML)
 
 
 class SiteWriter:

@@ -15,8 +15,10 @@ import pytest
 
 from panel.cli import app
 from panel.editorial import approve, reject
+from panel.lock import LockedError, exclusive
 from panel.paths import Home
 from panel.site import build
+from panel.sitecache import BuildCache
 from tests.support.records import NOW, save_record
 from tests.support.site import A, B, approved, files, options, runner
 
@@ -166,11 +168,31 @@ def test_an_edited_cache_entry_cannot_make_the_build_write_outside_the_site(
 
 
 def test_one_build_at_a_time_per_site_folder(home: Home, tmp_path: Path) -> None:
-    from panel.lock import LockedError, exclusive
-    from panel.sitecache import BuildCache
-
     out = tmp_path / "site"
     out.mkdir()
     held = BuildCache(home.runs, out, "").lock
     with exclusive(held, "test"), pytest.raises(LockedError, match="panel site build"):
         build(home, options(out))
+
+
+def test_pages_written_by_an_older_panel_still_come_down(home: Home, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    (out / "compare").mkdir(parents=True)
+    (out / "tools").mkdir()
+    old_html = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>x</title>\n'
+        '</head>\n<body>\n<main>\n<article class="comparison" data-record="2026-11-20/a-vs-b">\n'
+    )
+    (out / "compare/old-a-vs-old-b.html").write_text(old_html)
+    (out / "compare/old-a-vs-old-b.json").write_text('{"format":"panel.page/1","kind":"x"}\n')
+    (out / "tools/listed.html").write_text("<p>no mark, but an old cache lists it</p>")
+    cache = home.runs / ".site-cache"
+    cache.mkdir(parents=True)
+    tag = BuildCache(home.runs, out, "").path.name
+    (cache / tag).write_text(json.dumps({"format": 1, "outputs": {"tools/listed.html": {}}}))
+    report = build(home, options(out))
+    assert sorted(report.removed) == [
+        "compare/old-a-vs-old-b.html",
+        "compare/old-a-vs-old-b.json",
+        "tools/listed.html",
+    ]
