@@ -126,7 +126,7 @@ def _items(records: list[ComparisonRecord], votes: dict[str, Votes], url: str | 
             Item(
                 title=view.title,
                 answer=f"Ship with {view.pick}." if view.picked else "No pick.",
-                reason=_sentence(view.answer_reason.removeprefix("No pick: ")),
+                reason=view.answer_reason,
                 quorum_note=view.quorum_note,
                 url=f"{url}compare/{page}.html" if url else "",
                 tools=[
@@ -142,10 +142,6 @@ def _items(records: list[ComparisonRecord], votes: dict[str, Votes], url: str | 
             )
         )
     return items
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def disclosure(records: list[ComparisonRecord]) -> str:

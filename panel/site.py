@@ -129,7 +129,8 @@ def summarise(record: ComparisonRecord, digest: str) -> Summary:
 
 def headline(summary: Summary) -> str:
     """The one answer in a sentence or two: "Ship with X. X has the higher ... ."."""
-    text = f"Ship with {summary.pick}. {summary.reason}" if summary.picked else summary.reason
+    answer = f"Ship with {summary.pick}." if summary.picked else "No pick."
+    text = f"{answer} {summary.reason}"
     return f"{text} {summary.quorum_note}" if summary.quorum_note else text
 
 

@@ -39,7 +39,7 @@ def _and(names: list[str]) -> str:
 
 
 def reason_sentence(record: ComparisonRecord, names: dict[str, str]) -> str:
-    """Why the pick is what it is: one or two sentences ending with a period."""
+    """Why the pick is what it is (or why there is none): a sentence ending with a period."""
     scores = {s.tool: s for s in record.scores.tools}
     pick = record.scores.pick.tool
     slugs = [t.slug for t in record.tools]
@@ -69,16 +69,16 @@ def reason_sentence(record: ComparisonRecord, names: dict[str, str]) -> str:
 
 def _no_pick(record: ComparisonRecord, scores: dict[str, ToolScore], names: dict[str, str]) -> str:
     if not any(s.valid for s in scores.values()):
-        return "No pick: no reviewer gave a valid verdict."
+        return "No reviewer gave a valid verdict."
     missing = [
         names.get(s.tool, s.tool) for s in scores.values() if s.ship_pct is None or not s.quorum_met
     ]
     if missing:
         need = QUORUM_WORDS.get(record.scores.quorum, QUORUM_WORDS["every-persona"])
-        return f"No pick: the panel did not reach quorum ({need}) for {_and(missing)}."
+        return f"The panel did not reach quorum ({need}) for {_and(missing)}."
     return (
-        "No pick: the two tie on panel ship rate, on how many reviewers ship them and on "
-        "the panel's confidence."
+        "The two tie on panel ship rate, on how many reviewers ship them and on the panel's "
+        "confidence."
     )
 
 
