@@ -58,6 +58,8 @@ def test_an_incomplete_page_says_so_and_never_shows_provider_errors(
     assert data["quorum"]["met"] is False and "did not reach quorum" in data["quorum"]["note"]
     feed = json.loads((out / "feed.json").read_text())
     assert "The panel did not reach quorum" in feed["items"][0]["content_text"]
+    for listing in ("index.html", "tools/alpha-tool.html"):
+        assert "pick: No pick · below quorum" in Page((out / listing).read_text()).all_text()
 
 
 def _with_head_to_head(path: Path, pick: str, picks: dict[str, int]) -> None:
