@@ -43,8 +43,6 @@ from panel.siteout import SiteWriter
 from panel.store import DB_NAME, Store
 from panel.votes import NO_VOTES, Votes
 
-PUBLISHABLE = ("approved", "published")
-
 
 @dataclass(frozen=True)
 class SiteOptions:
