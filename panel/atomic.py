@@ -53,6 +53,11 @@ def file_mode(private: bool = False) -> int:
     return 0o600 if private else 0o666 & ~_current_umask()
 
 
+def dir_mode() -> int:
+    """The mode ``mkdir`` gives a new folder: 0777 less the umask (0755 under 0022)."""
+    return 0o777 & ~_current_umask()
+
+
 @contextlib.contextmanager
 def _temp_beside(
     path: Path, data: bytes, durable: bool = True, private: bool = False

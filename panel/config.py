@@ -13,12 +13,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from panel.catalog import describe_error
 from panel.errors import PanelError, UnknownNameError
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
+from panel.render.view import form_origin
 
 
 class Quorum(StrEnum):
@@ -76,6 +77,18 @@ class SiteSection(_Strict):
     auto_approve: bool = False  # complete records skip the editor (fully automatic sites)
     index_size: Annotated[int, Field(ge=1, le=10_000)] = 50
     feed_size: Annotated[int, Field(ge=1, le=10_000)] = 50
+    # The email provider's signup form action: pages get a signup form posting there.
+    newsletter_action: Annotated[str, Field(max_length=2_000)] | None = None
+    newsletter_field: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\[\]-]{1,64}$")] = "email"
+
+    @field_validator("newsletter_action")
+    @classmethod
+    def _form_action(cls, value: str | None) -> str | None:
+        if value is not None and not form_origin(value):
+            raise ValueError(
+                "not a plain http(s) URL with a host name (no spaces, quotes or user:password@)"
+            )
+        return value
 
 
 class Config(_Strict):

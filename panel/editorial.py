@@ -3,6 +3,11 @@
 A record's LLM content never changes after it is written. Only its ``editorial``
 section does, and every change is appended to its history with who and when.
 Changes are read-modify-write under a lock, written atomically.
+
+Which record is a pair's page follows :mod:`panel.publication`: the most
+recently approved one, unless it has since been rejected. So approving an older
+record that a newer approval superseded puts it back, and an incomplete record
+is approved only with ``force``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ import contextlib
 import fcntl
 import getpass
 import os
+import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,14 +32,17 @@ from panel.models import (
     Override,
     Verdict,
 )
-from panel.records import dump, inside_runs, iter_records, read_record
+from panel.publication import PUBLISHABLE, live, pair_key, shortfall, standing
+from panel.records import dump, inside_runs, iter_records, load_in_runs, read_record, scan
 from panel.untrusted import strip_invisible
 
 LOCK_NAME = ".editorial.lock"
 MAX_NAME = 80
 # Which states each action may start from.
+# Approving an approved or published record is allowed when it is not the pair's page
+# (a newer approval superseded it): that puts it back.
 _ALLOWED: dict[str, tuple[EditorialStatus, ...]] = {
-    "approved": ("draft", "rejected"),
+    "approved": ("draft", "rejected", "approved", "published"),
     "rejected": ("draft", "approved", "published"),
     "override": ("draft", "approved", "published"),
     "published": ("approved",),
@@ -106,10 +116,33 @@ def _event(editorial: Editorial, event: EditorialEvent, **changes: object) -> Ed
     return editorial.model_copy(update={**changes, "history": [*editorial.history, event]})
 
 
-def approve(runs: Path, path: Path, by: str, now: datetime | None = None) -> ComparisonRecord:
+def approve(
+    runs: Path, path: Path, by: str, now: datetime | None = None, force: bool = False
+) -> ComparisonRecord:
+    """Approve a record: it becomes its pair's page at the next site build.
+
+    An incomplete record (quorum not met) needs ``force``; the approval then says so
+    in the record's history, and the page states that the panel did not reach quorum.
+    """
+
     def change(record: ComparisonRecord) -> Editorial:
         _check(record, "approved")
-        event = EditorialEvent(action="approved", by=by, at=now or datetime.now(UTC))
+        if record.editorial.status in PUBLISHABLE and _is_live(runs, path, record):
+            raise PanelError(
+                f"record {record.id} is already approved and is its pair's page; nothing to do"
+            )
+        short = shortfall(record)
+        reason = None
+        if short is not None:
+            if not force:
+                raise PanelError(
+                    f"record {record.id} is incomplete: {short.counts()}, quorum "
+                    f"({short.rule}) not met for {', '.join(short.tools) or 'the panel'}; "
+                    f"re-run it with `panel rerun {record.id}`, or pass --force to publish "
+                    "it with a notice that the panel did not reach quorum"
+                )
+            reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
+        event = EditorialEvent(action="approved", by=by, at=now or datetime.now(UTC), reason=reason)
         return _event(record.editorial, event, status="approved")
 
     return update(runs, path, change)
@@ -164,12 +197,16 @@ def override(
 
 
 def publish(runs: Path, path: Path, now: datetime) -> ComparisonRecord:
-    """Mark an approved record published (done by ``panel site build``)."""
+    """Mark an approved record published (done by ``panel site build``).
+
+    ``published_at`` keeps the first publication: a record put back is not new.
+    """
 
     def change(record: ComparisonRecord) -> Editorial:
         _check(record, "published")
         event = EditorialEvent(action="published", by="panel site build", at=now)
-        return _event(record.editorial, event, status="published", published_at=now)
+        first = record.editorial.published_at or now
+        return _event(record.editorial, event, status="published", published_at=first)
 
     return update(runs, path, change)
 
@@ -185,3 +222,60 @@ def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path,
     found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
     found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
     return [item for item in found if status is None or item[1].editorial.status == status]
+
+
+def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, ComparisonRecord]]:
+    """The records in runs/ of the same pair (same tools, same order); unreadable ones skipped."""
+    stem = re.compile(re.escape(pair_key(record)) + r"(\.\d+)?\.json")
+    found = []
+    for path in scan(runs):
+        if not stem.fullmatch(path.name):
+            continue
+        try:
+            other, _ = load_in_runs(runs, path)
+        except PanelError:
+            continue
+        if pair_key(other) == pair_key(record):
+            found.append((path, other))
+    return found
+
+
+def _in_runs(runs: Path, path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(runs.resolve())
+    except OSError:
+        return False
+
+
+def _is_live(runs: Path, path: Path, record: ComparisonRecord) -> bool:
+    if not _in_runs(runs, path):
+        return False
+    pair = _same_pair(runs, record)
+    current = live((standing(r), p.resolve()) for p, r in pair)
+    return current == path.resolve()
+
+
+@dataclass(frozen=True)
+class PageEffect:
+    """What the next site build will show for a record's pair, in one line."""
+
+    live: str | None  # id of the record that will be the page, or None
+    message: str
+
+
+def page_effect(runs: Path, path: Path, record: ComparisonRecord) -> PageEffect:
+    """What the pair's page will be after an editorial change to ``record``."""
+    title = " vs ".join(t.name for t in record.tools)
+    if not _in_runs(runs, path):
+        return PageEffect(None, f"{path} is outside {runs}; the site publishes only runs/")
+    pair = _same_pair(runs, record)
+    current = live((standing(r), r) for _, r in pair)
+    if current is None:
+        return PageEffect(
+            None,
+            f"the next `panel site build` shows no {title} page "
+            "(approve a record of this pair to put one up)",
+        )
+    if current.id == record.id:
+        return PageEffect(current.id, f"it is the {title} page from the next `panel site build`")
+    return PageEffect(current.id, f"the {title} page shows {current.id}")

@@ -14,18 +14,22 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
-from panel.editorial import approve
+from panel.editorial import approve, reject
+from panel.errors import PanelError
 from panel.paths import Home
 from panel.site import SiteOptions, build
 from panel.store import Store
-from tests.support.records import save_record, tool
+from tests.support.publishing import ERROR_DETAIL, save_degraded
+from tests.support.records import NOW, save_record, tool
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -134,4 +138,121 @@ def test_index_and_comparison_page_render_in_chromium(
     # the stylesheet applied (a CSP or path mistake would leave the cards unstyled)
     assert cards[0].value_of_css_property("border-top-style") == "solid"
     browser.save_screenshot(str(ARTIFACTS / "comparison.png"))
+    assert _errors(browser) == []
+
+
+class _Site(_Quiet):
+    """Static files, plus POST /subscribe recorded like an email provider's endpoint."""
+
+    posts: list[str]
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self.posts.append(self.rfile.read(length).decode())
+        body = b'<!DOCTYPE html><link rel="icon" href="data:,"><title>Subscribed</title><p>Thanks'
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
+    """A loopback server for tmp_path/site: (base URL, site folder, form posts received)."""
+    out = tmp_path / "site"
+    out.mkdir()
+    posts: list[str] = []
+    handler = type("Handler", (_Site,), {"posts": posts})
+    served = functools.partial(handler, directory=str(out))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), served)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", out, posts
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _options(out: Path, **kwargs: str) -> SiteOptions:
+    return SiteOptions(out=out, base_url="https://verdicts.example/", title="Verdicts", **kwargs)
+
+
+PAIR = (
+    tool("smolvlm-2-5", name="SmolVLM 2.5", category="Developer Tools", entry_price="free"),
+    tool("mistral-medium-3", name="Mistral Medium 3", category="Developer Tools"),
+)
+PAGE = "compare/smolvlm-2-5-vs-mistral-medium-3.html"
+
+
+def test_an_incomplete_record_approved_with_force_says_so_in_chromium(
+    home: Home, server: tuple[str, Path, list[str]], browser: webdriver.Chrome
+) -> None:
+    url, out, _ = server
+    path = save_degraded(
+        home.runs,
+        *PAIR,
+        lambda c: c.persona == "dx" and c.provider == "openai/gpt-4o-mini",
+        providers=("openai/gpt-4o-mini", "mistral/small"),
+    )
+    with pytest.raises(PanelError, match="pass --force"):
+        approve(home.runs, path, "editor")
+    approve(home.runs, path, "editor", force=True)
+    build(home, _options(out))
+    browser.get(url + PAGE)
+    warning = browser.find_element(By.CSS_SELECTOR, ".quorum-warning")
+    assert warning.is_displayed()
+    assert warning.text.startswith("Below quorum. The panel did not reach quorum: 2 of 16")
+    pick = browser.find_element(By.CSS_SELECTOR, ".answer .pick")
+    assert pick.text == "No pick."
+    silent = browser.find_elements(By.CSS_SELECTOR, ".no-answer")
+    assert silent and all(s.text.startswith("No answer.") for s in silent)
+    body = browser.find_element(By.TAG_NAME, "body").text
+    assert ERROR_DETAIL not in body and "server_error" not in body
+    assert ERROR_DETAIL not in browser.page_source
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "below-quorum.png"))
+    assert _errors(browser) == []
+
+
+def test_a_rejected_live_page_is_gone_after_the_rebuild(
+    home: Home, server: tuple[str, Path, list[str]], browser: webdriver.Chrome
+) -> None:
+    url, out, _ = server
+    older = save_record(home.runs, *PAIR)
+    approve(home.runs, older, "editor")
+    build(home, _options(out))
+    newer = save_record(home.runs, *PAIR, created=NOW + timedelta(hours=1))
+    approve(home.runs, newer, "editor")
+    build(home, _options(out))
+    browser.get(url + PAGE)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "SmolVLM 2.5 vs Mistral Medium 3"
+    reject(home.runs, newer, "editor", "the quotes misread the pricing page")
+    report = build(home, _options(out))
+    assert PAGE in report.removed
+    browser.get(url + PAGE)
+    assert "404" in browser.title or "File not found" in browser.page_source
+    browser.get(url + "index.html")
+    assert browser.find_elements(By.CSS_SELECTOR, "ol.latest a") == []
+    assert (
+        "No comparisons published yet." in browser.find_element(By.CSS_SELECTOR, "ol.latest").text
+    )
+
+
+def test_the_newsletter_form_posts_past_the_csp(
+    home: Home, server: tuple[str, Path, list[str]], browser: webdriver.Chrome
+) -> None:
+    url, out, posts = server
+    path = save_record(home.runs, *PAIR)
+    approve(home.runs, path, "editor")
+    build(home, _options(out, newsletter_action=url + "subscribe", newsletter_field="EMAIL"))
+    browser.get(url + PAGE)
+    field = browser.find_element(By.CSS_SELECTOR, "form.signup input[type=email]")
+    assert field.is_displayed()
+    field.send_keys("reader@example.com")
+    browser.find_element(By.CSS_SELECTOR, "form.signup button").click()
+    WebDriverWait(browser, 30).until(lambda d: d.title == "Subscribed")
+    assert posts == ["EMAIL=reader%40example.com"]
     assert _errors(browser) == []

@@ -13,6 +13,7 @@ from panel.editorial import approve, editor, override, publish, queue, reject
 from panel.errors import PanelError
 from panel.paths import Home
 from panel.records import read_record
+from tests.support.publishing import save_degraded
 from tests.support.records import save_record, tool
 
 runner = CliRunner()
@@ -42,8 +43,8 @@ def test_llm_content_is_untouched_by_editorial_changes(home: Home) -> None:
 @pytest.mark.parametrize(
     ("steps", "action", "message"),
     [
-        (["approve"], "approve", "is approved; cannot approve"),
-        (["approve", "publish"], "approve", "is published; cannot approve"),
+        (["approve"], "approve", "already approved and is its pair's page"),
+        (["approve", "publish"], "approve", "already approved and is its pair's page"),
         (["reject"], "publish", "is rejected; cannot publish"),
         ([], "publish", "is draft; cannot publish"),
         (["reject"], "override", "is rejected; cannot override"),
@@ -166,3 +167,83 @@ def test_auto_approve_config_approves_complete_records(
     editorial = read_record(path).editorial
     assert editorial.status == "approved"
     assert editorial.history[0].by == "auto-approve"
+
+
+PROVIDERS = ("openai/gpt-4o-mini", "mistral/mistral-small-latest")
+
+
+def _two_valid(call: object) -> bool:
+    return getattr(call, "persona", "") == "dx" and getattr(call, "provider", "") == PROVIDERS[0]
+
+
+def test_approving_an_incomplete_record_needs_force_and_says_why(home: Home) -> None:
+    path = save_degraded(home.runs, A, B, _two_valid, providers=PROVIDERS)
+    record = read_record(path)
+    assert record.status == "incomplete" and record.totals.valid == 2
+    before = path.read_bytes()
+    with pytest.raises(PanelError) as refused:
+        approve(home.runs, path, "ed")
+    message = str(refused.value)
+    assert "is incomplete: 2 of 16 verdicts valid" in message
+    assert "quorum (a valid verdict from every reviewer) not met for alpha-tool, beta-tool" in (
+        message
+    )
+    assert "--force" in message and "\n" not in message
+    assert path.read_bytes() == before  # nothing written on a refusal
+    done = approve(home.runs, path, "ed", force=True)
+    assert done.editorial.status == "approved"
+    reason = done.editorial.history[-1].reason or ""
+    assert reason.startswith("approved with --force: the panel did not reach quorum (2 of 16")
+
+
+def test_cli_approve_of_an_incomplete_record_is_one_line_then_force(home: Home) -> None:
+    save_degraded(home.runs, A, B, _two_valid, providers=PROVIDERS)
+    rid = "2026-11-24/alpha-tool-vs-beta-tool"
+    refused = runner.invoke(app, ["approve", rid, "--by", "ed"])
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and "pass --force" in refused.stderr
+    assert refused.stdout == ""
+    forced = runner.invoke(app, ["approve", rid, "--by", "ed", "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert f"approved {rid} with --force" in forced.stdout
+    assert "did not reach quorum" in forced.stdout
+
+
+def test_complete_records_need_no_force(home: Home) -> None:
+    path = save_record(home.runs, A, B)
+    assert approve(home.runs, path, "ed").editorial.history[-1].reason is None
+
+
+def test_putting_a_superseded_record_back_takes_an_explicit_approve(home: Home) -> None:
+    older = save_record(home.runs, A, B)
+    newer = save_record(home.runs, A, B, created=T1)
+    approve(home.runs, older, "ed", now=T1)
+    publish(home.runs, older, T1)
+    later = datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    approve(home.runs, newer, "ed", now=later)  # supersedes the older approval
+    reject(home.runs, newer, "ed", "quotes misread the pricing", now=later)
+    # the older record is still "published" but is not the page any more: approving it
+    # again is how it goes back up, and keeps its first publication date
+    back = approve(home.runs, older, "ed", now=datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
+    assert back.editorial.status == "approved"
+    assert publish(home.runs, older, later).editorial.published_at == T1
+
+
+def test_cli_approve_and_reject_say_what_happens_to_the_page(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("USER", "erin")
+    save_record(home.runs, A, B)
+    save_record(home.runs, A, B, created=T1)
+    old, new = "2026-11-24/alpha-tool-vs-beta-tool", "2026-11-24/alpha-tool-vs-beta-tool.2"
+    first = runner.invoke(app, ["approve", old])
+    assert "it is the Alpha Tool vs Beta Tool page from the next `panel site build`" in (
+        first.stdout
+    )
+    second = runner.invoke(app, ["approve", new])
+    assert second.exit_code == 0 and f"approved {new};" in second.stdout
+    down = runner.invoke(app, ["reject", new, "--reason", "wrong"])
+    assert down.exit_code == 0, down.output
+    assert "shows no Alpha Tool vs Beta Tool page" in down.stdout
+    again = runner.invoke(app, ["approve", old])
+    assert again.exit_code == 0 and "it is the Alpha Tool vs Beta Tool page" in again.stdout

@@ -2,72 +2,23 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import pytest
-from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.editorial import approve, override, reject
+from panel.editorial import override, reject
 from panel.paths import Home
 from panel.records import read_record
-from panel.site import SiteOptions, build
+from panel.site import build
 from panel.store import Store
 from tests.support.records import NOW, save_record, tool
-
-runner = CliRunner()
-A, B, C = tool("alpha-tool"), tool("beta-tool"), tool("gamma-tool")
-BASE = "https://verdicts.example/"
-
-
-def options(out: Path) -> SiteOptions:
-    return SiteOptions(out=out, base_url=BASE, title="Verdicts")
-
-
-def approved(home: Home, a: object = A, b: object = B, **kwargs: object) -> Path:
-    path = save_record(home.runs, a, b, **kwargs)  # type: ignore[arg-type]
-    approve(home.runs, path, "editor")
-    return path
-
-
-def files(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-
-
-class Page(HTMLParser):
-    """Collects what matters for safety and content checks."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.text: list[str] = []
-        self.classes: dict[str, list[str]] = {}
-        self._stack: list[list[str]] = []
-        self.feed(text)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-        classes = (dict(attrs).get("class") or "").split()
-        self._stack.append(classes)
-        for name in classes:
-            self.classes.setdefault(name, []).append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if self._stack:
-            self._stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-        for classes in self._stack:
-            for name in classes:
-                self.classes[name][-1] += data
-
-    def all_text(self) -> str:
-        return " ".join(" ".join(self.text).split())
+from tests.support.site import BASE, A, B, C, Page, approved, files, options, runner
 
 
 def test_comparison_page_has_every_part_of_the_seed_layout(home: Home, tmp_path: Path) -> None:
@@ -216,7 +167,9 @@ def test_feeds_and_sitemap_parse_back(home: Home, tmp_path: Path) -> None:
         "Alpha Tool vs Beta Tool",
     ]
     assert atom.entries[0].link == BASE + "compare/alpha-tool-vs-gamma-tool.html"
-    assert "Panel pick" in atom.entries[0].summary
+    summary = atom.entries[0].summary
+    assert summary.startswith("No pick. The two tie on panel ship rate")
+    assert summary.endswith("Panel ship: Alpha Tool 100%, Gamma Tool 100%.")
     feed = json.loads((out / "feed.json").read_text())
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["feed_url"] == BASE + "feed.json"
@@ -362,3 +315,42 @@ def test_only_http_links_survive(url: str, kept: bool) -> None:
     from panel.render.view import http_url
 
     assert http_url(url) == (url if kept else "")
+
+
+# -- file modes --------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _modes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in out.rglob("*")}
+
+
+def test_site_files_are_0644_and_folders_0755_under_umask_022(
+    home: Home, tmp_path: Path, umask_022: None
+) -> None:
+    approved(home)
+    out = tmp_path / "site"
+    build(home, options(out))
+    modes = _modes(out)
+    assert {"style.css", "feed.xml", "feed.json", "compare/alpha-tool-vs-beta-tool.html"} <= set(
+        modes
+    )
+    for rel, mode in modes.items():
+        assert mode == (0o755 if (out / rel).is_dir() else 0o644), (rel, oct(mode))
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    # A site left unreadable by an older panel is fixed, although no byte changes.
+    for path in out.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    report = build(home, options(out))
+    assert report.written == []
+    for rel, mode in _modes(out).items():
+        assert mode == (0o755 if (out / rel).is_dir() else 0o644), (rel, oct(mode))
+    assert report.modes_fixed == len(modes)

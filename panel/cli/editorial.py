@@ -79,12 +79,28 @@ def list_command(
     Console().print(table)
 
 
-def approve_command(record: RecordArg, by: ByOption = None) -> None:
-    """Approve a record for publication (from draft or rejected)."""
+def approve_command(
+    record: RecordArg,
+    by: ByOption = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Approve an incomplete record (quorum not met); its page says so plainly.",
+        ),
+    ] = False,
+) -> None:
+    """Approve a record: it becomes its pair's page at the next site build.
+
+    Approving an older record that a newer approval superseded puts it back.
+    """
     with user_errors():
         runs = home().runs
-        done = editorial.approve(runs, resolve_in_runs(runs, record), editorial.editor(by))
-    print(f"approved {done.id}")
+        path = resolve_in_runs(runs, record)
+        done = editorial.approve(runs, path, editorial.editor(by), force=force)
+        effect = editorial.page_effect(runs, path, done)
+    forced = " with --force (the page will say the panel did not reach quorum)"
+    print(f"approved {done.id}{forced if done.status == 'incomplete' else ''}; {effect.message}")
 
 
 def reject_command(
@@ -92,11 +108,13 @@ def reject_command(
     reason: Annotated[str, typer.Option("--reason", help="Why; kept in the record's history.")],
     by: ByOption = None,
 ) -> None:
-    """Reject a record: it is never published, and a published page is taken down."""
+    """Reject a record. Rejecting the pair's page takes it down at the next site build."""
     with user_errors():
         runs = home().runs
-        done = editorial.reject(runs, resolve_in_runs(runs, record), editorial.editor(by), reason)
-    print(f"rejected {done.id}")
+        path = resolve_in_runs(runs, record)
+        done = editorial.reject(runs, path, editorial.editor(by), reason)
+        effect = editorial.page_effect(runs, path, done)
+    print(f"rejected {done.id}; {effect.message}")
 
 
 def override_command(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +24,11 @@ def build_command(
         typer.Option("--base-url", help="Public URL of the site; default [site] base_url."),
     ] = None,
 ) -> None:
-    """Build the site from approved records (incremental; unchanged pages are not rewritten)."""
+    """Build the site from approved records (incremental; unchanged pages are not rewritten).
+
+    Exit codes: 0 built; 2 bad input (no base URL, bad panel.toml, unwritable folder);
+    75 another build of the same site folder is running.
+    """
     with user_errors():
         where = home()
         config = Config.load(where.config_file).site
@@ -39,14 +44,17 @@ def build_command(
             title=config.title,
             index_size=config.index_size,
             feed_size=config.feed_size,
+            newsletter_action=config.newsletter_action or "",
+            newsletter_field=config.newsletter_field,
         )
         report = build(where, options)
     for line in report.skipped:
-        print(f"panel: warning: skipped {line}")
+        print(f"panel: warning: skipped {line}", file=sys.stderr)
     for record in report.published:
         print(f"published {record}")
     print(
         f"site {report.out}: {report.comparisons} comparisons, {report.tools} tool pages; "
         f"{len(report.written)} files written, {report.unchanged} unchanged, "
         f"{len(report.removed)} removed"
+        + (f"; {report.modes_fixed} file modes fixed" if report.modes_fixed else "")
     )

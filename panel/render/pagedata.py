@@ -2,12 +2,14 @@
 
 Text here is cleaned of control and invisible characters but NOT escaped: a
 front end must insert it as text (``textContent``), never as HTML. URLs are
-http(s) or empty.
+http(s) or empty. Like the pages, the JSON never carries provider error text:
+a quote without an answer says only "No answer." or "Withheld.".
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from panel.models import ComparisonRecord
@@ -44,6 +46,7 @@ def card_data(card: Card) -> dict[str, Any]:
         "url": card.url,
         "panel_ship_pct": card.score.ship_pct,
         "panel_ship_label": card.ship_label,
+        "quorum_met": not card.below_quorum,
         "valid_verdicts": card.score.valid,
         "failed_calls": card.score.failed,
         "community": _votes(card),
@@ -56,6 +59,7 @@ def _quote(quote: Quote) -> dict[str, Any]:
         "verdict": quote.verdict,
         "confidence": quote.confidence,
         "text": quote.text,
+        "outcome": quote.outcome,
         "published": quote.published,
         "conflict": quote.conflict,
     }
@@ -88,7 +92,14 @@ def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict
         "record": view.record_id,
         "title": view.title,
         "question": PAGE_QUESTION,
-        "pick": {"tool": record.scores.pick.tool, "name": view.pick, "reason": view.pick_reason},
+        "pick": {
+            "tool": record.scores.pick.tool,
+            "name": view.pick,
+            "reason": view.answer_reason,
+            "rule": view.rule_sentence,
+        },
+        "evidence": view.evidence,
+        "quorum": {"met": not view.quorum_note, "note": view.quorum_note},
         "head_to_head": None
         if record.scores.head_to_head is None
         else {"summary": view.head_to_head, **record.scores.head_to_head.model_dump(mode="json")},
@@ -109,5 +120,6 @@ def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict
             "status": view.status,
             "valid_verdicts": view.valid,
             "calls": view.calls,
+            "verdicts": None if view.verdicts is None else asdict(view.verdicts),
         },
     }

@@ -1,18 +1,24 @@
 """A record laid out like the published page: the data every renderer shows.
 
 Renderers format this view; they never re-derive scores. LLM-written text
-(quotes, fields, failure details) is untrusted: it is stripped of control and
-invisible characters here, and each renderer escapes it for its own format.
+(quotes, fields) is untrusted: it is stripped of control and invisible
+characters here, and each renderer escapes it for its own format.
+
+Provider error text never reaches a reader: a failed call's public ``text`` is
+"No answer." and a withheld one's "Withheld."; the detail stays in
+``Quote.detail`` for editors' views (the terminal), never for pages.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
 from panel.models import CallResult, ComparisonRecord, ToolScore
+from panel.render import answer
 from panel.untrusted import DATAMARK, strip_invisible
 from panel.votes import NO_VOTES, Votes
 
@@ -48,6 +54,28 @@ def http_url(url: str | None) -> str:
     return url if parts.scheme in ("http", "https") and parts.hostname else ""
 
 
+_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+
+
+def form_origin(action: str) -> str:
+    """scheme://host[:port] of a form endpoint, or "" unless it is a plain http(s) URL.
+
+    The origin goes into the pages' Content-Security-Policy (form-action), so the
+    host must be a bare host name: no user:password@, no CSP punctuation.
+    """
+    if not http_url(action):
+        return ""
+    try:
+        parts = urlsplit(action)
+        port = parts.port
+    except ValueError:
+        return ""
+    host = parts.hostname or ""
+    if parts.username is not None or parts.password is not None or not _HOST.match(host):
+        return ""
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
 @dataclass(frozen=True)
 class Card:
     slug: str
@@ -66,15 +94,31 @@ class Card:
     def ship_label(self) -> str:
         return "n/a" if self.score.ship_pct is None else f"{self.score.ship_pct:.0f}%"
 
+    @property
+    def below_quorum(self) -> bool:
+        return not self.score.quorum_met
+
+    @property
+    def basis(self) -> str:
+        """What the panel ship % rests on: "from 2 valid verdicts"."""
+        n = self.score.valid
+        return f"from {n} valid verdict{'' if n == 1 else 's'}"
+
+
+NO_ANSWER = "No answer."
+WITHHELD = "Withheld."
+
 
 @dataclass(frozen=True)
 class Quote:
     provider: str
-    verdict: str | None  # None when the call failed
+    verdict: str | None  # None when the call failed or its answer was withheld
     confidence: int | None
-    text: str  # the quote, or the failure reason and detail
+    text: str  # the quote; NO_ANSWER or WITHHELD without one (safe for readers)
     published: bool = False  # the quote the page publishes for this persona and tool
     conflict: str = ""  # "" or why this seat is recused / flagged
+    outcome: str = "answered"  # answered | no-answer | withheld
+    detail: str = ""  # for editors only: why there is no answer (never on a page)
 
 
 @dataclass(frozen=True)
@@ -115,6 +159,30 @@ class PageView:
     reviewed: date | None = None
     trust: str = ""  # "3 of 4 reviewers ship A; ...; models agree strongly."
     head_to_head: str = ""  # "A, picked in both orders by 5 of 8 seats (order consistency 75%)"
+    picked: bool = False  # the panel picked a tool (else view.pick is "No pick")
+    answer_reason: str = ""  # why, in a sentence or two ending with a period
+    rule_sentence: str = ""  # how the pick is made, for readers
+    evidence: str = ""  # the head-to-head as supporting evidence, and how it relates
+    quorum_note: str = ""  # "" for a complete record, else a plain statement
+    verdicts: VerdictCounts | None = None
+
+
+@dataclass(frozen=True)
+class VerdictCounts:
+    """Verdict calls only (not head-to-head): valid, without an answer, recused."""
+
+    total: int
+    valid: int
+    failed: int
+    recused: int
+
+    def sentence(self) -> str:
+        parts = [f"{self.valid} of {self.total} reviewer verdicts were valid"]
+        if self.failed:
+            parts.append(f"{self.failed} got no usable answer")
+        if self.recused:
+            parts.append(f"{self.recused} recused for a conflict of interest")
+        return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
 
 
 def _conflict(call: CallResult) -> str:
@@ -130,10 +198,9 @@ def _quote(call: CallResult, published: str | None) -> Quote:
         return Quote(
             call.provider, call.verdict, call.confidence, safe(call.quote), False, _conflict(call)
         )
-    if call.flags:  # the answer leaked its instructions: never shown
-        return Quote(
-            call.provider, None, None, f"withheld by the leak check ({', '.join(call.flags)})"
-        )
+    if call.flags:  # the answer leaked its instructions or copied the card: never shown
+        why = f"withheld by panel's checks ({', '.join(call.flags)})"
+        return Quote(call.provider, None, None, WITHHELD, outcome="withheld", detail=why)
     if call.ok:
         mark = call.provider == published
         return Quote(
@@ -141,7 +208,19 @@ def _quote(call: CallResult, published: str | None) -> Quote:
         )
     reason = call.failure.reason.value if call.failure else "failed"
     detail = safe(call.failure.detail if call.failure else "")
-    return Quote(call.provider, None, None, f"{reason}: {detail}")
+    return Quote(
+        call.provider, None, None, NO_ANSWER, outcome="no-answer", detail=f"{reason}: {detail}"
+    )
+
+
+def _counts(record: ComparisonRecord) -> VerdictCounts:
+    verdicts = [c for c in record.calls if c.kind == "verdict"]
+    return VerdictCounts(
+        total=len(verdicts),
+        valid=sum(1 for c in verdicts if c.ok),
+        failed=sum(1 for c in verdicts if not c.ok and not c.recused),
+        recused=sum(1 for c in verdicts if c.recused),
+    )
 
 
 def _notes(record: ComparisonRecord, persona: str) -> dict[str, EditorNote]:
@@ -197,11 +276,12 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         for persona in record.panel.personas
     ]
     pick = record.scores.pick
+    reason = answer.reason_sentence(record, names)
     return PageView(
         title=f"{cards[0].name} vs {cards[1].name}",
         cards=cards,
         pick=names.get(pick.tool, "") if pick.tool else "No pick",
-        pick_reason=pick.reason,
+        pick_reason=reason.removesuffix("."),
         pick_rule=pick.rule,
         rows=rows,
         status=record.status,
@@ -212,6 +292,12 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         reviewed=record.created_at.date(),
         trust=safe(record.scores.trust.summary) if record.scores.trust else "",
         head_to_head=_head_to_head(record, names),
+        picked=pick.tool is not None,
+        answer_reason=reason,
+        rule_sentence=answer.rule_sentence(record.scores.quorum),
+        evidence=answer.evidence_sentence(record, names),
+        quorum_note=answer.quorum_note(record, names),
+        verdicts=_counts(record),
     )
 
 
