@@ -108,7 +108,7 @@ def test_no_output_of_any_command_contains_a_key(project: Home, server: FakeLLM)
     run("nightly", "--since", "2000-01-01")
     listed = json.loads(run("list", "--json").stdout)
     for row in listed:
-        run("approve", row["id"], "--by", "ed")
+        run("approve", row["id"], "--by", "ed", "--force")  # publish even incomplete ones
     run("show", listed[0]["id"], "--markdown")
     run("site", "build", "--out", str(project.root / "site"))
     run("digest", "--week", "2026-W48")
@@ -194,7 +194,7 @@ def _run_all(home: Home) -> tuple[dict[str, Any], list[str]]:
     record = json.loads(run("review", "alpha-tool", "beta-tool", "--json").stdout)
     run("nightly", "--since", "2000-01-01")
     for row in json.loads(run("list", "--json").stdout):
-        run("approve", row["id"], "--by", "ed")  # (an incomplete one may need --force)
+        run("approve", row["id"], "--by", "ed", "--force")  # publish even incomplete ones
     run("show", record["id"], "--markdown")
     run("show", record["id"])
     run("site", "build", "--out", str(home.root / "site"))
