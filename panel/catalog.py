@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from panel.atomic import write_atomic
 from panel.errors import PanelError, UnknownNameError
+from panel.safeio import read_regular
 from panel.slugs import MAX_SLUG, SLUG_PATTERN, is_slug, slugify
 
 
@@ -134,14 +135,9 @@ class Catalog:
 
     @staticmethod
     def _read(path: Path) -> Tool:
+        raw = read_regular(path, MAX_FILE_BYTES, "catalog entry")  # never a FIFO or /dev/zero
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise PanelError(
-                    f"{path}: larger than {MAX_FILE_BYTES // 1024} KB; not a tool entry"
-                )
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+            data = tomllib.loads(raw.decode("utf-8"))
         except RecursionError:
             raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -19,6 +19,9 @@ from panel.catalog import describe_error
 from panel.errors import PanelError, UnknownNameError
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
+from panel.safeio import read_regular
+
+MAX_CONFIG_BYTES = 1024 * 1024
 
 
 class Quorum(StrEnum):
@@ -86,15 +89,11 @@ class Config(_Strict):
 
     @classmethod
     def load(cls, path: Path) -> Config:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return cls()
+        raw = read_regular(path, MAX_CONFIG_BYTES, "panel.toml")  # never a FIFO or a device
         try:
-            if path.stat().st_size > 1024 * 1024:
-                raise PanelError(f"{path}: larger than 1 MB; is this panel.toml?")
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            return cls.model_validate(data)
-        except OSError as exc:
-            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+            return cls.model_validate(tomllib.loads(raw.decode("utf-8")))
         except RecursionError:
             raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -11,8 +11,10 @@ from panel.catalog import Catalog, Tool
 from panel.errors import PanelError
 from panel.feeds import csv_rows, feed_items, fetch
 from panel.records import no_duplicate_keys
+from panel.safeio import read_regular
 
 MAX_LINE_BYTES = 1_000_000
+MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a local import file
 
 
 @dataclass
@@ -21,13 +23,15 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
 
 
+def read_local(path: Path) -> bytes:
+    """A local import file: a regular file under a size cap (never a FIFO or /dev/zero)."""
+    if not path.exists() and not path.is_symlink():
+        raise PanelError(f"{path}: no such file; check the path")
+    return read_regular(path, MAX_SOURCE_BYTES, "import file")
+
+
 def _read_lines(path: Path) -> list[str]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PanelError(f"{path}: no such file; check the path") from None
-    except IsADirectoryError:
-        raise PanelError(f"{path}: is a folder, expected a JSON Lines file") from None
+    raw = read_local(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -101,15 +105,7 @@ def import_source(catalog: Catalog, source: str) -> FeedReport:
     and the rest still import. Duplicates within a source merge by slug (last wins).
     """
     is_url = source.lower().startswith(("http://", "https://"))
-    if is_url:
-        data = fetch(source)
-    else:
-        try:
-            data = Path(source).read_bytes()
-        except FileNotFoundError:
-            raise PanelError(f"{source}: no such file; check the path") from None
-        except IsADirectoryError:
-            raise PanelError(f"{source}: is a folder, expected a file") from None
+    data = fetch(source) if is_url else read_local(Path(source))
     kind = _kind(source, data)
     if kind == "jsonl":
         if is_url:
