@@ -15,6 +15,7 @@ import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from panel.atomic import write_atomic
+from panel.controls import strip_controls
 from panel.errors import PanelError, UnknownNameError
 from panel.safeio import read_regular
 from panel.slugs import MAX_SLUG, SLUG_PATTERN, is_slug, slugify
@@ -44,10 +45,16 @@ def _not_future(value: date | None) -> date | None:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(strip_controls(value).split())
+
+
+def _multi_line(value: str) -> str:
+    return strip_controls(value, multiline=True).strip()
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+CleanUrl = Annotated[str, AfterValidator(lambda v: strip_controls(v).strip())]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN, max_length=MAX_SLUG)]
 
 
@@ -61,10 +68,10 @@ class Tool(BaseModel):
     vendor: Annotated[OneLine, Field(max_length=200)] = ""
     category: Annotated[OneLine, Field(max_length=100)] = ""
     tagline: Annotated[OneLine, Field(max_length=300)] = ""
-    description: Annotated[str, Field(min_length=1, max_length=20_000)]
+    description: Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
     entry_price: EntryPrice | None = None
-    pricing_notes: Annotated[str, Field(max_length=2_000)] = ""
-    url: Annotated[str, AfterValidator(_http_url), Field(max_length=2_000)] = ""
+    pricing_notes: Annotated[MultiLine, Field(max_length=2_000)] = ""
+    url: Annotated[CleanUrl, AfterValidator(_http_url), Field(max_length=2_000)] = ""
     launched: Annotated[date | None, AfterValidator(_not_future)] = None
     competitors: list[Slug] = Field(default_factory=list, max_length=20)
 

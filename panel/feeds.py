@@ -16,6 +16,7 @@ import urllib.request
 from datetime import date
 from typing import Any
 
+from panel.controls import strip_controls
 from panel.errors import PanelError
 
 MAX_FETCH_BYTES = 10_000_000
@@ -42,7 +43,7 @@ def fetch(url: str) -> bytes:
 
 
 def _text(value: str) -> str:
-    return " ".join(html.unescape(_TAGS.sub(" ", value)).split())
+    return " ".join(strip_controls(html.unescape(_TAGS.sub(" ", value))).split())
 
 
 def feed_items(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from panel.catalog import Catalog
 from panel.cli._common import home, user_errors
+from panel.controls import for_terminal
 from panel.intake import import_source
 
 app = typer.Typer(help="The tool catalog (catalog/, one TOML file per tool).", no_args_is_help=True)
@@ -36,7 +37,7 @@ def list_command(as_json: JsonFlag = False) -> None:
     table = Table("slug", "name", "category", "entry")
     for t in tools:
         price = t.entry_price.value if t.entry_price else "-"
-        table.add_row(Text(t.slug), Text(t.name), Text(t.category), Text(price))
+        table.add_row(*(Text(for_terminal(v)) for v in (t.slug, t.name, t.category, price)))
     Console().print(table)
 
 
@@ -51,7 +52,7 @@ def show_command(slug: str, as_json: JsonFlag = False) -> None:
     table = Table(show_header=False, box=None)
     for key, value in tool.model_dump(mode="json").items():
         shown = ", ".join(value) if isinstance(value, list) else str(value or "-")
-        table.add_row(Text(key, style="bold"), Text(shown))
+        table.add_row(Text(key, style="bold"), Text(for_terminal(shown)))
     Console().print(table)
 
 
@@ -73,4 +74,4 @@ def import_command(
     for slug in report.updated:
         print(f"  updated {slug}")
     for problem in report.skipped:
-        print(f"panel: skipped {problem}", file=sys.stderr)
+        print(for_terminal(f"panel: skipped {problem}"), file=sys.stderr)
