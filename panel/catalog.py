@@ -74,10 +74,17 @@ class Tool(BaseModel):
     url: Annotated[CleanUrl, AfterValidator(_http_url), Field(max_length=2_000)] = ""
     launched: Annotated[date | None, AfterValidator(_not_future)] = None
     competitors: list[Slug] = Field(default_factory=list, max_length=20)
+    # Provenance: the intake source that added the entry; "" = written by an editor.
+    source: Annotated[OneLine, Field(max_length=2_100)] = ""
 
     def digest(self) -> str:
-        """sha256 of the entry's canonical JSON: changes whenever the entry does."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        """sha256 of the entry's canonical JSON: changes whenever the entry's content does.
+
+        ``source`` is bookkeeping, not content: it never changes the digest, so recording
+        provenance does not make the nightly re-review anything.
+        """
+        content = self.model_dump(mode="json", exclude={"source"})
+        canonical = json.dumps(content, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -104,6 +111,8 @@ def tool_from_data(data: dict[str, Any], where: str) -> Tool:
 def _toml_data(tool: Tool) -> dict[str, Any]:
     data = tool.model_dump(mode="python", exclude_none=True)
     data["entry_price"] = tool.entry_price.value if tool.entry_price else None
+    if not tool.source:
+        del data["source"]  # an editor's entry: no provenance line in the file
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -173,14 +182,3 @@ class Catalog:
         write_atomic(path, tomli_w.dumps(_toml_data(tool), multiline_strings=True).encode())
         self.tools[tool.slug] = tool
         return path
-
-    def merged(self, incoming: dict[str, Any], where: str) -> Tool:
-        """The tool an import line describes: merged over the existing entry, if any."""
-        fresh = tool_from_data(incoming, where)
-        existing = self.tools.get(fresh.slug)
-        if existing is None:
-            return fresh
-        data = existing.model_dump()
-        data.update({k: v for k, v in incoming.items() if k in Tool.model_fields})
-        data["slug"] = fresh.slug
-        return tool_from_data(data, where)

@@ -1,4 +1,4 @@
-"""Hangs and unbounded reads: FIFOs, /dev/zero and huge sparse files.
+"""Hangs and unbounded reads: FIFOs, /dev/zero, huge sparse files and slow-drip servers.
 
 Every command runs in a subprocess with a timeout as a hang guard and a memory cap,
 so code that blocks on a FIFO or reads /dev/zero fails the test instead of hanging
@@ -7,10 +7,14 @@ it or eating the machine's memory. Nothing here asserts how fast anything is.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -158,3 +162,49 @@ def test_a_3gb_sparse_file_is_refused_by_its_size(
     with path.open("wb") as handle:
         handle.truncate(3 * 1024**3)  # sparse: no disk used
     one_line_error(panel(project, *command, str(path)), "huge.csv", "3,221,225,472 bytes")
+
+
+@contextlib.contextmanager
+def drip_server(interval: float) -> Iterator[str]:
+    """Answers every request with a valid-looking feed, one byte every ``interval`` s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+    answer = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n\r\n"
+        b'<?xml version="1.0"?><rss version="2.0"><channel>' + b" " * 100_000
+    )
+
+    def drip(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(65536)
+            for byte in answer:
+                if stop.wait(interval):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    return  # the client gave up: good
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml"
+    finally:
+        stop.set()
+        listener.close()
+
+
+def test_a_slow_drip_feed_is_cut_off_at_the_overall_deadline(project: Home) -> None:
+    project.config_file.write_text(CONFIG + "\n[intake]\ntimeout = 3\n")
+    before = sorted(p.name for p in project.catalog.iterdir())
+    with drip_server(interval=2.0) as url:  # a per-read timeout (20 s) never fires on this
+        result = panel(project, "tools", "import", url)
+    one_line_error(result, url, "within 3 s", "[intake] timeout")
+    assert sorted(p.name for p in project.catalog.iterdir()) == before

@@ -74,6 +74,13 @@ def test_control_characters_in_a_structured_field_are_refused_in_one_clean_line(
     assert not (home.catalog / "hostile.toml").exists()
 
 
+def test_source_is_recorded_by_panel_not_taken_from_the_data(home: Home, tmp_path: Path) -> None:
+    code, _, err = import_line(tmp_path, {**BASE, "source": f"forged{HOSTILE}"})
+    assert code == 0, err
+    tool = Catalog.load(home.catalog).get("hostile")
+    assert tool.source == str((tmp_path / "tools.jsonl").resolve())
+
+
 def test_csv_and_feed_text_lose_control_characters_too(home: Home, tmp_path: Path) -> None:
     sheet = tmp_path / "launches.csv"
     sheet.write_bytes(b"name,description\nEsc\x1b[2J Tool,Nul\x00 and esc\x1b[8m hidden\n")
