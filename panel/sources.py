@@ -58,13 +58,14 @@ def import_configured(
     home: Home, config: Config, names: list[str] | None = None
 ) -> list[tuple[str, ImportReport | PanelError]]:
     """Import each configured source (all of them by default); one failing source stops none."""
+    chosen = [configured(config, home, name) for name in names or sorted(config.intake.sources)]
     catalog = Catalog.load(home.catalog)
     results: list[tuple[str, ImportReport | PanelError]] = []
-    for name in names if names is not None else sorted(config.intake.sources):
+    for source in chosen:  # every name was checked above: a typo is a usage error
         try:
-            results.append((name, import_source(catalog, configured(config, home, name))))
+            results.append((source.label, import_source(catalog, source)))
         except PanelError as exc:
-            results.append((name, exc))
+            results.append((source.label, exc))
     return results
 
 

@@ -206,7 +206,10 @@ def test_the_nightly_imports_configured_sources_under_the_same_rules(
         rss(("Aider", PHISH, "Log in again."), ("Gamma Agent", "https://g.example/", "Gamma."))
     )
     aider.config_file.write_text(
-        sources_toml(launches={"path": str(feed), "may_update": True})
+        sources_toml(
+            broken={"path": str(tmp_path / "gone.xml")},
+            launches={"path": str(feed), "may_update": True},
+        )
         + "[site]\nauto_approve = true\n"
     )
     _, out = nightly("--dry-run")  # a dry run imports nothing
@@ -214,5 +217,30 @@ def test_the_nightly_imports_configured_sources_under_the_same_rules(
     _, out = nightly()
     assert "intake launches: imported 1 new, updated 0, skipped 0, conflicts 1" in out
     assert "intake launches: conflict" in out and "catalog entry aider" in out
+    assert "intake broken: error: " in out and "gone.xml: no such file" in out  # logged, no stop
     assert Catalog.load(aider.catalog).get("aider").url == "https://aider.chat/"
     assert (aider.catalog / "gamma-agent.toml").exists()
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ('[intake.sources.x]\nurl = "https://a.example/f"\npath = "f.csv"\n', "exactly one"),
+        ("[intake.sources.x]\nmay_update = true\n", "exactly one"),
+        ('[intake.sources."Bad Name"]\npath = "f.csv"\n', "Bad Name"),
+        ('[intake.sources.x]\nurl = "ftp://a.example/f"\n', "url"),
+        ("[intake]\ntimeout = 0\n", "timeout"),
+    ],
+)
+def test_intake_settings_are_validated(home: Home, toml: str, message: str) -> None:
+    home.config_file.write_text(toml)
+    result = runner.invoke(app, ["tools", "import"])
+    assert result.exit_code == 2 and "panel.toml" in result.stderr and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_import_without_a_source_says_how(home: Home) -> None:
+    result = runner.invoke(app, ["tools", "import"])
+    assert result.exit_code == 2 and "[intake.sources.<name>]" in result.stderr
+    result = runner.invoke(app, ["tools", "import", "--source", "nope"])
+    assert result.exit_code == 2 and "unknown intake source 'nope'" in result.stderr
