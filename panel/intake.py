@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from panel.catalog import Catalog, Tool, tool_from_data
+from panel.catalog import SOURCE_KEY, Catalog, Tool, tool_from_data
 from panel.errors import PanelError
 from panel.feeds import Candidates, csv_rows, feed_items, jsonl_lines, kind_of
 from panel.fetch import FetchPolicy, fetch
@@ -120,12 +120,13 @@ class _Plan:
         return None
 
     def take(self, candidate: dict[str, Any], where: str) -> None:
-        candidate = {**candidate, "source": self.source.label}  # provenance is ours to record
+        # provenance is panel's to record: a "source" in the data is ignored
+        candidate = {k: v for k, v in candidate.items() if k != SOURCE_KEY}
         fresh = tool_from_data(candidate, where)
         twin = self._twin(fresh)
         if twin is not None:
             self.report.conflicts.append(
-                f"{where}: {fresh.name!r} looks like {_entry(twin)}, not imported; if it "
+                f"{where}: {fresh.name!r} looks like {self._entry(twin)}, not imported; if it "
                 "is a different tool, add it by hand with a distinct name"
             )
             return
@@ -139,35 +140,39 @@ class _Plan:
         if existing is None or merged.digest() == existing.digest():
             self.pending[fresh.slug] = merged if existing is None else existing
             return
-        if existing.source == self.source.label and self.source.may_update:
+        origin = self.catalog.source_of(existing.slug)
+        if origin == self.source.label and self.source.may_update:
             self.pending[fresh.slug] = merged
             return
         self.report.conflicts.append(
-            f"{where}: {fresh.name!r} would change {_entry(existing)}, not imported; "
-            + _how_to_take(existing, self.source)
+            f"{where}: {fresh.name!r} would change {self._entry(existing)}, not imported; "
+            + _how_to_take(existing, origin == self.source.label)
         )
+
+    def _entry(self, tool: Tool) -> str:
+        if tool.slug in self.catalog.tools:
+            origin = self.catalog.source_of(tool.slug)
+        else:
+            origin = self.source.label  # a tool added earlier in this same import
+        added = f"from source {origin!r}" if origin else "written by an editor"
+        return f"catalog entry {tool.slug} ({tool.name!r}, {added})"
 
     def write(self) -> ImportReport:
         for slug, tool in self.pending.items():
             existing = self.catalog.tools.get(slug)
             if existing is None:
                 self.report.added.append(slug)
+                self.catalog.save(tool, source=self.source.label)
             elif tool == existing:
                 self.report.unchanged.append(slug)
-                continue
             else:
                 self.report.updated.append(slug)
-            self.catalog.save(tool)
+                self.catalog.save(tool)  # an update by its own source: provenance unchanged
         return self.report
 
 
-def _entry(tool: Tool) -> str:
-    origin = f"from source {tool.source!r}" if tool.source else "written by an editor"
-    return f"catalog entry {tool.slug} ({tool.name!r}, {origin})"
-
-
-def _how_to_take(existing: Tool, source: Source) -> str:
-    if existing.source and existing.source == source.label:
+def _how_to_take(existing: Tool, same_source: bool) -> str:
+    if same_source:
         return (
             "to let this source update its entries, set may_update = true for it in "
             "panel.toml, or edit the entry by hand"

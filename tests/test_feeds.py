@@ -53,7 +53,7 @@ def test_rss_items_import_and_bad_items_are_skipped(home: Home, tmp_path: Path) 
     gamma = Catalog.load(home.catalog).get("gamma-agent")
     assert gamma.url == "https://gamma.example/v2"  # duplicates merge by slug; last wins
     assert gamma.description == "Gamma, second mention."
-    assert gamma.source == str(feed.resolve())  # provenance recorded on import
+    assert Catalog.load(home.catalog).source_of("gamma-agent") == str(feed.resolve())
     # an editor's entry is never changed by a feed: a conflict, reported
     assert len(report.conflicts) == 1 and "item 3" in report.conflicts[0]
     assert "catalog entry alpha-tool" in report.conflicts[0]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog, Tool
+from panel.catalog import Catalog
 from panel.cli import app
 from panel.intake import import_source
 from panel.lookalike import skeleton
@@ -120,14 +120,16 @@ def test_a_source_updates_only_its_own_entries_and_only_if_allowed(
     )
     launches.write_bytes(rss(("Gamma Agent", "https://gamma.example/", "Gamma, v1.")))
     assert runner.invoke(app, ["tools", "import", "--source", "launches"]).exit_code == 0
-    assert Catalog.load(aider.catalog).get("gamma-agent").source == "launches"
+    assert Catalog.load(aider.catalog).source_of("gamma-agent") == "launches"
+    assert 'source = "launches"' in (aider.catalog / "gamma-agent.toml").read_text()
 
     # the same source, allowed to update: the entry changes, provenance stays
     launches.write_bytes(rss(("Gamma Agent", "https://gamma.example/", "Gamma, v2.")))
     result = runner.invoke(app, ["tools", "import", "-s", "launches"])
     assert result.exit_code == 0 and "updated gamma-agent" in result.stdout
-    gamma = Catalog.load(aider.catalog).get("gamma-agent")
-    assert gamma.description == "Gamma, v2." and gamma.source == "launches"
+    catalog = Catalog.load(aider.catalog)
+    assert catalog.get("gamma-agent").description == "Gamma, v2."
+    assert catalog.source_of("gamma-agent") == "launches"
 
     # an item that repeats the entry exactly is unchanged, not a conflict
     result = runner.invoke(app, ["tools", "import", "-s", "launches"])
@@ -147,7 +149,7 @@ def test_a_source_updates_only_its_own_entries_and_only_if_allowed(
     catalog = Catalog.load(aider.catalog)
     assert catalog.get("gamma-agent").description == "Gamma, v2."
     assert catalog.get("aider").url == "https://aider.chat/"
-    assert catalog.get("delta").source == "other"
+    assert catalog.source_of("delta") == "other" and catalog.source_of("aider") == ""
 
     # other's own entry: it may not update it either, without may_update
     other.write_bytes(rss(("Delta", PHISH, "Delta, changed.")))
@@ -156,16 +158,23 @@ def test_a_source_updates_only_its_own_entries_and_only_if_allowed(
     assert Catalog.load(aider.catalog).get("delta").url == "https://delta.example/"
 
 
-def test_provenance_cannot_be_forged_and_does_not_change_the_digest(
+def test_provenance_cannot_be_forged_and_is_not_part_of_the_tool(
     aider: Home, tmp_path: Path
 ) -> None:
     path = tmp_path / "tools.jsonl"
     line = {"name": "Forged", "description": "d", "source": "launches"}
     path.write_text(json.dumps(line) + "\n")
     import_source(Catalog.load(aider.catalog), str(path))
-    assert Catalog.load(aider.catalog).get("forged").source == str(path.resolve())
-    plain = Tool(slug="x", name="X", description="d")
-    assert plain.digest() == plain.model_copy(update={"source": "launches"}).digest()
+    catalog = Catalog.load(aider.catalog)
+    assert catalog.source_of("forged") == str(path.resolve())
+    # provenance sits beside the tool, not in it: records and digests never see it
+    assert "source" not in catalog.get("forged").model_dump()
+    text = (aider.catalog / "forged.toml").read_text()
+    plain = "\n".join(x for x in text.splitlines() if not x.startswith("source ="))
+    (aider.catalog / "plain.toml").write_text(plain.replace('"forged"', '"plain"'))
+    again = Catalog.load(aider.catalog)
+    assert again.get("plain").model_copy(update={"slug": "forged"}) == again.get("forged")
+    assert again.source_of("plain") == ""
 
 
 def nightly(*args: str) -> tuple[int, str]:

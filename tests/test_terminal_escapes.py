@@ -77,8 +77,10 @@ def test_control_characters_in_a_structured_field_are_refused_in_one_clean_line(
 def test_source_is_recorded_by_panel_not_taken_from_the_data(home: Home, tmp_path: Path) -> None:
     code, _, err = import_line(tmp_path, {**BASE, "source": f"forged{HOSTILE}"})
     assert code == 0, err
-    tool = Catalog.load(home.catalog).get("hostile")
-    assert tool.source == str((tmp_path / "tools.jsonl").resolve())
+    catalog = Catalog.load(home.catalog)
+    assert catalog.source_of("hostile") == str((tmp_path / "tools.jsonl").resolve())
+    shown = runner.invoke(app, ["tools", "show", "hostile"]).stdout
+    assert clean(shown) and "tools.jsonl" in "".join(shown.split())  # folded, not cut
 
 
 def test_csv_and_feed_text_lose_control_characters_too(home: Home, tmp_path: Path) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from panel.catalog import Catalog
+from panel.catalog import Catalog, Tool
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.controls import for_terminal
@@ -27,6 +27,11 @@ def _catalog() -> Catalog:
     return Catalog.load(home().catalog)
 
 
+def _entry(catalog: Catalog, tool: Tool) -> dict[str, Any]:
+    """The entry as JSON data, with ``source``: the intake source that added it ("" = editor)."""
+    return {**tool.model_dump(mode="json"), "source": catalog.source_of(tool.slug)}
+
+
 @app.command("list")
 def list_command(as_json: JsonFlag = False) -> None:
     """List every tool in the catalog."""
@@ -34,7 +39,7 @@ def list_command(as_json: JsonFlag = False) -> None:
         catalog = _catalog()
     tools = sorted(catalog.tools.values(), key=lambda t: t.slug)
     if as_json:
-        json.dump([t.model_dump(mode="json") for t in tools], sys.stdout, indent=2)
+        json.dump([_entry(catalog, t) for t in tools], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     table = Table("slug", "name", "category", "entry")
@@ -48,12 +53,15 @@ def list_command(as_json: JsonFlag = False) -> None:
 def show_command(slug: str, as_json: JsonFlag = False) -> None:
     """Show one tool's catalog entry."""
     with user_errors():
-        tool = _catalog().get(slug)
+        catalog = _catalog()
+        tool = catalog.get(slug)
     if as_json:
-        sys.stdout.write(tool.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json.dumps(_entry(catalog, tool), indent=2) + "\n")
         return
     table = Table(show_header=False, box=None)
-    for key, value in tool.model_dump(mode="json").items():
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # URLs and paths wrap whole, never cut with "..."
+    for key, value in _entry(catalog, tool).items():
         shown = ", ".join(value) if isinstance(value, list) else str(value or "-")
         table.add_row(Text(key, style="bold"), Text(for_terminal(shown)))
     Console().print(table)
