@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +15,9 @@ import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from panel.atomic import write_atomic
+from panel.controls import strip_controls
 from panel.errors import PanelError, UnknownNameError
+from panel.safeio import read_regular
 from panel.slugs import Slug, is_slug, slugify
 
 
@@ -33,6 +35,10 @@ def _http_url(value: str) -> str:
 
 
 MAX_FILE_BYTES = 1024 * 1024
+# Provenance: the intake source that added an entry, kept in its file beside the tool's
+# fields but not part of ``Tool`` (records embed tools; provenance is not reviewed content).
+SOURCE_KEY = "source"
+MAX_SOURCE_CHARS = 4_200
 FUTURE_SLACK = timedelta(days=1)
 
 
@@ -43,10 +49,16 @@ def _not_future(value: date | None) -> date | None:
 
 
 def _one_line(value: str) -> str:
-    return " ".join(value.split())
+    return " ".join(strip_controls(value).split())
+
+
+def _multi_line(value: str) -> str:
+    return strip_controls(value, multiline=True).strip()
 
 
 OneLine = Annotated[str, AfterValidator(_one_line)]
+MultiLine = Annotated[str, AfterValidator(_multi_line)]
+CleanUrl = Annotated[str, AfterValidator(lambda v: strip_controls(v).strip())]
 
 
 class Tool(BaseModel):
@@ -59,10 +71,10 @@ class Tool(BaseModel):
     vendor: Annotated[OneLine, Field(max_length=200)] = ""
     category: Annotated[OneLine, Field(max_length=100)] = ""
     tagline: Annotated[OneLine, Field(max_length=300)] = ""
-    description: Annotated[str, Field(min_length=1, max_length=20_000)]
+    description: Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
     entry_price: EntryPrice | None = None
-    pricing_notes: Annotated[str, Field(max_length=2_000)] = ""
-    url: Annotated[str, AfterValidator(_http_url), Field(max_length=2_000)] = ""
+    pricing_notes: Annotated[MultiLine, Field(max_length=2_000)] = ""
+    url: Annotated[CleanUrl, AfterValidator(_http_url), Field(max_length=2_000)] = ""
     launched: Annotated[date | None, AfterValidator(_not_future)] = None
     competitors: list[Slug] = Field(default_factory=list, max_length=20)
 
@@ -92,18 +104,32 @@ def tool_from_data(data: dict[str, Any], where: str) -> Tool:
         raise PanelError(f"{where}: {describe_error(exc)}") from None
 
 
-def _toml_data(tool: Tool) -> dict[str, Any]:
+def _toml_data(tool: Tool, source: str) -> dict[str, Any]:
     data = tool.model_dump(mode="python", exclude_none=True)
     data["entry_price"] = tool.entry_price.value if tool.entry_price else None
+    if source:  # an editor's entry has no provenance line
+        data[SOURCE_KEY] = source
     return {key: value for key, value in data.items() if value is not None}
+
+
+def _provenance(data: dict[str, Any], where: str) -> str:
+    """Take the ``source`` line out of a catalog file's data (it is not part of the tool)."""
+    value = data.pop(SOURCE_KEY, "")
+    if not isinstance(value, str) or len(value) > MAX_SOURCE_CHARS:
+        raise PanelError(
+            f"{where}: field {SOURCE_KEY!r}: must be text of at most {MAX_SOURCE_CHARS} "
+            "characters (the intake source that added the entry); fix or remove it"
+        )
+    return _one_line(value)
 
 
 @dataclass
 class Catalog:
-    """The tools in a catalog folder, keyed by slug."""
+    """The tools in a catalog folder, keyed by slug, and where imported ones came from."""
 
     folder: Path
     tools: dict[str, Tool]
+    sources: dict[str, str] = field(default_factory=dict)  # slug -> intake source, if imported
 
     @classmethod
     def load(cls, folder: Path) -> Catalog:
@@ -111,46 +137,42 @@ class Catalog:
             raise PanelError(
                 f"no catalog folder at {folder}; create it or set PANEL_HOME to your panel project"
             )
-        tools: dict[str, Tool] = {}
+        catalog = cls(folder, {})
         for path in sorted(folder.glob("*.toml")):
-            tool = cls._read(path)
-            tools[tool.slug] = tool
-        return cls(folder, tools)
+            catalog._add(path)
+        return catalog
 
     @classmethod
     def load_some(cls, folder: Path, slugs: list[str]) -> Catalog:
         """Only the named entries: a review reads two files, not the whole catalog."""
         if not folder.is_dir():
             return cls.load(folder)  # the same clear error
-        tools: dict[str, Tool] = {}
+        catalog = cls(folder, {})
         for slug in slugs:
             path = folder / f"{slug}.toml"
             if not is_slug(slug) or not path.is_file():
                 known = sorted(p.stem for p in folder.glob("*.toml"))
                 raise UnknownNameError("tool", slug, known, "see `panel tools list`")
-            tools[slug] = cls._read(path)
-        return cls(folder, tools)
+            catalog._add(path)
+        return catalog
 
-    @staticmethod
-    def _read(path: Path) -> Tool:
+    def _add(self, path: Path) -> None:
+        raw = read_regular(path, MAX_FILE_BYTES, "catalog entry")  # never a FIFO or /dev/zero
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise PanelError(
-                    f"{path}: larger than {MAX_FILE_BYTES // 1024} KB; not a tool entry"
-                )
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+            data = tomllib.loads(raw.decode("utf-8"))
         except RecursionError:
             raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise PanelError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
+        source = _provenance(data, str(path))
         tool = tool_from_data(data, str(path))
         if tool.slug != path.stem:
             raise PanelError(
                 f"{path}: slug {tool.slug!r} does not match the file name; rename one to match"
             )
-        return tool
+        self.tools[tool.slug] = tool
+        if source:
+            self.sources[tool.slug] = source
 
     def get(self, slug: str) -> Tool:
         try:
@@ -160,23 +182,27 @@ class Catalog:
                 "tool", slug, sorted(self.tools), "see `panel tools list`"
             ) from None
 
+    def source_of(self, slug: str) -> str:
+        """The intake source that added the entry; "" for an editor's entry."""
+        return self.sources.get(slug, "")
+
     def path_for(self, slug: str) -> Path:
         return self.folder / f"{slug}.toml"
 
-    def save(self, tool: Tool) -> Path:
-        """Write one tool's file atomically and update the in-memory view."""
-        path = self.path_for(tool.slug)
-        write_atomic(path, tomli_w.dumps(_toml_data(tool), multiline_strings=True).encode())
-        self.tools[tool.slug] = tool
-        return path
+    def save(self, tool: Tool, source: str | None = None) -> Path:
+        """Write one tool's file atomically and update the in-memory view.
 
-    def merged(self, incoming: dict[str, Any], where: str) -> Tool:
-        """The tool an import line describes: merged over the existing entry, if any."""
-        fresh = tool_from_data(incoming, where)
-        existing = self.tools.get(fresh.slug)
-        if existing is None:
-            return fresh
-        data = existing.model_dump()
-        data.update({k: v for k, v in incoming.items() if k in Tool.model_fields})
-        data["slug"] = fresh.slug
-        return tool_from_data(data, where)
+        ``source`` records which intake source added the entry; None keeps what it was.
+        """
+        if source is None:
+            source = self.source_of(tool.slug)
+        source = _one_line(source)[:MAX_SOURCE_CHARS]
+        path = self.path_for(tool.slug)
+        data = _toml_data(tool, source)
+        write_atomic(path, tomli_w.dumps(data, multiline_strings=True).encode())
+        self.tools[tool.slug] = tool
+        if source:
+            self.sources[tool.slug] = source
+        else:
+            self.sources.pop(tool.slug, None)
+        return path

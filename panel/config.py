@@ -13,13 +13,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from panel.catalog import describe_error
 from panel.errors import PanelError, UnknownNameError
+from panel.fetch import Allowed, FetchPolicy
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
 from panel.render.view import form_origin
+from panel.safeio import read_regular
+
+MAX_CONFIG_BYTES = 1024 * 1024
+SOURCE_NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
 
 class Quorum(StrEnum):
@@ -91,23 +96,72 @@ class SiteSection(_Strict):
         return value
 
 
+class IntakeSource(_Strict):
+    """[intake.sources.<name>]: a feed, CSV or JSON Lines file the catalog is fed from."""
+
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=2_000)] | None = None
+    path: Annotated[str, Field(min_length=1, max_length=4_096)] | None = None  # local file
+    # Entries this source added may be updated by it; no source ever changes other entries.
+    may_update: bool = False
+    deny_private: bool | None = None  # default: [intake] deny_private
+
+    @model_validator(mode="after")
+    def _one_location(self) -> IntakeSource:
+        if (self.url is None) == (self.path is None):
+            raise ValueError("give exactly one of url or path")
+        return self
+
+    @property
+    def location(self) -> str:
+        return self.url or self.path or ""
+
+
+class IntakeSection(_Strict):
+    """[intake]: catalog intake from feeds, CSV and JSON Lines (the nightly and `tools import`)."""
+
+    timeout: Annotated[float, Field(gt=0, le=3_600)] = 60.0  # seconds per download, overall
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    # Refuse loopback/private/reserved addresses for configured sources (hand-typed URLs:
+    # `panel tools import --deny-private`).
+    deny_private: bool = True
+    allow: list[str] = Field(default_factory=list, max_length=100)  # exceptions to deny_private
+    sources: dict[Annotated[str, Field(pattern=SOURCE_NAME)], IntakeSource] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("allow")
+    @classmethod
+    def _allow_parses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                Allowed.parse(entry)
+            except PanelError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def policy(self, deny_private: bool) -> FetchPolicy:
+        return FetchPolicy(
+            deadline=self.timeout,
+            max_redirects=self.max_redirects,
+            deny_private=deny_private,
+            allow=tuple(Allowed.parse(entry) for entry in self.allow),
+        )
+
+
 class Config(_Strict):
     panel: PanelSection = Field(default_factory=PanelSection)
     site: SiteSection = Field(default_factory=SiteSection)
+    intake: IntakeSection = Field(default_factory=IntakeSection)
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Config:
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return cls()
+        raw = read_regular(path, MAX_CONFIG_BYTES, "panel.toml")  # never a FIFO or a device
         try:
-            if path.stat().st_size > 1024 * 1024:
-                raise PanelError(f"{path}: larger than 1 MB; is this panel.toml?")
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            return cls.model_validate(data)
-        except OSError as exc:
-            raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+            return cls.model_validate(tomllib.loads(raw.decode("utf-8")))
         except RecursionError:
             raise PanelError(f"{path}: nested too deeply to be a panel file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

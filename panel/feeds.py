@@ -1,8 +1,9 @@
-"""Launch feeds and spreadsheets -> candidate catalog entries (plain dicts, not yet validated).
+"""Launch feeds, spreadsheets and JSON Lines -> candidate catalog entries (plain dicts).
 
 RSS/Atom items map title -> name, summary -> description (HTML stripped), link -> url,
 published -> launched and the first tag -> category. CSV rows use the catalog's field
-names as headers; ``competitors`` is separated by semicolons.
+names as headers; ``competitors`` is separated by semicolons. JSON Lines hold one
+object per line. Nothing here is validated as a tool yet: that is ``panel.intake``'s job.
 """
 
 from __future__ import annotations
@@ -10,42 +11,75 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
-import urllib.error
-import urllib.request
 from datetime import date
 from typing import Any
 
+from panel.controls import strip_controls
 from panel.errors import PanelError
+from panel.records import no_duplicate_keys
 
-MAX_FETCH_BYTES = 10_000_000
-FETCH_TIMEOUT = 20.0
+MAX_LINE_BYTES = 1_000_000
 _TAGS = re.compile(r"<[^>]+>")
+Candidates = list[tuple[str, dict[str, Any]]]  # (location, candidate)
 
 
-def fetch(url: str) -> bytes:
-    """GET an http(s) URL with a size cap and a timeout."""
-    if not url.lower().startswith(("http://", "https://")):
-        raise PanelError(f"{url}: only http(s) URLs can be imported")
-    request = urllib.request.Request(url, headers={"User-Agent": "panel-intake/1"})  # noqa: S310
+def kind_of(source: str, data: bytes) -> str:
+    """ "jsonl", "csv" or "feed", from the name's extension or the first bytes."""
+    lowered = source.lower().split("?")[0]
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lowered.endswith(".csv"):
+        return "csv"
+    head = data.lstrip()[:200].lower()
+    if head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf")):
+        return "feed"
+    if head.startswith(b"{"):
+        return "jsonl"
+    raise PanelError(
+        f"{source}: unknown format; use .jsonl, .csv, or an RSS/Atom feed (starting with <)"
+    )
+
+
+def jsonl_lines(data: bytes, where: str) -> Candidates:
+    """(location, object) for each non-blank line; the first bad line is an error."""
     try:
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-            data: bytes = response.read(MAX_FETCH_BYTES + 1)
-    except urllib.error.HTTPError as exc:
-        raise PanelError(f"{url}: HTTP {exc.code}; check the feed address") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise PanelError(f"{url}: cannot fetch ({reason}); check the address") from None
-    if len(data) > MAX_FETCH_BYTES:
-        raise PanelError(f"{url}: larger than {MAX_FETCH_BYTES} bytes; refusing to import")
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PanelError(
+            f"{where}: not UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+    return [
+        (f"{where}:{number}", _parse_line(line, f"{where}:{number}"))
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.strip()
+    ]
+
+
+def _parse_line(line: str, where: str) -> dict[str, Any]:
+    if len(line.encode()) > MAX_LINE_BYTES:
+        raise PanelError(f"{where}: line longer than {MAX_LINE_BYTES} bytes; shorten it")
+    if "\x00" in line:
+        raise PanelError(f"{where}: contains a NUL byte; remove it")
+    try:
+        data = json.loads(line, object_pairs_hook=no_duplicate_keys)
+    except json.JSONDecodeError as exc:
+        raise PanelError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except ValueError as exc:
+        raise PanelError(f"{where}: {exc}; keep one of them") from None
+    except RecursionError:
+        raise PanelError(f"{where}: JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise PanelError(f"{where}: expected a JSON object with 'name' and 'description'")
     return data
 
 
 def _text(value: str) -> str:
-    return " ".join(html.unescape(_TAGS.sub(" ", value)).split())
+    return " ".join(strip_controls(html.unescape(_TAGS.sub(" ", value))).split())
 
 
-def feed_items(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:
+def feed_items(data: bytes, where: str) -> Candidates:
     """(location, candidate) for each RSS/Atom item."""
     import feedparser
 
@@ -70,7 +104,7 @@ def feed_items(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:
     return items
 
 
-def csv_rows(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:
+def csv_rows(data: bytes, where: str) -> Candidates:
     """(location, candidate) for each CSV row; empty cells are left out."""
     try:
         text = data.decode("utf-8-sig")
@@ -83,7 +117,7 @@ def csv_rows(data: bytes, where: str) -> list[tuple[str, dict[str, Any]]]:
         raise PanelError(f"{where}:{reader.line_num}: not valid CSV ({exc})") from None
 
 
-def _rows(reader: csv.DictReader[str], where: str) -> list[tuple[str, dict[str, Any]]]:
+def _rows(reader: csv.DictReader[str], where: str) -> Candidates:
     if not reader.fieldnames or "name" not in reader.fieldnames:
         raise PanelError(f"{where}: the first row must be a header with at least 'name'")
     rows = []

@@ -28,6 +28,7 @@ from panel.prompts import PromptBuilder
 from panel.providers.base import Provider
 from panel.review import Plan, fingerprint, index, journal, plan_review, save
 from panel.runner import Runner
+from panel.sources import refresh
 from panel.store import Store
 
 RIVAL_RULE = (
@@ -271,6 +272,7 @@ def run_nightly(
     clients: dict[str, Provider] = {}
     run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
     try:
+        refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
         summary, plans = prepare(home, store, options, clients)
         if runner.budget.cap is not None:
             unknown = sorted({c.provider.spec for _, p in plans for c in p.calls if c.rate is None})

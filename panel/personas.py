@@ -19,7 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from panel.catalog import describe_error
 from panel.errors import PanelError, UnknownNameError
+from panel.safeio import read_regular
 from panel.slugs import SLUG_PATTERN
+
+MAX_PERSONA_BYTES = 1024 * 1024
 
 TEXT_MAX = 400
 QUOTE_MIN, QUOTE_MAX = 40, 1500
@@ -160,7 +163,7 @@ _LOADED: dict[tuple[Path, bytes], Persona] = {}
 
 
 def load_persona(path: Path, prompts: Path) -> Persona:
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_PERSONA_BYTES, "persona file")  # never a FIFO or a device
     cached = _LOADED.get((path, raw))
     if cached is not None and (prompts / cached.spec.template).is_file():
         return cached  # same file content: the same verdict model, built once per process

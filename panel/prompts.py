@@ -11,11 +11,13 @@ import dataclasses
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
 from panel import headtohead
@@ -23,6 +25,7 @@ from panel.catalog import Tool
 from panel.errors import PanelError
 from panel.personas import Persona
 from panel.providers.base import Message
+from panel.safeio import read_regular
 from panel.untrusted import ALL_ON, DATAMARK, Defences, boundary, canary, clean
 
 SYSTEM_TEMPLATE = "_system.j2"
@@ -53,11 +56,42 @@ class Rendered:
         return next((m.content for m in self.messages if m.role == "system"), "")
 
 
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class _RegularFileLoader(jinja2.BaseLoader):
+    """Templates read through ``read_regular``: a FIFO or a huge file is an error, not a hang."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
+            mtime = path.stat().st_mtime
+            source = raw.decode("utf-8")
+        except (PanelError, OSError, UnicodeDecodeError) as exc:
+            raise jinja2.TemplateError(str(exc)) from None
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return source, str(path), uptodate
+
+
 @functools.cache
 def _environment(folder: Path) -> SandboxedEnvironment:
     """One environment per prompts folder per process: templates compile once."""
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=_RegularFileLoader(folder),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -82,7 +116,8 @@ class PromptBuilder:
         """sha256 over a template and the shared partials it can include."""
         digest = hashlib.sha256()
         for path in sorted({self.folder / name, *self.folder.glob("_*.j2")}):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
+            digest.update(path.name.encode() + b"\0" + raw)
         return digest.hexdigest()
 
     def _tool_vars(self, tool: Tool) -> tuple[dict[str, str], list[str], int]:

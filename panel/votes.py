@@ -14,6 +14,7 @@ from pathlib import Path
 
 from panel.catalog import Catalog
 from panel.errors import PanelError
+from panel.safeio import read_regular
 from panel.slugs import is_slug
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -81,12 +82,9 @@ def _count(text: str, field: str, where: str) -> int:
 
 def parse(path: Path, catalog: Catalog) -> dict[str, Votes]:
     """Validate the whole file; return tool slug -> votes."""
+    raw = read_regular(path, MAX_BYTES, "vote file")  # never a FIFO or /dev/zero
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise PanelError(f"{path}: larger than {MAX_BYTES // 2**20} MB; is this a vote file?")
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise PanelError(f"{path}: cannot read ({exc.strerror})") from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise PanelError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     if "\x00" in text:

@@ -51,20 +51,20 @@ def write_lines(path: Path, *objects: object) -> Path:
     return path
 
 
-def test_import_adds_and_updates_without_duplicates(home: Home, tmp_path: Path) -> None:
+def test_import_adds_and_never_changes_an_editors_entry(home: Home, tmp_path: Path) -> None:
+    before = (home.catalog / "alpha-tool.toml").read_bytes()
     feed = write_lines(
         tmp_path / "tools.jsonl",
         {"name": "Gamma Runtime", "description": "Runs things.", "entry_price": "free"},
         {"slug": "alpha-tool", "name": "Alpha Tool", "description": "Now with more alpha."},
     )
     report = import_jsonl(Catalog.load(home.catalog), feed)
-    assert (report.added, report.updated) == (["gamma-runtime"], ["alpha-tool"])
+    assert (report.added, report.updated) == (["gamma-runtime"], [])
+    assert len(report.conflicts) == 1 and "tools.jsonl:2" in report.conflicts[0]
     catalog = Catalog.load(home.catalog)
     assert len(catalog.tools) == 3
     assert catalog.get("gamma-runtime").entry_price == "free"
-    alpha = catalog.get("alpha-tool")
-    assert alpha.description == "Now with more alpha."
-    assert alpha.vendor == "Alpha Inc"  # fields the line did not give are kept
+    assert (home.catalog / "alpha-tool.toml").read_bytes() == before
 
 
 def test_import_is_all_or_nothing(home: Home, tmp_path: Path) -> None:

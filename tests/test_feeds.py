@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from panel.catalog import Catalog
 from panel.cli import app
 from panel.errors import PanelError
+from panel.fetch import fetch
 from panel.intake import import_source
 from panel.paths import Home
 
@@ -45,14 +46,18 @@ CSV = (
 def test_rss_items_import_and_bad_items_are_skipped(home: Home, tmp_path: Path) -> None:
     feed = tmp_path / "launches.xml"
     feed.write_bytes(RSS)
+    before = (home.catalog / "alpha-tool.toml").read_bytes()
     report = import_source(Catalog.load(home.catalog), str(feed))
-    assert report.added == ["gamma-agent"] and report.updated == ["alpha-tool"]
+    assert report.added == ["gamma-agent"] and report.updated == []
     assert len(report.skipped) == 1 and "item 2" in report.skipped[0]
     gamma = Catalog.load(home.catalog).get("gamma-agent")
     assert gamma.url == "https://gamma.example/v2"  # duplicates merge by slug; last wins
     assert gamma.description == "Gamma, second mention."
-    alpha = Catalog.load(home.catalog).get("alpha-tool")
-    assert alpha.description == "Alpha, relaunched." and alpha.vendor == "Alpha Inc"
+    assert Catalog.load(home.catalog).source_of("gamma-agent") == str(feed.resolve())
+    # an editor's entry is never changed by a feed: a conflict, reported
+    assert len(report.conflicts) == 1 and "item 3" in report.conflicts[0]
+    assert "catalog entry alpha-tool" in report.conflicts[0]
+    assert (home.catalog / "alpha-tool.toml").read_bytes() == before
 
 
 def test_rss_fields_are_mapped(home: Home, tmp_path: Path) -> None:
@@ -139,12 +144,12 @@ def test_cli_reports_skips_on_stderr(home: Home, tmp_path: Path) -> None:
     sheet.write_text(CSV)
     result = CliRunner().invoke(app, ["tools", "import", str(sheet)])
     assert result.exit_code == 0
-    assert "imported 1 new, updated 0, skipped 3" in result.stdout
+    assert "imported 1 new, updated 0, skipped 3, conflicts 0" in result.stdout
     assert result.stderr.count("panel: skipped") == 3
 
 
 def test_only_http_urls(home: Home) -> None:
     with pytest.raises(PanelError, match="only http"):
-        from panel.feeds import fetch
-
         fetch("file:///etc/passwd")
+    with pytest.raises(PanelError, match="only http"):
+        import_source(Catalog.load(home.catalog), "ftp://127.0.0.1/feed.xml")

@@ -71,7 +71,10 @@ def test_boundaries_differ_per_call_and_per_key() -> None:
 
 def test_invisible_characters_are_stripped_and_counted() -> None:
     sneaky = "Good\u200b tool\u202e\u2066 \U000e0041\U000e0042 end\x00"
-    _, user, rendered = render(tool(sneaky))
+    # model_construct: skip the catalog's own control-character cleaning (which removes the
+    # bidi controls and NUL first), so the prompt's defences face the text raw
+    raw = Tool.model_construct(slug="t", name="Tool", description=sneaky)
+    _, user, rendered = render(raw)
     for ch in ("\u200b", "\u202e", "\u2066", "\U000e0041", "\x00"):
         assert ch not in user
     assert rendered.stripped_chars == 6  # type: ignore[attr-defined]

@@ -66,7 +66,8 @@ def test_persona_fields_match_the_brief() -> None:
 
 
 def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
-    hostile = Tool(
+    # model_construct: skip the catalog's own cleaning, so the prompt's defences face it raw
+    hostile = Tool.model_construct(
         slug="evil",
         name="Evil\u202e",
         description=(

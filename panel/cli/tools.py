@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from panel.catalog import Catalog
+from panel.catalog import Catalog, Tool
 from panel.cli._common import home, user_errors
-from panel.intake import import_source
+from panel.config import Config
+from panel.controls import for_terminal
+from panel.errors import PanelError
+from panel.intake import ImportReport, import_source
+from panel.sources import import_configured, typed
 
 app = typer.Typer(help="The tool catalog (catalog/, one TOML file per tool).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -23,6 +27,11 @@ def _catalog() -> Catalog:
     return Catalog.load(home().catalog)
 
 
+def _entry(catalog: Catalog, tool: Tool) -> dict[str, Any]:
+    """The entry as JSON data, with ``source``: the intake source that added it ("" = editor)."""
+    return {**tool.model_dump(mode="json"), "source": catalog.source_of(tool.slug)}
+
+
 @app.command("list")
 def list_command(as_json: JsonFlag = False) -> None:
     """List every tool in the catalog."""
@@ -30,13 +39,13 @@ def list_command(as_json: JsonFlag = False) -> None:
         catalog = _catalog()
     tools = sorted(catalog.tools.values(), key=lambda t: t.slug)
     if as_json:
-        json.dump([t.model_dump(mode="json") for t in tools], sys.stdout, indent=2)
+        json.dump([_entry(catalog, t) for t in tools], sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
     table = Table("slug", "name", "category", "entry")
     for t in tools:
         price = t.entry_price.value if t.entry_price else "-"
-        table.add_row(Text(t.slug), Text(t.name), Text(t.category), Text(price))
+        table.add_row(*(Text(for_terminal(v)) for v in (t.slug, t.name, t.category, price)))
     Console().print(table)
 
 
@@ -44,33 +53,84 @@ def list_command(as_json: JsonFlag = False) -> None:
 def show_command(slug: str, as_json: JsonFlag = False) -> None:
     """Show one tool's catalog entry."""
     with user_errors():
-        tool = _catalog().get(slug)
+        catalog = _catalog()
+        tool = catalog.get(slug)
     if as_json:
-        sys.stdout.write(tool.model_dump_json(indent=2) + "\n")
+        sys.stdout.write(json.dumps(_entry(catalog, tool), indent=2) + "\n")
         return
     table = Table(show_header=False, box=None)
-    for key, value in tool.model_dump(mode="json").items():
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")  # URLs and paths wrap whole, never cut with "..."
+    for key, value in _entry(catalog, tool).items():
         shown = ", ".join(value) if isinstance(value, list) else str(value or "-")
-        table.add_row(Text(key, style="bold"), Text(shown))
+        table.add_row(Text(key, style="bold"), Text(for_terminal(shown)))
     Console().print(table)
 
 
 @app.command("import")
 def import_command(
     source: Annotated[
-        str, typer.Argument(help="File or http(s) URL: JSON Lines, CSV, or an RSS/Atom feed.")
-    ],
+        str | None,
+        typer.Argument(
+            help="File or http(s) URL: JSON Lines, CSV, or an RSS/Atom feed. "
+            "Omit it to import every source configured in panel.toml."
+        ),
+    ] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="A source from [intake.sources]; repeatable."),
+    ] = None,
+    deny_private: Annotated[
+        bool,
+        typer.Option(
+            "--deny-private",
+            help="Refuse a URL (or redirect) to a loopback, private or reserved address.",
+        ),
+    ] = False,
 ) -> None:
-    """Add or update tools. JSON Lines: all or nothing. CSV and feeds: bad items skipped."""
+    """Add tools. An entry changes only from its own source, when that source may update it.
+
+    JSON Lines: all or nothing. CSV and feeds: bad items skipped. Conflicts (an item that
+    would change an entry it may not, or looks like one) are reported and not imported.
+    Exit codes: 0 imported; 1 some conflicts or a configured source failed; 2 error.
+    """
     with user_errors():
-        report = import_source(_catalog(), source)
-    print(
-        f"imported {len(report.added)} new, updated {len(report.updated)}, "
-        f"skipped {len(report.skipped)}"
-    )
-    for slug in report.added:
+        where = home()
+        config = Config.load(where.config_file)
+        if source is not None and names:
+            raise PanelError("give a file or URL, or --source names, not both")
+        if source is not None:
+            chosen = typed(config, where, source, deny_private)
+            outcomes: list[tuple[str, ImportReport | PanelError]] = [
+                ("", import_source(_catalog(), chosen))
+            ]
+        else:
+            if not names and not config.intake.sources:
+                raise PanelError(
+                    "nothing to import: give a file or URL, or add [intake.sources.<name>] "
+                    "to panel.toml (see panel.example.toml)"
+                )
+            outcomes = import_configured(where, config, names or None)
+    failed = False
+    for name, outcome in outcomes:
+        failed = _print(name, outcome) or failed
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print(name: str, outcome: ImportReport | PanelError) -> bool:
+    """Print one source's outcome; True if it failed or had conflicts."""
+    prefix = f"{name}: " if name else ""
+    if isinstance(outcome, PanelError):
+        print(for_terminal(f"panel: error: {prefix}{outcome}"), file=sys.stderr)
+        return True
+    print(f"{prefix}{outcome.summary()}")
+    for slug in outcome.added:
         print(f"  added   {slug}")
-    for slug in report.updated:
+    for slug in outcome.updated:
         print(f"  updated {slug}")
-    for problem in report.skipped:
-        print(f"panel: skipped {problem}", file=sys.stderr)
+    for problem in outcome.skipped:
+        print(for_terminal(f"panel: skipped {problem}"), file=sys.stderr)
+    for conflict in outcome.conflicts:
+        print(for_terminal(f"panel: conflict {conflict}"), file=sys.stderr)
+    return bool(outcome.conflicts)
