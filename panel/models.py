@@ -8,14 +8,17 @@ migration in ``records.py``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from panel.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION: Final = 4
+# The one version this code reads and writes; older records are migrated first (records.py).
+SchemaVersion = Literal[4]
+assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SCHEMA_VERSION"
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
@@ -250,7 +253,9 @@ class Editorial(_Model):
 
 
 class ComparisonRecord(_Model):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: SchemaVersion = Field(
+        SCHEMA_VERSION, description="pinned: older records are migrated on read, never relabelled"
+    )
     id: str
     kind: Literal["comparison"] = "comparison"
     created_at: datetime

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.models import SCHEMA_VERSION
+from panel.models import SCHEMA_VERSION, ComparisonRecord
 from panel.paths import Home
 from panel.records import dump, read_record
 
@@ -70,3 +71,17 @@ def test_old_records_are_listed_and_published_without_rewriting_them_first(
     upgraded = json.loads((folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_text())
     assert upgraded["schema_version"] == SCHEMA_VERSION
     assert upgraded["editorial"]["status"] == "approved"
+
+
+@pytest.mark.parametrize("version", [1, SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
+def test_schema_pins_the_version(version: int) -> None:
+    """A record of another version must not pass as the current one (issue 16, item 15)."""
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    data = json.loads((DATA / f"v{SCHEMA_VERSION}.json").read_text())
+    jsonschema.validate(data, schema)
+    data["schema_version"] = version
+    with pytest.raises(jsonschema.ValidationError, match=r"was expected"):
+        jsonschema.validate(data, schema)
+    with pytest.raises(ValidationError):
+        ComparisonRecord.model_validate(data)
