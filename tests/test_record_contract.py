@@ -85,3 +85,16 @@ def test_schema_pins_the_version(version: int) -> None:
         jsonschema.validate(data, schema)
     with pytest.raises(ValidationError):
         ComparisonRecord.model_validate(data)
+
+
+def test_v4_records_get_exact_recused_counts_and_spend_from_their_calls() -> None:
+    """v5 (issue 16, items 8 and 14): counts and cost split derived, not defaulted."""
+    record = read_record(DATA / "v4.json")
+    totals = record.totals
+    assert (totals.calls, totals.valid, totals.failed, totals.recused) == (32, 20, 0, 12)
+    assert totals.valid + totals.failed + totals.recused == totals.calls
+    assert totals.spent_usd == totals.cost_usd  # nothing came from the cache in that run
+    scores = {s.tool: (s.valid, s.failed, s.recused) for s in record.scores.tools}
+    assert scores == {"smolvlm-2-5": (8, 0, 0), "mistral-medium-3": (4, 0, 4)}
+    old = json.loads((DATA / "v4.json").read_text())
+    assert "recused" not in old["totals"] and "spent_usd" not in old["totals"]
