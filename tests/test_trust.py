@@ -156,6 +156,8 @@ def test_a_seat_reviewing_its_own_vendor_is_recused_or_flagged(
     )
     totals = record["totals"]
     assert totals["recused"] == (12 if mode == "recuse" else 0)
+    summary = "20 valid, 0 failed, 12 recused" if mode == "recuse" else "32 valid, 0 failed"
+    assert f"32 calls: {summary}" in result.stderr
     assert totals["valid"] + totals["failed"] + totals["recused"] == totals["calls"]
     assert record["scores"]["trust"]["conflicts"][0] == "scripted/own reviewing alpha-tool"
     shown = runner.invoke(app, ["show", record["id"], "--markdown"])

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from panel.aggregate import tally
 from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
 from panel.models import CallResult
@@ -106,5 +107,6 @@ def review_command(
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
-    print(f"{record.totals.valid}/{record.totals.calls} valid verdicts", file=sys.stderr)
+    count = record.totals
+    print(tally(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
     raise typer.Exit(exit_code(record))

@@ -75,6 +75,7 @@ class Quote:
     text: str  # the quote, or the failure reason and detail
     published: bool = False  # the quote the page publishes for this persona and tool
     conflict: str = ""  # "" or why this seat is recused / flagged
+    recused: bool = False  # a valid answer set aside for a conflict of interest: not counted
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,8 @@ class PageView:
     record_id: str
     valid: int
     calls: int
+    failed: int = 0  # valid + failed + recused == calls
+    recused: int = 0
     providers: list[str] = field(default_factory=list)
     reviewed: date | None = None
     trust: str = ""  # "3 of 4 reviewers ship A; ...; models agree strongly."
@@ -126,9 +129,15 @@ def _conflict(call: CallResult) -> str:
 
 
 def _quote(call: CallResult, published: str | None) -> Quote:
-    if call.recused and call.status == "ok":
+    if call.recused and call.status == "ok" and not call.flags:
         return Quote(
-            call.provider, call.verdict, call.confidence, safe(call.quote), False, _conflict(call)
+            call.provider,
+            call.verdict,
+            call.confidence,
+            safe(call.quote),
+            False,
+            _conflict(call),
+            recused=True,
         )
     if call.flags:  # the answer leaked its instructions: never shown
         return Quote(
@@ -208,6 +217,8 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         record_id=record.id,
         valid=record.totals.valid,
         calls=record.totals.calls,
+        failed=record.totals.failed,
+        recused=record.totals.recused,
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
         trust=safe(record.scores.trust.summary) if record.scores.trust else "",
