@@ -58,7 +58,9 @@ def nightly_command(
         try:
             start = date.fromisoformat(since) if since else None
         except ValueError:
-            raise typer.BadParameter(f"{since!r} is not a date; use YYYY-MM-DD") from None
+            raise typer.BadParameter(
+                f"{since!r} is not a date; use YYYY-MM-DD", param_hint="--since"
+            ) from None
         options = NightlyOptions(since=start, providers=provider or [], dry_run=dry_run)
         with exclusive(where.runs / "nightly.lock", "panel nightly"):
             store = Store.open(where.runs)
