@@ -56,9 +56,9 @@ def review_command(
 ) -> None:
     """Review two tools with every persona on every provider; write a comparison record.
 
-    Exit codes: 0 every call gave a valid verdict; 1 some calls failed but every tool
-    met quorum; 2 usage error (unknown tool, persona or provider, bad config); 3 quorum
-    not met (the record is still written, marked incomplete).
+    Exit codes: 0 no call failed (recused answers are not failures); 1 some calls failed
+    but every tool met quorum; 2 usage error (unknown tool, persona or provider, bad
+    config); 3 quorum not met (the record is still written, marked incomplete).
     """
     with user_errors():
         where = home()

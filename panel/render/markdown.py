@@ -4,7 +4,7 @@ All catalog, LLM and editor text is escaped: it renders as literal text, never a
 links, images, HTML, emphasis, tables or headings. Escaping is minimal, so the
 Markdown still reads as text: only characters that could start markup where they
 stand are escaped (``SmolVLM 2.5`` stays as it is; ``1. `` at the start of a line,
-``[``, ``*``, ``<`` and the like get a backslash).
+``[``, ``*`` and the like get a backslash; ``<`` and ``>`` become entities).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from panel.votes import Votes
 
 # Markup wherever it stands: code, emphasis, links and images, tables, strikethrough,
 # HTML and autolinks, backslash escapes. "_" only where it can delimit emphasis.
-_ANYWHERE = re.compile(r"[\\`*\[\]|~<]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
-_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")  # "&amp;" would render as "&"
+_ANYWHERE = re.compile(r"[\\`*\[\]|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# HTML and autolinks as entities; "&" only where it would start one ("&amp;" renders "&").
+_HTML = {"<": "&lt;", ">": "&gt;"}
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 # Block markup at the start of a line: headings, quotes, lists, setext underlines.
 _LINE_START = re.compile(r"^([#>+=-])|^(\d{1,9})([.)])(?=\s|$)")
 _CLOSING_HASHES = re.compile(r"(?<=\s)(#+)$")  # "### Tool #" would lose its "#"
@@ -34,8 +36,9 @@ def _line_start(match: re.Match[str]) -> str:
 def escape(text: str) -> str:
     """Markdown-inert text on one line: it renders exactly as ``text`` (whitespace folded)."""
     text = " ".join(text.split())
+    text = _ENTITY.sub("&amp;", text)
+    text = re.sub(r"[<>]", lambda m: _HTML[m.group(0)], text)
     text = _ANYWHERE.sub(lambda m: "\\" + m.group(0), text)
-    text = _ENTITY.sub(r"\\&", text)
     text = _CLOSING_HASHES.sub(lambda m: "\\#" * len(m.group(1)), text)
     return _LINE_START.sub(_line_start, text, count=1)
 
