@@ -7,6 +7,7 @@ would copy appears whole on one line, with no ellipsis.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -18,6 +19,7 @@ from tests.support import scripted
 from tests.support.records import save_record, tool
 
 runner = CliRunner()
+DATA = Path(__file__).parent / "data" / "records"
 NARROW = {"COLUMNS": "80"}
 
 
@@ -107,3 +109,18 @@ def test_rerun_cuts_no_value(home: Home, scripted_kind: dict[str, scripted.Scrip
 def test_aligned_pads_all_but_the_last_column() -> None:
     lines = aligned(("a", "bb", "c"), [("xxx", "y", "a long last value"), ("z", "", "v")])
     assert lines == ["a    bb  c", "xxx  y   a long last value", "z        v"]
+
+
+def test_show_cuts_no_provider_at_80_columns(home: Home) -> None:
+    long = {"oa": "openai/gpt-4o-mini-2024-07-18", "mi": "mistral/mistral-small-latest"}
+    data = json.loads((DATA / "v5.json").read_text())
+    for call in data["calls"]:
+        call["provider"] = long[call["provider"]]
+    for seat in data["scores"]["head_to_head"]["seats"]:
+        seat["provider"] = long[seat["provider"]]
+    folder = home.runs / "2026-11-25"
+    folder.mkdir(parents=True)
+    (folder / "smolvlm-2-5-vs-mistral-medium-3.json").write_text(json.dumps(data))
+    lines = _lines("show", "2026-11-25/smolvlm-2-5-vs-mistral-medium-3")
+    seats = [line for line in lines if line.split()[-1:] in ([p] for p in long.values())]
+    assert len(seats) == 8  # one line per head-to-head seat, its model whole at the end

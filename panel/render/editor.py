@@ -41,8 +41,8 @@ class SeatRow:
     provider: str
     first: str  # the tool picked with the record's first tool shown first, or "no answer"
     second: str
-    pick: str  # the tool, when both orders agree; else "-"
-    counted: str  # "yes", "no: orders disagree", "recused", ...
+    pick: str  # the tool, when both orders agree; else "none"
+    counted: str  # "counted", "orders disagree", "recused", "an order unanswered"
 
 
 @dataclass(frozen=True)
@@ -94,19 +94,19 @@ def _seat(seat: Seat, names: dict[str, str], titles: dict[str, str]) -> SeatRow:
         return "no answer" if slug is None else names.get(slug, slug)
 
     if seat.recused:
-        counted = "no: recused"
+        counted = "recused"
     elif seat.consistent is None:
-        counted = "no: an order has no answer"
+        counted = "an order unanswered"
     elif not seat.consistent:
-        counted = "no: orders disagree"
+        counted = "orders disagree"
     else:
-        counted = "yes" + (" (conflict flagged)" if seat.conflict else "")
+        counted = "counted" + (", conflict flagged" if seat.conflict else "")
     return SeatRow(
         reviewer=titles.get(seat.persona, seat.persona),
         provider=safe(seat.provider),
         first=tool(seat.first_order),
         second=tool(seat.second_order),
-        pick=tool(seat.pick) if seat.pick else "-",
+        pick=tool(seat.pick) if seat.pick else "none",
         counted=counted,
     )
 

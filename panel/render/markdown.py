@@ -102,7 +102,7 @@ def _head_to_head(view: PageView, editor: EditorView) -> list[str]:
     if editor.seats:
         first, second = (escape(c.name) for c in view.cards)
         lines += [
-            f"| Reviewer | Model | {first} first | {second} first | Pick | Counted |",
+            f"| Reviewer | Model | {first} first | {second} first | Pick | Seat |",
             "|---|---|---|---|---|---|",
         ]
         lines += [

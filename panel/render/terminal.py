@@ -8,6 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from panel.models import ComparisonRecord
+from panel.render.columns import aligned
 from panel.render.editor import EditorView, counts_line, editor_view, not_counted, ship_count
 from panel.render.view import PAGE_QUESTION, EditorNote, PageView, Quote, page_view
 from panel.votes import Votes
@@ -83,21 +84,16 @@ def _editorial(editor: EditorView) -> Panel:
     return Panel(Group(*lines), title="Editorial state", title_align="left")
 
 
-def _head_to_head(view: PageView, editor: EditorView) -> list[RenderableType]:
-    if not view.head_to_head:
+def _seat_lines(view: PageView, editor: EditorView) -> list[Text]:
+    """One plain line per head-to-head seat, its model last: printed unwrapped, never cut."""
+    if not editor.seats:
         return []
-    parts: list[RenderableType] = [Text("Head-to-head: ", style="bold") + Text(view.head_to_head)]
-    if editor.seats:
-        first, second = (c.name for c in view.cards)
-        table = Table("Reviewer", "Model", f"{first} first", f"{second} first", "Pick", "Counted")
-        for seat in editor.seats:
-            table.add_row(
-                *(Text(v) for v in (seat.reviewer, seat.provider, seat.first, seat.second)),
-                Text(seat.pick),
-                Text(seat.counted, style="" if seat.counted.startswith("yes") else "dim"),
-            )
-        parts.append(table)
-    return parts
+    first, second = (c.name for c in view.cards)
+    lines = aligned(
+        ("reviewer", "seat", f"picks ({first} first / {second} first)", "model"),
+        [(s.reviewer, s.counted, f"{s.first} / {s.second}", s.provider) for s in editor.seats],
+    )
+    return [Text(line, style="bold" if i == 0 else "") for i, line in enumerate(lines)]
 
 
 def _note(note: EditorNote, panel_verdict: str) -> Text:
@@ -144,7 +140,11 @@ def _card(view: PageView, index: int) -> Panel:
 def _history(editor: EditorView) -> list[RenderableType]:
     if not editor.history:
         return []
-    table = Table("When", "Action", "By", "Note", title="Editorial history", title_justify="left")
+    table = Table(title="Editorial history", title_justify="left")
+    table.add_column("When", no_wrap=True)
+    table.add_column("Action", no_wrap=True)
+    table.add_column("By")
+    table.add_column("Note", overflow="fold")  # a long word is folded, never cut
     for event in editor.history:
         table.add_row(Text(event.at), Text(event.action), Text(event.by), Text(event.note or "-"))
     return [table]
@@ -159,8 +159,10 @@ def render(
     console.print(_editorial(editor))
     console.print(verdict_table(view))
     console.print(pick_line(view))
-    for part in _head_to_head(view, editor):
-        console.print(part)
+    if view.head_to_head:
+        console.print(Text("Head-to-head: ", style="bold") + Text(view.head_to_head))
+    for line in _seat_lines(view, editor):
+        console.print(line, soft_wrap=True)
     if view.trust:
         console.print(Text("How solid: ", style="bold") + Text(view.trust))
     for index in range(len(view.cards)):
