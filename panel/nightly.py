@@ -24,11 +24,11 @@ from panel.config import Config
 from panel.errors import PanelError
 from panel.fence_key import fence_key
 from panel.models import CallResult
+from panel.nightly_panel import PanelUsed, describe_panel, embedded_refusal
 from panel.paths import Home
 from panel.personas import load_personas, select_personas
 from panel.prompts import PromptBuilder
 from panel.providers.base import Provider
-from panel.providers.registry import DEFAULT_PROVIDER
 from panel.review import Plan, fingerprint, index, journal, plan_review, save
 from panel.runner import Runner
 from panel.store import Store
@@ -97,48 +97,6 @@ def _changed(before: dict[str, Any], now: dict[str, Any]) -> str:
         "models": "model",
     }
     return ", ".join(label for key, label in labels.items() if before.get(key) != now.get(key))
-
-
-EMBEDDED_REFUSAL = (
-    "no panel is configured, so this nightly would review on the embedded default model "
-    f"{DEFAULT_PROVIDER} (135M parameters, for offline tests; its verdicts are close to noise "
-    "and cost $0, so no cost cap would stop it); name the panel in panel.toml "
-    "([panel] providers) or with --provider, or pass --allow-embedded to run on it anyway"
-)
-
-
-@dataclass(frozen=True)
-class PanelUsed:
-    """Who reviews tonight: every provider with its model, per persona, and where it came from."""
-
-    providers: dict[str, str]  # provider name -> kind/model
-    personas: dict[str, list[str]]  # persona -> provider names
-    source: str  # "--provider", "panel.toml" or "built-in default"
-    defaulted: list[str]  # personas on the built-in default panel (the embedded model)
-
-    def line(self) -> str:
-        """One line for logs: ``panel oa = openai/gpt-4o-mini, ... (panel.toml); personas ...``."""
-        names = ", ".join(
-            name if name == model else f"{name} = {model}" for name, model in self.providers.items()
-        )
-        embedded = ": the embedded model" if self.defaulted else ""
-        return f"panel {names} ({self.source}{embedded}); personas {', '.join(self.personas)}"
-
-
-def describe_panel(config: Config, personas: Sequence[str], override: Sequence[str]) -> PanelUsed:
-    """The panel tonight's comparisons run on (no provider is contacted)."""
-    chosen = {p: config.panel_for(p, list(override)) for p in personas}
-    names = list(dict.fromkeys(n for ns in chosen.values() for n in ns))
-    models = {}
-    for name in names:
-        settings = config.settings(name)
-        models[name] = f"{settings.kind}/{settings.model}"
-    configured = "providers" in config.panel.model_fields_set
-    defaulted = [
-        p for p in personas if not override and not configured and p not in config.panel.assign
-    ]
-    source = "--provider" if override else "built-in default" if defaulted else "panel.toml"
-    return PanelUsed(models, chosen, source, defaulted)
 
 
 @dataclass
@@ -271,7 +229,7 @@ def prepare(
     personas = select_personas(load_personas(home.personas, home.prompts), [])
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
-        raise PanelError(EMBEDDED_REFUSAL)
+        raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = functools.cache(prompts.template_digest)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
@@ -319,7 +277,11 @@ def dry_run_plan(
     return {
         "since": summary.since,
         "panel": panel,
-        "warning": EMBEDDED_REFUSAL if panel.get("defaulted") else None,
+        "warning": (
+            embedded_refusal(panel["defaulted"], len(panel["personas"]))
+            if panel.get("defaulted")
+            else None
+        ),
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "calls": sum(r["calls"] for r in rows),
