@@ -63,6 +63,8 @@ def test_old_records_are_listed_and_published_without_rewriting_them_first(
     shutil.copy(DATA / "v1.json", folder / "smolvlm-2-5-vs-mistral-medium-3.json")
     listed = runner.invoke(app, ["list", "--json"])
     assert json.loads(listed.stdout)[0]["editorial"] == "draft"
+    row = json.loads(listed.stdout)[0]
+    assert row["valid"] + row["failed"] + row["recused"] == row["calls"]
     assert (folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_bytes() == (
         DATA / "v1.json"
     ).read_bytes()

@@ -44,6 +44,10 @@ def _row(record: ComparisonRecord) -> dict[str, object]:
         "created_at": record.created_at.isoformat(),
         "overrides": len(record.editorial.overrides),
         "pick": record.scores.pick.tool,
+        "calls": record.totals.calls,  # valid + failed + recused
+        "valid": record.totals.valid,
+        "failed": record.totals.failed,
+        "recused": record.totals.recused,
     }
 
 
