@@ -64,6 +64,7 @@ def score_tool(
         failed=sum(1 for c in mine if _failed(c)),
         mean_confidence=round(mean(confidences), 2) if confidences else None,
         quorum_met=quorum_met(slug, personas, calls, quorum),
+        recused=sum(1 for c in mine if set_aside(c)),
     )
 
 
@@ -73,6 +74,15 @@ def _failed(call: CallResult) -> bool:
     A recused call is neither valid nor failed: it answered, and is set aside.
     """
     return call.status == "failed" or bool(call.flags)
+
+
+def set_aside(call: CallResult) -> bool:
+    """A valid answer recused for a conflict of interest: neither valid nor failed.
+
+    Every call is exactly one of valid (``call.ok``), failed or set aside, so the
+    three counts always add up to the calls made.
+    """
+    return call.recused and not _failed(call)
 
 
 def majority(ships: int, skips: int) -> Majority:
@@ -214,11 +224,23 @@ def totals(calls: Sequence[CallResult]) -> Totals:
         completion_tokens=sum(c.completion_tokens for c in calls),
         cost_usd=total_cost(calls),
         cached=sum(1 for c in calls if c.cached),
+        recused=sum(1 for c in calls if set_aside(c)),
+        spent_usd=total_cost([c for c in calls if not c.cached]),
     )
 
 
+def tally(calls: int, valid: int, failed: int, recused: int) -> str:
+    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": the three add up."""
+    line = f"{calls} call{'' if calls == 1 else 's'}: {valid} valid, {failed} failed"
+    return line + (f", {recused} recused (conflict of interest)" if recused else ", 0 recused")
+
+
 def total_cost(calls: Sequence[CallResult]) -> float | None:
-    """USD over all calls; None if any call's price is unknown."""
+    """USD over ``calls`` at their recorded prices; None if any call's price is unknown.
+
+    Over every call it is what the answers cost; over the calls not served from the
+    cache, what this run paid.
+    """
     costs = [c.cost_usd for c in calls]
     if any(c is None for c in costs):
         return None

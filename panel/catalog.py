@@ -101,7 +101,18 @@ def tool_from_data(data: dict[str, Any], where: str) -> Tool:
     try:
         return Tool.model_validate(data)
     except ValidationError as exc:
-        raise PanelError(f"{where}: {describe_error(exc)}") from None
+        raise PanelError(f"{where}: {describe_error(exc)}; {_tool_fix(exc)}") from None
+
+
+def _tool_fix(exc: ValidationError) -> str:
+    """How to fix a tool's first invalid field."""
+    first = exc.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    if first["type"] == "missing":
+        return f"add {field!r} (every tool needs a name and a description)"
+    if first["type"] == "extra_forbidden":
+        return f"remove or rename it; the catalog fields are {', '.join(Tool.model_fields)}"
+    return "fix that value (README.md, 'Adding a tool', describes every field)"
 
 
 def _toml_data(tool: Tool, source: str) -> dict[str, Any]:

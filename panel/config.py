@@ -182,7 +182,13 @@ class Config(_Strict):
         else:
             kind, model = parse_spec(name)
         if kind not in KINDS:
-            raise UnknownNameError("provider kind", kind, sorted(KINDS), f"in {name!r}")
+            raise UnknownNameError(
+                "provider kind",
+                kind,
+                sorted(KINDS),
+                f"in {name!r}; an address is kind/model with kind one of "
+                f"{', '.join(sorted(KINDS))}, e.g. openai/gpt-4o-mini; see `panel providers list`",
+            )
         return apply(ProviderSettings(name=name, kind=kind, model=model), entry)
 
     def panel_for(self, persona: str, override: list[str]) -> list[str]:

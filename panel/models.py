@@ -8,14 +8,17 @@ migration in ``records.py``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from panel.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION: Final = 5
+# The one version this code reads and writes; older records are migrated first (records.py).
+SchemaVersion = Literal[5]
+assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SCHEMA_VERSION"
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
@@ -93,6 +96,7 @@ class ToolScore(_Model):
     failed: int
     mean_confidence: float | None
     quorum_met: bool = True
+    recused: int = Field(0, description="valid verdicts set aside for a conflict of interest")
 
 
 class PersonaSplit(_Model):
@@ -185,14 +189,29 @@ class Scores(_Model):
 
 
 class Totals(_Model):
+    """Every call is exactly one of valid, failed or recused: the three add up to ``calls``."""
+
     calls: int
     valid: int
-    failed: int
+    failed: int = Field(description="no usable answer: the call failed or was withheld")
     attempts: int
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float | None = None
+    cost_usd: float | None = Field(
+        None,
+        description=(
+            "USD the answers cost at the price table's rates, cached ones included; "
+            "null if a price is unknown"
+        ),
+    )
     cached: int = Field(0, description="calls served from the response cache")
+    recused: int = Field(0, description="valid answers set aside for a conflict of interest")
+    spent_usd: float | None = Field(
+        None,
+        description=(
+            "USD this run paid: the calls not served from the cache; null if a price is unknown"
+        ),
+    )
 
 
 class PanelInfo(_Model):
@@ -250,7 +269,9 @@ class Editorial(_Model):
 
 
 class ComparisonRecord(_Model):
-    schema_version: int = SCHEMA_VERSION
+    schema_version: SchemaVersion = Field(
+        SCHEMA_VERSION, description="pinned: older records are migrated on read, never relabelled"
+    )
     id: str
     kind: Literal["comparison"] = "comparison"
     created_at: datetime

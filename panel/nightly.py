@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from panel.atomic import write_atomic
+from panel.aggregate import tally
+from panel.atomic import write_new
 from panel.catalog import Catalog, Tool
 from panel.config import Config
 from panel.errors import PanelError
 from panel.fence_key import fence_key
 from panel.models import CallResult
+from panel.nightly_panel import PanelUsed, describe_panel, embedded_refusal
 from panel.paths import Home
 from panel.personas import load_personas, select_personas
 from panel.prompts import PromptBuilder
@@ -102,6 +105,7 @@ class Summary:
     date: str
     since: str
     rival_rule: str = RIVAL_RULE
+    panel: dict[str, Any] = field(default_factory=dict)
     planned: int = 0
     done: int = 0
     incomplete: int = 0
@@ -112,7 +116,8 @@ class Summary:
     calls_deferred: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    spent_usd: float = 0.0  # paid by this run: calls not served from the cache
+    cost_usd: float = 0.0  # what the night's answers cost, cached ones included
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
 
@@ -128,7 +133,8 @@ class Summary:
         fresh = [c for c in calls if not c.cached]
         self.prompt_tokens += sum(c.prompt_tokens for c in fresh)
         self.completion_tokens += sum(c.completion_tokens for c in fresh)
-        self.cost_usd += sum(c.cost_usd or 0.0 for c in fresh)
+        self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
+        self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
         for c in calls:
             if not c.ok and c.failure and c not in deferred:
                 self.failures.append(
@@ -171,14 +177,25 @@ async def _run(
         else:
             record, path = save(plan, calls, out, started)
             index(store, plan, record, path, run_id)
-            entry.update(status=record.status, record=record.id)
+            count = record.totals
+            entry.update(
+                status=record.status,
+                record=record.id,
+                calls=count.calls,
+                valid=count.valid,
+                failed=count.failed,
+                recused=count.recused,
+            )
             if record.totals.valid == 0:
                 summary.failed += 1  # not one valid verdict: the record says why, call by call
             elif record.status == "complete":
                 summary.done += 1
             else:
                 summary.incomplete += 1
-            log(f"{record.status} {record.id} ({record.totals.valid}/{record.totals.calls} valid)")
+            log(
+                f"{record.status} {record.id} "
+                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
+            )
         summary.comparisons.append(entry)
 
     await asyncio.gather(*(one(s, p) for s, p in plans))
@@ -196,6 +213,7 @@ class NightlyOptions:
     since: date | None = None
     providers: list[str] = field(default_factory=list)
     dry_run: bool = False
+    allow_embedded: bool = False  # run on the built-in default panel (the embedded model)
     today: date = field(default_factory=lambda: datetime.now().astimezone().date())
 
 
@@ -210,14 +228,12 @@ def prepare(
     )
 
     personas = select_personas(load_personas(home.personas, home.prompts), [])
+    panel = describe_panel(config, [p.name for p in personas], options.providers)
+    if panel.defaulted and not (options.dry_run or options.allow_embedded):
+        raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = functools.cache(prompts.template_digest)
-    models = [
-        f"{name}={config.settings(name).model}"
-        for name in dict.fromkeys(
-            n for p in personas for n in config.panel_for(p.name, options.providers)
-        )
-    ]
+    models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
         return fingerprint(personas, digests, (tool, rival), models)
@@ -227,11 +243,18 @@ def prepare(
         (s, plan_review(home, s.tool.slug, s.rival.slug, options.providers, [], config, clients))
         for s in chosen
     ]
-    summary = Summary(date=options.today.isoformat(), since=since.isoformat(), planned=len(plans))
+    summary = Summary(
+        date=options.today.isoformat(),
+        since=since.isoformat(),
+        panel=asdict(panel),
+        planned=len(plans),
+    )
     return summary, plans
 
 
-def dry_run_plan(store: Store, plans: list[tuple[Selected, Plan]]) -> dict[str, Any]:
+def dry_run_plan(
+    store: Store, plans: list[tuple[Selected, Plan]], summary: Summary
+) -> dict[str, Any]:
     rows = []
     total = 0.0
     unknown = False
@@ -251,7 +274,15 @@ def dry_run_plan(store: Store, plans: list[tuple[Selected, Plan]]) -> dict[str, 
                 "estimated_usd": round(estimate, 6),
             }
         )
+    panel = summary.panel
     return {
+        "since": summary.since,
+        "panel": panel,
+        "warning": (
+            embedded_refusal(panel["defaulted"], len(panel["personas"]))
+            if panel.get("defaulted")
+            else None
+        ),
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "calls": sum(r["calls"] for r in rows),
@@ -268,7 +299,7 @@ def run_nightly(
     log: ProgressHook,
     on_plan: Callable[[int], None] = lambda total: None,
 ) -> tuple[Summary, Path]:
-    """Run the night's comparisons and write runs/nightly/<date>.json."""
+    """Run the night's comparisons and write the summary to runs/nightly/<date>[.N].json."""
     clients: dict[str, Provider] = {}
     run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
     try:
@@ -285,6 +316,7 @@ def run_nightly(
         for _, plan in plans:
             journal(plan, store, run_id)
         total = sum(len(p.calls) for _, p in plans)
+        log(PanelUsed(**summary.panel).line())
         log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
         on_plan(total)
         try:
@@ -294,12 +326,20 @@ def run_nightly(
             raise
     finally:
         close_providers(list(clients.values()))
+    summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     status = "partial" if summary.deferred else "done"
     store.end_run(run_id, status, asdict(summary))
-    path = home.runs / "nightly" / f"{summary.date}.json"
-    write_atomic(path, (json.dumps(asdict(summary), indent=2) + "\n").encode())
+    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
+    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
     return summary, path
+
+
+def summary_paths(folder: Path, day: str) -> Iterator[Path]:
+    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
+    yield folder / f"{day}.json"
+    for n in itertools.count(2):
+        yield folder / f"{day}.{n}.json"
 
 
 def failure_reasons(summary: Summary) -> dict[str, int]:

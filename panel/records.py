@@ -25,10 +25,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from panel.aggregate import set_aside, total_cost
 from panel.atomic import sweep_temp_files, write_new
 from panel.catalog import describe_error
 from panel.errors import PanelError
-from panel.models import SCHEMA_VERSION, ComparisonRecord
+from panel.models import SCHEMA_VERSION, CallResult, ComparisonRecord
 from panel.record_checks import inconsistency
 from panel.record_ids import inside_runs as inside_runs  # re-exported for callers
 from panel.record_ids import is_day, is_record_id, location_id
@@ -69,10 +70,49 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
     return data  # every new field has a default that states exactly that
 
 
+def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
+    """v5 counts recused answers apart from valid and failed ones, and splits the cost.
+
+    ``totals.recused`` and ``scores.tools[].recused`` count answers set aside for a
+    conflict of interest; ``totals.spent_usd`` is what the run paid (calls not served
+    from the cache), ``totals.cost_usd`` stays what the answers cost. All three follow
+    from the calls, so an older record gets exact values.
+    """
+    raw = data.get("calls")
+    totals, scores = data.get("totals"), data.get("scores")
+    if not isinstance(raw, list) or not isinstance(totals, dict):
+        return data  # validation names what is wrong
+    calls = [CallResult.model_validate(c) for c in raw]
+    data = {
+        **data,
+        "totals": {
+            **totals,
+            "recused": sum(1 for c in calls if set_aside(c)),
+            "spent_usd": total_cost([c for c in calls if not c.cached]),
+        },
+    }
+    if isinstance(scores, dict) and isinstance(scores.get("tools"), list):
+        verdicts = [c for c in calls if c.kind == "verdict"]
+        data["scores"] = {
+            **scores,
+            "tools": [
+                {
+                    **s,
+                    "recused": sum(1 for c in verdicts if c.tool == s.get("tool") and set_aside(c)),
+                }
+                if isinstance(s, dict)
+                else s
+                for s in scores["tools"]
+            ],
+        }
+    return data
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
     3: _v3_to_v4,
+    4: _v4_to_v5,
 }
 
 

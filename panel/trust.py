@@ -191,6 +191,35 @@ def _strength(agreements: Sequence[PersonaAgreement], calls: Sequence[CallResult
     return "models disagree as often as chance"
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _conflict_sentence(calls: Sequence[CallResult], names: dict[str, str], recusal: Recusal) -> str:
+    """ " Recused for a conflict of interest: 4 verdicts (p on A) and 8 head-to-head answers."
+
+    Counts answers, not seats, so the numbers add up with the record's totals. Only
+    answers count: a conflicted call that failed is counted as failed.
+    """
+    answered = [c for c in calls if c.conflict and c.status == "ok" and not c.flags]
+    verdicts = [c for c in answered if c.kind == "verdict"]
+    pairs = ", ".join(
+        dict.fromkeys(f"{c.provider} on {names.get(c.tool, c.tool)}" for c in verdicts)
+    )
+    parts = [f"{_plural(len(verdicts), 'verdict')} ({pairs})"] if verdicts else []
+    answers = sum(1 for c in answered if c.kind == "head_to_head")
+    if answers:
+        parts.append(_plural(answers, "head-to-head answer"))
+    if not parts:
+        return ""
+    lead = (
+        "Recused for a conflict of interest"
+        if recusal == "recuse"
+        else "Flagged for a conflict of interest, still counted"
+    )
+    return f" {lead}: {' and '.join(parts)}."
+
+
 def trust(
     calls: Sequence[CallResult],
     tools: Sequence[Tool],
@@ -208,9 +237,7 @@ def trust(
         {f"{c.provider} reviewing {c.tool}" for c in calls if c.conflict and c.kind == "verdict"}
     )
     summary = f"{counts}; {_strength(agreements, calls)}."
-    if conflicts:
-        verb = "recused" if recusal == "recuse" else "flagged"
-        summary += f" {len(conflicts)} conflicted seat{'s' if len(conflicts) > 1 else ''} {verb}."
+    summary += _conflict_sentence(calls, names, recusal)
     return Trust(
         summary=summary,
         ship_reviewers=ships,

@@ -16,6 +16,7 @@ from panel.catalog import Catalog
 from panel.errors import PanelError
 from panel.safeio import read_regular
 from panel.slugs import is_slug
+from panel.store import DB_NAME, Store
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_VOTES = 10**12
@@ -50,6 +51,17 @@ class Votes:
 
 
 NO_VOTES = Votes(0, 0)
+
+
+def stored_votes(runs: Path) -> dict[str, Votes]:
+    """The imported vote totals by tool slug; empty when no store exists (nothing is created)."""
+    if not (runs / DB_NAME).is_file():
+        return {}
+    store = Store.open(runs)
+    try:
+        return {slug: Votes(ship, skip) for slug, (ship, skip) in store.votes().items()}
+    finally:
+        store.close()
 
 
 def _columns(header: list[str], where: str) -> tuple[int, int, int] | None:

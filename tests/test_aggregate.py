@@ -130,3 +130,29 @@ def test_totals_sum_attempts_and_tokens() -> None:
     count = totals([call("a", "dx", "ship", attempts=3), call("b", "dx", None, attempts=2)])
     assert (count.calls, count.valid, count.failed, count.attempts) == (2, 1, 1, 5)
     assert count.prompt_tokens == 10
+
+
+def test_valid_failed_and_recused_are_counted_apart_and_add_up() -> None:
+    """Issue 16, item 8: a recused answer is neither valid nor failed, and is counted."""
+    recused = call("a", "fut", "ship").model_copy(update={"conflict": True, "recused": True})
+    failed_recused = call("a", "biz", None).model_copy(update={"conflict": True, "recused": True})
+    calls = [call("a", "dx", "ship"), call("a", "dx", None), recused, failed_recused]
+    score = score_tool("a", calls)
+    assert (score.valid, score.failed, score.recused) == (1, 2, 1)
+    assert score.ship_pct == 100.0  # one ship of one valid verdict; the recused ship not counted
+    count = totals(calls)
+    assert (count.valid, count.failed, count.recused) == (1, 2, 1)
+    assert count.valid + count.failed + count.recused == count.calls
+
+
+def test_totals_split_what_the_run_spent_from_what_the_answers_cost() -> None:
+    """Issue 16, item 14: a record served from cache paid nothing this run."""
+    paid = call("a", "dx", "ship").model_copy(update={"cost_usd": 0.002})
+    cached = call("b", "dx", "skip").model_copy(update={"cost_usd": 0.003, "cached": True})
+    count = totals([paid, cached])
+    assert (count.cost_usd, count.spent_usd) == (0.005, 0.002)
+    all_cached = totals([cached])
+    assert (all_cached.cost_usd, all_cached.spent_usd, all_cached.cached) == (0.003, 0.0, 1)
+    unknown = totals([paid.model_copy(update={"cost_usd": None}), cached])
+    assert (unknown.cost_usd, unknown.spent_usd) == (None, None)
+    assert totals([paid, cached.model_copy(update={"cost_usd": None})]).spent_usd == 0.002

@@ -35,7 +35,7 @@ def test_review_all_valid_exits_0_and_writes_record(
     assert record.status == "complete"
     assert len(record.calls) == 8 and record.totals.valid == 8
     assert [p for p in record.panel.personas] == ["dx", "competitive", "futurist", "business"]
-    assert "Panel pick" in out
+    assert "How the pick is made" in out  # the headline answer with its rule
 
 
 def test_review_json_prints_only_the_record(
@@ -100,7 +100,10 @@ def test_review_below_quorum_exits_3_and_marks_incomplete(
         (["review", "alpha-tool", "beta-tol"], "unknown tool 'beta-tol'; did you mean beta-tool"),
         (["review", "alpha-tool", "alpha-tool"], "compare two different tools"),
         (["review", "alpha-tool", "beta-tool", "--persona", "dxx"], "unknown persona 'dxx'"),
-        (["review", "alpha-tool", "beta-tool", "-p", "openal/gpt"], "unknown provider kind"),
+        (
+            ["review", "alpha-tool", "beta-tool", "-p", "openal/gpt"],
+            "(in 'openal/gpt'; an address is kind/model with kind one of local, mistral, openai",
+        ),
         (["review", "alpha-tool", "beta-tool", "-p", "nonsense"], "unknown provider 'nonsense'"),
         (["tools", "show", "alpha"], "unknown tool 'alpha'"),
         (["show", "2020-01-01/nothing"], "no record"),
@@ -130,6 +133,7 @@ def test_tools_commands(home: Home, tmp_path: Path) -> None:
     feed.write_text('{"name": "Delta"}\n')
     code, _, err = run("tools", "import", str(feed))
     assert code == 2 and "new.jsonl:1: field 'description'" in err
+    assert "add 'description' (every tool needs a name and a description)" in err  # the fix
     assert not (home.catalog / "delta.toml").exists()
 
 
@@ -154,7 +158,7 @@ def test_show_renders_terminal_and_markdown(
     assert md.count("**SKIP**") == 8
     assert md.count(", published)") == 8  # one published quote per persona and tool
     code, text, _ = run("show", record_id)
-    assert code == 0 and "Panel pick" in text and "Business" in text
+    assert code == 0 and "No pick. " in text and "Business" in text  # both 0%: a tie
 
 
 def test_console_script_exit_code_in_a_real_process(home: Home) -> None:
@@ -167,3 +171,36 @@ def test_console_script_exit_code_in_a_real_process(home: Home) -> None:
     assert proc.returncode == 2
     assert proc.stderr.startswith("panel: error: unknown tool 'nope'")
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["reject", "2026-11-24/x"],
+            "panel reject: missing option '--reason'; add --reason VALUE "
+            "(why; kept in the record's history)",
+        ),
+        (["show"], "panel show: missing argument 'record'; add RECORD (record path"),
+        (["list", "--bogus"], "panel list: no such option: --bogus; see `panel list --help`"),
+        (["list", "--status", "nope"], "invalid value for '--status': 'nope' is not one of"),
+        (["nightly", "--since", "yesterday"], "invalid value for --since: 'yesterday' is not"),
+        (["lst"], "panel: no such command 'lst'. Did you mean 'list'? see `panel --help`"),
+        (["override", "x", "--persona", "dx"], "missing option '--tool'; add --tool VALUE"),
+    ],
+)
+def test_typer_usage_errors_are_one_line_with_the_fix(
+    home: Home, args: list[str], message: str
+) -> None:
+    """Issue 16, item 11: no multi-line usage box; exit 2 like every usage error."""
+    code, out, err = run(*args)
+    assert code == 2 and out == ""
+    assert err.startswith("panel: error: ") and message in err, err
+    assert err.count("\n") == 1 and "Usage:" not in err and "\u2500" not in err
+
+
+def test_help_and_no_arguments_still_show_help(home: Home) -> None:
+    code, out, _ = run("list", "--help")
+    assert code == 0 and "Usage" in out
+    result = runner.invoke(app, [])
+    assert "Usage" in result.output and "panel: error" not in result.output

@@ -94,8 +94,8 @@ def test_no_pick_and_zero_verdict_comparisons_are_in_and_labelled(
     assert "2 comparisons" in result.stdout
     md = (tmp_path / "2026-W48.md").read_text()
     html = (tmp_path / "2026-W48.html").read_text()
-    assert "**No pick\\.** The two tie on panel ship rate" in md
-    assert "**No pick\\.** No reviewer gave a valid verdict\\." in md
+    assert "**No pick.** The two tie on panel ship rate" in md
+    assert "**No pick.** No reviewer gave a valid verdict." in md
     assert "*Below quorum.* The panel did not reach quorum: 0 of 8 verdicts valid" in md
     assert "Gamma Tool: no valid verdicts, community" in md
     assert "<strong>Below quorum.</strong> The panel did not reach quorum" in html

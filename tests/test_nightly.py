@@ -178,3 +178,77 @@ def test_kill_9_then_rerun_pays_once_per_done_call(night: Home, server: FakeLLM)
     assert len(set(bodies)) == 16
     assert server.count() - 16 <= 2  # at most the calls in flight at the kill (max_in_flight)
     assert server.count() >= seen
+
+
+PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'
+
+
+def test_every_run_keeps_its_own_summary(night: Home, server: FakeLLM) -> None:
+    """Issue 16, item 12: a second nightly on the same day must not erase the first's summary."""
+    code, out, err = nightly()
+    first = json.loads(out)
+    folder = night.runs / "nightly"
+    first_path = folder / f"{first['date']}.json"
+    assert code == 0 and f"summary {first_path}" in err and first["calls_made"] == 16
+    saved_first = first_path.read_bytes()
+    code, out, err = nightly()
+    assert json.loads(out)["planned"] == 0
+    assert f"summary {folder / first['date']}.2.json" in err
+    code, out, _ = nightly()
+    assert first_path.read_bytes() == saved_first  # the first night's 16 calls are still there
+    assert json.loads((folder / f"{first['date']}.2.json").read_text())["planned"] == 0
+    assert (folder / f"{first['date']}.3.json").is_file()
+
+
+def test_summary_splits_what_the_run_spent_from_what_its_answers_cost(
+    night: Home, server: FakeLLM
+) -> None:
+    """Issue 16, item 14, for the nightly: cached answers cost money once, not tonight."""
+    night.config_file.write_text(night.config_file.read_text() + PRICES)
+    first = json.loads(nightly()[1])
+    assert first["calls_made"] == 16 and first["spent_usd"] == first["cost_usd"] > 0
+    template = night.prompts / "business.j2"
+    template.write_text(template.read_text().replace("Review the business.", "Assess it."))
+    second = json.loads(nightly()[1])
+    assert (second["calls_made"], second["calls_cached"]) == (4, 12)
+    assert 0 < second["spent_usd"] < second["cost_usd"]
+
+
+def test_the_panel_is_named_in_the_dry_run_summary_and_log(night: Home, server: FakeLLM) -> None:
+    """Issue 16, items 8 and 13: which models ran, and valid/failed/recused per comparison."""
+    code, out, _ = nightly("--dry-run")
+    plan = json.loads(out)
+    assert plan["panel"]["providers"] == {"fake": "openai/m"}
+    assert plan["panel"]["source"] == "panel.toml" and plan["warning"] is None
+    assert plan["panel"]["personas"]["dx"] == ["fake"]
+    code, out, err = nightly()
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["panel"]["providers"] == {"fake": "openai/m"}
+    assert "panel nightly: panel fake = openai/m (panel.toml); personas dx, competitive" in err
+    assert "(8 calls: 8 valid, 0 failed, 0 recused)" in err
+    done = summary["comparisons"][0]
+    assert (done["calls"], done["valid"], done["failed"], done["recused"]) == (8, 8, 0, 0)
+
+
+def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM) -> None:
+    """Issue 16, item 13: no panel.toml panel means the embedded model; say so and stop."""
+    night.config_file.write_text("[panel]\nhead_to_head = false\n")
+    code, out, err = nightly()
+    assert code == 2 and out == ""
+    assert err.startswith("panel: error: no panel is configured") and err.count("\n") == 1
+    assert "local/smollm2" in err and "--allow-embedded" in err and "--provider" in err
+    assert not list(night.runs.glob("2*/*.json")) and not (night.runs / "nightly").exists()
+    code, out, _ = nightly("--dry-run")  # the dry run shows it, and says what a run would do
+    plan = json.loads(out)
+    assert code == 0 and plan["panel"]["source"] == "built-in default"
+    assert plan["panel"]["providers"] == {"local/smollm2": "local/smollm2"}
+    assert "--allow-embedded" in plan["warning"]
+    # Asked for explicitly, by flag or by naming it in panel.toml: it runs (nothing is due).
+    later = ["nightly", "--since", "2999-01-01"]
+    result = runner.invoke(app, [*later, "--allow-embedded"])
+    assert result.exit_code == 0, result.output
+    assert "(built-in default: the embedded model)" in result.stderr
+    night.config_file.write_text('[panel]\nproviders = ["local/smollm2"]\n')
+    assert runner.invoke(app, later).exit_code == 0
+    assert server.count() == 0

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.models import SCHEMA_VERSION
+from panel.models import SCHEMA_VERSION, ComparisonRecord
 from panel.paths import Home
 from panel.records import dump, read_record
 
@@ -62,6 +63,8 @@ def test_old_records_are_listed_and_published_without_rewriting_them_first(
     shutil.copy(DATA / "v1.json", folder / "smolvlm-2-5-vs-mistral-medium-3.json")
     listed = runner.invoke(app, ["list", "--json"])
     assert json.loads(listed.stdout)[0]["editorial"] == "draft"
+    row = json.loads(listed.stdout)[0]
+    assert row["valid"] + row["failed"] + row["recused"] == row["calls"]
     assert (folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_bytes() == (
         DATA / "v1.json"
     ).read_bytes()
@@ -70,3 +73,30 @@ def test_old_records_are_listed_and_published_without_rewriting_them_first(
     upgraded = json.loads((folder / "smolvlm-2-5-vs-mistral-medium-3.json").read_text())
     assert upgraded["schema_version"] == SCHEMA_VERSION
     assert upgraded["editorial"]["status"] == "approved"
+
+
+@pytest.mark.parametrize("version", [1, SCHEMA_VERSION - 1, SCHEMA_VERSION + 1])
+def test_schema_pins_the_version(version: int) -> None:
+    """A record of another version must not pass as the current one (issue 16, item 15)."""
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    data = json.loads((DATA / f"v{SCHEMA_VERSION}.json").read_text())
+    jsonschema.validate(data, schema)
+    data["schema_version"] = version
+    with pytest.raises(jsonschema.ValidationError, match=r"was expected"):
+        jsonschema.validate(data, schema)
+    with pytest.raises(ValidationError):
+        ComparisonRecord.model_validate(data)
+
+
+def test_v4_records_get_exact_recused_counts_and_spend_from_their_calls() -> None:
+    """v5 (issue 16, items 8 and 14): counts and cost split derived, not defaulted."""
+    record = read_record(DATA / "v4.json")
+    totals = record.totals
+    assert (totals.calls, totals.valid, totals.failed, totals.recused) == (32, 20, 0, 12)
+    assert totals.valid + totals.failed + totals.recused == totals.calls
+    assert totals.spent_usd == totals.cost_usd  # nothing came from the cache in that run
+    scores = {s.tool: (s.valid, s.failed, s.recused) for s in record.scores.tools}
+    assert scores == {"smolvlm-2-5": (8, 0, 0), "mistral-medium-3": (4, 0, 4)}
+    old = json.loads((DATA / "v4.json").read_text())
+    assert "recused" not in old["totals"] and "spent_usd" not in old["totals"]

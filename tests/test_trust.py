@@ -148,8 +148,17 @@ def test_a_seat_reviewing_its_own_vendor_is_recused_or_flagged(
     assert alpha["ship_pct"] == (0.0 if mode == "recuse" else 50.0)
     h2h_seats = record["scores"]["head_to_head"]["seats"]
     assert all(s["conflict"] for s in h2h_seats if s["provider"] == "scripted/own")
-    verb = "recused" if mode == "recuse" else "flagged"
-    assert record["scores"]["trust"]["summary"].endswith(f"1 conflicted seat {verb}.")
+    # Issue 16, item 8: the sentence counts the answers set aside, not "1 conflicted seat".
+    lead = "Recused" if mode == "recuse" else "Flagged"
+    assert record["scores"]["trust"]["summary"].endswith(
+        f"{lead} for a conflict of interest{'' if mode == 'recuse' else ', still counted'}: "
+        "4 verdicts (scripted/own on Alpha Tool) and 8 head-to-head answers."
+    )
+    totals = record["totals"]
+    assert totals["recused"] == (12 if mode == "recuse" else 0)
+    summary = "20 valid, 0 failed, 12 recused" if mode == "recuse" else "32 valid, 0 failed"
+    assert f"32 calls: {summary}" in result.stderr
+    assert totals["valid"] + totals["failed"] + totals["recused"] == totals["calls"]
     assert record["scores"]["trust"]["conflicts"][0] == "scripted/own reviewing alpha-tool"
     shown = runner.invoke(app, ["show", record["id"], "--markdown"])
     assert shown.exit_code == 0

@@ -6,6 +6,7 @@ import typer
 
 from panel import __version__
 from panel.cli import editorial, personas, providers, site, tools, votes
+from panel.cli._common import OneLineErrors
 from panel.cli.calibrate import calibrate_command
 from panel.cli.digest import digest_command
 from panel.cli.nightly import nightly_command
@@ -20,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
+    cls=OneLineErrors,
 )
 app.command("review")(review_command)
 app.command("show")(show_command)

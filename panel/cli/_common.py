@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any, NoReturn
 
 import typer
+import typer.core
 from rich.console import Console
+from typer.core import TyperGroup
 
 from panel.errors import PanelError
 from panel.paths import Home
@@ -30,3 +34,79 @@ def user_errors() -> Iterator[None]:
 
 def home() -> Home:
     return Home.discover()
+
+
+def _click() -> Any:
+    """The click that typer runs on: its own copy (newer typer) or the click package."""
+    vendored = getattr(typer.core, "_click", None)
+    return vendored if vendored is not None else importlib.import_module("click")
+
+
+ClickException: type[Exception] = _click().ClickException
+
+
+class OneLineErrors(TyperGroup):
+    """The root command: a usage error from typer/click is one line with its fix, exit 2.
+
+    Typer would print a usage line, a help hint and a boxed message; scripts and
+    editors get ``panel: error: panel reject: missing option '--reason'; add
+    --reason VALUE (...)`` instead, like every other panel error.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(
+                args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
+            )
+        try:
+            # Not standalone: exceptions come back here; typer returns an Exit's code.
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except typer.Abort:
+            _fail("panel: aborted", 1)
+        except ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help is the message
+                message = str(getattr(exc, "message", "")).strip()
+                if message:  # typer's rich help is printed already; plain click's is not
+                    print(message, file=sys.stderr)
+                sys.exit(int(getattr(exc, "exit_code", 2)))
+            _fail(usage_error(exc), int(getattr(exc, "exit_code", 2)))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    print(message, file=sys.stderr)
+    sys.exit(code)
+
+
+def usage_error(exc: Exception) -> str:
+    """``panel: error: <command>: <what>; <how to fix>`` on one line."""
+    ctx = getattr(exc, "ctx", None)
+    where = str(getattr(ctx, "command_path", "")) or "panel"
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else str(exc)
+    message = " ".join(str(message).replace("Value error, ", "").split()).rstrip(".")
+    message = message[:1].lower() + message[1:]
+    joint = " " if message.endswith("?") else "; "  # "did you mean 'list'? see ..."
+    return f"panel: error: {where}: {message}{joint}{_fix(exc, where)}"
+
+
+def _fix(exc: Exception, where: str) -> str:
+    see = f"see `{where} --help`"
+    param = getattr(exc, "param", None)
+    if type(exc).__name__ != "MissingParameter" or param is None:
+        return see
+    described = " ".join(str(getattr(param, "help", None) or "").split()).rstrip(".")
+    about = f" ({described[:1].lower()}{described[1:]})" if described else ""
+    flags = [o for o in getattr(param, "opts", []) if str(o).startswith("--")]
+    if getattr(param, "param_type_name", "") == "option" and flags:
+        return f"add {flags[-1]} VALUE{about}"
+    name = str(getattr(param, "name", "") or "the argument").upper()
+    return f"add {name}{about}; {see}"

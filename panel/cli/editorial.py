@@ -8,14 +8,12 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from panel import editorial
 from panel.cli._common import home, user_errors
 from panel.models import ComparisonRecord
 from panel.records import resolve_in_runs
+from panel.render.columns import aligned
 
 RecordArg = Annotated[
     str, typer.Argument(help="Record id (as `panel list` shows it) or path.", show_default=False)
@@ -46,6 +44,10 @@ def _row(record: ComparisonRecord) -> dict[str, object]:
         "created_at": record.created_at.isoformat(),
         "overrides": len(record.editorial.overrides),
         "pick": record.scores.pick.tool,
+        "calls": record.totals.calls,  # valid + failed + recused
+        "valid": record.totals.valid,
+        "failed": record.totals.failed,
+        "recused": record.totals.recused,
     }
 
 
@@ -66,17 +68,9 @@ def list_command(
     if not rows:
         print("no records" + (f" in state {status.value}" if status else ""))
         return
-    table = Table("editorial", "record", "created", "overrides")
-    table.add_column("id", overflow="fold")
-    for row in rows:
-        table.add_row(
-            Text(str(row["editorial"])),
-            Text(str(row["status"])),
-            Text(str(row["created_at"])[:16]),
-            Text(str(row["overrides"])),
-            Text(str(row["id"])),
-        )
-    Console().print(table)
+    header = ("editorial", "record", "overrides", "id")
+    lines = aligned(header, [(r["editorial"], r["status"], r["overrides"], r["id"]) for r in rows])
+    print("\n".join(lines))  # plain lines: an id is never wrapped or cut
 
 
 def approve_command(

@@ -47,6 +47,13 @@ def nightly_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print the plan and estimated cost; call nothing.")
     ] = False,
+    allow_embedded: Annotated[
+        bool,
+        typer.Option(
+            "--allow-embedded",
+            help="Run even with no panel configured, on the embedded default model.",
+        ),
+    ] = False,
 ) -> None:
     """Review new launches and changed tools, within a budget; resumable after any crash.
 
@@ -58,8 +65,15 @@ def nightly_command(
         try:
             start = date.fromisoformat(since) if since else None
         except ValueError:
-            raise typer.BadParameter(f"{since!r} is not a date; use YYYY-MM-DD") from None
-        options = NightlyOptions(since=start, providers=provider or [], dry_run=dry_run)
+            raise typer.BadParameter(
+                f"{since!r} is not a date; use YYYY-MM-DD", param_hint="--since"
+            ) from None
+        options = NightlyOptions(
+            since=start,
+            providers=provider or [],
+            dry_run=dry_run,
+            allow_embedded=allow_embedded,
+        )
         with exclusive(where.runs / "nightly.lock", "panel nightly"):
             store = Store.open(where.runs)
             try:
@@ -78,8 +92,7 @@ def _dry_run(where: Home, store: Store, options: NightlyOptions) -> None:
         summary, plans = prepare(where, store, options, clients)
     finally:
         close_providers(list(clients.values()))
-    plan = dry_run_plan(store, plans)
-    plan["since"] = summary.since
+    plan = dry_run_plan(store, plans, summary)
     json.dump(plan, sys.stdout, indent=2)
     sys.stdout.write("\n")
 
@@ -130,7 +143,7 @@ def _run(
         f"deferred {summary.deferred}, failed {summary.failed}; calls made "
         f"{summary.calls_made}, cached {summary.calls_cached}, deferred {summary.calls_deferred}; "
         f"tokens {summary.prompt_tokens}+{summary.completion_tokens}; "
-        f"cost ${summary.cost_usd:.4f}; summary {path}"
+        f"spent ${summary.spent_usd:.4f} (answers cost ${summary.cost_usd:.4f}); summary {path}"
     )
     log(line)
     for failure in report["failures"]:

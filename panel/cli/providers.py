@@ -7,15 +7,13 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.pricing import PriceBook
 from panel.providers.keys import key_present
 from panel.providers.registry import KINDS, module_for
+from panel.render.columns import aligned
 
 app = typer.Typer(
     help="Model providers (panel.toml [providers] and addresses).", no_args_is_help=True
@@ -53,17 +51,27 @@ def list_command(
         json.dump({"kinds": sorted(KINDS), "providers": rows}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    table = Table("name", "kind", "model", "panel", "key", "USD/Mtok in/out", "base url")
-    for row in rows:
-        price = row["usd_per_mtok"]
-        table.add_row(
-            Text(str(row["name"])),
-            Text(str(row["kind"])),
-            Text(str(row["model"])),
-            "yes" if row["on_panel"] else "-",
-            Text(str(row["key"])),
-            "unknown" if price is None else f"{price[0]:g} / {price[1]:g}",  # type: ignore[index]
-            Text(str(row["base_url"] or "-")),
-        )
-    Console().print(table)
+    lines = aligned(
+        ("provider", "panel", "key", "USD/Mtok in/out", "base url"),
+        [
+            (
+                _label(str(row["name"]), f"{row['kind']}/{row['model']}"),
+                "yes" if row["on_panel"] else "-",
+                row["key"],
+                "unknown"
+                if row["usd_per_mtok"] is None
+                else "{:g} / {:g}".format(
+                    *row["usd_per_mtok"]  # type: ignore[misc]
+                ),
+                row["base_url"] or "-",
+            )
+            for row in rows
+        ],
+    )
+    print("\n".join(lines))  # plain lines: names and URLs are never cut
     print(f"kinds: {', '.join(sorted(KINDS))}; any address kind/model works with --provider")
+
+
+def _label(name: str, address: str) -> str:
+    """A provider's name, with the model it stands for when the name is not the address."""
+    return name if name == address else f"{name} = {address}"

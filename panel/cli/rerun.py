@@ -8,14 +8,12 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from panel.cli._common import home, stderr, user_errors
 from panel.config import Config
 from panel.records import read_record, resolve
-from panel.rerun import compare, plan_rerun
+from panel.render.columns import aligned
+from panel.rerun import Change, compare, plan_rerun
 from panel.retry import RetryPolicy
 from panel.review import review
 from panel.runner import Runner
@@ -59,19 +57,45 @@ def rerun_command(
         json.dump(data, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    table = Table("kind", "persona", "tool", "provider", "before", "after")
-    for c in changes:
-        style = "bold yellow" if c.changed else ""
-        table.add_row(
-            c.kind,
-            c.persona,
-            Text(c.tool),
-            Text(c.provider),
-            Text(c.before),
-            Text(c.after, style=style),
-        )
-    Console().print(table)
-    print(f"rerun of {old.id} -> {new.id}: {len(changed)} of {len(changes)} answers changed")
+    for line in _table(changes):
+        print(line)  # plain lines: tools and providers are never cut
+    print(
+        f"rerun of {old.id} -> {new.id}: {len(changed)} of {len(changes)} answers changed"
+        + (" (marked *)" if changed else "")
+    )
     for c in models:
         print(f"model version changed for {c.provider}: {c.model_before} -> {c.model_after}")
     print(f"record: {path}")
+
+
+def _table(changes: list[Change]) -> list[str]:
+    """Answers grouped by provider; "*" marks a changed one; "pick" is the head-to-head."""
+    providers = list(dict.fromkeys(c.provider for c in changes))
+    ordered = sorted(
+        changes, key=lambda c: (providers.index(c.provider), c.kind != "verdict", c.persona)
+    )
+
+    def answer(kind: str, text: str) -> str:
+        return text.removeprefix("picks ") if kind == "head_to_head" else text
+
+    lines = aligned(
+        ("", "persona", "kind", "before", "after", "tool"),
+        [
+            (
+                "*" if c.changed else "",
+                c.persona,
+                "pick" if c.kind == "head_to_head" else c.kind,
+                answer(c.kind, c.before),
+                answer(c.kind, c.after),
+                c.tool,
+            )
+            for c in ordered
+        ],
+    )
+    out, current = [lines[0]], None
+    for change, line in zip(ordered, lines[1:], strict=True):
+        if change.provider != current:
+            current = change.provider
+            out.append(f"{current}:")
+        out.append(line)
+    return out

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from panel.aggregate import tally
 from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
 from panel.models import CallResult
@@ -60,9 +61,9 @@ def review_command(
 ) -> None:
     """Review two tools with every persona on every provider; write a comparison record.
 
-    Exit codes: 0 every call gave a valid verdict; 1 some calls failed but every tool
-    met quorum; 2 usage error (unknown tool, persona or provider, bad config); 3 quorum
-    not met (the record is still written, marked incomplete).
+    Exit codes: 0 no call failed (recused answers are not failures); 1 some calls failed
+    but every tool met quorum; 2 usage error (unknown tool, persona or provider, bad
+    config); 3 quorum not met (the record is still written, marked incomplete).
     """
     with user_errors():
         where = home()
@@ -112,5 +113,6 @@ def review_command(
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
-    print(f"{record.totals.valid}/{record.totals.calls} valid verdicts", file=sys.stderr)
+    count = record.totals
+    print(tally(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
     raise typer.Exit(exit_code(record))

@@ -1,4 +1,4 @@
-"""`panel show RECORD`: a record in the terminal, or as Markdown."""
+"""`panel show RECORD`: a record as an editor checks it, in the terminal or as Markdown."""
 
 from __future__ import annotations
 
@@ -11,18 +11,25 @@ from rich.console import Console
 from panel.cli._common import home, user_errors
 from panel.records import read_record, resolve
 from panel.render import markdown, terminal
+from panel.votes import stored_votes
 
 
 def show_command(
     record: Annotated[str, typer.Argument(help="Record path, or id such as 2026-11-24/a-vs-b.")],
     as_markdown: Annotated[
-        bool, typer.Option("--markdown", help="Print Markdown laid out like the published page.")
+        bool,
+        typer.Option(
+            "--markdown",
+            help="Print Markdown laid out like the published page, with the editorial state.",
+        ),
     ] = False,
 ) -> None:
-    """Render a comparison record."""
+    """Render a comparison record: the page's content plus its editorial state and history."""
     with user_errors():
-        loaded = read_record(resolve(home().runs, record))
+        runs = home().runs
+        loaded = read_record(resolve(runs, record))
+        votes = stored_votes(runs)
     if as_markdown:
-        sys.stdout.write(markdown.render(loaded))
+        sys.stdout.write(markdown.render(loaded, votes))
     else:
-        terminal.render(loaded, Console())
+        terminal.render(loaded, Console(), votes)

@@ -49,6 +49,7 @@ def card_data(card: Card) -> dict[str, Any]:
         "quorum_met": not card.below_quorum,
         "valid_verdicts": card.score.valid,
         "failed_calls": card.score.failed,
+        "recused_verdicts": card.score.recused,
         "community": _votes(card),
     }
 
@@ -119,6 +120,8 @@ def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict
             "last_reviewed": view.reviewed.isoformat() if view.reviewed else None,
             "status": view.status,
             "valid_verdicts": view.valid,
+            "failed_calls": view.failed,
+            "recused_calls": view.recused,
             "calls": view.calls,
             "verdicts": None if view.verdicts is None else asdict(view.verdicts),
         },

@@ -119,6 +119,7 @@ class Quote:
     conflict: str = ""  # "" or why this seat is recused / flagged
     outcome: str = "answered"  # answered | no-answer | withheld
     detail: str = ""  # for editors only: why there is no answer (never on a page)
+    recused: bool = False  # a valid answer set aside for a conflict of interest: not counted
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,8 @@ class PageView:
     record_id: str
     valid: int
     calls: int
+    failed: int = 0  # valid + failed + recused == calls
+    recused: int = 0
     providers: list[str] = field(default_factory=list)
     reviewed: date | None = None
     trust: str = ""  # "3 of 4 reviewers ship A; ...; models agree strongly."
@@ -194,9 +197,15 @@ def _conflict(call: CallResult) -> str:
 
 
 def _quote(call: CallResult, published: str | None) -> Quote:
-    if call.recused and call.status == "ok":
+    if call.recused and call.status == "ok" and not call.flags:
         return Quote(
-            call.provider, call.verdict, call.confidence, safe(call.quote), False, _conflict(call)
+            call.provider,
+            call.verdict,
+            call.confidence,
+            safe(call.quote),
+            False,
+            _conflict(call),
+            recused=True,
         )
     if call.flags:  # the answer leaked its instructions or copied the card: never shown
         why = f"withheld by panel's checks ({', '.join(call.flags)})"
@@ -288,6 +297,8 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         record_id=record.id,
         valid=record.totals.valid,
         calls=record.totals.calls,
+        failed=record.totals.failed,
+        recused=record.totals.recused,
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
         trust=safe(record.scores.trust.summary) if record.scores.trust else "",
