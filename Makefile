@@ -55,7 +55,7 @@ bench-injection: install
 	$(BIN)/python -m benchmarks.injection.run
 
 # Mutation testing of the scoring modules (issue 21): mutmut with 2 workers, then the rule
-# mutants; about 8 minutes on 2 cores. Writes benchmarks/results/mutation.json; BENCHMARKS.md
+# mutants; about 3 minutes on 2 cores. Writes benchmarks/results/mutation.json; BENCHMARKS.md
 # reports it. Not part of `make test`.
 mutation: install
 	$(BIN)/python -m benchmarks.mutation --workers 2
