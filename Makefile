@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test lint format bench bench-injection clean
+.PHONY: install browser demo test lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -53,6 +53,12 @@ bench: install
 # BENCHMARKS.md reports it. Resumable: calls already answered are served from runs/injection-bench.db.
 bench-injection: install
 	$(BIN)/python -m benchmarks.injection.run
+
+# Mutation testing of the scoring modules (issue 21): mutmut with 2 workers, then the rule
+# mutants; about 3 minutes on 2 cores. Writes benchmarks/results/mutation.json; BENCHMARKS.md
+# reports it. Not part of `make test`.
+mutation: install
+	$(BIN)/python -m benchmarks.mutation --workers 2
 
 format: install
 	$(BIN)/ruff format panel tests benchmarks

@@ -162,7 +162,7 @@ def calibrate(found: list[Point], minimum: int = MINIMUM) -> Calibration:
     return result
 
 
-def plot(result: Calibration, path: Path) -> Path:
+def plot(result: Calibration, path: Path) -> Path:  # pragma: no mutate block (drawing)
     """The reliability diagram and the scatter, as a PNG for editors."""
     import matplotlib
 
