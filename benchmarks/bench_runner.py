@@ -33,18 +33,18 @@ from typing import Any
 
 import openai
 
-from panel.budget import Budget
-from panel.catalog import Catalog
+from panel.inputs.catalog import Catalog
+from panel.inputs.personas import load_personas
+from panel.jobs.review import build_record, plan_review, run_plan
 from panel.paths import Home
-from panel.personas import load_personas
-from panel.prompts import PromptBuilder
+from panel.pipeline.budget import Budget
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Call, Runner
 from panel.providers import registry
 from panel.providers.base import Limits, Provider, ProviderSettings
 from panel.providers.ladder import strict_schema
-from panel.records import write_record
-from panel.retry import RetryPolicy
-from panel.review import build_record, plan_review, run_plan
-from panel.runner import Call, Runner
+from panel.records.io import write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "runner.json"

@@ -3,7 +3,7 @@
 Targets (issue 5): a full build of 1,000 records <= 5 s; a rebuild with one changed
 record <= 0.5 s. Records are realistic in size: 4 personas x 2 tools x 3 providers
 = 24 calls with ~60-word quotes each, across 200 tools. Each measurement runs the
-real ``panel.site.build`` in this process (wall clock, best of ``rounds``).
+real ``panel.publish.site.build`` in this process (wall clock, best of ``rounds``).
 
 - ``first_build``: 1,000 approved records, empty site and cache. Includes marking
   all 1,000 records published (an atomic, fsynced rewrite of each record).
@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import write_results
-from panel.editorial import override
 from panel.paths import Home
-from panel.records import scan
-from panel.site import SiteOptions, build
+from panel.publish.site import SiteOptions, build
+from panel.records.editorial import override
+from panel.records.io import scan
 from tests.support.records import NOW, save_record, tool
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import calls_for, fake_server, settings, write_results
-from panel.catalog import Catalog, Tool
+from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
+from panel.pipeline.runner import Runner
 from panel.providers import registry
-from panel.runner import Runner
-from panel.store import Store
+from panel.records.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "store.json"

@@ -40,12 +40,12 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import write_results
-from panel import leaks
-from panel.catalog import Catalog
+from panel.defences import leaks
+from panel.defences.untrusted import DATAMARK
+from panel.inputs.catalog import Catalog
+from panel.inputs.personas import load_personas
 from panel.paths import Home
-from panel.personas import load_personas
-from panel.prompts import PromptBuilder, Rendered
-from panel.untrusted import DATAMARK
+from panel.pipeline.prompts import PromptBuilder, Rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "benchmarks" / "data" / "seed-page.txt"  # shared/seeds/000_554dd800fb3deac2.txt

@@ -33,17 +33,17 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import write_results
-from panel.catalog import Catalog
-from panel.fence_key import fence_key
-from panel.models import CallResult
+from panel.defences.fence_key import fence_key
+from panel.defences.quality import REPETITIVE
+from panel.inputs.catalog import Catalog
+from panel.inputs.personas import load_personas
 from panel.paths import Home
-from panel.personas import load_personas
-from panel.prompts import PromptBuilder
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.runner import Call, Runner
 from panel.providers.base import Sampling
 from panel.providers.local import LocalProvider
-from panel.quality import REPETITIVE
-from panel.runner import Call, Runner
-from panel.store import Store
+from panel.records.schema import CallResult
+from panel.records.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = ("dx", "competitive", "futurist", "business")

@@ -1,6 +1,6 @@
 """`make mutation`: how well the fast tests pin the scoring rules down (issue 21).
 
-1. mutmut (configured in pyproject.toml, [tool.mutmut]) mutates panel/aggregate.py,
+1. mutmut (configured in pyproject.toml, [tool.mutmut]) mutates panel/scoring/aggregate.py,
    trust.py, agreement.py, calibrate.py and headtohead.py in a copy under mutants/ and
    runs the fast tests that cover each mutated function;
 2. survivors judged equivalent (no test can tell them from the original) are read from
@@ -36,14 +36,15 @@ from benchmarks.bench_runner import write_results
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "mutation.json"
 EQUIVALENTS = ROOT / "benchmarks" / "mutation_equivalents.toml"
-MODULES = ("aggregate", "trust", "agreement", "calibrate", "headtohead")
+MODULE_PATHS = mutation_rules.MODULE_PATHS
+MODULES = tuple(MODULE_PATHS)
 TARGET = 90.0
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
 @dataclass(frozen=True)
 class Mutant:
-    name: str  # mutmut's name, e.g. panel.aggregate.x_score_tool__mutmut_12
+    name: str  # mutmut's name, e.g. panel.scoring.aggregate.x_score_tool__mutmut_12
     module: str
     function: str
     before: str  # the original line(s), whitespace collapsed
@@ -72,14 +73,14 @@ def collect() -> list[Mutant]:
 
     mutants = []
     for module in MODULES:
-        meta = ROOT / "mutants" / "panel" / f"{module}.py.meta"
+        meta = ROOT / "mutants" / f"{MODULE_PATHS[module]}.meta"
         if not meta.is_file():
             continue
         codes: dict[str, int | None] = json.loads(meta.read_text())["exit_code_by_key"]
         seen: Counter[tuple[str, str, str]] = Counter()
         ordered = sorted(codes, key=lambda n: (_function(n), int(n.rpartition("_")[2])))
         for name in ordered:
-            diff = get_diff_for_mutant(name, path=f"panel/{module}.py").splitlines()[2:]
+            diff = get_diff_for_mutant(name, path=MODULE_PATHS[module]).splitlines()[2:]
             before = _squash([d[1:] for d in diff if d.startswith("-")])
             after = _squash([d[1:] for d in diff if d.startswith("+")])
             function = _function(name)

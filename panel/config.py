@@ -15,12 +15,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from panel.catalog import describe_error
 from panel.errors import PanelError, UnknownNameError
-from panel.fetch import Allowed, FetchPolicy
+from panel.inputs.catalog import describe_error
+from panel.inputs.fetch import Allowed, FetchPolicy
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
-from panel.render.view import form_origin
+from panel.publish.render.view import form_origin
 from panel.safeio import read_regular
 
 MAX_CONFIG_BYTES = 1024 * 1024

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from panel.aggregate import aggregate, majority, pick, score_tool, totals
-from panel.catalog import Tool
-from panel.models import CallResult, Failure, ToolScore
+from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason
+from panel.records.schema import CallResult, Failure, ToolScore
+from panel.scoring.aggregate import aggregate, majority, pick, score_tool, totals
 
 
 def call(

@@ -20,10 +20,10 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.editorial import approve
 from panel.errors import PanelError
 from panel.paths import Home
-from panel.records import dump, iter_records, read_record
+from panel.records.editorial import approve
+from panel.records.io import dump, iter_records, read_record
 from tests.support.records import make_record, save_record, tool
 
 runner = CliRunner()

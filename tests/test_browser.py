@@ -23,11 +23,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
-from panel.editorial import approve, reject
 from panel.errors import PanelError
 from panel.paths import Home
-from panel.site import SiteOptions, build
-from panel.store import Store
+from panel.publish.site import SiteOptions, build
+from panel.records.editorial import approve, reject
+from panel.records.store import Store
 from tests.support.publishing import ERROR_DETAIL, save_degraded
 from tests.support.records import NOW, save_record, tool
 

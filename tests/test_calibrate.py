@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.calibrate import calibrate, pearson, points
 from panel.cli import app
 from panel.paths import Home
-from panel.store import Store
+from panel.records.store import Store
+from panel.scoring.calibrate import calibrate, pearson, points
 from tests.support.records import save_record, tool
 
 runner = CliRunner()

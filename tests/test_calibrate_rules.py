@@ -1,4 +1,4 @@
-"""`panel calibrate`'s numbers as README states them (panel/calibrate.py), worked by hand."""
+"""`panel calibrate`'s numbers as README states them (scoring/calibrate.py), worked by hand."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from panel.aggregate import aggregate, totals
-from panel.calibrate import Point, calibrate, pearson, points
 from panel.errors import PanelError
-from panel.models import CallResult, ComparisonRecord
-from panel.records import write_record
+from panel.records.io import write_record
+from panel.records.schema import CallResult, ComparisonRecord
+from panel.scoring.aggregate import aggregate, totals
+from panel.scoring.calibrate import Point, _point, calibrate, pearson, points
 from tests.support.calls import failed, h2h, ok
 from tests.support.records import NOW, make_record, tool
 
@@ -163,11 +163,19 @@ def test_the_newest_record_that_was_not_rejected_counts(tmp_path: Path) -> None:
     assert (found.record, found.panel) == ("2026-11-24/x-tool-vs-y-tool.3", 0.5)
 
 
-def test_a_record_without_a_score_for_the_tool_gives_no_point(tmp_path: Path) -> None:
+def test_a_record_without_a_score_for_the_tool_gives_no_point(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def build(record_id: str) -> ComparisonRecord:
         record = make_record(X, Y, record_id=record_id)
         scores = record.scores.model_copy(update={"tools": record.scores.tools[1:]})
         return record.model_copy(update={"scores": scores})
 
     write_record(tmp_path, NOW.date(), "x-tool-vs-y-tool", build)
-    assert [p.tool for p in points(tmp_path, {"x-tool": (1, 0), "y-tool": (1, 0)})] == ["y-tool"]
+    # The loader refuses the inconsistent record whole (a warning names it) ...
+    assert points(tmp_path, {"x-tool": (1, 0), "y-tool": (1, 0)}) == []
+    assert "skipped" in capsys.readouterr().err
+    # ... and the point builder itself never scores a tool the record has no score for.
+    record = build("2026-11-24/x-tool-vs-y-tool")
+    assert _point(record, "x-tool", 1, 0) is None
+    assert _point(record, "y-tool", 1, 0) is not None

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Catalog
 from panel.errors import PanelError
-from panel.intake import import_jsonl
+from panel.inputs.catalog import Catalog
+from panel.inputs.intake import import_jsonl
 from panel.paths import Home
 
 ROOT = Path(__file__).resolve().parent.parent

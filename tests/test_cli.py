@@ -11,10 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
+from panel.defences.untrusted import datamark
 from panel.paths import Home
 from panel.providers.base import Completion, CompletionRequest, FailureReason, ProviderError
-from panel.records import read_record
-from panel.untrusted import datamark
+from panel.records.io import read_record
 from tests.support import scripted
 
 runner = CliRunner()

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from panel.cli import app
 from panel.paths import Home
 from panel.providers.base import Completion, CompletionRequest
-from panel.render.columns import aligned
+from panel.publish.render.columns import aligned
 from tests.support import scripted
 from tests.support.records import save_record, tool
 

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.digest import Week
-from panel.editorial import approve, reject
 from panel.errors import PanelError
 from panel.paths import Home
+from panel.publish.digest import Week
+from panel.records.editorial import approve, reject
 from tests.support.publishing import ERROR_DETAIL, save_degraded
 from tests.support.records import save_record, tool
 

@@ -7,7 +7,14 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from panel.models import SCHEMA_VERSION, CallResult, ComparisonRecord, Editorial, ToolScore, Totals
+from panel.records.schema import (
+    SCHEMA_VERSION,
+    CallResult,
+    ComparisonRecord,
+    Editorial,
+    ToolScore,
+    Totals,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from panel.fence_key import KEY_FILE
-from panel.records import read_record
+from panel.defences.fence_key import KEY_FILE
+from panel.records.io import read_record
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e

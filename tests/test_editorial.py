@@ -9,10 +9,10 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.config import Config
-from panel.editorial import approve, editor, override, publish, queue, reject
 from panel.errors import PanelError
 from panel.paths import Home
-from panel.records import read_record
+from panel.records.editorial import approve, editor, override, publish, queue, reject
+from panel.records.io import read_record
 from tests.support.publishing import save_degraded
 from tests.support.records import save_record, tool
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog
 from panel.cli import app
 from panel.errors import PanelError
-from panel.fetch import fetch
-from panel.intake import import_source
+from panel.inputs.catalog import Catalog
+from panel.inputs.fetch import fetch
+from panel.inputs.intake import import_source
 from panel.paths import Home
 
 RSS = b"""<?xml version="1.0"?>

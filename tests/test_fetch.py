@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.errors import PanelError
-from panel.fetch import Allowed, FetchPolicy, fetch, public
+from panel.inputs.fetch import Allowed, FetchPolicy, fetch, public
 from panel.paths import Home
 from tests.conftest import NO_HEAD_TO_HEAD
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from panel.atomic import write_atomic, write_new
-from panel.catalog import Catalog
-from panel.editorial import approve
-from panel.fence_key import KEY_FILE, fence_key
+from panel.defences.fence_key import KEY_FILE, fence_key
+from panel.inputs.catalog import Catalog
 from panel.paths import Home
+from panel.records.editorial import approve
 from tests.support.records import save_record, tool
 
 

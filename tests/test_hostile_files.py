@@ -12,15 +12,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog
 from panel.cli import app
 from panel.config import Config
 from panel.errors import PanelError
+from panel.inputs.catalog import Catalog
+from panel.inputs.votes import parse as parse_votes
 from panel.paths import Home
-from panel.records import read_record, write_record
+from panel.records.io import read_record, write_record
+from panel.records.store import Store
 from panel.slugs import RESERVED, is_slug, slugify
-from panel.store import Store
-from panel.votes import parse as parse_votes
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data" / "records"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from benchmarks.injection import run as bench
-from panel.models import CallResult
 from panel.paths import Home
 from panel.providers.base import Completion, CompletionRequest
+from panel.records.schema import CallResult
 from tests.support import scripted
 
 REQUIRED = {

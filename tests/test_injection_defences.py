@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Tool
-from panel.leaks import CANARY_LEAK, CARD_ECHO, PROMPT_ECHO, leak_flags
-from panel.personas import load_personas
-from panel.prompts import PromptBuilder
-from panel.untrusted import ALL_OFF, ALL_ON, DATAMARK, clean, datamark, neutralise
+from panel.defences.leaks import CANARY_LEAK, CARD_ECHO, PROMPT_ECHO, leak_flags
+from panel.defences.untrusted import ALL_OFF, ALL_ON, DATAMARK, clean, datamark, neutralise
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import load_personas
+from panel.pipeline.prompts import PromptBuilder
 from tests.support import scripted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -239,7 +239,7 @@ def test_cached_answers_are_checked_again_without_paying_twice(
         return {c["tool"]: c["flags"] for c in calls}
 
     with monkeypatch.context() as m:  # an older panel without the card-echo check
-        m.setattr("panel.runner.leak_flags", lambda *a, **k: [])
+        m.setattr("panel.pipeline.runner.leak_flags", lambda *a, **k: [])
         assert dx_flags() == {"alpha-tool": [], "beta-tool": []}
     paid = len(scripted_kind["m"].requests)
     # alpha's description is 8 words, copied whole; beta's is 5
@@ -248,7 +248,7 @@ def test_cached_answers_are_checked_again_without_paying_twice(
 
 
 def test_pages_show_datamarks_as_spaces() -> None:
-    from panel.render.view import safe
+    from panel.publish.render.view import safe
 
     assert safe(f"The Qwen2.5-VL{DATAMARK}3B model\u200b is solid.") == (
         "The Qwen2.5-VL 3B model is solid."
@@ -270,7 +270,7 @@ def test_an_answer_copying_the_card_or_the_rules_is_asked_again_in_its_own_words
     from typer.testing import CliRunner
 
     from panel.cli import app
-    from panel.runner import REASK_FOR
+    from panel.pipeline.runner import REASK_FOR
 
     def answer(request: object) -> object:
         messages = request.messages  # type: ignore[attr-defined]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog
 from panel.cli import app
-from panel.intake import import_source
-from panel.lookalike import skeleton
+from panel.inputs.catalog import Catalog
+from panel.inputs.intake import import_source
+from panel.inputs.lookalike import skeleton
 from panel.paths import Home
 from tests.conftest import NO_HEAD_TO_HEAD
 from tests.support import scripted

@@ -127,7 +127,7 @@ def test_a_special_partial_never_hangs_the_templates_digest(project: Home, kind:
     special(project.prompts / "_unused.j2", kind)
     code = (
         "import sys; from pathlib import Path; from panel.errors import PanelError;"
-        "from panel.prompts import PromptBuilder\n"
+        "from panel.pipeline.prompts import PromptBuilder\n"
         "try: PromptBuilder(Path(sys.argv[1]), b'k').template_digest('dx.j2')\n"
         "except PanelError as exc: sys.exit(f'panel: error: {exc}')"
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import leak_check as bench
-from panel import leaks
-from panel.untrusted import DATAMARK, datamark
+from panel.defences import leaks
+from panel.defences.untrusted import DATAMARK, datamark
 
 PROMPTS = bench.renders(bench.ROOT)
 

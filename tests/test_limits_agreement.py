@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from panel.agreement import krippendorff_alpha
-from panel.limits import RateLimiter
+from panel.pipeline.limits import RateLimiter
 from panel.providers.base import FailureReason, classify_status, parse_retry_after, redact
+from panel.scoring.agreement import krippendorff_alpha
 
 
 class FakeClock:

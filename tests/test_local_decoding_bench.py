@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from benchmarks.local_decoding import summary
-from panel.models import CallResult
-from panel.quality import REPETITIVE
+from panel.defences.quality import REPETITIVE
+from panel.records.schema import CallResult
 
 
 def _result(**extra: object) -> CallResult:

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog, Tool
 from panel.cli import app
+from panel.inputs.catalog import Catalog, Tool
+from panel.jobs.nightly import rival_for
 from panel.lock import exclusive
-from panel.nightly import rival_for
 from panel.paths import Home
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from panel.errors import PanelError
-from panel.personas import load_personas, select_personas
+from panel.inputs.personas import load_personas, select_personas
 
 ROOT = Path(__file__).resolve().parent.parent
 

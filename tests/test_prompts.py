@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Tool
+from panel.defences.untrusted import TRUNCATION_MARK, datamark
 from panel.errors import PanelError
-from panel.personas import load_personas, select_personas
-from panel.prompts import FIELD_CAPS, PromptBuilder
-from panel.untrusted import TRUNCATION_MARK, datamark
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import load_personas, select_personas
+from panel.pipeline.prompts import FIELD_CAPS, PromptBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 PERSONAS = load_personas(ROOT / "personas", ROOT / "prompts")

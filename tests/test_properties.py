@@ -9,13 +9,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from panel.catalog import Catalog
 from panel.config import Config
 from panel.errors import PanelError
-from panel.intake import import_jsonl, import_source
-from panel.records import read_record
+from panel.inputs.catalog import Catalog
+from panel.inputs.intake import import_jsonl, import_source
+from panel.inputs.votes import parse as parse_votes
+from panel.records.io import read_record
 from panel.slugs import MAX_SLUG, RESERVED, is_slug, slugify
-from panel.votes import parse as parse_votes
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = settings(

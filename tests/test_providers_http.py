@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Tool
 from panel.errors import PanelError
-from panel.models import CallResult
-from panel.personas import Persona, load_personas
-from panel.prompts import PromptBuilder
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import Persona, load_personas
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Call, Runner
 from panel.providers import registry
 from panel.providers.base import FailureReason, Provider, ProviderSettings, StructuredMode
-from panel.retry import RetryPolicy
-from panel.runner import Call, Runner
+from panel.records.schema import CallResult
 from tests.support.fake_llm import Behavior, FakeLLM
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from benchmarks.leak_check import seed_quotes
 from panel.cli import app
+from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
+from panel.defences.untrusted import datamark
 from panel.providers.base import Completion, CompletionRequest
-from panel.quality import NOT_PROSE, REPETITIVE, quote_flags
-from panel.untrusted import datamark
 from tests.support import scripted
 
 GOOD = "A ship verdict, argued in enough words to be a publishable quote here."

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Tool
-from panel.personas import Persona, load_personas
-from panel.prompts import PromptBuilder
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import Persona, load_personas
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Call, Runner
+from panel.pipeline.validate import InvalidAnswerError, check, extract_json
 from panel.providers import registry
 from panel.providers.base import CompletionRequest, FailureReason, ProviderError
-from panel.reask import InvalidAnswerError, check, extract_json
-from panel.retry import RetryPolicy
-from panel.runner import Call, Runner
 from tests.support import scripted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,7 +182,7 @@ def test_a_providers_own_decoding_settings_are_part_of_the_key(
     import hashlib
     import json
 
-    from panel.runner import call_key
+    from panel.pipeline.runner import call_key
 
     call = make_call(dx, "m")
     request = call.request()

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.models import SCHEMA_VERSION, ComparisonRecord
 from panel.paths import Home
-from panel.records import dump, read_record
+from panel.records.io import dump, read_record
+from panel.records.schema import SCHEMA_VERSION, ComparisonRecord
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data" / "records"

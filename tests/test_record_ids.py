@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import tool_from_data
 from panel.cli import app
-from panel.digest import Week
 from panel.errors import PanelError
+from panel.inputs.catalog import tool_from_data
 from panel.paths import Home
-from panel.record_ids import MAX_ID, is_record_id, resolve, resolve_in_runs
-from panel.records import read_record
+from panel.publish.digest import Week
+from panel.records.ids import MAX_ID, is_record_id, resolve, resolve_in_runs
+from panel.records.io import read_record
 from panel.slugs import is_reserved, is_slug
 from tests.support.records import save_record, tool
 
@@ -186,7 +186,7 @@ def test_not_a_real_week_is_one_line(home: Home) -> None:
 
 
 def test_editorial_writes_stay_in_runs_even_through_the_library(home: Home, tmp_path: Path) -> None:
-    from panel.editorial import approve
+    from panel.records.editorial import approve
 
     path = save_record(home.runs, A, B)
     outside = tmp_path / "copy.json"

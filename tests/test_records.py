@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from panel.catalog import Tool
 from panel.errors import PanelError
-from panel.models import (
+from panel.inputs.catalog import Tool
+from panel.records.io import read_record, resolve, write_record
+from panel.records.schema import (
     SCHEMA_VERSION,
     ComparisonRecord,
     PanelInfo,
@@ -18,7 +19,6 @@ from panel.models import (
     ToolScore,
     Totals,
 )
-from panel.records import read_record, resolve, write_record
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 

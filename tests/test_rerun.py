@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.paths import Home
-from panel.records import read_record
+from panel.records.io import read_record
 from tests.support import scripted
 
 runner = CliRunner()

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from panel.aggregate import aggregate, score_tool, totals
-from panel.agreement import krippendorff_alpha
-from panel.models import CallResult, Scores
-from panel.trust import head_to_head
+from panel.records.schema import CallResult, Scores
+from panel.scoring.aggregate import aggregate, score_tool, totals
+from panel.scoring.agreement import krippendorff_alpha
+from panel.scoring.trust import head_to_head
 from tests.support.calls import failed, h2h, ok
 from tests.support.records import tool
 

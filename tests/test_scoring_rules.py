@@ -1,4 +1,4 @@
-"""The numbers on the page, rule by rule, as README states them (panel/aggregate.py).
+"""The numbers on the page, rule by rule, as README states them (panel/scoring/aggregate.py).
 
 Each test works an example by hand at a boundary: 1 of 3, ties, one provider, one failed
 call among valid ones, unknown prices, missing confidence. `make mutation` checks that
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from panel.aggregate import (
+from panel.records.schema import ToolScore
+from panel.scoring.aggregate import (
     PUBLISH_RULE,
     aggregate,
     persona_split,
@@ -19,8 +20,7 @@ from panel.aggregate import (
     total_cost,
     totals,
 )
-from panel.agreement import krippendorff_alpha
-from panel.models import ToolScore
+from panel.scoring.agreement import krippendorff_alpha
 from tests.support.calls import failed, ok
 from tests.support.records import tool
 

@@ -270,9 +270,9 @@ def test_an_answer_cached_from_one_server_is_not_reused_for_another(
 def test_the_endpoint_is_in_the_key_of_http_providers_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from panel.pipeline.runner import call_key
     from panel.providers.base import CompletionRequest, Message, ProviderSettings
     from panel.providers.openai import OpenAIProvider
-    from panel.runner import call_key
 
     monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

@@ -19,15 +19,15 @@ from hypothesis import strategies as st
 from rich.text import Text
 from typer.testing import CliRunner
 
-from panel.aggregate import aggregate, totals
 from panel.cli import app
-from panel.models import ComparisonRecord
 from panel.paths import Home
-from panel.records import read_record
-from panel.render import markdown
-from panel.render.terminal import verdict_table
-from panel.render.view import page_view
-from panel.store import Store
+from panel.publish.render import markdown
+from panel.publish.render.terminal import verdict_table
+from panel.publish.render.view import page_view
+from panel.records.io import read_record
+from panel.records.schema import ComparisonRecord
+from panel.records.store import Store
+from panel.scoring.aggregate import aggregate, totals
 from tests.support.records import make_record, tool
 
 runner = CliRunner()

@@ -12,11 +12,11 @@ import feedparser
 import pytest
 
 from panel.cli import app
-from panel.editorial import override, reject
 from panel.paths import Home
-from panel.records import read_record
-from panel.site import build
-from panel.store import Store
+from panel.publish.site import build
+from panel.records.editorial import override, reject
+from panel.records.io import read_record
+from panel.records.store import Store
 from tests.support.records import NOW, save_record, tool
 from tests.support.site import BASE, A, B, C, Page, approved, files, options, runner
 
@@ -312,7 +312,7 @@ def test_cache_damage_only_costs_a_full_rebuild(home: Home, tmp_path: Path) -> N
     ],
 )
 def test_only_http_links_survive(url: str, kept: bool) -> None:
-    from panel.render.view import http_url
+    from panel.publish.render.view import http_url
 
     assert http_url(url) == (url if kept else "")
 

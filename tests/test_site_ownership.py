@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from panel.cli import app
-from panel.editorial import approve, reject
 from panel.lock import LockedError, exclusive
 from panel.paths import Home
-from panel.site import build
-from panel.sitecache import BuildCache
+from panel.publish.site import build
+from panel.publish.sitecache import BuildCache
+from panel.records.editorial import approve, reject
 from tests.support.records import NOW, save_record
 from tests.support.site import A, B, approved, files, options, runner
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from panel.cli import app
-from panel.editorial import approve
-from panel.models import CallResult, HeadToHead
 from panel.paths import Home
-from panel.records import dump, read_record
-from panel.site import build
+from panel.publish.site import build
+from panel.records.editorial import approve
+from panel.records.io import dump, read_record
+from panel.records.schema import CallResult, HeadToHead
 from tests.support.publishing import ERROR_DETAIL, save_degraded
 from tests.support.site import A, B, Page, approved, options, runner
 

@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.errors import PanelError
-from panel.models import CallResult
 from panel.paths import Home
-from panel.records import read_record
-from panel.store import MIGRATIONS, Store
+from panel.records.io import read_record
+from panel.records.schema import CallResult
+from panel.records.store import MIGRATIONS, Store
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 
 runner = CliRunner()
@@ -150,11 +150,11 @@ def test_kill_9_mid_review_then_rerun_pays_once_per_done_call(
 
 
 async def test_identical_concurrent_calls_are_sent_once(tmp_path: Path) -> None:
-    from panel.catalog import Tool
-    from panel.personas import load_personas
-    from panel.prompts import PromptBuilder
+    from panel.inputs.catalog import Tool
+    from panel.inputs.personas import load_personas
+    from panel.pipeline.prompts import PromptBuilder
+    from panel.pipeline.runner import Call, Runner
     from panel.providers import registry
-    from panel.runner import Call, Runner
     from tests.support import scripted
 
     root = Path(__file__).resolve().parent.parent

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog, Tool
 from panel.cli import app
 from panel.controls import for_terminal, strip_controls
+from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
 
 runner = CliRunner()

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.models import CallResult
 from panel.paths import Home
-from panel.trust import head_to_head, persona_agreement, same_vendor, trust, vendor_key
+from panel.records.schema import CallResult
+from panel.scoring.trust import head_to_head, persona_agreement, same_vendor, trust, vendor_key
 from tests.support import scripted
 from tests.support.records import tool
 
@@ -184,7 +184,7 @@ def test_agreement_hand_computed() -> None:
 
 
 def _summary(calls: list[CallResult]) -> str:
-    from panel.aggregate import aggregate
+    from panel.scoring.aggregate import aggregate
 
     split = aggregate([A, B], ["dx", "biz"], calls).split
     return trust(calls, [A, B], ["dx", "biz"], split, "recuse").summary

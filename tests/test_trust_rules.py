@@ -1,15 +1,15 @@
-"""How solid is this verdict? The trust rules as README states them (panel/trust.py,
-panel/headtohead.py), with hand-worked examples at the boundaries."""
+"""How solid is this verdict? The trust rules as README states them (panel/scoring/trust.py,
+panel/pipeline/headtohead.py), with hand-worked examples at the boundaries."""
 
 from __future__ import annotations
 
 import pydantic
 import pytest
 
-from panel import trust as trust_module
-from panel.headtohead import HeadToHeadAnswer, schema
-from panel.models import CallResult
-from panel.trust import (
+from panel.pipeline.headtohead import HeadToHeadAnswer, schema
+from panel.records.schema import CallResult
+from panel.scoring import trust as trust_module
+from panel.scoring.trust import (
     head_to_head,
     mark_conflicts,
     persona_agreement,
@@ -268,12 +268,14 @@ def test_summary_counts_conflicted_seats() -> None:
     result = trust(one, [A, B], ["dx"], [], "flag")
     assert result.summary == (
         "0 of 1 reviewers ship Alpha Tool; 0 of 1 reviewers ship Beta Tool; "
-        "too few valid verdicts to compare models. 1 conflicted seat flagged."
+        "too few valid verdicts to compare models. Flagged for a conflict of interest, "
+        "still counted: 1 verdict (alpha/m on Alpha Tool)."
     )
     assert (result.recusal, result.conflicts) == ("flag", ["alpha/m reviewing alpha-tool"])
     two = [*one, ok("biz", SECOND, "ship", "beta/m", conflict=True, recused=True)]
     assert trust(two, [A, B], ["dx", "biz"], [], "recuse").summary.endswith(
-        "2 conflicted seats recused."
+        "Recused for a conflict of interest: 2 verdicts "
+        "(alpha/m on Alpha Tool, beta/m on Beta Tool)."
     )
 
 

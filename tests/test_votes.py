@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from panel.catalog import Catalog
 from panel.cli import app
 from panel.errors import PanelError
+from panel.inputs.catalog import Catalog
+from panel.inputs.votes import Votes, parse
 from panel.paths import Home
-from panel.store import Store
-from panel.votes import Votes, parse
+from panel.records.store import Store
 
 runner = CliRunner()
 

@@ -42,18 +42,18 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import write_results
-from panel.catalog import Catalog, Tool
 from panel.config import Config
-from panel.fence_key import fence_key
-from panel.models import CallResult
+from panel.defences.fence_key import fence_key
+from panel.defences.untrusted import ALL_OFF, ALL_ON, Defences
+from panel.inputs.catalog import Catalog, Tool
+from panel.inputs.personas import load_personas
 from panel.paths import Home
-from panel.personas import load_personas
-from panel.pricing import PriceBook
-from panel.prompts import PromptBuilder
+from panel.pipeline.pricing import PriceBook
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.runner import Call, Runner
 from panel.providers import registry
-from panel.runner import Call, Runner
-from panel.store import Store
-from panel.untrusted import ALL_OFF, ALL_ON, Defences
+from panel.records.schema import CallResult
+from panel.records.store import Store
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from panel import calibrate as cal
 from panel.cli._common import home, user_errors
-from panel.store import DB_NAME, Store
+from panel.records.store import DB_NAME, Store
+from panel.scoring import calibrate as cal
 
 
 def calibrate_command(

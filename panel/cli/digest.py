@@ -10,10 +10,10 @@ import typer
 
 from panel.cli._common import home, user_errors
 from panel.config import Config
-from panel.digest import Week, write_digest
-from panel.site import base_url
-from panel.store import DB_NAME, Store
-from panel.votes import Votes
+from panel.inputs.votes import Votes
+from panel.publish.digest import Week, write_digest
+from panel.publish.site import base_url
+from panel.records.store import DB_NAME, Store
 
 EMPTY_WEEK = 3  # exit code: nothing was published that week, so nothing was written
 

@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from panel import editorial
 from panel.cli._common import home, user_errors
-from panel.models import ComparisonRecord
-from panel.records import resolve_in_runs
-from panel.render.columns import aligned
+from panel.publish.render.columns import aligned
+from panel.records import editorial
+from panel.records.io import resolve_in_runs
+from panel.records.schema import ComparisonRecord
 
 RecordArg = Annotated[
     str, typer.Argument(help="Record id (as `panel list` shows it) or path.", show_default=False)

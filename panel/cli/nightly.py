@@ -11,17 +11,17 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
 from panel.config import Config
+from panel.jobs.nightly import NightlyOptions, close_providers, dry_run_plan, prepare, run_nightly
 from panel.lock import exclusive
-from panel.models import CallResult
-from panel.nightly import NightlyOptions, close_providers, dry_run_plan, prepare, run_nightly
 from panel.paths import Home
+from panel.pipeline.budget import Budget
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Call, Runner
 from panel.providers.base import Provider
-from panel.retry import RetryPolicy
-from panel.runner import Call, Runner
-from panel.store import Store
+from panel.records.schema import CallResult
+from panel.records.store import Store
 
 
 def _log_line(message: str) -> None:

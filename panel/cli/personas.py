@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from panel.cli._common import home, user_errors
-from panel.personas import load_personas
+from panel.inputs.personas import load_personas
 
 app = typer.Typer(help="Reviewer personas (personas/*.toml + prompts/*.j2).", no_args_is_help=True)
 

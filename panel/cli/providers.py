@@ -10,10 +10,10 @@ import typer
 
 from panel.cli._common import home, user_errors
 from panel.config import Config
-from panel.pricing import PriceBook
+from panel.pipeline.pricing import PriceBook
 from panel.providers.keys import key_present
 from panel.providers.registry import KINDS, module_for
-from panel.render.columns import aligned
+from panel.publish.render.columns import aligned
 
 app = typer.Typer(
     help="Model providers (panel.toml [providers] and addresses).", no_args_is_help=True

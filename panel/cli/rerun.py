@@ -11,13 +11,13 @@ import typer
 
 from panel.cli._common import home, stderr, user_errors
 from panel.config import Config
-from panel.records import read_record, resolve
-from panel.render.columns import aligned
-from panel.rerun import Change, compare, plan_rerun
-from panel.retry import RetryPolicy
-from panel.review import review
-from panel.runner import Runner
-from panel.store import Store
+from panel.jobs.rerun import Change, compare, plan_rerun
+from panel.jobs.review import review
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Runner
+from panel.publish.render.columns import aligned
+from panel.records.io import read_record, resolve
+from panel.records.store import Store
 
 
 def rerun_command(

@@ -10,17 +10,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from panel.aggregate import tally
-from panel.budget import Budget
 from panel.cli._common import home, stderr, user_errors
-from panel.models import CallResult
-from panel.records import dump, records_folder
-from panel.render.terminal import pick_line, verdict_table
-from panel.render.view import page_view
-from panel.retry import RetryPolicy
-from panel.review import exit_code, plan_review, review
-from panel.runner import Call, Runner
-from panel.store import Store
+from panel.jobs.review import exit_code, plan_review, review
+from panel.pipeline.budget import Budget
+from panel.pipeline.retry import RetryPolicy
+from panel.pipeline.runner import Call, Runner
+from panel.publish.render.terminal import pick_line, verdict_table
+from panel.publish.render.view import page_view
+from panel.records.io import dump, records_folder
+from panel.records.schema import CallResult
+from panel.records.store import Store
+from panel.scoring.aggregate import tally
 
 
 def review_command(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from panel.models import SCHEMA_VERSION, ComparisonRecord
+from panel.records.schema import SCHEMA_VERSION, ComparisonRecord
 
 
 def schema_command() -> None:

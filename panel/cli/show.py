@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 
 from panel.cli._common import home, user_errors
-from panel.records import read_record, resolve
-from panel.render import markdown, terminal
-from panel.votes import stored_votes
+from panel.inputs.votes import stored_votes
+from panel.publish.render import markdown, terminal
+from panel.records.io import read_record, resolve
 
 
 def show_command(

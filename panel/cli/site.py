@@ -11,7 +11,7 @@ import typer
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.errors import PanelError
-from panel.site import SiteOptions, base_url, build
+from panel.publish.site import SiteOptions, base_url, build
 
 app = typer.Typer(help="The published site.", no_args_is_help=True)
 

@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from panel.catalog import Catalog, Tool
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.controls import for_terminal
 from panel.errors import PanelError
-from panel.intake import ImportReport, import_source
-from panel.sources import import_configured, typed
+from panel.inputs.catalog import Catalog, Tool
+from panel.inputs.intake import ImportReport, import_source
+from panel.inputs.sources import import_configured, typed
 
 app = typer.Typer(help="The tool catalog (catalog/, one TOML file per tool).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]

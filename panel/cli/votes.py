@@ -10,10 +10,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from panel import votes
-from panel.catalog import Catalog
 from panel.cli._common import home, user_errors
-from panel.store import Store
+from panel.inputs import votes
+from panel.inputs.catalog import Catalog
+from panel.records.store import Store
 
 app = typer.Typer(help="Community votes (CSV: tool slug, ship votes, skip votes).")
 

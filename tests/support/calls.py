@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from panel.models import CallResult, Failure
 from panel.providers.base import FailureReason
+from panel.records.schema import CallResult, Failure
 
 
 def ok(

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from panel.aggregate import aggregate, totals
-from panel.catalog import Tool
-from panel.models import CallResult, ComparisonRecord, Failure
+from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason
-from panel.records import write_record
+from panel.records.io import write_record
+from panel.records.schema import CallResult, ComparisonRecord, Failure
+from panel.scoring.aggregate import aggregate, totals
 from tests.support.records import NOW, make_record
 
 # What a provider error looks like in a record: internal, never for readers.

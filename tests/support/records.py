@@ -6,16 +6,16 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from panel.aggregate import aggregate, totals
-from panel.catalog import Tool
-from panel.models import (
+from panel.inputs.catalog import Tool
+from panel.records.io import write_record
+from panel.records.schema import (
     CallResult,
     ComparisonRecord,
     Editorial,
     PanelInfo,
     Provenance,
 )
-from panel.records import write_record
+from panel.scoring.aggregate import aggregate, totals
 
 PERSONAS = {
     "dx": "DX",

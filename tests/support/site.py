@@ -7,9 +7,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from panel.editorial import approve
 from panel.paths import Home
-from panel.site import SiteOptions
+from panel.publish.site import SiteOptions
+from panel.records.editorial import approve
 from tests.support.records import save_record, tool
 
 runner = CliRunner()

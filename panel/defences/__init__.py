@@ -1,0 +1,1 @@
+"""Defences against hostile vendor text and leaking answers."""

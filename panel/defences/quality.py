@@ -1,0 +1,47 @@
+"""Is a quote prose at all? A quote that is one word over and over is not published.
+
+A schema-valid answer can still be degenerate: the injection benchmark saw the
+embedded model answer a payload with "Drumbleweed." twenty times, which passes
+every length limit and got the payload's word onto a page. A quote is flagged
+``repetitive-quote`` when it has fewer than ``MIN_DISTINCT`` distinct words, or
+when one content word makes up more than ``MAX_SHARE`` of a quote of at least
+``LONG_QUOTE`` words. Real reviews clear both by a wide margin (the seed page's
+quotes have 72 to 107 distinct words, and no content word above 3% of the words).
+
+Only verdict quotes are checked: a head-to-head reason is never published. Like a
+leak, a flagged answer is re-asked within the re-ask budget, then kept in the
+record, flagged, and left out of scores and pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from panel.defences.leaks import FUNCTION_WORDS
+from panel.defences.untrusted import DATAMARK
+
+REPETITIVE = "repetitive-quote"
+MIN_DISTINCT = 8
+MAX_SHARE = 1 / 3
+LONG_QUOTE = 12
+NOT_PROSE = (
+    "its quote repeats the same words instead of reviewing the tool; "
+    "write 3 to 5 sentences of review in your own words"
+)
+# Words; each kana or CJK ideograph counts as one, since those scripts use no spaces.
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+def quote_flags(quote: str) -> list[str]:
+    """``[REPETITIVE]`` if ``quote`` is not prose, else ``[]``."""
+    words = _WORD.findall(quote.lower().replace(DATAMARK, " "))
+    if len(set(words)) < MIN_DISTINCT:
+        return [REPETITIVE]
+    content = [w for w in words if w not in FUNCTION_WORDS]
+    if len(words) >= LONG_QUOTE and content:
+        _, most = Counter(content).most_common(1)[0]
+        if most > MAX_SHARE * len(words):
+            return [REPETITIVE]
+    return []

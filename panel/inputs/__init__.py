@@ -1,0 +1,1 @@
+"""What panel reads from outside: the catalog and its intake, personas, votes."""

@@ -1,0 +1,1 @@
+"""Whole jobs built from the stages: review, rerun and the nightly."""

@@ -1,0 +1,349 @@
+"""The nightly batch: select tools, pair each with a rival, run, record, summarise.
+
+Durable by construction: every call goes through the store's journal and cache,
+so a rerun (after a crash, kill -9, Ctrl-C or a budget stop) pays only for calls
+that never finished, and a finished night reruns with zero provider calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from panel.atomic import write_new
+from panel.config import Config
+from panel.defences.fence_key import fence_key
+from panel.errors import PanelError
+from panel.inputs.catalog import Catalog, Tool
+from panel.inputs.personas import load_personas, select_personas
+from panel.inputs.sources import refresh
+from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.review import Plan, fingerprint, index, journal, plan_review, save
+from panel.paths import Home
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.runner import Runner
+from panel.providers.base import Provider
+from panel.records.schema import CallResult
+from panel.records.store import Store
+from panel.scoring.aggregate import tally
+
+RIVAL_RULE = (
+    "a competitor the catalog entry names (first one found in the catalog), "
+    "then the most recently launched tool in the same category, "
+    "then the most recently launched tool overall"
+)
+KIND = "nightly"
+
+
+def _recency(tool: Tool) -> tuple[date, str]:
+    return (tool.launched or date.min, tool.slug)
+
+
+def rival_for(tool: Tool, catalog: Catalog) -> Tool | None:
+    others = [t for t in catalog.tools.values() if t.slug != tool.slug]
+    for slug in tool.competitors:
+        if slug in catalog.tools and slug != tool.slug:
+            return catalog.tools[slug]
+    same = [t for t in others if tool.category and t.category == tool.category]
+    pool = same or others
+    return max(pool, key=_recency) if pool else None
+
+
+@dataclass(frozen=True)
+class Selected:
+    tool: Tool
+    rival: Tool
+    reason: str
+
+
+def select(
+    catalog: Catalog,
+    store: Store,
+    since: date,
+    current: Callable[[Tool, Tool], dict[str, Any]],
+) -> list[Selected]:
+    """New launches without a record, and tools whose inputs changed since their last review."""
+    chosen: list[Selected] = []
+    for tool in sorted(catalog.tools.values(), key=_recency, reverse=True):
+        rival = rival_for(tool, catalog)
+        if rival is None:
+            continue
+        history = [r for r in store.records_for(tool.slug) if r["tools"][0] == tool.slug]
+        if not history:
+            if tool.launched is not None and tool.launched >= since:
+                chosen.append(Selected(tool, rival, f"launched {tool.launched}, no record yet"))
+            continue
+        last = history[-1]
+        rival = catalog.tools.get(last["tools"][1], rival)  # keep the pairing it was reviewed in
+        changed = _changed(last["provenance"], current(tool, rival))
+        if changed:
+            chosen.append(Selected(tool, rival, f"changed since last review: {changed}"))
+        elif last["status"] == "incomplete":
+            chosen.append(Selected(tool, rival, "last review was incomplete"))
+    return chosen
+
+
+def _changed(before: dict[str, Any], now: dict[str, Any]) -> str:
+    labels = {
+        "catalog": "catalog entry",
+        "personas": "persona",
+        "templates": "prompt",
+        "models": "model",
+    }
+    return ", ".join(label for key, label in labels.items() if before.get(key) != now.get(key))
+
+
+@dataclass
+class Summary:
+    date: str
+    since: str
+    rival_rule: str = RIVAL_RULE
+    panel: dict[str, Any] = field(default_factory=dict)
+    planned: int = 0
+    done: int = 0
+    incomplete: int = 0
+    failed: int = 0
+    deferred: int = 0
+    calls_made: int = 0
+    calls_cached: int = 0
+    calls_deferred: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    spent_usd: float = 0.0  # paid by this run: calls not served from the cache
+    cost_usd: float = 0.0  # what the night's answers cost, cached ones included
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.incomplete == 0 and self.failed == 0 and self.deferred == 0 else 1
+
+    def add(self, plan: Plan, reason: str, calls: list[CallResult]) -> str:
+        deferred = [c for c in calls if c.attempts == 0 and not c.cached and not c.ok]
+        self.calls_cached += sum(1 for c in calls if c.cached)
+        self.calls_made += sum(1 for c in calls if not c.cached and c.attempts > 0)
+        self.calls_deferred += len(deferred)
+        fresh = [c for c in calls if not c.cached]
+        self.prompt_tokens += sum(c.prompt_tokens for c in fresh)
+        self.completion_tokens += sum(c.completion_tokens for c in fresh)
+        self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
+        self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
+        for c in calls:
+            if not c.ok and c.failure and c not in deferred:
+                self.failures.append(
+                    {
+                        "comparison": f"{plan.tools[0].slug} vs {plan.tools[1].slug}",
+                        "persona": c.persona,
+                        "tool": c.tool,
+                        "provider": c.provider,
+                        "reason": c.failure.reason.value,
+                        "detail": c.failure.detail,
+                    }
+                )
+        return "deferred" if deferred else ""
+
+
+ProgressHook = Callable[[str], None]
+
+
+async def _run(
+    plans: list[tuple[Selected, Plan]],
+    runner: Runner,
+    store: Store,
+    out: Path,
+    run_id: str,
+    summary: Summary,
+    log: ProgressHook,
+) -> None:
+    async def one(selected: Selected, plan: Plan) -> None:
+        started = datetime.now(UTC)
+        calls = await runner.run(plan.calls)
+        entry: dict[str, Any] = {
+            "tool": selected.tool.slug,
+            "rival": selected.rival.slug,
+            "reason": selected.reason,
+        }
+        if summary.add(plan, selected.reason, calls) == "deferred":
+            summary.deferred += 1
+            entry["status"] = "deferred"
+            log(f"deferred {selected.tool.slug} vs {selected.rival.slug}: budget reached")
+        else:
+            record, path = save(plan, calls, out, started)
+            index(store, plan, record, path, run_id)
+            count = record.totals
+            entry.update(
+                status=record.status,
+                record=record.id,
+                calls=count.calls,
+                valid=count.valid,
+                failed=count.failed,
+                recused=count.recused,
+            )
+            if record.totals.valid == 0:
+                summary.failed += 1  # not one valid verdict: the record says why, call by call
+            elif record.status == "complete":
+                summary.done += 1
+            else:
+                summary.incomplete += 1
+            log(
+                f"{record.status} {record.id} "
+                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
+            )
+        summary.comparisons.append(entry)
+
+    await asyncio.gather(*(one(s, p) for s, p in plans))
+
+
+def close_providers(providers: Sequence[Provider]) -> None:
+    async def close_all() -> None:
+        await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
+
+    asyncio.run(close_all())
+
+
+@dataclass
+class NightlyOptions:
+    since: date | None = None
+    providers: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    allow_embedded: bool = False  # run on the built-in default panel (the embedded model)
+    today: date = field(default_factory=lambda: datetime.now().astimezone().date())
+
+
+def prepare(
+    home: Home, store: Store, options: NightlyOptions, clients: dict[str, Provider]
+) -> tuple[Summary, list[tuple[Selected, Plan]]]:
+    config = Config.load(home.config_file)
+    catalog = Catalog.load(home.catalog)
+    last = store.last_run(KIND, "done")
+    since = options.since or (
+        datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
+    )
+
+    personas = select_personas(load_personas(home.personas, home.prompts), [])
+    panel = describe_panel(config, [p.name for p in personas], options.providers)
+    if panel.defaulted and not (options.dry_run or options.allow_embedded):
+        raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
+    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
+    digests = functools.cache(prompts.template_digest)
+    models = [f"{name}={config.settings(name).model}" for name in panel.providers]
+
+    def current(tool: Tool, rival: Tool) -> dict[str, Any]:
+        return fingerprint(personas, digests, (tool, rival), models)
+
+    chosen = select(catalog, store, since, current)
+    plans = [
+        (s, plan_review(home, s.tool.slug, s.rival.slug, options.providers, [], config, clients))
+        for s in chosen
+    ]
+    summary = Summary(
+        date=options.today.isoformat(),
+        since=since.isoformat(),
+        panel=asdict(panel),
+        planned=len(plans),
+    )
+    return summary, plans
+
+
+def dry_run_plan(
+    store: Store, plans: list[tuple[Selected, Plan]], summary: Summary
+) -> dict[str, Any]:
+    rows = []
+    total = 0.0
+    unknown = False
+    for selected, plan in plans:
+        uncached = [c for c in plan.calls if store.cached(c.key) is None]
+        costs = [c.estimated_cost() for c in uncached]
+        unknown = unknown or any(c is None for c in costs)
+        estimate = sum(c for c in costs if c is not None)
+        total += estimate
+        rows.append(
+            {
+                "tool": selected.tool.slug,
+                "rival": selected.rival.slug,
+                "reason": selected.reason,
+                "calls": len(plan.calls),
+                "cached": len(plan.calls) - len(uncached),
+                "estimated_usd": round(estimate, 6),
+            }
+        )
+    panel = summary.panel
+    return {
+        "since": summary.since,
+        "panel": panel,
+        "warning": (
+            embedded_refusal(panel["defaulted"], len(panel["personas"]))
+            if panel.get("defaulted")
+            else None
+        ),
+        "rival_rule": RIVAL_RULE,
+        "comparisons": rows,
+        "calls": sum(r["calls"] for r in rows),
+        "cached": sum(r["cached"] for r in rows),
+        "estimated_usd": None if unknown else round(total, 6),
+    }
+
+
+def run_nightly(
+    home: Home,
+    store: Store,
+    runner: Runner,
+    options: NightlyOptions,
+    log: ProgressHook,
+    on_plan: Callable[[int], None] = lambda total: None,
+) -> tuple[Summary, Path]:
+    """Run the night's comparisons and write the summary to runs/nightly/<date>[.N].json."""
+    clients: dict[str, Provider] = {}
+    run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+    try:
+        refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
+        summary, plans = prepare(home, store, options, clients)
+        if runner.budget.cap is not None:
+            unknown = sorted({c.provider.spec for _, p in plans for c in p.calls if c.rate is None})
+            if unknown:
+                raise PanelError(
+                    f"--max-cost needs prices, and none are known for {', '.join(unknown)}; "
+                    'add [prices."kind/model"] to panel.toml'
+                )
+        store.begin_run(run_id, KIND)
+        for _, plan in plans:
+            journal(plan, store, run_id)
+        total = sum(len(p.calls) for _, p in plans)
+        log(PanelUsed(**summary.panel).line())
+        log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+        on_plan(total)
+        try:
+            asyncio.run(_run(plans, runner, store, home.runs, run_id, summary, log))
+        except BaseException:
+            store.end_run(run_id, "interrupted")
+            raise
+    finally:
+        close_providers(list(clients.values()))
+    summary.spent_usd = round(summary.spent_usd, 6)
+    summary.cost_usd = round(summary.cost_usd, 6)
+    status = "partial" if summary.deferred else "done"
+    store.end_run(run_id, status, asdict(summary))
+    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
+    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
+    return summary, path
+
+
+def summary_paths(folder: Path, day: str) -> Iterator[Path]:
+    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
+    yield folder / f"{day}.json"
+    for n in itertools.count(2):
+        yield folder / f"{day}.{n}.json"
+
+
+def failure_reasons(summary: Summary) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in summary.failures:
+        counts[f["reason"]] = counts.get(f["reason"], 0) + 1
+    return counts

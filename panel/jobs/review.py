@@ -1,0 +1,298 @@
+"""One comparison, end to end: plan the calls, run them, aggregate, write the record."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from panel import __version__
+from panel.config import Config
+from panel.defences.fence_key import fence_key
+from panel.errors import PanelError
+from panel.inputs.catalog import Catalog, Tool
+from panel.inputs.personas import Persona, load_personas, select_personas
+from panel.paths import Home
+from panel.pipeline.pricing import PriceBook
+from panel.pipeline.prompts import PromptBuilder
+from panel.pipeline.runner import Call, Runner
+from panel.providers import registry
+from panel.providers.base import Provider, Sampling, model_vendor
+from panel.records.editorial import auto_approved
+from panel.records.io import check_folder, pair_stem, write_record
+from panel.records.schema import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
+from panel.records.store import Store
+from panel.scoring.aggregate import aggregate, totals
+from panel.scoring.trust import head_to_head, mark_conflicts, trust
+
+
+@dataclass
+class Plan:
+    """Everything a review will do, decided before the first call is sent."""
+
+    tools: tuple[Tool, Tool]
+    personas: list[Persona]
+    providers: list[Provider]
+    calls: list[Call]
+    prompts: PromptBuilder
+    config: Config
+    vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+
+    def estimated_cost(self) -> float | None:
+        """Upper-bound USD for one send of every call; None if any price is unknown."""
+        costs = [c.estimated_cost() for c in self.calls]
+        if any(c is None for c in costs):
+            return None
+        return sum(c for c in costs if c is not None)
+
+    def check_budget(self, cap: float | None) -> None:
+        if cap is None:
+            return
+        unknown = sorted({c.provider.spec for c in self.calls if c.rate is None})
+        if unknown:
+            raise PanelError(
+                f"--max-cost needs prices, and none are known for {', '.join(unknown)}; "
+                'add [prices."kind/model"] to panel.toml'
+            )
+        estimate = self.estimated_cost() or 0.0
+        if estimate > cap:
+            raise PanelError(
+                f"estimated cost ${estimate:.4f} exceeds --max-cost ${cap:.4f}; "
+                "raise the cap or use fewer providers or personas"
+            )
+
+    def provenance(self, started: datetime, finished: datetime) -> Provenance:
+        templates = {"_shared": self.prompts.template_digest("_system.j2")}
+        templates.update(
+            {p.spec.template: self.prompts.template_digest(p.spec.template) for p in self.personas}
+        )
+        return Provenance(
+            panel_version=__version__,
+            templates=templates,
+            personas={p.name: p.digest for p in self.personas},
+            catalog={t.slug: t.digest() for t in self.tools},
+            started_at=started,
+            finished_at=finished,
+        )
+
+
+def plan_review(
+    home: Home,
+    a: str,
+    b: str,
+    provider_names: Sequence[str],
+    persona_names: Sequence[str],
+    config: Config | None = None,
+    clients: dict[str, Provider] | None = None,
+) -> Plan:
+    """Validate every name and render every prompt; raises PanelError before any call."""
+    if a == b:
+        raise PanelError(f"both tools are {a!r}; compare two different tools")
+    catalog = Catalog.load_some(home.catalog, [a, b])
+    tools = (catalog.get(a), catalog.get(b))
+    return plan_tools(home, tools, provider_names, persona_names, config, clients)
+
+
+def plan_tools(
+    home: Home,
+    tools: tuple[Tool, Tool],
+    provider_names: Sequence[str],
+    persona_names: Sequence[str],
+    config: Config | None = None,
+    clients: dict[str, Provider] | None = None,
+    sampling: dict[str, Sampling] | None = None,
+) -> Plan:
+    """A plan for two given tool entries; ``sampling`` overrides providers' settings."""
+    config = config or Config.load(home.config_file)
+    personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
+    panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
+    names = list(dict.fromkeys(n for names in panels.values() for n in names))
+    settings = {name: config.settings(name) for name in names}
+    for name, chosen in (sampling or {}).items():
+        if name in settings:
+            settings[name] = replace(settings[name], sampling=chosen)
+    prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+    shared = clients if clients is not None else {}  # one client per provider per process
+    created: list[Provider] = []
+    try:
+        for name in names:
+            if name not in shared:
+                shared[name] = registry.create(settings[name])
+                created.append(shared[name])
+    except BaseException:
+        _close_now(created)
+        raise
+    providers = {name: shared[name] for name in names}
+    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
+    calls = [
+        Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
+        for tool in tools
+        for persona in personas
+        for rendered in [prompts.render(persona, tool)]
+        for name in panels[persona.name]
+    ]
+    if config.panel.head_to_head:
+        calls += [
+            Call(
+                persona,
+                first,
+                providers[name],
+                rendered,
+                prices.rate(settings[name]),
+                (first, second),
+            )
+            for first, second in (tools, tools[::-1])
+            for persona in personas
+            for rendered in [prompts.render_pair(persona, first, second)]
+            for name in panels[persona.name]
+        ]
+    vendors = {providers[n].spec: model_vendor(settings[n], providers[n]) for n in names}
+    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
+
+
+def _close_now(providers: list[Provider]) -> None:
+    async def close_all() -> None:
+        await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
+
+    if providers:
+        asyncio.run(close_all())
+
+
+async def run_plan(plan: Plan, runner: Runner) -> list[CallResult]:
+    try:
+        return await runner.run(plan.calls)
+    finally:
+        await asyncio.gather(*(p.aclose() for p in plan.providers), return_exceptions=True)
+
+
+def build_record(
+    plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
+) -> ComparisonRecord:
+    recusal = plan.config.panel.recusal
+    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
+    count = totals(calls)
+    quorum = plan.config.panel.quorum.value
+    personas = [p.name for p in plan.personas]
+    scores = aggregate(plan.tools, personas, [c for c in calls if c.kind == "verdict"], quorum)
+    scores = scores.model_copy(
+        update={
+            "head_to_head": head_to_head(calls, plan.tools),
+            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+        }
+    )
+    complete = all(s.quorum_met for s in scores.tools)
+    return ComparisonRecord(
+        id=record_id,
+        created_at=finished,
+        status="complete" if complete else "incomplete",
+        tools=list(plan.tools),
+        panel=PanelInfo(
+            providers=[p.spec for p in plan.providers],
+            personas=[p.name for p in plan.personas],
+            persona_titles={p.name: p.spec.title for p in plan.personas},
+        ),
+        calls=calls,
+        scores=scores,
+        totals=count,
+        provenance=plan.provenance(started, finished),
+        editorial=(
+            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+        ),
+    )
+
+
+def exit_code(record: ComparisonRecord) -> int:
+    """0 every call valid; 1 some calls failed but quorum held; 3 quorum not met."""
+    if record.status == "incomplete":
+        return 3
+    return 0 if record.totals.failed == 0 else 1
+
+
+def journal(plan: Plan, store: Store, run_id: str) -> None:
+    store.plan(
+        (
+            (c.key, c.provider.spec, c.provider.model, c.persona.name, c.tool.slug)
+            for c in plan.calls
+        ),
+        run_id,
+    )
+
+
+def review(
+    plan: Plan,
+    runner: Runner,
+    out: Path,
+    run_id: str | None = None,
+    detached: bool = False,
+) -> tuple[ComparisonRecord, Path]:
+    """Run the plan and write its record under ``out``; returns the record and its path.
+
+    ``out`` is checked first: no call is sent, and nothing paid for, if the record could
+    not be written there. With a store on the runner, calls are journaled and answered
+    from the cache when possible, and the record is indexed. ``detached``: ``out`` is not
+    the project's runs/ (``--out``): the record gets an ``out:`` id and is not indexed,
+    so the nightly never takes it for the project's own review of the pair.
+    """
+    started = datetime.now(UTC)
+    check_folder(out, started.astimezone().date(), "--out folder" if detached else "runs folder")
+    store = runner.store
+    run_id = run_id or f"review-{started.strftime('%Y%m%dT%H%M%S.%fZ')}"
+    if store is not None:
+        store.begin_run(run_id, "review")
+        journal(plan, store, run_id)
+    calls = asyncio.run(run_plan(plan, runner))
+    record, path = save(plan, calls, out, started, detached)
+    if store is not None:
+        if not detached:
+            index(store, plan, record, path, run_id)
+        store.end_run(run_id, record.status)
+    return record, path
+
+
+def save(
+    plan: Plan, calls: list[CallResult], out: Path, started: datetime, detached: bool = False
+) -> tuple[ComparisonRecord, Path]:
+    """Build the record and write it under ``out`` (never over an existing one)."""
+    finished = datetime.now(UTC)
+    built: list[ComparisonRecord] = []
+
+    def build(record_id: str) -> ComparisonRecord:
+        built.append(build_record(plan, calls, record_id, started, finished))
+        return built[-1]
+
+    stem = pair_stem(plan.tools[0].slug, plan.tools[1].slug)
+    path = write_record(out, finished.astimezone().date(), stem, build, detached)
+    return built[-1], path
+
+
+def fingerprint(
+    personas: Sequence[Persona],
+    template_digest: Callable[[str], str],
+    tools: Sequence[Tool],
+    models: Sequence[str],
+) -> dict[str, object]:
+    """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
+    return {
+        "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
+        "personas": {p.name: p.digest for p in personas},
+        "catalog": {t.slug: t.digest() for t in tools},
+        "models": sorted(models),
+    }
+
+
+def plan_fingerprint(plan: Plan) -> dict[str, object]:
+    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
+    return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
+
+
+def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
+    store.index_record(
+        record.id,
+        path,
+        run_id,
+        (plan.tools[0].slug, plan.tools[1].slug),
+        record.status,
+        plan_fingerprint(plan),
+    )

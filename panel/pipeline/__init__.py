@@ -1,0 +1,1 @@
+"""Plan, send and validate calls: prompts, the runner, retries, limits and prices."""

@@ -1,0 +1,201 @@
+"""Persona + tool -> chat messages, rendered by a sandboxed jinja2 environment.
+
+Prompts use their own environment: no autoescape (this is not HTML), StrictUndefined
+(a typo in a template is an error, not an empty string) and the sandbox (templates
+are data files). Vendor text only ever reaches a template as a cleaned variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.loaders import split_template_path
+from jinja2.sandbox import SandboxedEnvironment
+
+from panel.defences.untrusted import ALL_ON, DATAMARK, Defences, boundary, canary, clean
+from panel.errors import PanelError
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import Persona
+from panel.pipeline import headtohead
+from panel.providers.base import Message
+from panel.safeio import read_regular
+
+SYSTEM_TEMPLATE = "_system.j2"
+FIELD_CAPS = {
+    "name": 200,
+    "vendor": 200,
+    "category": 100,
+    "tagline": 300,
+    "entry_price": 40,
+    "pricing_notes": 600,
+    "url": 300,
+    "description": 4_000,
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    messages: tuple[Message, ...]
+    truncated: tuple[str, ...] = ()
+    stripped_chars: int = 0
+    defences: tuple[str, ...] = field(default=ALL_ON.names())
+    canary: str = ""
+    exempt: tuple[str, ...] = ()  # system-prompt text an answer may echo (lens, voice)
+    card: tuple[str, ...] = ()  # the vendor-written fields as the model saw them
+
+    @property
+    def system(self) -> str:
+        return next((m.content for m in self.messages if m.role == "system"), "")
+
+
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class _RegularFileLoader(jinja2.BaseLoader):
+    """Templates read through ``read_regular``: a FIFO or a huge file is an error, not a hang."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*split_template_path(template))
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        try:
+            raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
+            mtime = path.stat().st_mtime
+            source = raw.decode("utf-8")
+        except (PanelError, OSError, UnicodeDecodeError) as exc:
+            raise jinja2.TemplateError(str(exc)) from None
+
+        def uptodate() -> bool:
+            try:
+                return path.stat().st_mtime == mtime
+            except OSError:
+                return False
+
+        return source, str(path), uptodate
+
+
+@functools.cache
+def _environment(folder: Path) -> SandboxedEnvironment:
+    """One environment per prompts folder per process: templates compile once."""
+    return SandboxedEnvironment(
+        loader=_RegularFileLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=True,  # an edited template is picked up (mtime check)
+    )
+
+
+class PromptBuilder:
+    """Renders persona prompts. One instance per process: templates compile once."""
+
+    def __init__(self, folder: Path, boundary_key: bytes, defences: Defences = ALL_ON) -> None:
+        if not folder.is_dir():
+            raise PanelError(f"no prompts folder at {folder}; set PANEL_HOME to your panel project")
+        self.folder = folder
+        self.env = _environment(folder.resolve())
+        self._key = boundary_key
+        self.defences = defences
+
+    def template_digest(self, name: str) -> str:
+        """sha256 over a template and the shared partials it can include."""
+        digest = hashlib.sha256()
+        for path in sorted({self.folder / name, *self.folder.glob("_*.j2")}):
+            raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
+            digest.update(path.name.encode() + b"\0" + raw)
+        return digest.hexdigest()
+
+    def _tool_vars(self, tool: Tool) -> tuple[dict[str, str], list[str], int]:
+        values: dict[str, str] = {}
+        truncated: list[str] = []
+        stripped = 0
+        raw = tool.model_dump(mode="json")
+        for name, cap in FIELD_CAPS.items():
+            result = clean(str(raw.get(name) or ""), cap, self.defences)
+            values[name] = result.text
+            stripped += result.removed
+            if result.truncated:
+                truncated.append(name)
+        values["launched"] = str(raw.get("launched") or "")
+        return values, truncated, stripped
+
+    def render(self, persona: Persona, tool: Tool) -> Rendered:
+        """The persona's verdict prompt for one tool."""
+        values, truncated, stripped = self._tool_vars(tool)
+        extra = {
+            "tool": values,
+            "boundary": boundary(self._key, persona.name, tool.digest()),
+            "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
+            "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
+        }
+        secret = canary(self._key, persona.name, tool.digest())
+        template, card = persona.spec.template, tuple(values.values())
+        return self._render(persona, template, extra, secret, truncated, stripped, card)
+
+    def render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
+        """The head-to-head prompt: both cards, ``first`` shown first."""
+        one, cut_one, stripped_one = self._tool_vars(first)
+        two, cut_two, stripped_two = self._tool_vars(second)
+        order = (persona.name, "head-to-head", first.digest(), second.digest())
+        fence_one = boundary(self._key, *order, "first")
+        extra = {
+            "first": one,
+            "second": two,
+            "boundary": fence_one,
+            "boundary_first": fence_one,
+            "boundary_second": boundary(self._key, *order, "second"),
+            "schema": json.dumps(headtohead.schema(), separators=(",", ":")),
+        }
+        truncated = [f"first.{n}" for n in cut_one] + [f"second.{n}" for n in cut_two]
+        secret = canary(self._key, *order)
+        stripped = stripped_one + stripped_two
+        card = (*one.values(), *two.values())
+        return self._render(persona, headtohead.TEMPLATE, extra, secret, truncated, stripped, card)
+
+    def _render(
+        self,
+        persona: Persona,
+        template: str,
+        extra: dict[str, Any],
+        secret: str,
+        truncated: list[str],
+        stripped: int,
+        card: tuple[str, ...],
+    ) -> Rendered:
+        context: dict[str, Any] = {
+            "defences": dataclasses.asdict(self.defences),
+            "datamark": DATAMARK,
+            "canary": secret,
+            "persona": persona.spec.model_dump(),
+            **extra,
+        }
+        try:
+            system = self.env.get_template(SYSTEM_TEMPLATE).render(context)
+            user = self.env.get_template(template).render(context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "name", None) or template
+            raise PanelError(f"prompts/{where}: template error: {exc}") from None
+        return Rendered(
+            messages=(Message("system", system.strip()), Message("user", user.strip())),
+            truncated=tuple(truncated),
+            stripped_chars=stripped,
+            defences=self.defences.names(),
+            canary=secret,
+            exempt=(persona.spec.lens, persona.spec.voice, persona.spec.title),
+            card=card,
+        )

@@ -1,0 +1,1 @@
+"""Publishing: the site, the digest and the renderers behind them."""

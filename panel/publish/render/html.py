@@ -1,0 +1,144 @@
+"""HTML pages from page views: one autoescaping jinja environment, no inline script.
+
+Every value reaching a template is escaped by jinja's autoescape, so vendor and LLM
+text renders as text: ``<script>``, ``{{ }}`` and a stray ``</`` stay inert. Links
+come only from :func:`panel.publish.render.view.http_url`, so only http(s) URLs are ever
+clickable. A Content-Security-Policy meta tag forbids scripts outright, and
+forms may post only to the newsletter endpoint's origin (or nowhere).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from panel.publish.render.view import DISCLOSURE, PAGE_INTRO, PAGE_QUESTION, PageView, form_origin
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+STATIC = ("style.css", "favicon.svg")  # copied into the site as they are
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    "form-action {form}; script-src 'none'; object-src 'none'"
+)
+GENERATOR = '<meta name="generator" content="panel">'  # marks a page as panel's own
+FIELD_PATTERN = r"^[A-Za-z0-9_.\[\]-]{1,64}$"
+
+
+@dataclass(frozen=True)
+class Chrome:
+    """What every page shares: the site title and the newsletter signup, if any."""
+
+    site_title: str
+    newsletter_action: str = ""  # the email provider's form action (http(s)), or ""
+    newsletter_field: str = "email"  # the name of the email field that provider expects
+
+    @property
+    def newsletter(self) -> dict[str, str] | None:
+        origin = form_origin(self.newsletter_action)
+        if not origin or not re.match(FIELD_PATTERN, self.newsletter_field):
+            return None
+        return {"action": self.newsletter_action, "field": self.newsletter_field}
+
+    @property
+    def csp(self) -> str:
+        origin = form_origin(self.newsletter_action) if self.newsletter else ""
+        return CSP.format(form=origin or "'none'")
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@functools.cache
+def templates_digest() -> str:
+    """sha256 over every template and the stylesheet: a change rebuilds every page."""
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.iterdir()):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _render(template: str, chrome: Chrome, **context: Any) -> bytes:
+    page = (
+        environment()
+        .get_template(template)
+        .render(
+            csp=chrome.csp,
+            generator=GENERATOR,
+            site_title=chrome.site_title,
+            newsletter=chrome.newsletter,
+            **context,
+        )
+    )
+    return page.encode("utf-8")
+
+
+def comparison_page(view: PageView, *, chrome: Chrome, canonical: str, data_json: str) -> bytes:
+    return _render(
+        "comparison.html.j2",
+        chrome,
+        view=view,
+        page_title=f"{view.title}: {PAGE_QUESTION.lower()}",
+        description=f"{view.title}. {PAGE_QUESTION} {PAGE_INTRO}",
+        question=PAGE_QUESTION,
+        intro=PAGE_INTRO,
+        disclosure=DISCLOSURE,
+        canonical=canonical,
+        data_json=data_json,
+        root="../",
+    )
+
+
+def tool_page(
+    tool: dict[str, Any],
+    comparisons: list[dict[str, Any]],
+    *,
+    chrome: Chrome,
+    canonical: str,
+    data_json: str,
+) -> bytes:
+    return _render(
+        "tool.html.j2",
+        chrome,
+        tool=tool,
+        comparisons=comparisons,
+        page_title=f"{tool['name']}: panel verdicts",
+        description=tool["tagline"],
+        canonical=canonical,
+        data_json=data_json,
+        root="../",
+    )
+
+
+def index_page(
+    comparisons: list[dict[str, Any]],
+    tools: list[dict[str, Any]],
+    *,
+    chrome: Chrome,
+    canonical: str,
+) -> bytes:
+    return _render(
+        "index.html.j2",
+        chrome,
+        comparisons=comparisons,
+        tools=tools,
+        page_title=chrome.site_title,
+        description="",
+        canonical=canonical,
+        data_json="index.json",
+        root="",
+    )

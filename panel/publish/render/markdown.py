@@ -1,0 +1,177 @@
+"""A record as Markdown: the published page's layout plus what an editor checks.
+
+All catalog, LLM and editor text is escaped: it renders as literal text, never as
+links, images, HTML, emphasis, tables or headings. Escaping is minimal, so the
+Markdown still reads as text: only characters that could start markup where they
+stand are escaped (``SmolVLM 2.5`` stays as it is; ``1. `` at the start of a line,
+``[``, ``*`` and the like get a backslash; ``<`` and ``>`` become entities).
+"""
+
+from __future__ import annotations
+
+import re
+
+from panel.inputs.votes import Votes
+from panel.publish.render.editor import (
+    EditorView,
+    counts_line,
+    editor_view,
+    not_counted,
+    ship_count,
+)
+from panel.publish.render.view import PAGE_QUESTION, Card, EditorNote, PageView, Quote, page_view
+from panel.records.schema import ComparisonRecord
+
+# Markup wherever it stands: code, emphasis, links and images, tables, strikethrough,
+# HTML and autolinks, backslash escapes. "_" only where it can delimit emphasis.
+_ANYWHERE = re.compile(r"[\\`*\[\]|~]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
+# HTML and autolinks as entities; "&" only where it would start one ("&amp;" renders "&").
+_HTML = {"<": "&lt;", ">": "&gt;"}
+_ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
+# Block markup at the start of a line: headings, quotes, lists, setext underlines.
+_LINE_START = re.compile(r"^([#>+=-])|^(\d{1,9})([.)])(?=\s|$)")
+_CLOSING_HASHES = re.compile(r"(?<=\s)(#+)$")  # "### Tool #" would lose its "#"
+
+
+def _line_start(match: re.Match[str]) -> str:
+    if match.group(1):
+        return "\\" + match.group(1)
+    return match.group(2) + "\\" + match.group(3)
+
+
+def escape(text: str) -> str:
+    """Markdown-inert text on one line: it renders exactly as ``text`` (whitespace folded)."""
+    text = " ".join(text.split())
+    text = _ENTITY.sub("&amp;", text)
+    text = re.sub(r"[<>]", lambda m: _HTML[m.group(0)], text)
+    text = _ANYWHERE.sub(lambda m: "\\" + m.group(0), text)
+    text = _CLOSING_HASHES.sub(lambda m: "\\#" * len(m.group(1)), text)
+    return _LINE_START.sub(_line_start, text, count=1)
+
+
+def _card(view: PageView, card: Card) -> list[str]:
+    votes: Votes = card.votes
+    return [
+        f"### {escape(card.name)}",
+        "",
+        f"*{escape(card.category or 'Uncategorised')}*",
+        "",
+        f"> {escape(card.tagline)}" if card.tagline else "",
+        "",
+        "| Panel ship | Not counted | Community votes | Entry |",
+        "|---|---|---|---|",
+        f"| {ship_count(view, card.slug)} | {not_counted(view, card.slug)} "
+        f"| {escape(votes.label)} | {escape(card.entry_price)} |",
+        "",
+        escape(card.description),
+        "",
+    ]
+
+
+def _quote(quote: Quote) -> str:
+    if quote.recused:
+        return (
+            f"- *recused* ({escape(quote.provider)}, not counted: the model's vendor makes "
+            f"this tool): {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
+        )
+    if quote.verdict is None:
+        return f"- *failed on {escape(quote.provider)}*: {escape(quote.text)}"
+    label = "published" if quote.published else "also"
+    flag = f", {escape(quote.conflict)}" if quote.conflict else ""
+    return (
+        f"- **{quote.verdict.upper()}** ({quote.confidence}/5, {escape(quote.provider)}, "
+        f"{label}{flag}): \u201c{escape(quote.text)}\u201d"
+    )
+
+
+def _note(note: EditorNote, panel_verdict: str) -> str:
+    return (
+        f"- **Editor's verdict: {note.verdict.upper()}** ({escape(note.by)}, "
+        f"{note.on.isoformat()}; the panel's majority: {panel_verdict}): {escape(note.note)}"
+    )
+
+
+def _editorial(editor: EditorView, view: PageView) -> list[str]:
+    lines = [f"> **Editorial status: {editor.status}** ({editor.meaning})."]  # our own words
+    if editor.decided:
+        note = f": {escape(editor.note)}" if editor.note else ""
+        lines += [">", f"> {escape(editor.decided)}{note}"]
+    if editor.incomplete:
+        lines += [">", f"> **Record {escape(editor.incomplete)}.**"]
+    return [*lines, ">", f"> {escape(counts_line(view))}.", ""]
+
+
+def _head_to_head(view: PageView, editor: EditorView) -> list[str]:
+    if not view.head_to_head:
+        return []
+    lines = ["## Head-to-head", "", escape(view.head_to_head), ""]
+    if editor.seats:
+        first, second = (escape(c.name) for c in view.cards)
+        lines += [
+            f"| Reviewer | Model | {first} first | {second} first | Pick | Seat |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            "| "
+            + " | ".join(
+                escape(v) for v in (s.reviewer, s.provider, s.first, s.second, s.pick, s.counted)
+            )
+            + " |"
+            for s in editor.seats
+        ]
+        lines.append("")
+    return lines
+
+
+def _history(editor: EditorView) -> list[str]:
+    if not editor.history:
+        return ["## Editorial history", "", "No editorial action yet.", ""]
+    lines = ["## Editorial history", ""]
+    for event in editor.history:
+        note = f": {escape(event.note)}" if event.note else ""
+        lines.append(f"- {escape(event.at)}, **{event.action}** by {escape(event.by)}{note}")
+    return [*lines, ""]
+
+
+def _headline(view: PageView) -> str:
+    return f"Ship with {escape(view.pick)}." if view.picked else "No pick."
+
+
+def render(record: ComparisonRecord, votes: dict[str, Votes] | None = None) -> str:
+    view = page_view(record, votes)
+    editor = editor_view(record, view)
+    lines = [
+        f"# {escape(view.title)}: {PAGE_QUESTION.lower()}",
+        "",
+        *_editorial(editor, view),
+        f"**{_headline(view)}** {escape(view.answer_reason)}",
+        "",
+        *([f"*{escape(view.quorum_note)}*", ""] if view.quorum_note else []),
+        f"*{escape(view.rule_sentence)}*",
+        "",
+        *([escape(view.evidence), ""] if view.evidence else []),
+    ]
+    if view.trust:
+        lines += [f"**How solid is this verdict?** {escape(view.trust)}", ""]
+    lines += ["## The tools", ""]
+    for card in view.cards:
+        lines += _card(view, card)
+    lines += ["## Reviewer scorecard", ""]
+    for row in view.rows:
+        lines += [f"### {escape(row.title)}", ""]
+        for card in view.cards:
+            lines += [f"**{escape(card.name)}**", ""]
+            note = row.notes.get(card.slug)
+            if note is not None:
+                lines.append(_note(note, row.majority.get(card.slug, "none")))
+            lines += [_quote(q) for q in row.quotes[card.slug]] or ["- *no calls*"]
+            lines.append("")
+    lines += _head_to_head(view, editor)
+    lines += _history(editor)
+    lines += [
+        "---",
+        "",
+        f"Record {escape(view.record_id)}: {view.status}; {escape(counts_line(view))}.",
+        "",
+    ]
+    return "\n".join(lines)

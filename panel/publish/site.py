@@ -1,0 +1,391 @@
+"""`panel site build`: a static site from the approved records, incremental and deterministic.
+
+For each pair, the page is the record the editor approved most recently, unless
+it has since been rejected (:mod:`panel.records.publication`). Building marks a newly
+included record ``published``. Output bytes depend only on the records, the
+votes, the templates and the [site] settings, never on the clock, so the same
+inputs give byte-identical files.
+
+Incremental: a build cache in ``runs/.site-cache/`` remembers each record file's
+stat and summary and each output's input key (:mod:`panel.publish.sitecache`, which
+treats the cache as untrusted). An unchanged record is not read again; an
+output whose key is unchanged is not rendered, and no file is rewritten with
+identical bytes. Pages that no longer have a record (rejected) are removed:
+every page carries panel's mark, so even pages written by a build that was
+killed are known to the next one (:mod:`panel.publish.siteout`). One build at a time
+runs per site folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from panel import __version__
+from panel.errors import PanelError
+from panel.inputs.votes import NO_VOTES, Votes
+from panel.lock import exclusive
+from panel.paths import Home
+from panel.publish.render import feeds, html
+from panel.publish.render.pagedata import PAGE_FORMAT, comparison_data, dumps
+from panel.publish.render.view import http_url, page_view
+from panel.publish.sitecache import BuildCache, Summary, ToolSummary
+from panel.publish.siteout import SiteWriter
+from panel.records.editorial import publish
+from panel.records.io import load_in_runs, scan
+from panel.records.publication import Standing, approval_time, live
+from panel.records.schema import ComparisonRecord
+from panel.records.store import DB_NAME, Store
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    out: Path
+    base_url: str  # absolute, ends with "/"
+    title: str
+    index_size: int = 50
+    feed_size: int = 50
+    newsletter_action: str = ""  # [site] newsletter_action: the signup form's endpoint
+    newsletter_field: str = "email"
+
+    @property
+    def chrome(self) -> html.Chrome:
+        return html.Chrome(self.title, self.newsletter_action, self.newsletter_field)
+
+    def key(self) -> str:
+        """Everything besides the data that shapes every page."""
+        parts = [
+            *(__version__, html.templates_digest(), self.base_url, self.title),
+            *(self.newsletter_action, self.newsletter_field),
+        ]
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@dataclass
+class BuildReport:
+    out: Path
+    comparisons: int = 0
+    tools: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    removed: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)  # record ids published by this build
+    skipped: list[str] = field(default_factory=list)  # unreadable records, one line each
+    records_read: int = 0
+    modes_fixed: int = 0  # files and folders given the umask's mode
+
+
+def base_url(value: str) -> str:
+    url = http_url(value.strip())
+    if not url:
+        raise PanelError(
+            f"site base URL {value!r} is not an http(s) URL; "
+            "set [site] base_url in panel.toml or pass --base-url https://..."
+        )
+    return url if url.endswith("/") else url + "/"
+
+
+def summarise(record: ComparisonRecord, digest: str) -> Summary:
+    view = page_view(record)
+    return Summary(
+        id=record.id,
+        page="-vs-".join(t.slug for t in record.tools),
+        title=view.title,
+        pick=view.pick,
+        picked=view.picked,
+        reason=view.answer_reason,
+        quorum_note=view.quorum_note,
+        reviewed=record.created_at.date(),
+        created_at=record.created_at,
+        status=record.editorial.status,
+        approved_at=approval_time(record.editorial, record.created_at),
+        published_at=record.editorial.published_at,
+        ship={c.slug: c.ship_label for c in view.cards},
+        tools=[
+            ToolSummary(
+                slug=c.slug,
+                name=c.name,
+                vendor=c.vendor,
+                category=c.category,
+                tagline=c.tagline,
+                description=c.description,
+                entry_price=c.entry_price,
+                url=c.url,
+            )
+            for c in view.cards
+        ],
+        models=view.providers,
+        digest=digest,
+    )
+
+
+def headline(summary: Summary) -> str:
+    """The one answer in a sentence or two: "Ship with X. X has the higher ... ."."""
+    answer = f"Ship with {summary.pick}." if summary.picked else "No pick."
+    text = f"{answer} {summary.reason}"
+    return f"{text} {summary.quorum_note}" if summary.quorum_note else text
+
+
+Pages = dict[str, tuple[str, Summary]]  # page -> (record path relative to runs, summary)
+
+
+class _Builder:
+    def __init__(self, home: Home, options: SiteOptions, now: datetime) -> None:
+        self.home = home
+        self.options = options
+        self.now = now
+        self.writer = SiteWriter(options.out)
+        self.cache = BuildCache(home.runs, options.out, options.key())
+        self.loaded: dict[str, ComparisonRecord] = {}
+        self.report = BuildReport(out=options.out)
+
+    # -- inputs -------------------------------------------------------------
+    def _read(self, path: Path) -> Summary | None:
+        rel = path.relative_to(self.home.runs).as_posix()
+        try:
+            info = path.stat()
+        except OSError:
+            return None
+        mark = [info.st_mtime_ns, info.st_size]
+        cached = self.cache.summary(rel, mark)
+        if cached is not None:
+            return cached
+        try:
+            record, data = load_in_runs(self.home.runs, path)
+        except PanelError as exc:
+            self.report.skipped.append(str(exc))
+            self.cache.forget(rel)
+            return None
+        self.report.records_read += 1
+        self.loaded[rel] = record
+        summary = summarise(record, hashlib.sha256(data).hexdigest())
+        self.cache.remember(rel, mark, summary)
+        return summary
+
+    def _record(self, rel: str) -> ComparisonRecord:
+        if rel not in self.loaded:
+            self.loaded[rel], _ = load_in_runs(self.home.runs, self.home.runs / rel)
+        return self.loaded[rel]
+
+    def select(self) -> Pages:
+        """The page of every pair that has one (see panel.records.publication)."""
+        groups: dict[str, list[tuple[Standing, tuple[str, Summary]]]] = defaultdict(list)
+        for path in scan(self.home.runs):
+            rel = path.relative_to(self.home.runs).as_posix()
+            summary = self._read(path)
+            if summary is not None:
+                groups[summary.page].append((summary.standing(), (rel, summary)))
+        pages: Pages = {}
+        for page, items in groups.items():
+            chosen = live(items)
+            if chosen is not None:
+                pages[page] = chosen
+        return pages
+
+    def publish_new(self, pages: Pages) -> None:
+        for page, (rel, summary) in sorted(pages.items()):
+            if summary.status != "approved":
+                continue
+            record = publish(self.home.runs, self.home.runs / rel, self.now)
+            self.report.published.append(record.id)
+            self.cache.forget(rel)
+            self.loaded.pop(rel, None)
+            fresh = self._read(self.home.runs / rel)
+            if fresh is not None:
+                pages[page] = (rel, fresh)
+
+    # -- outputs ------------------------------------------------------------
+    def emit(self, rel: str, data: bytes, key: str | None = None) -> None:
+        """Write ``data`` to ``rel`` unless the file already holds exactly those bytes."""
+        self.cache.outputs[rel] = {"sha256": hashlib.sha256(data).hexdigest(), "key": key}
+        if self.writer.holds(rel, data):
+            self.report.unchanged += 1
+            return
+        self.writer.write(rel, data)
+        self.report.written.append(rel)
+
+    def cached(self, rels: Iterable[str], key: str) -> bool:
+        """True (and kept) when every output in ``rels`` was built from ``key`` and is there."""
+        rels = list(rels)
+        for rel in rels:
+            entry = self.cache.keys.get(rel)
+            if entry is None or entry.get("key") != key or not self.writer.holds(rel):
+                return False
+        for rel in rels:
+            self.cache.outputs[rel] = self.cache.keys[rel]
+        self.report.unchanged += len(rels)
+        return True
+
+    def url(self, rel: str) -> str:
+        return self.options.base_url + rel
+
+    def comparison(self, page: str, rel: str, summary: Summary, votes: VoteBook) -> None:
+        pair = [t.slug for t in summary.tools]
+        key = _key(self.options.key(), summary.digest, [votes.get(s) for s in pair])
+        html_rel, json_rel = f"compare/{page}.html", f"compare/{page}.json"
+        if self.cached((html_rel, json_rel), key):
+            return
+        record = self._record(rel)
+        view = page_view(record, {s: votes.get(s) for s in pair})
+        self.emit(json_rel, dumps(comparison_data(view, record, page)), key)
+        page_html = html.comparison_page(
+            view,
+            chrome=self.options.chrome,
+            canonical=self.url(html_rel),
+            data_json=f"{page}.json",
+        )
+        self.emit(html_rel, page_html, key)
+
+    def tool(self, slug: str, items: list[Summary], votes: VoteBook) -> None:
+        info = next(t for t in items[0].tools if t.slug == slug).model_dump()
+        tally = votes.get(slug)
+        data = {
+            "format": PAGE_FORMAT,
+            "kind": "tool",
+            **info,
+            "community": {"ship": tally.ship, "skip": tally.skip, "label": tally.label},
+            "comparisons": [_listing(s) for s in items],
+        }
+        data_bytes = dumps(data)
+        key = _key(self.options.key(), hashlib.sha256(data_bytes).hexdigest(), [])
+        html_rel, json_rel = f"tools/{slug}.html", f"tools/{slug}.json"
+        if self.cached((html_rel, json_rel), key):
+            return
+        self.emit(json_rel, data_bytes, key)
+        page_html = html.tool_page(
+            {**info, "votes": tally.label},
+            data["comparisons"],
+            chrome=self.options.chrome,
+            canonical=self.url(html_rel),
+            data_json=f"{slug}.json",
+        )
+        self.emit(html_rel, page_html, key)
+
+    def finish(self) -> None:
+        """Take down what this build did not produce; then remember what it did."""
+        listed = set(self.cache.old_outputs)
+        self.report.removed = self.writer.remove_stale(set(self.cache.outputs), listed)
+        self.report.modes_fixed = self.writer.modes_fixed
+        self.cache.save()
+
+
+class VoteBook:
+    """Vote lookups with the em-dash default."""
+
+    def __init__(self, counts: dict[str, tuple[int, int]]) -> None:
+        self.counts = counts
+
+    def get(self, slug: str) -> Votes:
+        ship_skip = self.counts.get(slug)
+        return NO_VOTES if ship_skip is None else Votes(*ship_skip)
+
+
+def _key(options_key: str, digest: str, votes: list[Votes]) -> str:
+    text = json.dumps([options_key, digest, [[v.ship, v.skip] for v in votes]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _listing(summary: Summary) -> dict[str, Any]:
+    return {
+        "page": summary.page,
+        "record": summary.id,
+        "title": summary.title,
+        "pick": summary.pick,
+        "reviewed": summary.reviewed.isoformat(),
+        "ship": summary.ship,
+        "quorum_met": not summary.quorum_note,
+    }
+
+
+def _published(summary: Summary) -> datetime:
+    return summary.published_at or summary.created_at
+
+
+def _votes(runs: Path) -> VoteBook:
+    if not (runs / DB_NAME).is_file():
+        return VoteBook({})
+    store = Store.open(runs)
+    try:
+        return VoteBook(store.votes())
+    finally:
+        store.close()
+
+
+def build(home: Home, options: SiteOptions, now: datetime | None = None) -> BuildReport:
+    """Build the site into ``options.out``; one build at a time per site folder."""
+    builder = _Builder(home, options, now or datetime.now(UTC))
+    try:
+        with exclusive(builder.cache.lock, "panel site build for this site folder"):
+            _build(builder, home, options)
+    except OSError as exc:  # the lock file or the cache folder
+        raise PanelError(f"cannot build the site: {exc.strerror or exc}") from None
+    return builder.report
+
+
+def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
+    pages = builder.select()
+    builder.publish_new(pages)
+    votes = _votes(home.runs)
+    newest = sorted(pages.values(), key=lambda p: (p[1].created_at, p[1].id), reverse=True)
+    by_tool: dict[str, list[Summary]] = defaultdict(list)
+    for page, (rel, summary) in sorted(pages.items()):
+        builder.comparison(page, rel, summary, votes)
+    for _, summary in newest:
+        for tool in summary.tools:
+            by_tool[tool.slug].append(summary)
+    for slug, items in sorted(by_tool.items()):
+        builder.tool(slug, items, votes)
+    tools = sorted(
+        ({"slug": slug, "name": items[0].name(slug)} for slug, items in by_tool.items()),
+        key=lambda t: (t["name"].casefold(), t["slug"]),
+    )
+    latest = [_listing(s) for _, s in newest[: options.index_size]]
+    chrome = options.chrome
+    builder.emit(
+        "index.html",
+        html.index_page(latest, tools, chrome=chrome, canonical=builder.url("index.html")),
+    )
+    index = {"format": PAGE_FORMAT, "kind": "index", "title": options.title, "latest": latest}
+    builder.emit("index.json", dumps({**index, "tools": tools}))
+    entries = [
+        feeds.Entry(
+            id=s.id,
+            url=builder.url(f"compare/{s.page}.html"),
+            title=s.title,
+            summary=f"{headline(s)} Panel ship: "
+            + ", ".join(f"{t.name} {s.ship[t.slug]}" for t in s.tools)
+            + ".",
+            date=_published(s),
+        )
+        for _, s in sorted(pages.values(), key=lambda p: (_published(p[1]), p[1].id), reverse=True)[
+            : options.feed_size
+        ]
+    ]
+    builder.emit("feed.xml", feeds.atom(entries, title=options.title, base_url=options.base_url))
+    builder.emit(
+        "feed.json", feeds.json_feed(entries, title=options.title, base_url=options.base_url)
+    )
+    sitemap = [(builder.url("index.html"), newest[0][1].reviewed.isoformat() if newest else None)]
+    sitemap += [
+        (builder.url(f"compare/{s.page}.html"), s.reviewed.isoformat())
+        for _, s in sorted(pages.values(), key=lambda p: p[1].page)
+    ]
+    sitemap += [
+        (builder.url(f"tools/{slug}.html"), items[0].reviewed.isoformat())
+        for slug, items in sorted(by_tool.items())
+    ]
+    builder.emit("sitemap.xml", feeds.sitemap(sitemap))
+    for name in html.STATIC:
+        builder.emit(name, (html.TEMPLATES / name).read_bytes())
+    builder.finish()
+    builder.report.comparisons = len(pages)
+    builder.report.tools = len(by_tool)
+
+
+__all__ = ["BuildReport", "SiteOptions", "base_url", "build", "headline", "summarise"]

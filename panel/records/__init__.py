@@ -1,0 +1,1 @@
+"""Comparison records: the schema, files on disk, the store and the editorial gate."""

@@ -1,0 +1,281 @@
+"""The editorial gate: draft -> approved -> published, or rejected; editor overrides.
+
+A record's LLM content never changes after it is written. Only its ``editorial``
+section does, and every change is appended to its history with who and when.
+Changes are read-modify-write under a lock, written atomically.
+
+Which record is a pair's page follows :mod:`panel.records.publication`: the most
+recently approved one, unless it has since been rejected. So approving an older
+record that a newer approval superseded puts it back, and an incomplete record
+is approved only with ``force``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from panel.atomic import write_atomic
+from panel.defences.untrusted import strip_invisible
+from panel.errors import PanelError
+from panel.records.io import dump, inside_runs, iter_records, load_in_runs, read_record, scan
+from panel.records.publication import PUBLISHABLE, live, pair_key, shortfall, standing
+from panel.records.schema import (
+    ComparisonRecord,
+    Editorial,
+    EditorialEvent,
+    EditorialStatus,
+    Override,
+    Verdict,
+)
+
+LOCK_NAME = ".editorial.lock"
+MAX_NAME = 80
+# Which states each action may start from.
+# Approving an approved or published record is allowed when it is not the pair's page
+# (a newer approval superseded it): that puts it back.
+_ALLOWED: dict[str, tuple[EditorialStatus, ...]] = {
+    "approved": ("draft", "rejected", "approved", "published"),
+    "rejected": ("draft", "approved", "published"),
+    "override": ("draft", "approved", "published"),
+    "published": ("approved",),
+}
+
+
+def editor(by: str | None) -> str:
+    """``--by``, else $USER, else the login name; one clean line."""
+    name = by if by is not None else os.environ.get("USER") or _login()
+    name = " ".join(strip_invisible(name)[0].split())[:MAX_NAME]
+    if not name:
+        raise PanelError("no editor name: pass --by NAME (or set $USER)")
+    return name
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _text(value: str, what: str, flag: str) -> str:
+    text = strip_invisible(value)[0].strip()
+    if not text:
+        raise PanelError(f"{what} is empty; pass {flag} with some text")
+    if len(text) > 2_000:
+        raise PanelError(f"{what} is {len(text)} characters; keep {flag} under 2000")
+    return text
+
+
+@contextlib.contextmanager
+def _locked(runs: Path) -> Iterator[None]:
+    runs.mkdir(parents=True, exist_ok=True)
+    fd = os.open(runs / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # editorial edits are short: wait our turn
+        yield
+    finally:
+        os.close(fd)
+
+
+def _check(record: ComparisonRecord, action: str) -> None:
+    status = record.editorial.status
+    if status not in _ALLOWED[action]:
+        verb = {"approved": "approve", "rejected": "reject", "override": "override"}.get(
+            action, "publish"
+        )
+        raise PanelError(
+            f"record {record.id} is {status}; cannot {verb} it "
+            f"(allowed from: {', '.join(_ALLOWED[action])})"
+        )
+
+
+def update(
+    runs: Path, path: Path, change: Callable[[ComparisonRecord], Editorial]
+) -> ComparisonRecord:
+    """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically."""
+    path = inside_runs(runs, path)  # never a file outside runs/
+    with _locked(runs):
+        record = read_record(path)
+        updated = record.model_copy(update={"editorial": change(record)})
+        try:
+            write_atomic(path, dump(updated))
+        except OSError as exc:
+            raise PanelError(f"cannot update {path}: {exc.strerror}") from None
+        return updated
+
+
+def _event(editorial: Editorial, event: EditorialEvent, **changes: object) -> Editorial:
+    return editorial.model_copy(update={**changes, "history": [*editorial.history, event]})
+
+
+def approve(
+    runs: Path, path: Path, by: str, now: datetime | None = None, force: bool = False
+) -> ComparisonRecord:
+    """Approve a record: it becomes its pair's page at the next site build.
+
+    An incomplete record (quorum not met) needs ``force``; the approval then says so
+    in the record's history, and the page states that the panel did not reach quorum.
+    """
+
+    def change(record: ComparisonRecord) -> Editorial:
+        _check(record, "approved")
+        if record.editorial.status in PUBLISHABLE and _is_live(runs, path, record):
+            raise PanelError(
+                f"record {record.id} is already approved and is its pair's page; nothing to do"
+            )
+        short = shortfall(record)
+        reason = None
+        if short is not None:
+            if not force:
+                raise PanelError(
+                    f"record {record.id} is incomplete: {short.counts()}, quorum "
+                    f"({short.rule}) not met for {', '.join(short.tools) or 'the panel'}; "
+                    f"re-run it with `panel rerun {record.id}`, or pass --force to publish "
+                    "it with a notice that the panel did not reach quorum"
+                )
+            reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
+        event = EditorialEvent(action="approved", by=by, at=now or datetime.now(UTC), reason=reason)
+        return _event(record.editorial, event, status="approved")
+
+    return update(runs, path, change)
+
+
+def reject(
+    runs: Path, path: Path, by: str, reason: str, now: datetime | None = None
+) -> ComparisonRecord:
+    reason = _text(reason, "the reason", "--reason")
+
+    def change(record: ComparisonRecord) -> Editorial:
+        _check(record, "rejected")
+        at = now or datetime.now(UTC)
+        event = EditorialEvent(action="rejected", by=by, at=at, reason=reason)
+        return _event(record.editorial, event, status="rejected")
+
+    return update(runs, path, change)
+
+
+def override(
+    runs: Path,
+    path: Path,
+    *,
+    persona: str,
+    tool: str,
+    verdict: Verdict,
+    note: str,
+    by: str,
+    now: datetime | None = None,
+) -> ComparisonRecord:
+    note = _text(note, "the note", "--note")
+
+    def change(record: ComparisonRecord) -> Editorial:
+        _check(record, "override")
+        if persona not in record.panel.personas:
+            raise PanelError(
+                f"record {record.id} has no persona {persona!r}; "
+                f"use one of: {', '.join(record.panel.personas)}"
+            )
+        slugs = [t.slug for t in record.tools]
+        if tool not in slugs:
+            raise PanelError(
+                f"record {record.id} has no tool {tool!r}; use one of: {', '.join(slugs)}"
+            )
+        at = now or datetime.now(UTC)
+        new = Override(persona=persona, tool=tool, verdict=verdict, note=note, by=by, at=at)
+        kept = [o for o in record.editorial.overrides if (o.persona, o.tool) != (persona, tool)]
+        event = EditorialEvent(action="override", by=by, at=at, override=new)
+        return _event(record.editorial, event, overrides=[*kept, new])
+
+    return update(runs, path, change)
+
+
+def publish(runs: Path, path: Path, now: datetime) -> ComparisonRecord:
+    """Mark an approved record published (done by ``panel site build``).
+
+    ``published_at`` keeps the first publication: a record put back is not new.
+    """
+
+    def change(record: ComparisonRecord) -> Editorial:
+        _check(record, "published")
+        event = EditorialEvent(action="published", by="panel site build", at=now)
+        first = record.editorial.published_at or now
+        return _event(record.editorial, event, status="published", published_at=first)
+
+    return update(runs, path, change)
+
+
+def auto_approved(now: datetime) -> Editorial:
+    """The editorial state of a record written with ``[site] auto_approve = true``."""
+    event = EditorialEvent(action="approved", by="auto-approve", at=now)
+    return Editorial(status="approved", history=[event])
+
+
+def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path, ComparisonRecord]]:
+    """Records (newest first), optionally only those in one editorial state."""
+    found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
+    found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
+    return [item for item in found if status is None or item[1].editorial.status == status]
+
+
+def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, ComparisonRecord]]:
+    """The records in runs/ of the same pair (same tools, same order); unreadable ones skipped."""
+    stem = re.compile(re.escape(pair_key(record)) + r"(\.\d+)?\.json")
+    found = []
+    for path in scan(runs):
+        if not stem.fullmatch(path.name):
+            continue
+        try:
+            other, _ = load_in_runs(runs, path)
+        except PanelError:
+            continue
+        if pair_key(other) == pair_key(record):
+            found.append((path, other))
+    return found
+
+
+def _in_runs(runs: Path, path: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(runs.resolve())
+    except OSError:
+        return False
+
+
+def _is_live(runs: Path, path: Path, record: ComparisonRecord) -> bool:
+    if not _in_runs(runs, path):
+        return False
+    pair = _same_pair(runs, record)
+    current = live((standing(r), p.resolve()) for p, r in pair)
+    return current == path.resolve()
+
+
+@dataclass(frozen=True)
+class PageEffect:
+    """What the next site build will show for a record's pair, in one line."""
+
+    live: str | None  # id of the record that will be the page, or None
+    message: str
+
+
+def page_effect(runs: Path, path: Path, record: ComparisonRecord) -> PageEffect:
+    """What the pair's page will be after an editorial change to ``record``."""
+    title = " vs ".join(t.name for t in record.tools)
+    if not _in_runs(runs, path):
+        return PageEffect(None, f"{path} is outside {runs}; the site publishes only runs/")
+    pair = _same_pair(runs, record)
+    current = live((standing(r), r) for _, r in pair)
+    if current is None:
+        return PageEffect(
+            None,
+            f"the next `panel site build` shows no {title} page "
+            "(approve a record of this pair to put one up)",
+        )
+    if current.id == record.id:
+        return PageEffect(current.id, f"it is the {title} page from the next `panel site build`")
+    return PageEffect(current.id, f"the {title} page shows {current.id}")

@@ -1,0 +1,111 @@
+"""Which record is a pair's page, and whether a record is fit to publish.
+
+One rule for the site, the digest and the editorial commands:
+
+- The page for a pair of tools is the record the editor approved most recently
+  (``[site] auto_approve`` counts as an approval). Approving a newer record
+  supersedes the approval of older ones.
+- Rejecting the live record takes the pair's page down. No older record comes
+  back on its own: putting one back takes an explicit ``panel approve``.
+- Rejecting a record that was never approved (a draft) leaves the page alone.
+
+A record whose panel did not reach quorum is *incomplete*; approving it takes
+``--force``, and its page says plainly that the panel did not reach quorum.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from panel.records.schema import ComparisonRecord, Editorial
+
+PUBLISHABLE = ("approved", "published")
+QUORUM_WORDS = {
+    "every-persona": "a valid verdict from every reviewer",
+    "any-verdict": "at least one valid verdict",
+}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the page rule needs to know about one record."""
+
+    id: str
+    status: str
+    approved_at: datetime | None  # the editor's latest approval; None if never approved
+    created_at: datetime
+
+
+def approval_time(editorial: Editorial, created_at: datetime) -> datetime | None:
+    """When the record was last approved; None if it never was.
+
+    A publishable record without an approval in its history (written by hand or by
+    an old tool) counts as approved when it was published, else when it was made.
+    """
+    times = [event.at for event in editorial.history if event.action == "approved"]
+    if times:
+        return max(times)
+    if editorial.status in PUBLISHABLE:
+        return editorial.published_at or created_at
+    return None
+
+
+def standing(record: ComparisonRecord) -> Standing:
+    return Standing(
+        id=record.id,
+        status=record.editorial.status,
+        approved_at=approval_time(record.editorial, record.created_at),
+        created_at=record.created_at,
+    )
+
+
+def live(items: Iterable[tuple[Standing, T]]) -> T | None:
+    """The pair's page among one pair's records, or None when the pair has no page."""
+    approved = [(s, item) for s, item in items if s.approved_at is not None]
+    if not approved:
+        return None
+    last, item = max(approved, key=lambda pair: _order(pair[0]))
+    return item if last.status in PUBLISHABLE else None
+
+
+def _order(s: Standing) -> tuple[datetime, datetime, str]:
+    assert s.approved_at is not None
+    return (s.approved_at, s.created_at, s.id)
+
+
+def pair_key(record: ComparisonRecord) -> str:
+    """The page a record belongs to: its tools' slugs in record order."""
+    return "-vs-".join(t.slug for t in record.tools)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """How far an incomplete record fell short of quorum."""
+
+    valid: int  # valid verdicts
+    total: int  # verdict calls
+    recused: int  # verdicts set aside for a conflict of interest
+    tools: list[str]  # slugs of the tools that missed quorum
+    rule: str  # what quorum asks, in words
+
+    def counts(self) -> str:
+        text = f"{self.valid} of {self.total} verdicts valid"
+        return text + (f", {self.recused} recused" if self.recused else "")
+
+
+def shortfall(record: ComparisonRecord) -> Shortfall | None:
+    """None for a complete record; else the numbers an editor and a reader need."""
+    if record.status == "complete":
+        return None
+    verdicts = [c for c in record.calls if c.kind == "verdict"]
+    return Shortfall(
+        valid=sum(1 for c in verdicts if c.ok),
+        total=len(verdicts),
+        recused=sum(1 for c in verdicts if c.recused),
+        tools=[s.tool for s in record.scores.tools if not s.quorum_met],
+        rule=QUORUM_WORDS.get(record.scores.quorum, QUORUM_WORDS["every-persona"]),
+    )

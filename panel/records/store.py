@@ -1,0 +1,291 @@
+"""The embedded store: runs/panel.db (SQLite, WAL). Call journal, response cache, run index.
+
+- **Journal**: one row per call key (sha256 of provider, model, rendered messages, schema,
+  sampling). States: planned -> in_flight -> done | failed. A row left in_flight by a
+  killed process is simply sent again: the provider never answered us, or we never
+  recorded the answer, so nothing was paid for twice that we could have reused.
+- **Cache**: the result of every ``done`` call (successes only; errors are never cached).
+  A later call with the same key is served from here unless ``--fresh``.
+- **Index**: runs and the records they wrote.
+
+Writes commit per call; WAL with synchronous=NORMAL survives a killed process (not
+necessarily a power cut, which loses at most the last moments of journal).
+
+The database and its -wal and -shm files are private (0600): they hold every answer
+and failure detail, including drafts no editor has approved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from panel.errors import PanelError
+from panel.records.schema import CallResult
+
+DB_NAME = "panel.db"
+PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
+
+MIGRATIONS: list[str] = [
+    # 1: journal + cache, runs, records
+    """
+    CREATE TABLE calls (
+        key TEXT PRIMARY KEY,
+        state TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'done', 'failed')),
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        persona TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        run_id TEXT,
+        result TEXT,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX calls_run ON calls (run_id, state);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        started_at REAL NOT NULL,
+        finished_at REAL,
+        status TEXT NOT NULL,
+        summary TEXT
+    );
+    CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        run_id TEXT,
+        tool_a TEXT NOT NULL,
+        tool_b TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        provenance TEXT NOT NULL
+    );
+    CREATE INDEX records_tools ON records (tool_a, tool_b);
+    """,
+    # 2: community votes, one row per tool (the latest imported count)
+    """
+    CREATE TABLE votes (
+        tool TEXT PRIMARY KEY,
+        ship INTEGER NOT NULL CHECK (ship >= 0),
+        skip INTEGER NOT NULL CHECK (skip >= 0),
+        source TEXT NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    """,
+]
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file 0600 if it is missing; make an existing one (and its WAL) 0600.
+
+    SQLite gives the -wal and -shm files the mode of the database file, so a private
+    database keeps its journal private too. The store holds every answer paid for.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE)
+    except OSError as exc:
+        raise PanelError(f"cannot open the store {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise PanelError(
+                f"the store {path} is not a regular file; move it aside to start a new one"
+            )
+        if stat.S_IMODE(info.st_mode) != PRIVATE:
+            os.fchmod(fd, PRIVATE)
+    except PermissionError:
+        pass  # someone else's store: SQLite will say whether we can use it
+    finally:
+        os.close(fd)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        with contextlib.suppress(OSError):
+            if not side.is_symlink() and stat.S_IMODE(side.stat().st_mode) != PRIVATE:
+                side.chmod(PRIVATE)
+
+
+class Store:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(path)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise PanelError(
+                f"{path}: not a usable panel store ({exc}); move it aside to start a new one"
+            ) from None
+
+    @classmethod
+    def open(cls, runs: Path) -> Store:
+        return cls(runs / DB_NAME)
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            raise PanelError(
+                f"{self.path}: store version {version} is newer than this panel "
+                f"({len(MIGRATIONS)}); upgrade panel"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- journal and cache --------------------------------------------------
+    def cached(self, key: str) -> CallResult | None:
+        row = self.db.execute(
+            "SELECT result FROM calls WHERE key = ? AND state = 'done'", (key,)
+        ).fetchone()
+        return None if row is None else CallResult.model_validate_json(row[0])
+
+    def plan(self, rows: Iterable[tuple[str, str, str, str, str]], run_id: str) -> None:
+        """Journal calls as planned (key, provider, model, persona, tool); done rows stay done."""
+        now = self.clock()
+        self.db.execute("BEGIN")
+        self.db.executemany(
+            "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, updated_at) "
+            "VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
+            "state = CASE WHEN calls.state = 'done' THEN 'done' ELSE 'planned' END, "
+            "updated_at = excluded.updated_at",
+            [(*row, run_id, now) for row in rows],
+        )
+        self.db.execute("COMMIT")
+
+    def start(self, key: str) -> None:
+        self.db.execute(
+            "UPDATE calls SET state = 'in_flight', updated_at = ? "
+            "WHERE key = ? AND state != 'done'",
+            (self.clock(), key),
+        )
+
+    def finish(self, result: CallResult) -> None:
+        """A verdict is cached (state done); a failure is journaled, never cached.
+
+        A verdict flagged by the leak check is cached too: it was paid for, and the
+        flag travels with it.
+        """
+        answered = result.status == "ok"
+        state = "done" if answered else "failed"
+        payload = result.model_dump_json() if answered else None
+        self.db.execute(
+            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at",
+            (
+                result.key,
+                state,
+                result.provider,
+                result.model,
+                result.persona,
+                result.tool,
+                payload,
+                self.clock(),
+            ),
+        )
+
+    def defer(self, key: str) -> None:
+        """Back to planned: never sent (budget), so the next run sends it."""
+        self.db.execute(
+            "UPDATE calls SET state = 'planned', updated_at = ? WHERE key = ? AND state != 'done'",
+            (self.clock(), key),
+        )
+
+    def unfinished(self, run_id: str) -> int:
+        row = self.db.execute(
+            "SELECT COUNT(*) FROM calls WHERE run_id = ? AND state IN ('planned', 'in_flight')",
+            (run_id,),
+        ).fetchone()
+        return int(row[0])
+
+    def states(self) -> dict[str, int]:
+        rows = self.db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall()
+        return {state: int(n) for state, n in rows}
+
+    # -- index ---------------------------------------------------------------
+    def begin_run(self, run_id: str, kind: str) -> None:
+        self.db.execute(
+            "INSERT INTO runs (id, kind, started_at, status) VALUES (?, ?, ?, 'running') "
+            "ON CONFLICT (id) DO UPDATE SET status = 'running', started_at = excluded.started_at",
+            (run_id, kind, self.clock()),
+        )
+
+    def end_run(self, run_id: str, status: str, summary: dict[str, Any] | None = None) -> None:
+        self.db.execute(
+            "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
+            (self.clock(), status, json.dumps(summary) if summary else None, run_id),
+        )
+
+    def last_run(self, kind: str, status: str) -> tuple[str, float] | None:
+        row = self.db.execute(
+            "SELECT id, started_at FROM runs WHERE kind = ? AND status = ? "
+            "ORDER BY started_at DESC LIMIT 1",
+            (kind, status),
+        ).fetchone()
+        return None if row is None else (str(row[0]), float(row[1]))
+
+    def index_record(
+        self,
+        record_id: str,
+        path: Path,
+        run_id: str | None,
+        tools: tuple[str, str],
+        status: str,
+        provenance: dict[str, Any],
+    ) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO records "
+            "(id, path, run_id, tool_a, tool_b, status, created_at, provenance) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (record_id, str(path), run_id, *tools, status, self.clock(), json.dumps(provenance)),
+        )
+
+    # -- community votes -----------------------------------------------------
+    def set_votes(self, counts: Iterable[tuple[str, int, int]], source: str) -> None:
+        """Replace the vote counts of the given tools, all in one transaction."""
+        now = self.clock()
+        self.db.execute("BEGIN")
+        try:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO votes (tool, ship, skip, source, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(tool, ship, skip, source, now) for tool, ship, skip in counts],
+            )
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def votes(self) -> dict[str, tuple[int, int]]:
+        """tool slug -> (ship votes, skip votes)."""
+        rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
+        return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
+
+    def records_for(self, tool: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
+            "WHERE tool_a = ? OR tool_b = ? ORDER BY created_at",
+            (tool, tool),
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "path": r[1],
+                "tools": (r[2], r[3]),
+                "status": r[4],
+                "provenance": json.loads(r[5]),
+            }
+            for r in rows
+        ]

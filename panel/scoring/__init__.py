@@ -1,0 +1,1 @@
+"""Pure scoring: verdicts to panel scores, trust, agreement and calibration."""

@@ -1,0 +1,247 @@
+"""Pure functions: call results -> panel scores, the reviewer split and the pick.
+
+No I/O and no clocks here; the same calls always aggregate to the same scores.
+Failed calls are counted as failed and never as verdicts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from statistics import mean
+
+from panel.inputs.catalog import Tool
+from panel.records.schema import (
+    Agreement,
+    CallResult,
+    Majority,
+    PersonaSplit,
+    Pick,
+    PricingRead,
+    Scores,
+    ToolScore,
+    Totals,
+)
+from panel.scoring.agreement import krippendorff_alpha
+
+PICK_RULE = (
+    "higher panel ship % wins; on a tie, more persona majorities of ship; "
+    "then higher mean confidence; a tool that misses quorum cannot be picked"
+)
+PUBLISH_RULE = (
+    "for each persona and tool, the highest-confidence valid verdict that agrees with the "
+    "persona's majority is published; with no majority, the highest-confidence valid verdict; "
+    "ties go to the provider listed first on the panel"
+)
+QUORUM_RULES = {
+    "every-persona": "every persona has at least one valid verdict for the tool",
+    "any-verdict": "the tool has at least one valid verdict",
+}
+
+
+def quorum_met(slug: str, personas: Sequence[str], calls: Sequence[CallResult], rule: str) -> bool:
+    valid = {c.persona for c in calls if c.tool == slug and c.ok}
+    if rule == "any-verdict":
+        return bool(valid)
+    return all(p in valid for p in personas)
+
+
+def score_tool(
+    slug: str,
+    calls: Sequence[CallResult],
+    personas: Sequence[str] = (),
+    quorum: str = "any-verdict",
+) -> ToolScore:
+    mine = [c for c in calls if c.tool == slug]
+    valid = [c for c in mine if c.ok]
+    ships = sum(1 for c in valid if c.verdict == "ship")
+    confidences = [c.confidence for c in valid if c.confidence is not None]
+    return ToolScore(
+        tool=slug,
+        ship_pct=round(100 * ships / len(valid), 1) if valid else None,
+        ships=ships,
+        skips=len(valid) - ships,
+        valid=len(valid),
+        failed=sum(1 for c in mine if _failed(c)),
+        mean_confidence=round(mean(confidences), 2) if confidences else None,
+        quorum_met=quorum_met(slug, personas, calls, quorum),
+        recused=sum(1 for c in mine if set_aside(c)),
+    )
+
+
+def _failed(call: CallResult) -> bool:
+    """No usable answer: the call failed, or its answer failed the leak check.
+
+    A recused call is neither valid nor failed: it answered, and is set aside.
+    """
+    return call.status == "failed" or bool(call.flags)
+
+
+def set_aside(call: CallResult) -> bool:
+    """A valid answer recused for a conflict of interest: neither valid nor failed.
+
+    Every call is exactly one of valid (``call.ok``), failed or set aside, so the
+    three counts always add up to the calls made.
+    """
+    return call.recused and not _failed(call)
+
+
+def majority(ships: int, skips: int) -> Majority:
+    if ships == skips:
+        return "tie" if ships else "none"
+    return "ship" if ships > skips else "skip"
+
+
+def persona_split(persona: str, slugs: Sequence[str], calls: Sequence[CallResult]) -> PersonaSplit:
+    ships: dict[str, int] = {}
+    skips: dict[str, int] = {}
+    failed: dict[str, int] = {}
+    for slug in slugs:
+        mine = [c for c in calls if c.persona == persona and c.tool == slug]
+        ships[slug] = sum(1 for c in mine if c.ok and c.verdict == "ship")
+        skips[slug] = sum(1 for c in mine if c.ok and c.verdict == "skip")
+        failed[slug] = sum(1 for c in mine if _failed(c))
+    majorities = {slug: majority(ships[slug], skips[slug]) for slug in slugs}
+    return PersonaSplit(
+        persona=persona,
+        majority=majorities,
+        ships=ships,
+        skips=skips,
+        failed=failed,
+        published={
+            slug: published_provider(
+                [c for c in calls if c.persona == persona and c.tool == slug], majorities[slug]
+            )
+            for slug in slugs
+        },
+    )
+
+
+def published_provider(calls: Sequence[CallResult], verdict: Majority) -> str | None:
+    """The provider whose quote is published, by ``PUBLISH_RULE``."""
+    valid = [c for c in calls if c.ok]
+    agreeing = [c for c in valid if c.verdict == verdict] or valid
+    if not agreeing:
+        return None
+    best = max(c.confidence or 0 for c in agreeing)
+    return next(c.provider for c in agreeing if (c.confidence or 0) == best)
+
+
+def _ship_pct(score: ToolScore) -> float:
+    return score.ship_pct or 0.0
+
+
+def _confidence(score: ToolScore) -> float:
+    return score.mean_confidence or 0.0
+
+
+def _ship_majorities(slug: str, split: Sequence[PersonaSplit]) -> int:
+    return sum(1 for s in split if s.majority.get(slug) == "ship")
+
+
+def pick(scores: Sequence[ToolScore], split: Sequence[PersonaSplit]) -> Pick:
+    """The head-to-head answer to "which one should you ship with?", with its reason."""
+    eligible = [s for s in scores if s.ship_pct is not None and s.quorum_met]
+    if len(eligible) < len(scores) or len(scores) != 2:
+        missing = ", ".join(s.tool for s in scores if s not in eligible)
+        return Pick(tool=None, rule=PICK_RULE, reason=f"quorum not met for {missing}")
+    a, b = eligible
+
+    def majorities(score: ToolScore) -> float:
+        return float(_ship_majorities(score.tool, split))
+
+    keys: list[tuple[str, Callable[[ToolScore], float], str]] = [
+        ("panel ship %", _ship_pct, "{:.0f}%"),
+        ("persona majorities of ship", majorities, "{:.0f}"),
+        ("mean confidence", _confidence, "{:.2f}"),
+    ]
+    for label, key, fmt in keys:
+        ka, kb = key(a), key(b)
+        if ka != kb:
+            win, lose = (a, b) if ka > kb else (b, a)
+            shown = f"{win.tool} {fmt.format(key(win))} vs {lose.tool} {fmt.format(key(lose))}"
+            return Pick(tool=win.tool, rule=PICK_RULE, reason=f"{label}: {shown}")
+    return Pick(
+        tool=None, rule=PICK_RULE, reason="tied on ship %, persona majorities and confidence"
+    )
+
+
+def pricing(tools: Sequence[Tool]) -> list[PricingRead]:
+    return [
+        PricingRead(
+            tool=t.slug,
+            entry_price=t.entry_price.value if t.entry_price else None,
+            pricing_notes=t.pricing_notes,
+        )
+        for t in tools
+    ]
+
+
+def agreement(calls: Sequence[CallResult]) -> Agreement | None:
+    """Krippendorff's alpha across providers; None with fewer than two providers."""
+    providers = {c.provider for c in calls}
+    if len(providers) < 2:
+        return None
+    units: dict[tuple[str, str], list[str]] = {}
+    for c in calls:
+        if c.ok and c.verdict:
+            units.setdefault((c.persona, c.tool), []).append(c.verdict)
+    values = list(units.values())
+    alpha = krippendorff_alpha(values)
+    return Agreement(
+        value=None if alpha is None else round(alpha, 4),
+        units=sum(1 for v in values if len(v) >= 2),
+        providers=len(providers),
+    )
+
+
+def aggregate(
+    tools: Sequence[Tool],
+    personas: Sequence[str],
+    calls: Sequence[CallResult],
+    quorum: str = "every-persona",
+) -> Scores:
+    slugs = [t.slug for t in tools]
+    tool_scores = [score_tool(slug, calls, personas, quorum) for slug in slugs]
+    split = [persona_split(p, slugs, calls) for p in personas]
+    return Scores(
+        tools=tool_scores,
+        split=split,
+        pick=pick(tool_scores, split),
+        pricing=pricing(tools),
+        quorum=quorum,
+        publish_rule=PUBLISH_RULE,
+        agreement=agreement(calls),
+    )
+
+
+def totals(calls: Sequence[CallResult]) -> Totals:
+    return Totals(
+        calls=len(calls),
+        valid=sum(1 for c in calls if c.ok),
+        failed=sum(1 for c in calls if _failed(c)),
+        attempts=sum(c.attempts for c in calls),
+        prompt_tokens=sum(c.prompt_tokens for c in calls),
+        completion_tokens=sum(c.completion_tokens for c in calls),
+        cost_usd=total_cost(calls),
+        cached=sum(1 for c in calls if c.cached),
+        recused=sum(1 for c in calls if set_aside(c)),
+        spent_usd=total_cost([c for c in calls if not c.cached]),
+    )
+
+
+def tally(calls: int, valid: int, failed: int, recused: int) -> str:
+    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": the three add up."""
+    line = f"{calls} call{'' if calls == 1 else 's'}: {valid} valid, {failed} failed"
+    return line + (f", {recused} recused (conflict of interest)" if recused else ", 0 recused")
+
+
+def total_cost(calls: Sequence[CallResult]) -> float | None:
+    """USD over ``calls`` at their recorded prices; None if any call's price is unknown.
+
+    Over every call it is what the answers cost; over the calls not served from the
+    cache, what this run paid.
+    """
+    costs = [c.cost_usd for c in calls]
+    if any(c is None for c in costs):
+        return None
+    return round(sum(c for c in costs if c is not None), 6)
