@@ -8,9 +8,8 @@ import pytest
 
 from panel.paths import Home
 from panel.providers import registry
+from tests.support import project as fixture
 from tests.support import scripted
-
-ROOT = Path(__file__).resolve().parent.parent
 
 TOOL_A = """\
 slug = "alpha-tool"
@@ -41,8 +40,8 @@ NO_HEAD_TO_HEAD = "[panel]\nhead_to_head = false\n"
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     """An isolated panel project: the real personas and prompts, a two-tool catalog."""
     root = tmp_path / "project"
-    shutil.copytree(ROOT / "personas", root / "personas")
-    shutil.copytree(ROOT / "prompts", root / "prompts")
+    shutil.copytree(fixture.PERSONAS, root / "personas")
+    shutil.copytree(fixture.PROMPTS, root / "prompts")
     (root / "catalog").mkdir()
     (root / "catalog" / "alpha-tool.toml").write_text(TOOL_A)
     (root / "catalog" / "beta-tool.toml").write_text(TOOL_B)

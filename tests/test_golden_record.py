@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from panel.cli import app
 from panel.paths import Home
 from tests.conftest import TOOL_A, TOOL_B
+from tests.support import project as fixture
 from tests.support import scripted
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -50,8 +51,8 @@ def _normalise(value: Any, key: str = "") -> Any:
 
 def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, head_to_head: bool) -> Home:
     root = tmp_path / "project"
-    shutil.copytree(GOLDEN / "personas", root / "personas")
-    shutil.copytree(GOLDEN / "prompts", root / "prompts")
+    shutil.copytree(fixture.PERSONAS, root / "personas")
+    shutil.copytree(fixture.PROMPTS, root / "prompts")
     (root / "catalog").mkdir()
     (root / "catalog" / "alpha-tool.toml").write_text(TOOL_A)
     (root / "catalog" / "beta-tool.toml").write_text(TOOL_B)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from panel.defences.leaks import CANARY_LEAK, CARD_ECHO, PROMPT_ECHO, leak_flags
@@ -11,15 +9,15 @@ from panel.defences.untrusted import ALL_OFF, ALL_ON, DATAMARK, clean, datamark,
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import load_personas
 from panel.pipeline.prompts import PromptBuilder
+from tests.support import project as fixture
 from tests.support import scripted
 
-ROOT = Path(__file__).resolve().parent.parent
-PERSONAS = load_personas(ROOT / "personas", ROOT / "prompts")
+PERSONAS = load_personas(fixture.PERSONAS, fixture.PROMPTS)
 KEY = b"k" * 32
 
 
 def render(tool: Tool, key: bytes = KEY, defences: object = ALL_ON) -> tuple[str, str, object]:
-    rendered = PromptBuilder(ROOT / "prompts", key, defences).render(  # type: ignore[arg-type]
+    rendered = PromptBuilder(fixture.PROMPTS, key, defences).render(  # type: ignore[arg-type]
         PERSONAS["dx"], tool
     )
     return rendered.messages[0].content, rendered.messages[1].content, rendered
@@ -171,7 +169,7 @@ def test_near_verbatim_leaks_and_unmarked_card_copies(answer: str, flags: list[s
 
 def test_a_copy_of_either_head_to_head_card_is_flagged() -> None:
     first, second = tool("One two three."), tool("Gamma runs every agent test in a sandbox first.")
-    rendered = PromptBuilder(ROOT / "prompts", KEY).render_pair(PERSONAS["dx"], first, second)
+    rendered = PromptBuilder(fixture.PROMPTS, KEY).render_pair(PERSONAS["dx"], first, second)
     copied = "Pick the second: gamma runs every agent test in a sandbox first."
     assert leak_flags(
         rendered.system, rendered.canary, [copied], rendered.exempt, rendered.card

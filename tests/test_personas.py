@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -7,8 +8,7 @@ import pytest
 
 from panel.errors import PanelError
 from panel.inputs.personas import load_personas, select_personas
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import project as fixture
 
 FIFTH = """\
 name = "ops"
@@ -39,8 +39,8 @@ description = "How mature it is."
 @pytest.fixture
 def folders(tmp_path: Path) -> tuple[Path, Path]:
     personas, prompts = tmp_path / "personas", tmp_path / "prompts"
-    shutil.copytree(ROOT / "personas", personas)
-    shutil.copytree(ROOT / "prompts", prompts)
+    shutil.copytree(fixture.PERSONAS, personas)
+    shutil.copytree(fixture.PROMPTS, prompts)
     return personas, prompts
 
 
@@ -84,6 +84,32 @@ def test_bad_persona_files_fail_clearly(
 
 
 def test_unknown_persona_suggests_close_names() -> None:
-    loaded = load_personas(ROOT / "personas", ROOT / "prompts")
+    loaded = load_personas(fixture.PERSONAS, fixture.PROMPTS)
     with pytest.raises(PanelError, match="did you mean business"):
         select_personas(loaded, ["busines"])
+
+
+REAL = Path(__file__).resolve().parent.parent
+
+
+def test_the_shipped_personas_load_and_four_sit_on_the_default_panel() -> None:
+    """The product's own folders (every other test uses the fixture copies)."""
+    loaded = load_personas(REAL / "personas", REAL / "prompts")
+    assert [p.name for p in select_personas(loaded, [])] == [
+        "dx",
+        "competitive",
+        "futurist",
+        "business",
+    ]
+
+
+def test_tests_pin_counts_to_fixture_personas_not_the_real_folder() -> None:
+    """A new default persona in personas/ must break no test: only these name the real folder."""
+    allowed = {"test_personas.py", "test_e2e_local.py", "test_docs.py"}
+    real = re.compile(r"ROOT\s*/\s*[\"'](personas|prompts)[\"']|copytree\(\s*ROOT")
+    offenders = [
+        p.name
+        for p in Path(__file__).parent.glob("**/*.py")
+        if p.name not in allowed and real.search(p.read_text())
+    ]
+    assert offenders == []

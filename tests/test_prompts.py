@@ -10,9 +10,9 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.pipeline.prompts import FIELD_CAPS, PromptBuilder
+from tests.support import project as fixture
 
-ROOT = Path(__file__).resolve().parent.parent
-PERSONAS = load_personas(ROOT / "personas", ROOT / "prompts")
+PERSONAS = load_personas(fixture.PERSONAS, fixture.PROMPTS)
 KEY = b"k" * 32
 TOOL = Tool(
     slug="alpha",
@@ -27,7 +27,7 @@ TOOL = Tool(
 @pytest.mark.parametrize("name", sorted(PERSONAS))
 def test_every_persona_template_renders(name: str) -> None:
     persona = PERSONAS[name]
-    rendered = PromptBuilder(ROOT / "prompts", KEY).render(persona, TOOL)
+    rendered = PromptBuilder(fixture.PROMPTS, KEY).render(persona, TOOL)
     system, user = rendered.messages
     assert system.role == "system" and user.role == "user"
     assert persona.spec.lens in system.content
@@ -75,7 +75,7 @@ def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
             + "x" * 10_000
         ),
     )
-    rendered = PromptBuilder(ROOT / "prompts", KEY).render(PERSONAS["dx"], hostile)
+    rendered = PromptBuilder(fixture.PROMPTS, KEY).render(PERSONAS["dx"], hostile)
     user = rendered.messages[1].content
     assert ">>>" not in user and "<<<" not in user
     assert "\u200b" not in user and "\u202e" not in user
@@ -86,14 +86,14 @@ def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
 
 
 def test_fence_depends_on_the_secret_key() -> None:
-    a = PromptBuilder(ROOT / "prompts", b"a" * 32).render(PERSONAS["dx"], TOOL)
-    b = PromptBuilder(ROOT / "prompts", b"b" * 32).render(PERSONAS["dx"], TOOL)
+    a = PromptBuilder(fixture.PROMPTS, b"a" * 32).render(PERSONAS["dx"], TOOL)
+    b = PromptBuilder(fixture.PROMPTS, b"b" * 32).render(PERSONAS["dx"], TOOL)
     assert a.messages[1].content != b.messages[1].content
 
 
 def test_template_typo_is_a_clear_error(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts"
-    shutil.copytree(ROOT / "prompts", prompts)
+    shutil.copytree(fixture.PROMPTS, prompts)
     (prompts / "dx.j2").write_text("{% include '_tool.j2' %} {{ tool.nmae }}")
     with pytest.raises(PanelError, match=r"prompts/dx\.j2: template error"):
         PromptBuilder(prompts, KEY).render(PERSONAS["dx"], TOOL)
@@ -101,7 +101,7 @@ def test_template_typo_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_template_sandbox_blocks_python_internals(tmp_path: Path) -> None:
     prompts = tmp_path / "prompts"
-    shutil.copytree(ROOT / "prompts", prompts)
+    shutil.copytree(fixture.PROMPTS, prompts)
     (prompts / "dx.j2").write_text("{{ tool.__class__.__mro__ }}")
     with pytest.raises(PanelError, match="template error"):
         PromptBuilder(prompts, KEY).render(PERSONAS["dx"], TOOL)

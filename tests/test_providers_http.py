@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -17,10 +16,10 @@ from panel.pipeline.runner import Call, Runner
 from panel.providers import registry
 from panel.providers.base import FailureReason, Provider, ProviderSettings, StructuredMode
 from panel.records.schema import CallResult
+from tests.support import project as fixture
 from tests.support.fake_llm import Behavior, FakeLLM
 
-ROOT = Path(__file__).resolve().parent.parent
-PERSONAS = load_personas(ROOT / "personas", ROOT / "prompts")
+PERSONAS = load_personas(fixture.PERSONAS, fixture.PROMPTS)
 TOOL = Tool(slug="alpha", name="Alpha", description="An API for text.")
 FAST = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.02, retry_after_cap=1.0)
 SECRET = "sk-test-DO-NOT-LEAK-1234567890"
@@ -55,7 +54,7 @@ async def run(
     p: Provider, persona: Persona | None = None, policy: RetryPolicy = FAST
 ) -> CallResult:
     persona = persona or PERSONAS["dx"]
-    rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(persona, TOOL)
+    rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(persona, TOOL)
     try:
         return await Runner(policy).execute(Call(persona, TOOL, p, rendered))
     finally:
@@ -183,7 +182,7 @@ async def test_ladder_steps_down_once_and_remembers(kind: str, server: FakeLLM) 
     server.reject_formats = {"json_schema"}
     p = provider(kind, server)
     persona = PERSONAS["dx"]
-    rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(persona, TOOL)
+    rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(persona, TOOL)
     runner = Runner(FAST)
     first = await runner.execute(Call(persona, TOOL, p, rendered))
     second = await runner.execute(Call(persona, TOOL, p, rendered))
@@ -242,7 +241,7 @@ def test_base_url_from_environment(server: FakeLLM, monkeypatch: pytest.MonkeyPa
 def test_fake_rebuilds_schema_from_prompt_fields() -> None:
     from tests.support.fake_llm import schema_from_request
 
-    rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(PERSONAS["futurist"], TOOL)
+    rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(PERSONAS["futurist"], TOOL)
     body = {"messages": [m.as_dict() for m in rendered.messages]}
     props = schema_from_request(body)["properties"]
     assert props["timing"] == {"enum": ["early", "on-time", "late"]}

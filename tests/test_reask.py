@@ -15,21 +15,21 @@ from panel.pipeline.runner import Call, Runner
 from panel.pipeline.validate import InvalidAnswerError, check, extract_json
 from panel.providers import registry
 from panel.providers.base import CompletionRequest, FailureReason, ProviderError
+from tests.support import project as fixture
 from tests.support import scripted
 
-ROOT = Path(__file__).resolve().parent.parent
 TOOL = Tool(slug="alpha", name="Alpha", description="An API.")
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002)
 
 
 @pytest.fixture
 def dx() -> Persona:
-    return load_personas(ROOT / "personas", ROOT / "prompts")["dx"]
+    return load_personas(fixture.PERSONAS, fixture.PROMPTS)["dx"]
 
 
 def make_call(persona: Persona, model: str = "m") -> Call:
     provider = registry.create_spec(f"scripted/{model}")
-    rendered = PromptBuilder(ROOT / "prompts", b"k" * 32).render(persona, TOOL)
+    rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(persona, TOOL)
     return Call(persona, TOOL, provider, rendered)
 
 
