@@ -38,9 +38,10 @@ from panel.inputs.personas import load_personas
 from panel.jobs.review import build_record, plan_review, run_plan
 from panel.paths import Home
 from panel.pipeline.budget import Budget
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.providers.base import Limits, Provider, ProviderSettings
 from panel.providers.ladder import strict_schema
@@ -103,7 +104,7 @@ def calls_for(provider: Provider, n: int) -> list[Call]:
 
 async def run_calls(calls: list[Call], provider: Provider) -> tuple[float, list[Any]]:
     start = time.perf_counter()
-    results = await Runner(RetryPolicy(attempts=20, retry_after_cap=5)).run(calls)
+    results = await Runner(policy=RetryPolicy(attempts=20, retry_after_cap=5)).run(calls)
     elapsed = time.perf_counter() - start
     await provider.aclose()
     return elapsed, results

@@ -17,8 +17,10 @@ from panel.jobs.nightly import NightlyOptions, close_providers, dry_run_plan, pr
 from panel.lock import exclusive
 from panel.paths import Home
 from panel.pipeline.budget import Budget
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Judge
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers.base import Provider
 from panel.records.schema import CallResult
 from panel.records.store import Store
@@ -132,7 +134,13 @@ def _run(
         else:
             _log_line(message)
 
-    runner = Runner(policy, settings.max_reasks, advance, Budget(cap, max_calls), store)
+    runner = Runner(
+        policy=policy,
+        judge=Judge(max_reasks=settings.max_reasks),
+        budget=Budget(cap, max_calls),
+        store=store,
+        progress=advance,
+    )
     with bar:
         summary, path = run_nightly(
             where, store, runner, options, log, lambda total: bar.update(task, total=total)

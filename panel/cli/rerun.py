@@ -13,6 +13,7 @@ from panel.cli._common import home, stderr, user_errors
 from panel.config import Config
 from panel.jobs.rerun import Change, compare, plan_rerun
 from panel.jobs.review import review
+from panel.pipeline.judge import Judge
 from panel.pipeline.retry import RetryPolicy
 from panel.pipeline.runner import Runner
 from panel.publish.render.columns import aligned
@@ -35,7 +36,9 @@ def rerun_command(
         policy = RetryPolicy(attempts=panel.retry_attempts, retry_after_cap=panel.max_retry_after)
         store = Store.open(where.runs)
         try:
-            runner = Runner(policy, panel.max_reasks, store=store, fresh=True)
+            runner = Runner(
+                policy=policy, judge=Judge(max_reasks=panel.max_reasks), store=store, fresh=True
+            )
             new, path = review(plan, runner, where.runs)
         finally:
             store.close()

@@ -13,8 +13,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from panel.cli._common import home, stderr, user_errors
 from panel.jobs.review import exit_code, plan_review, review
 from panel.pipeline.budget import Budget
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Judge
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.publish.render.terminal import pick_line, verdict_table
 from panel.publish.render.view import page_view
 from panel.records.io import dump, records_folder
@@ -100,7 +102,14 @@ def review_command(
         with bar:
             store = Store.open(where.runs)
             try:
-                runner = Runner(policy, settings.max_reasks, advance, Budget(cap), store, fresh)
+                runner = Runner(
+                    policy=policy,
+                    judge=Judge(max_reasks=settings.max_reasks),
+                    budget=Budget(cap),
+                    store=store,
+                    fresh=fresh,
+                    progress=advance,
+                )
                 folder, detached = records_folder(where.runs, out)
                 record, path = review(plan, runner, folder, detached=detached)
             finally:

@@ -15,9 +15,10 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.paths import Home
+from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
 from panel.pipeline.prompts import PromptBuilder
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.providers.base import Provider, Sampling, model_vendor
 from panel.records.editorial import auto_approved
