@@ -79,9 +79,8 @@ async def run(penalties: list[float], root: Path = ROOT) -> dict[str, Any]:
     builder = PromptBuilder(home.prompts, fence_key(home.runs))
     by_slug = {t.slug: t for t in tools}
     pairs = sorted({(tools[i % len(tools)].slug, PERSONAS[i % len(PERSONAS)]) for i in range(56)})
-    store = Store(home.runs / "local-decoding.db")
     out: dict[str, Any] = {}
-    try:
+    with Store(home.runs / "local-decoding.db") as store:
         for penalty in penalties:
             provider = LocalProvider("smollm2", Sampling(), repeat_penalty=penalty)
             calls = [
@@ -93,8 +92,6 @@ async def run(penalties: list[float], root: Path = ROOT) -> dict[str, Any]:
             results = await runner.run(calls)
             out[str(penalty)] = summary(results, time.monotonic() - started)
             print(f"repeat_penalty {penalty}: {out[str(penalty)]}", file=sys.stderr)
-    finally:
-        store.close()
     return out
 
 
