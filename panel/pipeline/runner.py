@@ -80,13 +80,26 @@ class Runner:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _on_this_loop(self) -> None:
+        """Semaphores and locks belong to one event loop: a runner used again on another
+        (a session's next ``run``) gets new ones; the limiters keep their last minute."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._slots.clear()
+            for limiter in self._limiters.values():
+                limiter.lock = asyncio.Lock()
 
     def _slot(self, provider: Provider) -> asyncio.Semaphore:
+        self._on_this_loop()
         if provider.spec not in self._slots:
             self._slots[provider.spec] = asyncio.Semaphore(max(1, provider.limits.max_in_flight))
         return self._slots[provider.spec]
 
     def _limiter(self, provider: Provider) -> RateLimiter:
+        self._on_this_loop()
         if provider.spec not in self._limiters:
             limits = provider.limits
             self._limiters[provider.spec] = RateLimiter(
