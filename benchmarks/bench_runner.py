@@ -35,16 +35,18 @@ import openai
 
 from panel.inputs.catalog import Catalog
 from panel.inputs.personas import load_personas
-from panel.jobs.review import build_record, plan_review, run_plan
+from panel.jobs.review import build_record, plan_review
 from panel.paths import Home
 from panel.pipeline.budget import Budget
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.providers.base import Limits, Provider, ProviderSettings
 from panel.providers.ladder import strict_schema
 from panel.records.io import write_record
+from panel.records.schema import CallResult
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "runner.json"
@@ -101,9 +103,17 @@ def calls_for(provider: Provider, n: int) -> list[Call]:
     return calls
 
 
+async def run_plan(calls: list[Call], clients: dict[str, Provider]) -> list[CallResult]:
+    """The runner alone (no store, no cache), then the plan's clients closed, on one loop."""
+    try:
+        return await Runner().run(calls)
+    finally:
+        await asyncio.gather(*(client.aclose() for client in clients.values()))
+
+
 async def run_calls(calls: list[Call], provider: Provider) -> tuple[float, list[Any]]:
     start = time.perf_counter()
-    results = await Runner(RetryPolicy(attempts=20, retry_after_cap=5)).run(calls)
+    results = await Runner(policy=RetryPolicy(attempts=20, retry_after_cap=5)).run(calls)
     elapsed = time.perf_counter() - start
     await provider.aclose()
     return elapsed, results
@@ -122,9 +132,10 @@ def bench_latency(quick: bool) -> dict[str, Any]:
         )
 
         def review_once() -> float:
-            plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [])
+            clients: dict[str, Provider] = {}
+            plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [], clients=clients)
             start = time.perf_counter()
-            results = asyncio.run(run_plan(plan, Runner()))
+            results = asyncio.run(run_plan(plan.calls, clients))
             assert len(results) == 16 and all(r.ok for r in results)
             return time.perf_counter() - start
 
@@ -212,9 +223,10 @@ def bench_overhead(reviews: int) -> dict[str, Any]:
             f'[providers.b]\nkind = "openai"\nmodel = "n"\nbase_url = "{url}/v1"\n'
             f'api_key_env = ""\nmax_in_flight = {concurrency}\n'
         )
-        plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [])
+        clients: dict[str, Provider] = {}
+        plan = plan_review(home, "smolvlm-2-5", "mistral-medium-3", [], [], clients=clients)
         asyncio.run(bare_loop(url, plan.calls, concurrency))  # warm-up both paths
-        asyncio.run(run_plan(plan, Runner()))
+        asyncio.run(run_plan(plan.calls, clients))
 
         # panel: plan (render) + run (send, validate) + aggregate + atomic record write,
         # in one process with one client per provider (as `panel nightly` runs).

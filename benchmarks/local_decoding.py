@@ -38,8 +38,10 @@ from panel.defences.quality import REPETITIVE
 from panel.inputs.catalog import Catalog
 from panel.inputs.personas import load_personas
 from panel.paths import Home
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Judge
 from panel.pipeline.prompts import PromptBuilder
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers.base import Sampling
 from panel.providers.local import LocalProvider
 from panel.records.schema import CallResult
@@ -77,22 +79,19 @@ async def run(penalties: list[float], root: Path = ROOT) -> dict[str, Any]:
     builder = PromptBuilder(home.prompts, fence_key(home.runs))
     by_slug = {t.slug: t for t in tools}
     pairs = sorted({(tools[i % len(tools)].slug, PERSONAS[i % len(PERSONAS)]) for i in range(56)})
-    store = Store(home.runs / "local-decoding.db")
     out: dict[str, Any] = {}
-    try:
+    with Store(home.runs / "local-decoding.db") as store:
         for penalty in penalties:
             provider = LocalProvider("smollm2", Sampling(), repeat_penalty=penalty)
             calls = [
                 Call(personas[p], by_slug[t], provider, builder.render(personas[p], by_slug[t]))
                 for t, p in pairs
             ]
-            runner = Runner(store=store, max_reasks=0)
+            runner = Runner(judge=Judge(max_reasks=0), store=store)
             started = time.monotonic()
             results = await runner.run(calls)
             out[str(penalty)] = summary(results, time.monotonic() - started)
             print(f"repeat_penalty {penalty}: {out[str(penalty)]}", file=sys.stderr)
-    finally:
-        store.close()
     return out
 
 

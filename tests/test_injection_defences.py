@@ -237,7 +237,7 @@ def test_cached_answers_are_checked_again_without_paying_twice(
         return {c["tool"]: c["flags"] for c in calls}
 
     with monkeypatch.context() as m:  # an older panel without the card-echo check
-        m.setattr("panel.pipeline.runner.leak_flags", lambda *a, **k: [])
+        m.setattr("panel.pipeline.judge.leak_flags", lambda *a, **k: [])
         assert dx_flags() == {"alpha-tool": [], "beta-tool": []}
     paid = len(scripted_kind["m"].requests)
     # alpha's description is 8 words, copied whole; beta's is 5
@@ -268,7 +268,7 @@ def test_an_answer_copying_the_card_or_the_rules_is_asked_again_in_its_own_words
     from typer.testing import CliRunner
 
     from panel.cli import app
-    from panel.pipeline.runner import REASK_FOR
+    from panel.pipeline.judge import REASK_FOR
 
     def answer(request: object) -> object:
         messages = request.messages  # type: ignore[attr-defined]

@@ -10,9 +10,10 @@ import pytest
 from panel.errors import PanelError
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona, load_personas
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.providers.base import FailureReason, Provider, ProviderSettings, StructuredMode
 from panel.records.schema import CallResult
@@ -56,7 +57,7 @@ async def run(
     persona = persona or PERSONAS["dx"]
     rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(persona, TOOL)
     try:
-        return await Runner(policy).execute(Call(persona, TOOL, p, rendered))
+        return await Runner(policy=policy).execute(Call(persona, TOOL, p, rendered))
     finally:
         await p.aclose()
 
@@ -183,7 +184,7 @@ async def test_ladder_steps_down_once_and_remembers(kind: str, server: FakeLLM) 
     p = provider(kind, server)
     persona = PERSONAS["dx"]
     rendered = PromptBuilder(fixture.PROMPTS, b"k" * 32).render(persona, TOOL)
-    runner = Runner(FAST)
+    runner = Runner(policy=FAST)
     first = await runner.execute(Call(persona, TOOL, p, rendered))
     second = await runner.execute(Call(persona, TOOL, p, rendered))
     await p.aclose()

@@ -9,9 +9,10 @@ import pytest
 
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona, load_personas
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.pipeline.validate import InvalidAnswerError, check, extract_json
 from panel.providers import registry
 from panel.providers.base import CompletionRequest, FailureReason, ProviderError
@@ -71,7 +72,7 @@ def test_check_rejects_bad_answers_with_the_reason(dx: Persona) -> None:
 
 
 async def test_valid_first_answer(dx: Persona, scripted_kind: dict[str, scripted.Script]) -> None:
-    result = await Runner(FAST).execute(make_call(dx))
+    result = await Runner(policy=FAST).execute(make_call(dx))
     assert result.ok and result.verdict == "ship" and result.confidence == 4
     assert set(result.fields) == set(dx.field_names)
     assert (result.attempts, result.reasks) == (1, 0)
@@ -83,7 +84,7 @@ async def test_reask_carries_the_error_and_recovers(
     call = make_call(dx)
     script = scripted_kind["m"]
     script.queue = [scripted.text("not json at all"), scripted.text(good(dx, verdict="skip"))]
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert result.ok and result.verdict == "skip"
     assert (result.attempts, result.reasks) == (2, 1)
     second = script.requests[1].messages
@@ -96,7 +97,7 @@ async def test_answer_that_stays_invalid_fails_after_two_reasks(
 ) -> None:
     call = make_call(dx)
     scripted_kind["m"].default = scripted.text(good(dx, confidence=0))
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert not result.ok and result.verdict is None
     assert result.failure is not None
     assert result.failure.reason is FailureReason.INVALID_OUTPUT
@@ -109,7 +110,7 @@ async def test_refusal_is_not_reasked(
 ) -> None:
     call = make_call(dx)
     scripted_kind["m"].default = scripted.text(None, refusal="no")
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert result.failure is not None and result.failure.reason is FailureReason.REFUSED
     assert result.attempts == 1
 
@@ -120,7 +121,7 @@ async def test_transport_errors_retry_then_succeed(
     call = make_call(dx)
     busy = ProviderError(FailureReason.RATE_LIMITED, "429", status=429, retryable=True)
     scripted_kind["m"].queue = [busy, busy]
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert result.ok and result.attempts == 3 and result.reasks == 0
 
 
@@ -131,7 +132,7 @@ async def test_transport_errors_exhaust_to_typed_failure(
     scripted_kind["m"].default = scripted.text("unused")
     down = ProviderError(FailureReason.SERVER_ERROR, "503", status=503, retryable=True)
     scripted_kind["m"].queue = [down, down, down]
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert result.failure is not None and result.failure.reason is FailureReason.SERVER_ERROR
     assert result.attempts == 3
 
@@ -141,7 +142,7 @@ async def test_non_retryable_error_is_sent_once(
 ) -> None:
     call = make_call(dx)
     scripted_kind["m"].queue = [ProviderError(FailureReason.AUTH, "401", status=401)]
-    result = await Runner(FAST).execute(call)
+    result = await Runner(policy=FAST).execute(call)
     assert result.failure is not None and result.failure.reason is FailureReason.AUTH
     assert result.attempts == 1
 
@@ -152,7 +153,7 @@ async def test_run_keeps_order_and_never_raises(
     calls = [make_call(dx, "good"), make_call(dx, "bad")]
     scripted_kind["bad"].default = ProviderError(FailureReason.AUTH, "401")
     seen: list[str] = []
-    results = await Runner(FAST, progress=lambda c, r: seen.append(r.provider)).run(calls)
+    results = await Runner(policy=FAST, progress=lambda c, r: seen.append(r.provider)).run(calls)
     assert [r.provider for r in results] == ["scripted/good", "scripted/bad"]
     assert [r.ok for r in results] == [True, False]
     assert sorted(seen) == ["scripted/bad", "scripted/good"]
@@ -182,7 +183,7 @@ def test_a_providers_own_decoding_settings_are_part_of_the_key(
     import hashlib
     import json
 
-    from panel.pipeline.runner import call_key
+    from panel.pipeline.calls import call_key
 
     call = make_call(dx, "m")
     request = call.request()

@@ -270,7 +270,7 @@ def test_an_answer_cached_from_one_server_is_not_reused_for_another(
 def test_the_endpoint_is_in_the_key_of_http_providers_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from panel.pipeline.runner import call_key
+    from panel.pipeline.calls import call_key
     from panel.providers.base import CompletionRequest, Message, ProviderSettings
     from panel.providers.openai import OpenAIProvider
 

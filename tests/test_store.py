@@ -152,8 +152,9 @@ def test_kill_9_mid_review_then_rerun_pays_once_per_done_call(
 async def test_identical_concurrent_calls_are_sent_once(tmp_path: Path) -> None:
     from panel.inputs.catalog import Tool
     from panel.inputs.personas import load_personas
+    from panel.pipeline.calls import Call
     from panel.pipeline.prompts import PromptBuilder
-    from panel.pipeline.runner import Call, Runner
+    from panel.pipeline.runner import Runner
     from panel.providers import registry
     from tests.support import scripted
 

@@ -48,9 +48,11 @@ from panel.defences.untrusted import ALL_OFF, ALL_ON, Defences
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas
 from panel.paths import Home
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Judge
 from panel.pipeline.pricing import PriceBook
 from panel.pipeline.prompts import PromptBuilder
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.records.schema import CallResult
 from panel.records.store import Store
@@ -115,7 +117,7 @@ async def run(
     benign = load_benign()
     key = fence_key(home.runs)
     store = Store(home.runs / "injection-bench.db")
-    runner = Runner(store=store, max_reasks=max_reasks)
+    runner = Runner(judge=Judge(max_reasks=max_reasks), store=store)
     cases = [(p, tools[i % len(tools)], chosen[i % len(chosen)]) for i, p in enumerate(payloads)]
     results: dict[str, Any] = {}
     started = time.monotonic()

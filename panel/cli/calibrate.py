@@ -32,11 +32,8 @@ def calibrate_command(
         where = home()
         votes: dict[str, tuple[int, int]] = {}
         if (where.runs / DB_NAME).is_file():
-            store = Store.open(where.runs)
-            try:
+            with Store.open(where.runs) as store:
                 votes = store.votes()
-            finally:
-                store.close()
         result = cal.calibrate(cal.points(where.runs, votes), minimum)
         written = None
         if result.enough:

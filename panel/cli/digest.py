@@ -43,11 +43,8 @@ def digest_command(
         link = base_url(chosen) if chosen else None
         counts: dict[str, Votes] = {}
         if (where.runs / DB_NAME).is_file():
-            store = Store.open(where.runs)
-            try:
+            with Store.open(where.runs) as store:
                 counts = {s: Votes(*c) for s, c in store.votes().items()}
-            finally:
-                store.close()
         result = write_digest(where.runs, parsed, out or where.runs / "digests", counts, link)
     for line in result.skipped:
         print(f"panel: warning: skipped {line}", file=sys.stderr)

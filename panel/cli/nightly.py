@@ -12,16 +12,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from panel.cli._common import home, stderr, user_errors
-from panel.config import Config
-from panel.jobs.nightly import NightlyOptions, close_providers, dry_run_plan, prepare, run_nightly
+from panel.jobs.nightly import NightlyOptions, dry_run_report, run_nightly
 from panel.lock import exclusive
 from panel.paths import Home
-from panel.pipeline.budget import Budget
-from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
-from panel.providers.base import Provider
+from panel.pipeline.calls import Call
+from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
-from panel.records.store import Store
 
 
 def _log_line(message: str) -> None:
@@ -75,38 +71,19 @@ def nightly_command(
             allow_embedded=allow_embedded,
         )
         with exclusive(where.runs / "nightly.lock", "panel nightly"):
-            store = Store.open(where.runs)
-            try:
-                if dry_run:
-                    _dry_run(where, store, options)
-                    return
-                code = _run(where, store, options, max_cost, max_calls)
-            finally:
-                store.close()
+            if dry_run:
+                with RunSession(where) as session:
+                    report = dry_run_report(session, options)
+                json.dump(report, sys.stdout, indent=2)
+                sys.stdout.write("\n")
+                return
+            code = _run(where, options, max_cost, max_calls)
     raise typer.Exit(code)
 
 
-def _dry_run(where: Home, store: Store, options: NightlyOptions) -> None:
-    clients: dict[str, Provider] = {}
-    try:
-        summary, plans = prepare(where, store, options, clients)
-    finally:
-        close_providers(list(clients.values()))
-    plan = dry_run_plan(store, plans, summary)
-    json.dump(plan, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-
-
 def _run(
-    where: Home,
-    store: Store,
-    options: NightlyOptions,
-    max_cost: float | None,
-    max_calls: int | None,
+    where: Home, options: NightlyOptions, max_cost: float | None, max_calls: int | None
 ) -> int:
-    settings = Config.load(where.config_file).panel
-    cap = max_cost if max_cost is not None else settings.max_cost
-    policy = RetryPolicy(attempts=settings.retry_attempts, retry_after_cap=settings.max_retry_after)
     tty = sys.stderr.isatty()
     bar = Progress(
         TextColumn("[bold]nightly"),
@@ -132,10 +109,10 @@ def _run(
         else:
             _log_line(message)
 
-    runner = Runner(policy, settings.max_reasks, advance, Budget(cap, max_calls), store)
-    with bar:
+    session = RunSession(where, max_cost=max_cost, max_calls=max_calls, progress=advance)
+    with session, bar:
         summary, path = run_nightly(
-            where, store, runner, options, log, lambda total: bar.update(task, total=total)
+            session, options, log, lambda total: bar.update(task, total=total)
         )
     report = asdict(summary)
     line = (

@@ -10,14 +10,11 @@ from typing import Annotated
 import typer
 
 from panel.cli._common import home, stderr, user_errors
-from panel.config import Config
 from panel.jobs.rerun import Change, compare, plan_rerun
 from panel.jobs.review import review
-from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Runner
+from panel.pipeline.session import RunSession
 from panel.publish.render.columns import aligned
 from panel.records.io import read_record, resolve
-from panel.records.store import Store
 
 
 def rerun_command(
@@ -28,17 +25,11 @@ def rerun_command(
     with user_errors():
         where = home()
         old = read_record(resolve(where.runs, record))
-        plan, warnings = plan_rerun(where, old)
-        for warning in warnings:
-            stderr.print(f"panel: warning: {warning}")
-        panel = Config.load(where.config_file).panel
-        policy = RetryPolicy(attempts=panel.retry_attempts, retry_after_cap=panel.max_retry_after)
-        store = Store.open(where.runs)
-        try:
-            runner = Runner(policy, panel.max_reasks, store=store, fresh=True)
-            new, path = review(plan, runner, where.runs)
-        finally:
-            store.close()
+        with RunSession(where, fresh=True) as session:  # repeating the calls is the point
+            plan, warnings = plan_rerun(where, old, config=session.config, clients=session.clients)
+            for warning in warnings:
+                stderr.print(f"panel: warning: {warning}")
+            new, path = review(session, plan, where.runs)
     changes = compare(old, new)
     changed = [c for c in changes if c.changed]
     models = [c for c in changes if c.model_changed and c.model_before and c.model_after]

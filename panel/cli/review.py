@@ -12,14 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from panel.cli._common import home, stderr, user_errors
 from panel.jobs.review import exit_code, plan_review, review
-from panel.pipeline.budget import Budget
-from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.calls import Call
+from panel.pipeline.session import RunSession
 from panel.publish.render.terminal import pick_line, verdict_table
 from panel.publish.render.view import page_view
 from panel.records.io import dump, records_folder
 from panel.records.schema import CallResult
-from panel.records.store import Store
 from panel.scoring.aggregate import tally
 
 
@@ -67,13 +65,6 @@ def review_command(
     """
     with user_errors():
         where = home()
-        plan = plan_review(where, tool_a, tool_b, provider or [], persona or [])
-        settings = plan.config.panel
-        cap = max_cost if max_cost is not None else settings.max_cost
-        plan.check_budget(cap)
-        policy = RetryPolicy(
-            attempts=settings.retry_attempts, retry_after_cap=settings.max_retry_after
-        )
         bar = Progress(
             TextColumn("[bold]reviewing"),
             BarColumn(),
@@ -83,7 +74,7 @@ def review_command(
             console=stderr,
             transient=True,
         )
-        task = bar.add_task("", total=len(plan.calls))
+        task = bar.add_task("", total=None)
 
         def advance(call: Call, result: CallResult) -> None:
             outcome = (
@@ -97,14 +88,21 @@ def review_command(
                 task, advance=1, description=f"{call.persona.name}/{call.tool.slug}: {outcome}"
             )
 
-        with bar:
-            store = Store.open(where.runs)
-            try:
-                runner = Runner(policy, settings.max_reasks, advance, Budget(cap), store, fresh)
+        with RunSession(where, max_cost=max_cost, fresh=fresh, progress=advance) as session:
+            plan = plan_review(
+                where,
+                tool_a,
+                tool_b,
+                provider or [],
+                persona or [],
+                clients=session.clients,
+                config=session.config,
+            )
+            session.check_estimate(plan.calls)
+            bar.update(task, total=len(plan.calls))
+            with bar:
                 folder, detached = records_folder(where.runs, out)
-                record, path = review(plan, runner, folder, detached=detached)
-            finally:
-                store.close()
+                record, path = review(session, plan, folder, detached=detached)
     if as_json:
         sys.stdout.buffer.write(dump(record))
         sys.stdout.flush()

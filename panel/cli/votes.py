@@ -26,23 +26,16 @@ def import_command(
     with user_errors():
         where = home()
         parsed = votes.parse(file, Catalog.load(where.catalog))
-        store = Store.open(where.runs)
-        try:
+        with Store.open(where.runs) as store:
             store.set_votes(((s, v.ship, v.skip) for s, v in parsed.items()), str(file))
-        finally:
-            store.close()
     print(f"imported votes for {len(parsed)} tools from {file}")
 
 
 @app.command("list")
 def list_command() -> None:
     """Show the stored vote totals."""
-    with user_errors():
-        store = Store.open(home().runs)
-        try:
-            counts = store.votes()
-        finally:
-            store.close()
+    with user_errors(), Store.open(home().runs) as store:
+        counts = store.votes()
     table = Table("tool", "ship", "skip", "shown as")
     for slug, (ship, skip) in sorted(counts.items()):
         label = votes.Votes(ship, skip).label

@@ -57,11 +57,8 @@ def stored_votes(runs: Path) -> dict[str, Votes]:
     """The imported vote totals by tool slug; empty when no store exists (nothing is created)."""
     if not (runs / DB_NAME).is_file():
         return {}
-    store = Store.open(runs)
-    try:
+    with Store.open(runs) as store:
         return {slug: Votes(ship, skip) for slug, (ship, skip) in store.votes().items()}
-    finally:
-        store.close()
 
 
 def _columns(header: list[str], where: str) -> tuple[int, int, int] | None:

@@ -11,14 +11,13 @@ import asyncio
 import functools
 import itertools
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from panel.atomic import write_new
-from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
@@ -26,10 +25,9 @@ from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
 from panel.jobs.review import Plan, fingerprint, index, journal, plan_review, save
-from panel.paths import Home
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.runner import Runner
-from panel.providers.base import Provider
+from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally
@@ -201,13 +199,6 @@ async def _run(
     await asyncio.gather(*(one(s, p) for s, p in plans))
 
 
-def close_providers(providers: Sequence[Provider]) -> None:
-    async def close_all() -> None:
-        await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
-
-    asyncio.run(close_all())
-
-
 @dataclass
 class NightlyOptions:
     since: date | None = None
@@ -218,9 +209,10 @@ class NightlyOptions:
 
 
 def prepare(
-    home: Home, store: Store, options: NightlyOptions, clients: dict[str, Provider]
+    session: RunSession, options: NightlyOptions
 ) -> tuple[Summary, list[tuple[Selected, Plan]]]:
-    config = Config.load(home.config_file)
+    """Tonight's comparisons, planned (prompts rendered, nothing sent) in ``session``."""
+    home, store, config = session.home, session.store, session.config
     catalog = Catalog.load(home.catalog)
     last = store.last_run(KIND, "done")
     since = options.since or (
@@ -240,7 +232,18 @@ def prepare(
 
     chosen = select(catalog, store, since, current)
     plans = [
-        (s, plan_review(home, s.tool.slug, s.rival.slug, options.providers, [], config, clients))
+        (
+            s,
+            plan_review(
+                home,
+                s.tool.slug,
+                s.rival.slug,
+                options.providers,
+                [],
+                clients=session.clients,
+                config=config,
+            ),
+        )
         for s in chosen
     ]
     summary = Summary(
@@ -250,6 +253,12 @@ def prepare(
         planned=len(plans),
     )
     return summary, plans
+
+
+def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:
+    """What tonight would review and what it would cost; nothing is sent."""
+    summary, plans = prepare(session, options)
+    return dry_run_plan(session.store, plans, summary)
 
 
 def dry_run_plan(
@@ -292,40 +301,33 @@ def dry_run_plan(
 
 
 def run_nightly(
-    home: Home,
-    store: Store,
-    runner: Runner,
+    session: RunSession,
     options: NightlyOptions,
     log: ProgressHook,
     on_plan: Callable[[int], None] = lambda total: None,
 ) -> tuple[Summary, Path]:
-    """Run the night's comparisons and write the summary to runs/nightly/<date>[.N].json."""
-    clients: dict[str, Provider] = {}
+    """Run the night's comparisons and write the summary to runs/nightly/<date>[.N].json.
+
+    The budget is the session's: past the cap no new call starts, and the calls not sent
+    stay planned for the next run (there is no up-front refusal over an estimate).
+    """
+    home, store = session.home, session.store
     run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+    refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
+    summary, plans = prepare(session, options)
+    session.require_prices(c for _, plan in plans for c in plan.calls)
+    store.begin_run(run_id, KIND)
+    for _, plan in plans:
+        journal(plan, store, run_id)
+    total = sum(len(p.calls) for _, p in plans)
+    log(PanelUsed(**summary.panel).line())
+    log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    on_plan(total)
     try:
-        refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
-        summary, plans = prepare(home, store, options, clients)
-        if runner.budget.cap is not None:
-            unknown = sorted({c.provider.spec for _, p in plans for c in p.calls if c.rate is None})
-            if unknown:
-                raise PanelError(
-                    f"--max-cost needs prices, and none are known for {', '.join(unknown)}; "
-                    'add [prices."kind/model"] to panel.toml'
-                )
-        store.begin_run(run_id, KIND)
-        for _, plan in plans:
-            journal(plan, store, run_id)
-        total = sum(len(p.calls) for _, p in plans)
-        log(PanelUsed(**summary.panel).line())
-        log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
-        on_plan(total)
-        try:
-            asyncio.run(_run(plans, runner, store, home.runs, run_id, summary, log))
-        except BaseException:
-            store.end_run(run_id, "interrupted")
-            raise
-    finally:
-        close_providers(list(clients.values()))
+        session.run(_run(plans, session.runner, store, home.runs, run_id, summary, log))
+    except BaseException:
+        store.end_run(run_id, "interrupted")
+        raise
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     status = "partial" if summary.deferred else "done"

@@ -16,7 +16,7 @@ from panel.errors import PanelError
 from panel.inputs.personas import load_personas
 from panel.jobs.review import Plan, plan_tools
 from panel.paths import Home
-from panel.providers.base import Sampling
+from panel.providers.base import Provider, Sampling
 from panel.records.schema import CallResult, ComparisonRecord
 
 
@@ -40,9 +40,14 @@ class Change:
         return self.model_before != self.model_after
 
 
-def plan_rerun(home: Home, record: ComparisonRecord) -> tuple[Plan, list[str]]:
-    """The plan for repeating ``record``, and warnings (persona files changed since)."""
-    config = Config.load(home.config_file)
+def plan_rerun(
+    home: Home, record: ComparisonRecord, *, config: Config, clients: dict[str, Provider]
+) -> tuple[Plan, list[str]]:
+    """The plan for repeating ``record``, and warnings (persona files changed since).
+
+    ``config`` is the project's; the record's own panel (personas, providers, head-to-head)
+    is laid over it. Provider clients go to ``clients`` (see ``plan_review``).
+    """
     available = load_personas(home.personas, home.prompts)
     missing = [p for p in record.panel.personas if p not in available]
     if missing:
@@ -74,7 +79,9 @@ def plan_rerun(home: Home, record: ComparisonRecord) -> tuple[Plan, list[str]]:
     config = config.model_copy(
         update={"panel": config.panel.model_copy(update={"assign": {**assign}})}
     )
-    plan = plan_tools(home, tools, [], record.panel.personas, config, None, sampling)
+    plan = plan_tools(
+        home, tools, [], record.panel.personas, clients=clients, config=config, sampling=sampling
+    )
     return plan, warnings
 
 

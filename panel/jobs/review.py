@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -15,9 +14,10 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.paths import Home
+from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
 from panel.pipeline.prompts import PromptBuilder
-from panel.pipeline.runner import Call, Runner
+from panel.pipeline.session import RunSession
 from panel.providers import registry
 from panel.providers.base import Provider, Sampling, model_vendor
 from panel.records.editorial import auto_approved
@@ -40,29 +40,6 @@ class Plan:
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
 
-    def estimated_cost(self) -> float | None:
-        """Upper-bound USD for one send of every call; None if any price is unknown."""
-        costs = [c.estimated_cost() for c in self.calls]
-        if any(c is None for c in costs):
-            return None
-        return sum(c for c in costs if c is not None)
-
-    def check_budget(self, cap: float | None) -> None:
-        if cap is None:
-            return
-        unknown = sorted({c.provider.spec for c in self.calls if c.rate is None})
-        if unknown:
-            raise PanelError(
-                f"--max-cost needs prices, and none are known for {', '.join(unknown)}; "
-                'add [prices."kind/model"] to panel.toml'
-            )
-        estimate = self.estimated_cost() or 0.0
-        if estimate > cap:
-            raise PanelError(
-                f"estimated cost ${estimate:.4f} exceeds --max-cost ${cap:.4f}; "
-                "raise the cap or use fewer providers or personas"
-            )
-
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
         templates.update(
@@ -84,15 +61,20 @@ def plan_review(
     b: str,
     provider_names: Sequence[str],
     persona_names: Sequence[str],
+    *,
+    clients: dict[str, Provider],
     config: Config | None = None,
-    clients: dict[str, Provider] | None = None,
 ) -> Plan:
-    """Validate every name and render every prompt; raises PanelError before any call."""
+    """Validate every name and render every prompt; raises PanelError before any call.
+
+    Provider clients are taken from ``clients`` and the missing ones added to it: its
+    owner (a ``RunSession``'s ``clients``) closes them, whether or not planning succeeds.
+    """
     if a == b:
         raise PanelError(f"both tools are {a!r}; compare two different tools")
     catalog = Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
-    return plan_tools(home, tools, provider_names, persona_names, config, clients)
+    return plan_tools(home, tools, provider_names, persona_names, clients=clients, config=config)
 
 
 def plan_tools(
@@ -100,8 +82,9 @@ def plan_tools(
     tools: tuple[Tool, Tool],
     provider_names: Sequence[str],
     persona_names: Sequence[str],
+    *,
+    clients: dict[str, Provider],
     config: Config | None = None,
-    clients: dict[str, Provider] | None = None,
     sampling: dict[str, Sampling] | None = None,
 ) -> Plan:
     """A plan for two given tool entries; ``sampling`` overrides providers' settings."""
@@ -114,17 +97,10 @@ def plan_tools(
         if name in settings:
             settings[name] = replace(settings[name], sampling=chosen)
     prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
-    shared = clients if clients is not None else {}  # one client per provider per process
-    created: list[Provider] = []
-    try:
-        for name in names:
-            if name not in shared:
-                shared[name] = registry.create(settings[name])
-                created.append(shared[name])
-    except BaseException:
-        _close_now(created)
-        raise
-    providers = {name: shared[name] for name in names}
+    for name in names:  # one client per provider, shared by every plan of the session
+        if name not in clients:
+            clients[name] = registry.create(settings[name])
+    providers = {name: clients[name] for name in names}
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
         Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
@@ -150,21 +126,6 @@ def plan_tools(
         ]
     vendors = {providers[n].spec: model_vendor(settings[n], providers[n]) for n in names}
     return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
-
-
-def _close_now(providers: list[Provider]) -> None:
-    async def close_all() -> None:
-        await asyncio.gather(*(p.aclose() for p in providers), return_exceptions=True)
-
-    if providers:
-        asyncio.run(close_all())
-
-
-async def run_plan(plan: Plan, runner: Runner) -> list[CallResult]:
-    try:
-        return await runner.run(plan.calls)
-    finally:
-        await asyncio.gather(*(p.aclose() for p in plan.providers), return_exceptions=True)
 
 
 def build_record(
@@ -221,33 +182,31 @@ def journal(plan: Plan, store: Store, run_id: str) -> None:
 
 
 def review(
+    session: RunSession,
     plan: Plan,
-    runner: Runner,
     out: Path,
     run_id: str | None = None,
     detached: bool = False,
 ) -> tuple[ComparisonRecord, Path]:
-    """Run the plan and write its record under ``out``; returns the record and its path.
+    """Run the plan in ``session`` and write its record under ``out``: the record, its path.
 
     ``out`` is checked first: no call is sent, and nothing paid for, if the record could
-    not be written there. With a store on the runner, calls are journaled and answered
-    from the cache when possible, and the record is indexed. ``detached``: ``out`` is not
-    the project's runs/ (``--out``): the record gets an ``out:`` id and is not indexed,
-    so the nightly never takes it for the project's own review of the pair.
+    not be written there. Calls are journaled in the session's store and answered from
+    its cache when possible, and the record is indexed. ``detached``: ``out`` is not the
+    project's runs/ (``--out``): the record gets an ``out:`` id and is not indexed, so
+    the nightly never takes it for the project's own review of the pair.
     """
     started = datetime.now(UTC)
     check_folder(out, started.astimezone().date(), "--out folder" if detached else "runs folder")
-    store = runner.store
+    store = session.store
     run_id = run_id or f"review-{started.strftime('%Y%m%dT%H%M%S.%fZ')}"
-    if store is not None:
-        store.begin_run(run_id, "review")
-        journal(plan, store, run_id)
-    calls = asyncio.run(run_plan(plan, runner))
+    store.begin_run(run_id, "review")
+    journal(plan, store, run_id)
+    calls = session.run(session.runner.run(plan.calls))
     record, path = save(plan, calls, out, started, detached)
-    if store is not None:
-        if not detached:
-            index(store, plan, record, path, run_id)
-        store.end_run(run_id, record.status)
+    if not detached:
+        index(store, plan, record, path, run_id)
+    store.end_run(run_id, record.status)
     return record, path
 
 

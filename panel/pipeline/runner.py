@@ -1,120 +1,36 @@
-"""The runner: fans calls out to providers, within each provider's limits.
+"""The runner: sends calls to providers, within each provider's limits.
 
-It is the only stage that talks to providers. Each call is sent under the
-transport-retry policy, its answer validated, and re-asked with the error up to
-the re-ask budget. Whatever happens, a call ends as a ``CallResult``: a failed
-call is data, never an exception that stops the run.
+It is the only stage that talks to providers, and it owns the transport: a slot per
+provider (``max_in_flight``), the rate limiter, the transport-retry policy, the run
+budget, the response cache and the call journal (the store), and the sharing of an
+identical call already in flight. What an answer is worth is not its business: every
+completion goes to the judge (judge.py), whose outcome says accept, re-ask or reject.
+Whatever happens, a call ends as a ``CallResult``: a failed call is data, never an
+exception that stops the run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
-import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
-from panel.defences.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
-from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
-from panel.inputs.catalog import Tool
-from panel.inputs.personas import Persona
-from panel.pipeline import headtohead
 from panel.pipeline.budget import Budget
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Accept, Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
-from panel.pipeline.pricing import FREE, Rate, estimate_tokens
-from panel.pipeline.prompts import Rendered
 from panel.pipeline.retry import RetryPolicy
-from panel.pipeline.validate import (
-    MAX_REASKS,
-    InvalidAnswerError,
-    check,
-    check_model,
-    reask_messages,
-    split_verdict,
-)
 from panel.providers.base import (
     Completion,
     CompletionRequest,
     FailureReason,
-    Message,
     Provider,
     ProviderError,
+    StructuredMode,
 )
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
-
-# Flags that a fresh answer can fix: re-asked (within the budget) with these instructions.
-# A canary leak is not: it is the clearest sign that a payload took over the answer.
-REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT_PROSE}
-
-
-def call_key(provider: Provider, request: CompletionRequest) -> str:
-    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling.
-
-    Also the provider's own decoding settings and the server it talks to (``endpoint``),
-    each only where set, so that the embedded model's keys stay as they were.
-    """
-    payload = {
-        "provider": provider.spec,
-        "model": provider.model,
-        "messages": [m.as_dict() for m in request.messages],
-        "schema": request.schema,
-        "sampling": asdict(request.sampling),
-    }
-    if provider.decoding:  # only where set, so that other providers' keys stay as they were
-        payload["decoding"] = provider.decoding
-    # An answer from one server is never reused for another. (getattr: a provider module
-    # written before ``endpoint`` joined the protocol is in-process as far as we know.)
-    endpoint = getattr(provider, "endpoint", "")
-    if endpoint:
-        payload["endpoint"] = endpoint
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Call:
-    """One planned request: a persona's view of one tool, on one provider."""
-
-    persona: Persona
-    tool: Tool
-    provider: Provider
-    rendered: Rendered
-    rate: Rate | None = FREE  # None: price unknown
-    pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
-
-    @property
-    def subject(self) -> str:
-        """What the call is about: a tool slug, or ``<first>-vs-<second>`` head-to-head."""
-        return (
-            self.tool.slug if self.pair is None else f"{self.pair[0].slug}-vs-{self.pair[1].slug}"
-        )
-
-    def estimated_tokens(self) -> tuple[int, int]:
-        """(prompt, completion) upper-bound estimate for one send."""
-        prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
-        return prompt, self.provider.sampling.max_tokens
-
-    def estimated_cost(self) -> float | None:
-        return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
-
-    def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
-        if self.pair is not None:
-            schema, name = headtohead.schema(), f"{self.persona.name}_head_to_head"
-        else:
-            schema, name = self.persona.json_schema(), f"{self.persona.name}_verdict"
-        return CompletionRequest(
-            messages=messages or self.rendered.messages,
-            schema=schema,
-            schema_name=name,
-            sampling=self.provider.sampling,
-        )
-
-    @functools.cached_property
-    def key(self) -> str:
-        return call_key(self.provider, self.request())
-
 
 Progress = Callable[[Call, CallResult], None]
 
@@ -126,7 +42,7 @@ class _Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     model_version: str | None = None
-    mode: str | None = None
+    mode: StructuredMode | None = None
     started: float = field(default_factory=time.monotonic)
 
     def add(self, completion: Completion) -> None:
@@ -137,33 +53,53 @@ class _Tally:
 
 
 class Runner:
-    """Runs calls concurrently, at most ``limits.max_in_flight`` per provider."""
+    """Runs calls concurrently, at most ``limits.max_in_flight`` per provider.
+
+    Keyword-only, every part optional: ``policy`` transport retries; ``judge`` validation,
+    flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
+    journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
+    cached); ``progress`` called once per finished call.
+    """
 
     def __init__(
         self,
+        *,
         policy: RetryPolicy | None = None,
-        max_reasks: int = MAX_REASKS,
-        progress: Progress | None = None,
+        judge: Judge | None = None,
         budget: Budget | None = None,
         store: Store | None = None,
         fresh: bool = False,
+        progress: Progress | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
-        self.store = store
-        self.fresh = fresh  # True: ignore the cache (results are still journaled and cached)
-        self.max_reasks = max_reasks
-        self.progress = progress
+        self.judge = judge or Judge()
         self.budget = budget or Budget()
+        self.store = store
+        self.fresh = fresh
+        self.progress = progress
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _on_this_loop(self) -> None:
+        """Semaphores and locks belong to one event loop: a runner used again on another
+        (a session's next ``run``) gets new ones; the limiters keep their last minute."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop = loop
+            self._slots.clear()
+            for limiter in self._limiters.values():
+                limiter.lock = asyncio.Lock()
 
     def _slot(self, provider: Provider) -> asyncio.Semaphore:
+        self._on_this_loop()
         if provider.spec not in self._slots:
             self._slots[provider.spec] = asyncio.Semaphore(max(1, provider.limits.max_in_flight))
         return self._slots[provider.spec]
 
     def _limiter(self, provider: Provider) -> RateLimiter:
+        self._on_this_loop()
         if provider.spec not in self._limiters:
             limits = provider.limits
             self._limiters[provider.spec] = RateLimiter(
@@ -199,7 +135,9 @@ class Runner:
         cached = None if self.store is None or self.fresh else self.store.cached(call.key)
         if cached is not None:
             # The checks run again: a stricter leak check applies to answers already paid for.
-            flags = [] if cached.failure else self._flags(call, cached.quote, cached.fields)
+            flags = (
+                [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
+            )
             result = cached.model_copy(update={"cached": True, "flags": flags})
         else:
             async with self._slot(call.provider):
@@ -241,99 +179,59 @@ class Runner:
         return Failure(reason=exc.reason, detail=str(exc))
 
     async def execute(self, call: Call) -> CallResult:
-        """One call through retries and re-asks to a verdict or a typed failure."""
+        """One call through retries and re-asks to a verdict or a typed failure (no cache)."""
         tally = _Tally()
         messages = call.rendered.messages
         while True:
             try:
                 completion = await self._send(call, call.request(messages), tally)
             except ProviderError as exc:
-                return self._result(call, tally, failure=self._failure(exc))
+                return _result(call, tally, Reject(self._failure(exc)))
             tally.add(completion)
             if call.rate is not None:
                 self.budget.charge(
                     call.rate.cost(completion.prompt_tokens, completion.completion_tokens)
                 )
-            try:
-                outcome = self._outcome(call, completion)
-                flags = self._flags(call, outcome.get("quote"), outcome.get("fields"))
-                fixable = [REASK_FOR[flag] for flag in flags if flag in REASK_FOR]
-                if fixable and tally.reasks < self.max_reasks:
-                    # Vendor copy, our own rules or a repeated word is no review: ask for one
-                    # in the model's own words. Out of re-asks, it is kept flagged, unpublished.
-                    raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, "; ".join(fixable))
-            except InvalidAnswerError as exc:
-                if exc.reason is FailureReason.REFUSED or tally.reasks >= self.max_reasks:
-                    detail = exc.detail
-                    if tally.reasks:
-                        detail = f"{detail} (still invalid after {tally.reasks} re-asks)"
-                    return self._result(
-                        call, tally, failure=Failure(reason=exc.reason, detail=detail)
-                    )
-                tally.reasks += 1
-                messages = reask_messages(messages, completion.text, exc.detail)
-                continue
-            return self._result(call, tally, **outcome, flags=flags)
+            outcome = self.judge.judge(call, messages, completion, tally.reasks)
+            if not isinstance(outcome, Reask):
+                return _result(call, tally, outcome)
+            tally.reasks += 1
+            messages = outcome.messages
 
-    @staticmethod
-    def _outcome(call: Call, completion: Completion) -> dict[str, object]:
-        """The validated answer as CallResult fields, or ``InvalidAnswerError``."""
-        if call.pair is not None:
-            answer = check_model(headtohead.HeadToHeadAnswer, completion)
-            chosen = call.pair[0] if answer.pick == "first" else call.pair[1]
-            return {
-                "confidence": answer.confidence,
-                "quote": answer.reason,
-                "fields": {"pick": chosen.slug, "position": answer.pick},
-            }
-        verdict = split_verdict(call.persona, check(call.persona, completion))
-        return {
-            "verdict": verdict.verdict,
-            "confidence": verdict.confidence,
-            "quote": verdict.quote,
-            "fields": verdict.fields,
-        }
 
-    @staticmethod
-    def _flags(call: Call, quote: object, fields: object) -> list[str]:
-        texts = [str(quote or "")]
-        for value in fields.values() if isinstance(fields, dict) else ():
-            texts.extend(value if isinstance(value, list) else [str(value)])
-        rendered = call.rendered
-        leaks = leak_flags(rendered.system, rendered.canary, texts, rendered.exempt, rendered.card)
-        if call.pair is not None:  # a head-to-head reason is never published
-            return leaks
-        return leaks + quote_flags(str(quote or ""))
-
-    def _result(self, call: Call, tally: _Tally, **outcome: object) -> CallResult:
-        sampling = call.provider.sampling
-        return CallResult.model_validate(
-            {
-                "key": call.key,
-                "persona": call.persona.name,
-                "tool": call.subject,
-                "kind": "verdict" if call.pair is None else "head_to_head",
-                "provider": call.provider.spec,
-                "model": call.provider.model,
-                "status": "failed" if outcome.get("failure") else "ok",
-                "model_version": tally.model_version,
-                "mode": tally.mode,
-                "attempts": tally.attempts,
-                "reasks": tally.reasks,
-                "prompt_tokens": tally.prompt_tokens,
-                "completion_tokens": tally.completion_tokens,
-                "latency_ms": round((time.monotonic() - tally.started) * 1000, 1),
-                "temperature": sampling.temperature,
-                "seed": sampling.seed,
-                "max_tokens": sampling.max_tokens,
-                "truncated_input": list(call.rendered.truncated),
-                "defences": list(call.rendered.defences),
-                "flags": [],
-                "cost_usd": (
-                    None
-                    if call.rate is None
-                    else round(call.rate.cost(tally.prompt_tokens, tally.completion_tokens), 8)
-                ),
-                **outcome,
-            }
-        )
+def _result(call: Call, tally: _Tally, outcome: Accept | Reject) -> CallResult:
+    """The record of one call: who, what, how it went and what it cost."""
+    answer = outcome.answer if isinstance(outcome, Accept) else None
+    sampling = call.provider.sampling
+    return CallResult(
+        key=call.key,
+        persona=call.persona.name,
+        tool=call.subject,
+        kind="verdict" if call.pair is None else "head_to_head",
+        provider=call.provider.spec,
+        model=call.provider.model,
+        status="ok" if answer is not None else "failed",
+        verdict=None if answer is None else answer.verdict,
+        confidence=None if answer is None else answer.confidence,
+        quote=None if answer is None else answer.quote,
+        fields={} if answer is None else dict(answer.fields),
+        failure=outcome.failure if isinstance(outcome, Reject) else None,
+        model_version=tally.model_version,
+        mode=tally.mode,
+        attempts=tally.attempts,
+        reasks=tally.reasks,
+        prompt_tokens=tally.prompt_tokens,
+        completion_tokens=tally.completion_tokens,
+        latency_ms=round((time.monotonic() - tally.started) * 1000, 1),
+        temperature=sampling.temperature,
+        seed=sampling.seed,
+        max_tokens=sampling.max_tokens,
+        truncated_input=list(call.rendered.truncated),
+        defences=list(call.rendered.defences),
+        flags=list(outcome.flags) if isinstance(outcome, Accept) else [],
+        cost_usd=(
+            None
+            if call.rate is None
+            else round(call.rate.cost(tally.prompt_tokens, tally.completion_tokens), 8)
+        ),
+    )

@@ -1,24 +1,22 @@
-"""Checking an answer against the persona's verdict model, and asking again when it fails.
+"""Checking an answer against the persona's verdict model (or any answer model).
 
 Every answer is validated here, whatever the provider promised: llama.cpp and
 OpenAI-compatible servers skip schema keywords they do not support and still
-answer 200. A failed check becomes a short, specific re-ask message; after the
-re-ask budget the call is recorded as failed with a typed reason.
+answer 200. A failed check is an ``InvalidAnswerError`` with a short, specific
+message and a typed reason; what happens next (re-ask or failure) is the judge's.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from panel.inputs.personas import Persona, VerdictBase
-from panel.providers.base import Completion, FailureReason, Message
+from panel.providers.base import Completion, FailureReason
 
-MAX_REASKS = 2
 _FENCED = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 _MAX_ERRORS_SHOWN = 5
 
@@ -96,39 +94,3 @@ def check_model(model: type[M], completion: Completion) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidAnswerError(FailureReason.INVALID_OUTPUT, _describe(exc)) from None
-
-
-def reask_messages(
-    messages: tuple[Message, ...], answer: str | None, problem: str
-) -> tuple[Message, ...]:
-    """The conversation so far plus the bad answer and what was wrong with it."""
-    return (
-        *messages,
-        Message("assistant", (answer or "")[:4_000]),
-        Message(
-            "user",
-            "That answer was rejected: "
-            f"{problem}. Reply again with one JSON object that fixes this and follows "
-            "the required fields exactly, and nothing else.",
-        ),
-    )
-
-
-@dataclass(frozen=True)
-class VerdictFields:
-    """A valid verdict split into what the record keeps."""
-
-    verdict: str
-    confidence: int
-    quote: str
-    fields: dict[str, str | list[str]]
-
-
-def split_verdict(persona: Persona, verdict: VerdictBase) -> VerdictFields:
-    data = verdict.model_dump()
-    return VerdictFields(
-        verdict=data["verdict"],
-        confidence=data["confidence"],
-        quote=data["quote"],
-        fields={name: data[name] for name in persona.field_names},
-    )

@@ -310,11 +310,8 @@ def _published(summary: Summary) -> datetime:
 def _votes(runs: Path) -> VoteBook:
     if not (runs / DB_NAME).is_file():
         return VoteBook({})
-    store = Store.open(runs)
-    try:
+    with Store.open(runs) as store:
         return VoteBook(store.votes())
-    finally:
-        store.close()
 
 
 def build(home: Home, options: SiteOptions, now: datetime | None = None) -> BuildReport:

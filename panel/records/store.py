@@ -11,6 +11,9 @@
 Writes commit per call; WAL with synchronous=NORMAL survives a killed process (not
 necessarily a power cut, which loses at most the last moments of journal).
 
+Open it as a context manager (``with Store.open(runs) as store:``): it is closed however
+the block ends. A run's store is its ``RunSession``'s (panel/pipeline/session.py).
+
 The database and its -wal and -shm files are private (0600): they hold every answer
 and failure detail, including drafts no editor has approved.
 """
@@ -25,7 +28,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from panel.errors import PanelError
 from panel.records.schema import CallResult
@@ -142,6 +145,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- journal and cache --------------------------------------------------
     def cached(self, key: str) -> CallResult | None:

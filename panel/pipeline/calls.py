@@ -1,0 +1,100 @@
+"""What a call is: one persona's view of one tool on one provider, and the key of its answer.
+
+A ``Call`` is planned (jobs/review.py), judged (judge.py) and sent (runner.py); this
+module is what those three share, and it does neither: it renders the request, names
+the subject, estimates the price and derives the cache key.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from panel.inputs.catalog import Tool
+from panel.inputs.personas import Persona
+from panel.pipeline import headtohead
+from panel.pipeline.pricing import FREE, Rate, estimate_tokens
+from panel.pipeline.prompts import Rendered
+from panel.providers.base import CompletionRequest, Message, Provider
+
+
+def call_key(provider: Provider, request: CompletionRequest) -> str:
+    """sha256 of everything that decides the answer: provider, model, messages, schema, sampling.
+
+    Also the provider's own decoding settings and the server it talks to (``endpoint``),
+    each only where set, so that the embedded model's keys stay as they were.
+    """
+    payload = {
+        "provider": provider.spec,
+        "model": provider.model,
+        "messages": [m.as_dict() for m in request.messages],
+        "schema": request.schema,
+        "sampling": asdict(request.sampling),
+    }
+    if provider.decoding:  # only where set, so that other providers' keys stay as they were
+        payload["decoding"] = provider.decoding
+    # An answer from one server is never reused for another. (getattr: a provider module
+    # written before ``endpoint`` joined the protocol is in-process as far as we know.)
+    endpoint = getattr(provider, "endpoint", "")
+    if endpoint:
+        payload["endpoint"] = endpoint
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned request: a persona's view of one tool, on one provider."""
+
+    persona: Persona
+    tool: Tool
+    provider: Provider
+    rendered: Rendered
+    rate: Rate | None = FREE  # None: price unknown
+    pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
+
+    @property
+    def subject(self) -> str:
+        """What the call is about: a tool slug, or ``<first>-vs-<second>`` head-to-head."""
+        return (
+            self.tool.slug if self.pair is None else f"{self.pair[0].slug}-vs-{self.pair[1].slug}"
+        )
+
+    def estimated_tokens(self) -> tuple[int, int]:
+        """(prompt, completion) upper-bound estimate for one send."""
+        prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
+        return prompt, self.provider.sampling.max_tokens
+
+    def estimated_cost(self) -> float | None:
+        return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
+
+    def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
+        if self.pair is not None:
+            schema, name = headtohead.schema(), f"{self.persona.name}_head_to_head"
+        else:
+            schema, name = self.persona.json_schema(), f"{self.persona.name}_verdict"
+        return CompletionRequest(
+            messages=messages or self.rendered.messages,
+            schema=schema,
+            schema_name=name,
+            sampling=self.provider.sampling,
+        )
+
+    @functools.cached_property
+    def key(self) -> str:
+        return call_key(self.provider, self.request())
+
+
+def estimated_cost(calls: Iterable[Call]) -> float | None:
+    """Upper-bound USD for one send of every call; None if any price is unknown."""
+    costs = [c.estimated_cost() for c in calls]
+    if any(c is None for c in costs):
+        return None
+    return sum(c for c in costs if c is not None)
+
+
+def unpriced(calls: Iterable[Call]) -> list[str]:
+    """The provider addresses among ``calls`` with no known price, sorted."""
+    return sorted({c.provider.spec for c in calls if c.rate is None})

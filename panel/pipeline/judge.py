@@ -1,0 +1,148 @@
+"""The judge: what one answer is worth, and what happens next.
+
+The runner hands every completion here and does what the outcome says:
+
+- ``Accept``: a valid answer, with the leak and quality flags it carries (a flagged
+  answer is kept, never scored or published);
+- ``Reask``: send this conversation next (the bad answer and what was wrong with it);
+- ``Reject``: a typed failure (a refusal, or still invalid with no re-ask left).
+
+The judge validates against the call's schema (the persona's verdict model, or the
+head-to-head answer) whatever the provider promised, runs the checks in
+``panel.defences`` and decides re-asks within its budget. It sends nothing, charges
+nothing and keeps no state: the runner counts the re-asks made and passes them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from panel.defences.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
+from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
+from panel.pipeline import headtohead
+from panel.pipeline.calls import Call
+from panel.pipeline.validate import InvalidAnswerError, check, check_model
+from panel.providers.base import Completion, FailureReason, Message
+from panel.records.schema import Failure, Verdict
+
+MAX_REASKS = 2
+
+# Flags that a fresh answer can fix: re-asked (within the budget) with these instructions.
+# A canary leak is not: it is the clearest sign that a payload took over the answer.
+REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT_PROSE}
+
+Fields = Mapping[str, str | list[str]]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A valid answer, as the record keeps it.
+
+    A verdict has ``verdict`` set and the persona's own fields; a head-to-head answer
+    has no verdict, its reason as ``quote`` and ``{"pick": <slug>, "position": ...}``.
+    """
+
+    confidence: int
+    quote: str
+    fields: Fields
+    verdict: Verdict | None = None
+
+
+@dataclass(frozen=True)
+class Accept:
+    answer: Answer
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reask:
+    messages: tuple[Message, ...]  # the whole conversation to send next
+    why: str
+
+
+@dataclass(frozen=True)
+class Reject:
+    failure: Failure
+
+
+Outcome = Accept | Reask | Reject
+
+
+def read_answer(call: Call, completion: Completion) -> Answer:
+    """The validated answer in ``completion``, or ``InvalidAnswerError``."""
+    if call.pair is not None:
+        pick = check_model(headtohead.HeadToHeadAnswer, completion)
+        chosen = call.pair[0] if pick.pick == "first" else call.pair[1]
+        return Answer(
+            confidence=pick.confidence,
+            quote=pick.reason,
+            fields={"pick": chosen.slug, "position": pick.pick},
+        )
+    data = check(call.persona, completion).model_dump()  # fields made per persona
+    return Answer(
+        confidence=data["confidence"],
+        quote=data["quote"],
+        fields={name: data[name] for name in call.persona.field_names},
+        verdict=data["verdict"],
+    )
+
+
+def reask_messages(
+    messages: tuple[Message, ...], answer: str | None, problem: str
+) -> tuple[Message, ...]:
+    """The conversation so far plus the bad answer and what was wrong with it."""
+    return (
+        *messages,
+        Message("assistant", (answer or "")[:4_000]),
+        Message(
+            "user",
+            "That answer was rejected: "
+            f"{problem}. Reply again with one JSON object that fixes this and follows "
+            "the required fields exactly, and nothing else.",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Judge:
+    """Decides on each answer; ``max_reasks`` is the re-ask budget per call."""
+
+    max_reasks: int = MAX_REASKS
+
+    def judge(
+        self, call: Call, messages: tuple[Message, ...], completion: Completion, reasks: int
+    ) -> Outcome:
+        """The outcome of ``completion``, the answer to ``messages``, after ``reasks`` re-asks."""
+        try:
+            answer = read_answer(call, completion)
+        except InvalidAnswerError as exc:
+            if exc.reason is FailureReason.REFUSED or reasks >= self.max_reasks:
+                detail = exc.detail
+                if reasks:
+                    detail = f"{detail} (still invalid after {reasks} re-asks)"
+                return Reject(Failure(reason=exc.reason, detail=detail))
+            return Reask(reask_messages(messages, completion.text, exc.detail), exc.detail)
+        flags = self.flags(call, answer.quote, answer.fields)
+        fixable = "; ".join(REASK_FOR[flag] for flag in flags if flag in REASK_FOR)
+        if fixable and reasks < self.max_reasks:
+            # Vendor copy, our own rules or a repeated word is no review: ask for one in
+            # the model's own words. Out of re-asks, it is kept flagged, unpublished.
+            return Reask(reask_messages(messages, completion.text, fixable), fixable)
+        return Accept(answer, flags)
+
+    @staticmethod
+    def flags(call: Call, quote: str | None, fields: Fields) -> tuple[str, ...]:
+        """The leak flags of an answer's texts, and the quality flags of a verdict's quote.
+
+        Run on fresh answers and again on cached ones: a stricter check applies to
+        answers already paid for.
+        """
+        texts = [quote or ""]
+        for value in fields.values():
+            texts.extend(value if isinstance(value, list) else [str(value)])
+        rendered = call.rendered
+        leaks = leak_flags(rendered.system, rendered.canary, texts, rendered.exempt, rendered.card)
+        if call.pair is not None:  # a head-to-head reason is never published
+            return tuple(leaks)
+        return (*leaks, *quote_flags(quote or ""))
