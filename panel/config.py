@@ -15,8 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from panel.errors import PanelError, UnknownNameError
-from panel.inputs.catalog import describe_error
+from panel.errors import PanelError, UnknownNameError, describe_error
 from panel.inputs.fetch import Allowed, FetchPolicy
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec

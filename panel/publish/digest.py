@@ -15,7 +15,6 @@ says so and exits 3. All text is escaped for its format; links are http(s) only.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,7 +26,7 @@ from panel.publish.render import html
 from panel.publish.render.markdown import escape
 from panel.publish.render.view import page_view, safe
 from panel.records.io import iter_records
-from panel.records.publication import Standing, approval_time, live, pair_key, standing
+from panel.records.publication import approval_time, live_pages, standing
 from panel.records.schema import ComparisonRecord
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -80,18 +79,13 @@ class Selection:
 
 def week_records(runs: Path, week: Week) -> Selection:
     """Each pair's live page, if it was approved for publication in ``week``."""
-    pairs: dict[str, list[tuple[Standing, ComparisonRecord]]] = defaultdict(list)
     selection = Selection()
 
     def skip(message: str) -> None:
         selection.skipped.append(message.removeprefix("skipped "))
 
-    for _, record in iter_records(runs, warn=skip):
-        pairs[pair_key(record)].append((standing(record), record))
-    for items in pairs.values():
-        page = live(items)
-        if page is None:
-            continue
+    found = ((standing(record), record) for _, record in iter_records(runs, warn=skip))
+    for page in live_pages(found).values():
         at = approval_time(page.editorial, page.created_at)
         if at is not None and week.contains(at):
             selection.published.append(Published(page, at))

@@ -39,7 +39,7 @@ from panel.publish.sitecache import BuildCache, Summary, ToolSummary
 from panel.publish.siteout import SiteWriter
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import Standing, approval_time, live
+from panel.records.publication import Standing, approval_time, live_pages
 from panel.records.schema import ComparisonRecord
 from panel.records.store import DB_NAME, Store
 
@@ -175,18 +175,13 @@ class _Builder:
 
     def select(self) -> Pages:
         """The page of every pair that has one (see panel.records.publication)."""
-        groups: dict[str, list[tuple[Standing, tuple[str, Summary]]]] = defaultdict(list)
+        found: list[tuple[Standing, tuple[str, Summary]]] = []
         for path in scan(self.home.runs):
             rel = path.relative_to(self.home.runs).as_posix()
             summary = self._read(path)
             if summary is not None:
-                groups[summary.page].append((summary.standing(), (rel, summary)))
-        pages: Pages = {}
-        for page, items in groups.items():
-            chosen = live(items)
-            if chosen is not None:
-                pages[page] = chosen
-        return pages
+                found.append((summary.standing(), (rel, summary)))
+        return live_pages(found)
 
     def publish_new(self, pages: Pages) -> None:
         for page, (rel, summary) in sorted(pages.items()):

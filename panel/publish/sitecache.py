@@ -119,7 +119,10 @@ class Summary(_Frozen):
         return self
 
     def standing(self) -> Standing:
-        return Standing(self.id, self.status, self.approved_at, self.created_at)
+        first, second = (t.slug for t in self.tools)
+        return Standing(
+            self.id, self.status, self.approved_at, self.created_at, self.page, (first, second)
+        )
 
     def name(self, slug: str) -> str:
         return next(t.name for t in self.tools if t.slug == slug)

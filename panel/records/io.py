@@ -26,8 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from panel.atomic import sweep_temp_files, write_new
-from panel.errors import PanelError
-from panel.inputs.catalog import describe_error
+from panel.errors import PanelError, describe_error
 from panel.records.checks import inconsistency
 from panel.records.ids import inside_runs as inside_runs  # re-exported for callers
 from panel.records.ids import is_day, is_record_id, location_id

@@ -22,6 +22,7 @@ assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SC
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
+Outcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
 
 
 class _Model(BaseModel):
@@ -82,9 +83,21 @@ class CallResult(_Model):
     recused: bool = Field(False, description="left out of scores for a conflict of interest")
 
     @property
+    def outcome(self) -> Outcome:
+        """What the call counts as; every call is exactly one of the three.
+
+        ``failed``: no usable answer (the call failed, or its answer was withheld by the
+        leak and quote checks). ``recused``: a usable answer set aside for a conflict of
+        interest. ``valid``: any other answer, the only kind scores count.
+        """
+        if self.status == "failed" or self.flags:
+            return "failed"
+        return "recused" if self.recused else "valid"
+
+    @property
     def ok(self) -> bool:
         """A valid answer, past the leak check and not recused: the only kind that counts."""
-        return self.status == "ok" and not self.flags and not self.recused
+        return self.outcome == "valid"
 
 
 class ToolScore(_Model):

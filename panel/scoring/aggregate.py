@@ -69,20 +69,17 @@ def score_tool(
 
 
 def _failed(call: CallResult) -> bool:
-    """No usable answer: the call failed, or its answer failed the leak check.
-
-    A recused call is neither valid nor failed: it answered, and is set aside.
-    """
-    return call.status == "failed" or bool(call.flags)
+    """No usable answer (``CallResult.outcome``): the call failed, or was withheld."""
+    return call.outcome == "failed"
 
 
 def set_aside(call: CallResult) -> bool:
-    """A valid answer recused for a conflict of interest: neither valid nor failed.
+    """A usable answer recused for a conflict of interest (``CallResult.outcome``).
 
     Every call is exactly one of valid (``call.ok``), failed or set aside, so the
     three counts always add up to the calls made.
     """
-    return call.recused and not _failed(call)
+    return call.outcome == "recused"
 
 
 def majority(ships: int, skips: int) -> Majority:

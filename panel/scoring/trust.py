@@ -90,7 +90,7 @@ def mark_conflicts(
 
 
 def _picked(call: CallResult | None) -> str | None:
-    if call is None or call.status != "ok" or call.flags:
+    if call is None or call.outcome == "failed":
         return None
     pick = call.fields.get("pick")
     return pick if isinstance(pick, str) else None
@@ -201,7 +201,7 @@ def _conflict_sentence(calls: Sequence[CallResult], names: dict[str, str], recus
     Counts answers, not seats, so the numbers add up with the record's totals. Only
     answers count: a conflicted call that failed is counted as failed.
     """
-    answered = [c for c in calls if c.conflict and c.status == "ok" and not c.flags]
+    answered = [c for c in calls if c.conflict and c.outcome != "failed"]
     verdicts = [c for c in answered if c.kind == "verdict"]
     pairs = ", ".join(
         dict.fromkeys(f"{c.provider} on {names.get(c.tool, c.tool)}" for c in verdicts)
