@@ -27,10 +27,6 @@ from typing import TypeVar
 from panel.records.schema import ComparisonRecord, Editorial
 
 PUBLISHABLE = ("approved", "published")
-QUORUM_WORDS = {
-    "every-persona": "a valid verdict from every reviewer",
-    "any-verdict": "at least one valid verdict",
-}
 T = TypeVar("T")
 
 
@@ -148,5 +144,5 @@ def shortfall(record: ComparisonRecord) -> Shortfall | None:
         total=len(verdicts),
         recused=sum(1 for c in verdicts if c.outcome == "recused"),
         tools=[s.tool for s in record.scores.tools if not s.quorum_met],
-        rule=QUORUM_WORDS.get(record.scores.quorum, QUORUM_WORDS["every-persona"]),
+        rule=record.scores.quorum.words,
     )

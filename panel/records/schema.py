@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
+from panel.scoring.rules import Quorum, Recusal
 
 SCHEMA_VERSION: Final = 5
 # The one version this code reads and writes; older records are migrated first (records.py).
@@ -110,6 +111,12 @@ class ToolScore(_Model):
     mean_confidence: float | None
     quorum_met: bool = True
     recused: int = Field(0, description="valid verdicts set aside for a conflict of interest")
+    rule: str = Field(
+        description=(
+            "how ship_pct and quorum_met were computed: the ship % formula and the quorum "
+            "rule by id (rules.tool_rule)"
+        )
+    )
 
 
 class PersonaSplit(_Model):
@@ -183,7 +190,7 @@ class Trust(_Model):
     ship_reviewers: dict[str, int] = Field(description="tool -> personas whose majority ships")
     reviewers: int
     personas: list[PersonaAgreement]
-    recusal: Literal["recuse", "flag"] = "recuse"
+    recusal: Recusal = Recusal.RECUSE
     conflicts: list[str] = Field(
         default_factory=list, description="'provider reviewing tool' for each conflicted seat"
     )
@@ -194,7 +201,7 @@ class Scores(_Model):
     split: list[PersonaSplit]
     pick: Pick
     pricing: list[PricingRead]
-    quorum: str = "every-persona"
+    quorum: Quorum = Quorum.EVERY_PERSONA
     publish_rule: str = ""
     agreement: Agreement | None = None
     head_to_head: HeadToHead | None = None
