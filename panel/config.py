@@ -9,27 +9,21 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
-from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from panel.errors import PanelError, UnknownNameError
-from panel.inputs.catalog import describe_error
+from panel.errors import PanelError, UnknownNameError, describe_error
 from panel.inputs.fetch import Allowed, FetchPolicy
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
 from panel.publish.render.view import form_origin
 from panel.safeio import read_regular
+from panel.scoring.rules import Quorum, Recusal
 
 MAX_CONFIG_BYTES = 1024 * 1024
 SOURCE_NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-
-
-class Quorum(StrEnum):
-    EVERY_PERSONA = "every-persona"  # each persona has >= 1 valid verdict for the tool
-    ANY_VERDICT = "any-verdict"  # the tool has >= 1 valid verdict
 
 
 class _Strict(BaseModel):
@@ -71,7 +65,7 @@ class PanelSection(_Strict):
     max_retry_after: Annotated[float, Field(ge=0)] = 60.0
     max_reasks: Annotated[int, Field(ge=0, le=5)] = 2
     head_to_head: bool = True  # ask "which one?" per persona and provider, in both orders
-    recusal: Literal["recuse", "flag"] = "recuse"  # a model reviewing its own vendor's tool
+    recusal: Recusal = Recusal.RECUSE  # a model reviewing its own vendor's tool
 
 
 class SiteSection(_Strict):

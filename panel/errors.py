@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
 
 class PanelError(Exception):
     """A problem the user can fix: bad input, unknown name, missing file.
@@ -30,3 +35,10 @@ class UnknownNameError(PanelError):
         super().__init__(f"unknown {kind} {name!r}{suggestion} ({hint})")
         self.name = name
         self.suggestions = close
+
+
+def describe_error(exc: ValidationError) -> str:
+    """The first pydantic error as 'field: message', for every loader's one-line error."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "(record)"
+    return f"field {where!r}: {first['msg']}"

@@ -4,6 +4,9 @@ from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason
 from panel.records.schema import CallResult, Failure, ToolScore
 from panel.scoring.aggregate import aggregate, majority, pick, score_tool, totals
+from panel.scoring.rules import Quorum, tool_rule
+
+RULE = tool_rule(Quorum.EVERY_PERSONA)
 
 
 def call(
@@ -106,8 +109,19 @@ def test_pick_tie_broken_by_persona_majorities() -> None:
 
 def test_pick_tie_broken_by_confidence_then_none() -> None:
     scores = [
-        ToolScore(tool="a", ship_pct=50, ships=1, skips=1, valid=2, failed=0, mean_confidence=3),
-        ToolScore(tool="b", ship_pct=50, ships=1, skips=1, valid=2, failed=0, mean_confidence=4.5),
+        ToolScore(
+            tool="a", ship_pct=50, ships=1, skips=1, valid=2, failed=0, mean_confidence=3, rule=RULE
+        ),
+        ToolScore(
+            tool="b",
+            ship_pct=50,
+            ships=1,
+            skips=1,
+            valid=2,
+            failed=0,
+            mean_confidence=4.5,
+            rule=RULE,
+        ),
     ]
     assert pick(scores, []).tool == "b"
     tied = [scores[0], scores[0].model_copy(update={"tool": "b"})]

@@ -19,13 +19,21 @@ from panel.records.schema import (
     ToolScore,
     Totals,
 )
+from panel.scoring.rules import Quorum, tool_rule
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def _score(slug: str) -> ToolScore:
     return ToolScore(
-        tool=slug, ship_pct=None, ships=0, skips=0, valid=0, failed=0, mean_confidence=None
+        tool=slug,
+        ship_pct=None,
+        ships=0,
+        skips=0,
+        valid=0,
+        failed=0,
+        mean_confidence=None,
+        rule=tool_rule(Quorum.EVERY_PERSONA),
     )
 
 

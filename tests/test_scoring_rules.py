@@ -21,6 +21,7 @@ from panel.scoring.aggregate import (
     totals,
 )
 from panel.scoring.agreement import krippendorff_alpha
+from panel.scoring.rules import Quorum, tool_rule
 from tests.support.calls import failed, ok
 from tests.support.records import tool
 
@@ -36,6 +37,7 @@ def score(slug: str, ship_pct: float | None, confidence: float | None = 3.0) -> 
         valid=0 if ship_pct is None else 1,
         failed=0,
         mean_confidence=confidence,
+        rule=tool_rule(Quorum.EVERY_PERSONA),
     )
 
 

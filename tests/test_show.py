@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from panel.cli import app
 from panel.paths import Home
 from panel.publish.render import markdown
+from panel.publish.render.base import Comparison
 from panel.publish.render.terminal import verdict_table
 from panel.publish.render.view import page_view
 from panel.records.io import read_record
@@ -157,7 +158,7 @@ def test_markdown_neutralises_markup_in_vendor_model_and_editor_text() -> None:
     short = " ".join(HOSTILE[:4])
     a = tool("alpha", name=short[:200], tagline=evil, description=evil, category=HOSTILE[0])
     record = make_record(a, tool("beta"), quote=lambda persona, slug, provider: evil)
-    rendered = MD.render(markdown.render(record))
+    rendered = MD.render(markdown.comparison(Comparison.of(record)))
     for tag in (
         "<a ",
         "<img",
@@ -197,5 +198,5 @@ def test_escape_leaves_ordinary_text_alone() -> None:
 
 def test_old_record_still_shows(home: Home) -> None:
     record = read_record(DATA / "v1.json")
-    md = markdown.render(record)
+    md = markdown.comparison(Comparison.of(record))
     assert "**Editorial status: draft**" in md and "No editorial action yet." in md

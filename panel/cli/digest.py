@@ -10,10 +10,9 @@ import typer
 
 from panel.cli._common import home, user_errors
 from panel.config import Config
-from panel.inputs.votes import Votes
+from panel.inputs.votes import stored_votes
 from panel.publish.digest import Week, write_digest
 from panel.publish.site import base_url
-from panel.records.store import DB_NAME, Store
 
 EMPTY_WEEK = 3  # exit code: nothing was published that week, so nothing was written
 
@@ -41,10 +40,7 @@ def digest_command(
         site = Config.load(where.config_file).site
         chosen = url or site.base_url
         link = base_url(chosen) if chosen else None
-        counts: dict[str, Votes] = {}
-        if (where.runs / DB_NAME).is_file():
-            with Store.open(where.runs) as store:
-                counts = {s: Votes(*c) for s, c in store.votes().items()}
+        counts = stored_votes(where.runs)
         result = write_digest(where.runs, parsed, out or where.runs / "digests", counts, link)
     for line in result.skipped:
         print(f"panel: warning: skipped {line}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""`panel show RECORD`: a record as an editor checks it, in the terminal or as Markdown."""
+"""`panel show RECORD [--format NAME]`: a record in any output format panel has."""
 
 from __future__ import annotations
 
@@ -9,27 +9,36 @@ import typer
 from rich.console import Console
 
 from panel.cli._common import home, user_errors
-from panel.inputs.votes import stored_votes
-from panel.publish.render import markdown, terminal
-from panel.records.io import read_record, resolve
+from panel.errors import PanelError
+from panel.publish.show import show
 
 
 def show_command(
     record: Annotated[str, typer.Argument(help="Record path, or id such as 2026-11-24/a-vs-b.")],
-    as_markdown: Annotated[
-        bool,
+    output: Annotated[
+        str | None,
         typer.Option(
-            "--markdown",
-            help="Print Markdown laid out like the published page, with the editorial state.",
+            "--format",
+            "-f",
+            help=(
+                "terminal (default): what an editor checks; markdown: the same laid out like "
+                "the page; json: the page's data file; html: the page as the site publishes it."
+            ),
         ),
+    ] = None,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="The same as --format markdown.")
     ] = False,
 ) -> None:
     """Render a comparison record: the page's content plus its editorial state and history."""
     with user_errors():
-        runs = home().runs
-        loaded = read_record(resolve(runs, record))
-        votes = stored_votes(runs)
-    if as_markdown:
-        sys.stdout.write(markdown.render(loaded, votes))
+        if as_markdown and output not in (None, "markdown"):
+            raise PanelError(f"--markdown and --format {output} disagree; pass one of them")
+        name = "markdown" if as_markdown else output or "terminal"
+        rendered = show(home(), record, name, Console())
+    if isinstance(rendered, bytes):
+        sys.stdout.flush()
+        sys.stdout.buffer.write(rendered)
+        sys.stdout.buffer.flush()
     else:
-        terminal.render(loaded, Console(), votes)
+        sys.stdout.write(rendered)

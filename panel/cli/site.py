@@ -11,7 +11,7 @@ import typer
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.errors import PanelError
-from panel.publish.site import SiteOptions, base_url, build
+from panel.publish.site import SiteOptions, build
 
 app = typer.Typer(help="The published site.", no_args_is_help=True)
 
@@ -38,16 +38,7 @@ def build_command(
                 "the site needs its public URL for feeds and the sitemap; "
                 "set [site] base_url in panel.toml or pass --base-url https://..."
             )
-        options = SiteOptions(
-            out=out,
-            base_url=base_url(chosen),
-            title=config.title,
-            index_size=config.index_size,
-            feed_size=config.feed_size,
-            newsletter_action=config.newsletter_action or "",
-            newsletter_field=config.newsletter_field,
-        )
-        report = build(where, options)
+        report = build(where, SiteOptions.of(config, out, chosen))
     for line in report.skipped:
         print(f"panel: warning: skipped {line}", file=sys.stderr)
     for record in report.published:

@@ -16,7 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from panel.atomic import write_atomic
 from panel.controls import strip_controls
-from panel.errors import PanelError, UnknownNameError
+from panel.errors import PanelError, UnknownNameError, describe_error
 from panel.safeio import read_regular
 from panel.slugs import Slug, is_slug, slugify
 
@@ -82,13 +82,6 @@ class Tool(BaseModel):
         """sha256 of the entry's canonical JSON: changes whenever the entry does."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def describe_error(exc: ValidationError) -> str:
-    """The first pydantic error as 'field: message'."""
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "(record)"
-    return f"field {where!r}: {first['msg']}"
 
 
 def tool_from_data(data: dict[str, Any], where: str) -> Tool:

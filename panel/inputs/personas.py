@@ -17,8 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from panel.errors import PanelError, UnknownNameError
-from panel.inputs.catalog import describe_error
+from panel.errors import PanelError, UnknownNameError, describe_error
 from panel.safeio import read_regular
 from panel.slugs import SLUG_PATTERN
 

@@ -134,7 +134,7 @@ def build_record(
     recusal = plan.config.panel.recusal
     calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
     count = totals(calls)
-    quorum = plan.config.panel.quorum.value
+    quorum = plan.config.panel.quorum
     personas = [p.name for p in plan.personas]
     scores = aggregate(plan.tools, personas, [c for c in calls if c.kind == "verdict"], quorum)
     scores = scores.model_copy(

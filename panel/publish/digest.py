@@ -15,7 +15,6 @@ says so and exits 3. All text is escaped for its format; links are http(s) only.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,11 +22,11 @@ from pathlib import Path
 from panel.atomic import write_atomic
 from panel.errors import PanelError
 from panel.inputs.votes import Votes
-from panel.publish.render import html
-from panel.publish.render.markdown import escape
+from panel.publish.render import registry
+from panel.publish.render.base import Context, Digest, DigestItem, DigestTool, as_bytes
 from panel.publish.render.view import page_view, safe
 from panel.records.io import iter_records
-from panel.records.publication import Standing, approval_time, live, pair_key, standing
+from panel.records.publication import approval_time, live_pages, standing
 from panel.records.schema import ComparisonRecord
 
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
@@ -80,18 +79,13 @@ class Selection:
 
 def week_records(runs: Path, week: Week) -> Selection:
     """Each pair's live page, if it was approved for publication in ``week``."""
-    pairs: dict[str, list[tuple[Standing, ComparisonRecord]]] = defaultdict(list)
     selection = Selection()
 
     def skip(message: str) -> None:
         selection.skipped.append(message.removeprefix("skipped "))
 
-    for _, record in iter_records(runs, warn=skip):
-        pairs[pair_key(record)].append((standing(record), record))
-    for items in pairs.values():
-        page = live(items)
-        if page is None:
-            continue
+    found = ((standing(record), record) for _, record in iter_records(runs, warn=skip))
+    for page in live_pages(found).values():
         at = approval_time(page.editorial, page.created_at)
         if at is not None and week.contains(at):
             selection.published.append(Published(page, at))
@@ -99,37 +93,22 @@ def week_records(runs: Path, week: Week) -> Selection:
     return selection
 
 
-@dataclass(frozen=True)
-class ToolLine:
-    name: str
-    ship: str  # "75% panel ship", or "no valid verdicts"
-    votes: str
-
-
-@dataclass(frozen=True)
-class Item:
-    title: str
-    answer: str  # "Ship with X." or "No pick."
-    reason: str  # a sentence
-    quorum_note: str  # "" when the panel reached quorum
-    url: str
-    tools: list[ToolLine]
-
-
-def _items(records: list[ComparisonRecord], votes: dict[str, Votes], url: str | None) -> list[Item]:
+def _items(
+    records: list[ComparisonRecord], votes: dict[str, Votes], url: str | None
+) -> list[DigestItem]:
     items = []
     for record in records:
         view = page_view(record, votes)
         page = "-vs-".join(c.slug for c in view.cards)
         items.append(
-            Item(
+            DigestItem(
                 title=view.title,
                 answer=f"Ship with {view.pick}." if view.picked else "No pick.",
                 reason=view.answer_reason,
                 quorum_note=view.quorum_note,
                 url=f"{url}compare/{page}.html" if url else "",
                 tools=[
-                    ToolLine(
+                    DigestTool(
                         c.name,
                         "no valid verdicts"
                         if c.score.ship_pct is None
@@ -158,31 +137,10 @@ def _subheading(week: Week) -> str:
     return f"Week {week.number}, {week.year}: {week.start:%d %b} to {end:%d %b %Y}"
 
 
-def markdown(week: Week, items: list[Item], note: str) -> str:
-    lines = [f"# {TITLE}", "", f"*{escape(_subheading(week))}*", ""]
-    for item in items:
-        title = escape(item.title)
-        lines.append(f"## [{title}](<{item.url}>)" if item.url else f"## {title}")
-        lines += ["", f"**{escape(item.answer)}** {escape(item.reason)}", ""]
-        if item.quorum_note:
-            lines += [f"*Below quorum.* {escape(item.quorum_note)}", ""]
-        for tool in item.tools:
-            lines.append(
-                f"- {escape(tool.name)}: {escape(tool.ship)}, community {escape(tool.votes)}"
-            )
-        lines.append("")
-    lines += ["---", "", escape(note), ""]
-    return "\n".join(lines)
-
-
-def email_html(week: Week, items: list[Item], note: str) -> str:
-    template = html.environment().get_template("digest.html.j2")
-    return template.render(
-        heading=f"{TITLE}, {week.label}",
-        title=TITLE,
-        subheading=_subheading(week),
-        items=items,
-        disclosure=note,
+def digest(week: Week, items: list[DigestItem], note: str) -> Digest:
+    """The week's newsletter, for every format that renders a digest."""
+    return Digest(
+        title=TITLE, label=week.label, subheading=_subheading(week), items=items, disclosure=note
     )
 
 
@@ -197,17 +155,20 @@ class DigestResult:
 def write_digest(
     runs: Path, week: Week, out: Path, votes: dict[str, Votes], base_url: str | None
 ) -> DigestResult:
-    """Write WEEK.md and WEEK.html to ``out``; nothing at all for an empty week."""
+    """Write WEEK.md and WEEK.html (one file per digest format) to ``out``; nothing for an
+    empty week."""
     selection = week_records(runs, week)
     records = [p.record for p in selection.published]
     if not records:
         return DigestResult(week, 0, [], selection.skipped)
     items = _items(records, votes, base_url)
-    note = disclosure(records)
-    md_path, html_path = out / f"{week.label}.md", out / f"{week.label}.html"
-    try:
-        write_atomic(md_path, markdown(week, items, note).encode())
-        write_atomic(html_path, email_html(week, items, note).encode())
-    except OSError as exc:
-        raise PanelError(f"cannot write the digest in {out}: {exc.strerror}") from None
-    return DigestResult(week, len(items), [md_path, html_path], selection.skipped)
+    subject = digest(week, items, disclosure(records))
+    paths = []
+    for renderer in registry.for_subject(Digest):
+        path = out / f"{week.label}{renderer.suffix}"
+        try:
+            write_atomic(path, as_bytes(renderer.render(subject, Context())))
+        except OSError as exc:
+            raise PanelError(f"cannot write the digest in {out}: {exc.strerror}") from None
+        paths.append(path)
+    return DigestResult(week, len(items), paths, selection.skipped)

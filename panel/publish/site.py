@@ -21,42 +21,74 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from panel import __version__
+from panel.config import SiteSection
 from panel.errors import PanelError
-from panel.inputs.votes import NO_VOTES, Votes
+from panel.inputs.votes import NO_VOTES, Votes, stored_votes
 from panel.lock import exclusive
 from panel.paths import Home
-from panel.publish.render import feeds, html
-from panel.publish.render.pagedata import PAGE_FORMAT, comparison_data, dumps
+from panel.publish.render import html
+from panel.publish.render.base import (
+    Comparison,
+    Context,
+    Entry,
+    Feed,
+    IndexPage,
+    Renderer,
+    Sitemap,
+    Subject,
+    ToolPage,
+    as_bytes,
+)
 from panel.publish.render.view import http_url, page_view
 from panel.publish.sitecache import BuildCache, Summary, ToolSummary
-from panel.publish.siteout import SiteWriter
+from panel.publish.siteout import SiteWriter, outputs, page_rel, place
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import Standing, approval_time, live
+from panel.records.publication import Standing, approval_time, live_pages
 from panel.records.schema import ComparisonRecord
-from panel.records.store import DB_NAME, Store
 
 
 @dataclass(frozen=True)
 class SiteOptions:
     out: Path
-    base_url: str  # absolute, ends with "/"
+    base_url: str  # absolute, ends with "/" ("" only outside a build: no page URLs)
     title: str
     index_size: int = 50
     feed_size: int = 50
     newsletter_action: str = ""  # [site] newsletter_action: the signup form's endpoint
     newsletter_field: str = "email"
 
-    @property
-    def chrome(self) -> html.Chrome:
-        return html.Chrome(self.title, self.newsletter_action, self.newsletter_field)
+    @classmethod
+    def of(cls, site: SiteSection, out: Path, url: str) -> SiteOptions:
+        """The options of a build from ``[site]``; ``url`` the public URL ("" if unknown)."""
+        return cls(
+            out=out,
+            base_url=base_url(url) if url else "",
+            title=site.title,
+            index_size=site.index_size,
+            feed_size=site.feed_size,
+            newsletter_action=site.newsletter_action or "",
+            newsletter_field=site.newsletter_field,
+        )
+
+    def context(self, made: list[tuple[str, Renderer]], rel: str) -> Context:
+        """What the format writing ``rel`` needs: the site's settings, the output's place
+        (its URL) and the same subject's other formats beside it (``made``)."""
+        links = {r.media_type: PurePosixPath(o).name for o, r in made if o != rel}
+        return Context(
+            site_title=self.title,
+            newsletter_action=self.newsletter_action,
+            newsletter_field=self.newsletter_field,
+            url=self.base_url + rel if self.base_url else "",
+            alternates=links,
+        )
 
     def key(self) -> str:
         """Everything besides the data that shapes every page."""
@@ -175,18 +207,13 @@ class _Builder:
 
     def select(self) -> Pages:
         """The page of every pair that has one (see panel.records.publication)."""
-        groups: dict[str, list[tuple[Standing, tuple[str, Summary]]]] = defaultdict(list)
+        found: list[tuple[Standing, tuple[str, Summary]]] = []
         for path in scan(self.home.runs):
             rel = path.relative_to(self.home.runs).as_posix()
             summary = self._read(path)
             if summary is not None:
-                groups[summary.page].append((summary.standing(), (rel, summary)))
-        pages: Pages = {}
-        for page, items in groups.items():
-            chosen = live(items)
-            if chosen is not None:
-                pages[page] = chosen
-        return pages
+                found.append((summary.standing(), (rel, summary)))
+        return live_pages(found)
 
     def publish_new(self, pages: Pages) -> None:
         for page, (rel, summary) in sorted(pages.items()):
@@ -225,47 +252,36 @@ class _Builder:
     def url(self, rel: str) -> str:
         return self.options.base_url + rel
 
-    def comparison(self, page: str, rel: str, summary: Summary, votes: VoteBook) -> None:
-        pair = [t.slug for t in summary.tools]
-        key = _key(self.options.key(), summary.digest, [votes.get(s) for s in pair])
-        html_rel, json_rel = f"compare/{page}.html", f"compare/{page}.json"
-        if self.cached((html_rel, json_rel), key):
+    def publish(
+        self, kind: type, stem: str, key: str | None, subject: Callable[[], Subject]
+    ) -> None:
+        """Write ``stem`` + suffix in every site format of ``kind`` (none if all are cached)."""
+        made = outputs(kind, stem)
+        if key is not None and self.cached((rel for rel, _ in made), key):
             return
-        record = self._record(rel)
-        view = page_view(record, {s: votes.get(s) for s in pair})
-        self.emit(json_rel, dumps(comparison_data(view, record, page)), key)
-        page_html = html.comparison_page(
-            view,
-            chrome=self.options.chrome,
-            canonical=self.url(html_rel),
-            data_json=f"{page}.json",
-        )
-        self.emit(html_rel, page_html, key)
+        whole = subject()
+        for rel, renderer in made:
+            output = renderer.render(whole, self.options.context(made, rel))
+            self.emit(rel, as_bytes(output), key)
 
-    def tool(self, slug: str, items: list[Summary], votes: VoteBook) -> None:
-        info = next(t for t in items[0].tools if t.slug == slug).model_dump()
-        tally = votes.get(slug)
-        data = {
-            "format": PAGE_FORMAT,
-            "kind": "tool",
-            **info,
-            "community": {"ship": tally.ship, "skip": tally.skip, "label": tally.label},
-            "comparisons": [_listing(s) for s in items],
-        }
-        data_bytes = dumps(data)
-        key = _key(self.options.key(), hashlib.sha256(data_bytes).hexdigest(), [])
-        html_rel, json_rel = f"tools/{slug}.html", f"tools/{slug}.json"
-        if self.cached((html_rel, json_rel), key):
-            return
-        self.emit(json_rel, data_bytes, key)
-        page_html = html.tool_page(
-            {**info, "votes": tally.label},
-            data["comparisons"],
-            chrome=self.options.chrome,
-            canonical=self.url(html_rel),
-            data_json=f"{slug}.json",
+    def comparison(self, page: str, rel: str, summary: Summary, votes: Mapping[str, Votes]) -> None:
+        pair = [t.slug for t in summary.tools]
+        tallies = {s: votes.get(s, NO_VOTES) for s in pair}
+        key = _key(self.options.key(), summary.digest, list(tallies.values()))
+        self.publish(
+            Comparison,
+            place(Comparison, page),
+            key,
+            lambda: Comparison.of(self._record(rel), tallies),
         )
-        self.emit(html_rel, page_html, key)
+
+    def tool(self, slug: str, items: list[Summary], votes: Mapping[str, Votes]) -> None:
+        info = next(t for t in items[0].tools if t.slug == slug).model_dump()
+        tally = votes.get(slug, NO_VOTES)
+        page = ToolPage(tool=info, votes=tally, comparisons=[_listing(s) for s in items])
+        content = json.dumps([page.tool, [page.votes.ship, page.votes.skip], page.comparisons])
+        key = _key(self.options.key(), hashlib.sha256(content.encode()).hexdigest(), [])
+        self.publish(ToolPage, place(ToolPage, slug), key, lambda: page)
 
     def finish(self) -> None:
         """Take down what this build did not produce; then remember what it did."""
@@ -273,17 +289,6 @@ class _Builder:
         self.report.removed = self.writer.remove_stale(set(self.cache.outputs), listed)
         self.report.modes_fixed = self.writer.modes_fixed
         self.cache.save()
-
-
-class VoteBook:
-    """Vote lookups with the em-dash default."""
-
-    def __init__(self, counts: dict[str, tuple[int, int]]) -> None:
-        self.counts = counts
-
-    def get(self, slug: str) -> Votes:
-        ship_skip = self.counts.get(slug)
-        return NO_VOTES if ship_skip is None else Votes(*ship_skip)
 
 
 def _key(options_key: str, digest: str, votes: list[Votes]) -> str:
@@ -307,13 +312,6 @@ def _published(summary: Summary) -> datetime:
     return summary.published_at or summary.created_at
 
 
-def _votes(runs: Path) -> VoteBook:
-    if not (runs / DB_NAME).is_file():
-        return VoteBook({})
-    with Store.open(runs) as store:
-        return VoteBook(store.votes())
-
-
 def build(home: Home, options: SiteOptions, now: datetime | None = None) -> BuildReport:
     """Build the site into ``options.out``; one build at a time per site folder."""
     builder = _Builder(home, options, now or datetime.now(UTC))
@@ -328,7 +326,7 @@ def build(home: Home, options: SiteOptions, now: datetime | None = None) -> Buil
 def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     pages = builder.select()
     builder.publish_new(pages)
-    votes = _votes(home.runs)
+    votes = stored_votes(home.runs)
     newest = sorted(pages.values(), key=lambda p: (p[1].created_at, p[1].id), reverse=True)
     by_tool: dict[str, list[Summary]] = defaultdict(list)
     for page, (rel, summary) in sorted(pages.items()):
@@ -343,41 +341,34 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
         key=lambda t: (t["name"].casefold(), t["slug"]),
     )
     latest = [_listing(s) for _, s in newest[: options.index_size]]
-    chrome = options.chrome
-    builder.emit(
-        "index.html",
-        html.index_page(latest, tools, chrome=chrome, canonical=builder.url("index.html")),
-    )
-    index = {"format": PAGE_FORMAT, "kind": "index", "title": options.title, "latest": latest}
-    builder.emit("index.json", dumps({**index, "tools": tools}))
+    index = IndexPage(title=options.title, latest=latest, tools=tools)
+    builder.publish(IndexPage, place(IndexPage), None, lambda: index)
+    by_date = sorted(pages.values(), key=lambda p: (_published(p[1]), p[1].id), reverse=True)
     entries = [
-        feeds.Entry(
+        Entry(
             id=s.id,
-            url=builder.url(f"compare/{s.page}.html"),
+            url=builder.url(page_rel(Comparison, place(Comparison, s.page))),
             title=s.title,
             summary=f"{headline(s)} Panel ship: "
             + ", ".join(f"{t.name} {s.ship[t.slug]}" for t in s.tools)
             + ".",
             date=_published(s),
         )
-        for _, s in sorted(pages.values(), key=lambda p: (_published(p[1]), p[1].id), reverse=True)[
-            : options.feed_size
-        ]
+        for _, s in by_date[: options.feed_size]
     ]
-    builder.emit("feed.xml", feeds.atom(entries, title=options.title, base_url=options.base_url))
-    builder.emit(
-        "feed.json", feeds.json_feed(entries, title=options.title, base_url=options.base_url)
-    )
-    sitemap = [(builder.url("index.html"), newest[0][1].reviewed.isoformat() if newest else None)]
-    sitemap += [
-        (builder.url(f"compare/{s.page}.html"), s.reviewed.isoformat())
+    feed = Feed(title=options.title, base_url=options.base_url, entries=entries)
+    builder.publish(Feed, place(Feed), None, lambda: feed)
+    index_url = builder.url(page_rel(IndexPage, place(IndexPage)))
+    urls = [(index_url, newest[0][1].reviewed.isoformat() if newest else None)]
+    urls += [
+        (builder.url(page_rel(Comparison, place(Comparison, s.page))), s.reviewed.isoformat())
         for _, s in sorted(pages.values(), key=lambda p: p[1].page)
     ]
-    sitemap += [
-        (builder.url(f"tools/{slug}.html"), items[0].reviewed.isoformat())
+    urls += [
+        (builder.url(page_rel(ToolPage, place(ToolPage, slug))), items[0].reviewed.isoformat())
         for slug, items in sorted(by_tool.items())
     ]
-    builder.emit("sitemap.xml", feeds.sitemap(sitemap))
+    builder.publish(Sitemap, place(Sitemap), None, lambda: Sitemap(urls))
     for name in html.STATIC:
         builder.emit(name, (html.TEMPLATES / name).read_bytes())
     builder.finish()

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from panel.atomic import write_atomic
 from panel.publish.render.view import http_url, safe
-from panel.publish.siteout import is_output
+from panel.publish.siteout import is_output, is_pair
 from panel.records.publication import Standing
 from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
@@ -110,7 +110,7 @@ class Summary(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Summary:
         slugs = [t.slug for t in self.tools]
-        if self.page != "-vs-".join(slugs) or not is_output(f"compare/{self.page}.html"):
+        if self.page != "-vs-".join(slugs) or not is_pair(self.page):
             raise ValueError("page name is not made of the tools' slugs")
         if sorted(self.ship) != sorted(slugs):
             raise ValueError("ship labels are not for the record's tools")
@@ -119,7 +119,10 @@ class Summary(_Frozen):
         return self
 
     def standing(self) -> Standing:
-        return Standing(self.id, self.status, self.approved_at, self.created_at)
+        first, second = (t.slug for t in self.tools)
+        return Standing(
+            self.id, self.status, self.approved_at, self.created_at, self.page, (first, second)
+        )
 
     def name(self, slug: str) -> str:
         return next(t.name for t in self.tools if t.slug == slug)

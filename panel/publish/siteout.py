@@ -1,14 +1,15 @@
 """Where the site build writes, and which files in the site folder are its own.
 
 **Names.** The build writes only the fixed top-level files and
-``compare/<a>-vs-<b>.html|json`` and ``tools/<slug>.html|json``, where every slug
-is a catalog slug. Each write is checked to land inside the site folder (no
-``..``, no symlinked folder leading out), whatever a record or the build cache
-says.
+``compare/<a>-vs-<b><suffix>`` and ``tools/<slug><suffix>``, one per site format
+of the registry (``.json`` and ``.html``), where every slug is a catalog slug.
+Each write is checked to land inside the site folder (no ``..``, no symlinked
+folder leading out), whatever a record or the build cache says.
 
 **Ownership survives a crash.** Every page the build writes carries panel's
-mark: ``<meta name="generator" content="panel">`` near the top of the HTML, the
-``panel.page`` format tag at the start of the JSON. A build removes every marked
+mark, as its format knows it (``Renderer.marked``): ``<meta name="generator"
+content="panel">`` near the top of the HTML, the ``panel.page`` format tag at the
+start of the JSON. A build removes every marked
 file in ``compare/`` and ``tools/`` that it did not produce this time, so a page
 written by a build that was killed before it could record anything still comes
 down when its record is rejected. Pages from before the mark are known by their
@@ -31,23 +32,50 @@ from pathlib import Path, PurePosixPath
 
 from panel.atomic import dir_mode, file_mode, write_atomic
 from panel.errors import PanelError
-from panel.publish.render.html import GENERATOR, STATIC
-from panel.publish.render.pagedata import PAGE_FORMAT
+from panel.publish.render import registry
+from panel.publish.render.base import Comparison, Feed, IndexPage, Renderer, Sitemap, ToolPage
+from panel.publish.render.html import STATIC
 from panel.slugs import is_slug
 
-TOP = frozenset(("index.html", "index.json", "feed.xml", "feed.json", "sitemap.xml", *STATIC))
-PAGE_DIRS = ("compare", "tools")
+# Where each subject's outputs go: "<folder>/<name><suffix>" per page, "<stem><suffix>" on top.
+FOLDERS: dict[type, str] = {Comparison: "compare", ToolPage: "tools"}
+TOP_STEMS: dict[type, str] = {IndexPage: "index", Feed: "feed", Sitemap: "sitemap"}
+PAGE_DIRS = tuple(FOLDERS.values())
 _TMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{1,16}\.tmp$")
-_JSON_MARK = b'{"format":"' + PAGE_FORMAT.split("/")[0].encode() + b"/"
 _HEAD = 8192
-# Pages written before the generator mark: their <article> tag, within the first bytes.
-_LEGACY_HTML = (
-    b'<article class="comparison" data-record="',
-    b'<article class="tool-page" data-tool="',
-)
 
 
-def _is_pair(stem: str) -> bool:
+def place(subject: type, name: str = "") -> str:
+    """Where a subject's outputs go, less the suffix: "compare/<name>", "tools/<name>", "index"."""
+    return f"{FOLDERS[subject]}/{name}" if subject in FOLDERS else TOP_STEMS[subject]
+
+
+def outputs(subject: type, stem: str) -> list[tuple[str, Renderer]]:
+    """Each site output of one subject: (``stem`` + the format's suffix, the format)."""
+    return [(f"{stem}{r.suffix}", r) for r in registry.for_subject(subject, site=True)]
+
+
+def page_rel(subject: type, stem: str) -> str:
+    """The output a reader opens for a subject: its HTML if the site writes one."""
+    made = outputs(subject, stem)
+    pages = [rel for rel, r in made if r.media_type.startswith("text/html")]
+    return (pages or [rel for rel, _ in made] or [stem])[0]
+
+
+def top_names() -> frozenset[str]:
+    """The site's fixed top-level files: the index, feeds and sitemap, and the static files."""
+    names = {rel for kind, stem in TOP_STEMS.items() for rel, _ in outputs(kind, stem)}
+    return frozenset((*names, *STATIC))
+
+
+def _formats(folder: str, suffix: str) -> list[Renderer]:
+    kind = next((k for k, f in FOLDERS.items() if f == folder), None)
+    if kind is None:
+        return []
+    return [r for r in registry.for_subject(kind, site=True) if r.suffix == suffix]
+
+
+def is_pair(stem: str) -> bool:
     """``<a>-vs-<b>`` with both slugs valid (a slug may itself contain ``-vs-``)."""
     return any(
         is_slug(stem[: m.start()]) and is_slug(stem[m.end() :]) for m in re.finditer("-vs-", stem)
@@ -56,13 +84,13 @@ def _is_pair(stem: str) -> bool:
 
 def is_output(rel: str) -> bool:
     """Whether ``rel`` (a POSIX path relative to the site) is a name the build may write."""
-    if rel in TOP:
+    if rel in top_names():
         return True
     folder, _, name = rel.partition("/")
     stem, dot, ext = name.rpartition(".")
-    if folder not in PAGE_DIRS or "/" in name or not dot or ext not in ("html", "json"):
+    if "/" in name or not dot or not _formats(folder, f".{ext}"):
         return False
-    return is_slug(stem) if folder == "tools" else _is_pair(stem)
+    return is_slug(stem) if folder == "tools" else is_pair(stem)
 
 
 def _read_head(path: Path, limit: int) -> bytes | None:
@@ -87,9 +115,8 @@ def is_marked(path: Path) -> bool:
     head = _read_head(path, _HEAD)
     if head is None:
         return False
-    if path.suffix == ".json":
-        return head.startswith(_JSON_MARK)
-    return GENERATOR.encode() in head or any(mark in head for mark in _LEGACY_HTML)
+    formats = _formats(path.parent.name, path.suffix)
+    return any(r.marked(head) for r in formats)
 
 
 class SiteWriter:

@@ -34,6 +34,10 @@ def inconsistency(record: ComparisonRecord) -> str | None:
             return f"scores.tools has {scored.count(slug)} scores for tool {slug!r}, not 1"
     if stray := _extra(scored, tools):
         return f"scores.tools scores {stray!r}, which is not one of the record's tools"
+    quorum = f"quorum {record.scores.quorum.value}:"
+    for score in record.scores.tools:
+        if quorum not in score.rule:
+            return f"the score of {score.tool!r} was not computed with the record's {quorum[:-1]}"
     pick = record.scores.pick.tool
     if pick is not None and pick not in tools:
         return f"scores.pick names {pick!r}, which is not one of the record's tools"

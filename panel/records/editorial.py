@@ -12,12 +12,10 @@ is approved only with ``force``.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import getpass
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 from panel.atomic import write_atomic
 from panel.defences.untrusted import strip_invisible
 from panel.errors import PanelError
+from panel.lock import exclusive
 from panel.records.io import dump, inside_runs, iter_records, load_in_runs, read_record, scan
 from panel.records.publication import PUBLISHABLE, live, pair_key, shortfall, standing
 from panel.records.schema import (
@@ -74,17 +73,6 @@ def _text(value: str, what: str, flag: str) -> str:
     return text
 
 
-@contextlib.contextmanager
-def _locked(runs: Path) -> Iterator[None]:
-    runs.mkdir(parents=True, exist_ok=True)
-    fd = os.open(runs / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)  # editorial edits are short: wait our turn
-        yield
-    finally:
-        os.close(fd)
-
-
 def _check(record: ComparisonRecord, action: str) -> None:
     status = record.editorial.status
     if status not in _ALLOWED[action]:
@@ -102,7 +90,7 @@ def update(
 ) -> ComparisonRecord:
     """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically."""
     path = inside_runs(runs, path)  # never a file outside runs/
-    with _locked(runs):
+    with exclusive(runs / LOCK_NAME, "editorial change", wait=True):  # short: wait our turn
         record = read_record(path)
         updated = record.model_copy(update={"editorial": change(record)})
         try:

@@ -26,8 +26,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from panel.atomic import sweep_temp_files, write_new
-from panel.errors import PanelError
-from panel.inputs.catalog import describe_error
+from panel.errors import PanelError, describe_error
 from panel.records.checks import inconsistency
 from panel.records.ids import inside_runs as inside_runs  # re-exported for callers
 from panel.records.ids import is_day, is_record_id, location_id
@@ -36,6 +35,7 @@ from panel.records.ids import resolve_in_runs as resolve_in_runs
 from panel.records.schema import SCHEMA_VERSION, CallResult, ComparisonRecord
 from panel.safeio import read_regular
 from panel.scoring.aggregate import set_aside, total_cost
+from panel.scoring.rules import Quorum, tool_rule
 
 MAX_SAME_DAY = 999
 MAX_RECORD_BYTES = 50 * 1024 * 1024
@@ -71,12 +71,14 @@ def _v3_to_v4(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
-    """v5 counts recused answers apart from valid and failed ones, and splits the cost.
+    """v5 counts recused answers apart from valid and failed ones, splits the cost, and
+    says how each tool score was computed.
 
     ``totals.recused`` and ``scores.tools[].recused`` count answers set aside for a
     conflict of interest; ``totals.spent_usd`` is what the run paid (calls not served
     from the cache), ``totals.cost_usd`` stays what the answers cost. All three follow
-    from the calls, so an older record gets exact values.
+    from the calls, so an older record gets exact values. ``scores.tools[].rule``
+    follows from the record's quorum: the ship % formula has not changed since v1.
     """
     raw = data.get("calls")
     totals, scores = data.get("totals"), data.get("scores")
@@ -93,12 +95,14 @@ def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
     }
     if isinstance(scores, dict) and isinstance(scores.get("tools"), list):
         verdicts = [c for c in calls if c.kind == "verdict"]
+        rule = _rule(scores.get("quorum", Quorum.EVERY_PERSONA))
         data["scores"] = {
             **scores,
             "tools": [
                 {
                     **s,
                     "recused": sum(1 for c in verdicts if c.tool == s.get("tool") and set_aside(c)),
+                    **({} if rule is None else {"rule": rule}),
                 }
                 if isinstance(s, dict)
                 else s
@@ -106,6 +110,13 @@ def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
             ],
         }
     return data
+
+
+def _rule(quorum: object) -> str | None:
+    """The tool-score rule of an older record's quorum; None if the quorum is not one."""
+    if not isinstance(quorum, str) or quorum not in [q.value for q in Quorum]:
+        return None  # validation names the bad quorum
+    return tool_rule(Quorum(quorum))
 
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {

@@ -9,13 +9,17 @@ One rule for the site, the digest and the editorial commands:
   back on its own: putting one back takes an explicit ``panel approve``.
 - Rejecting a record that was never approved (a draft) leaves the page alone.
 
+Calibration reads another rule, over the same standings: per tool, the newest
+record reviewing it that is not rejected (:func:`newest_reviews`).
+
 A record whose panel did not reach quorum is *incomplete*; approving it takes
 ``--force``, and its page says plainly that the panel did not reach quorum.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -23,10 +27,6 @@ from typing import TypeVar
 from panel.records.schema import ComparisonRecord, Editorial
 
 PUBLISHABLE = ("approved", "published")
-QUORUM_WORDS = {
-    "every-persona": "a valid verdict from every reviewer",
-    "any-verdict": "at least one valid verdict",
-}
 T = TypeVar("T")
 
 
@@ -38,6 +38,8 @@ class Standing:
     status: str
     approved_at: datetime | None  # the editor's latest approval; None if never approved
     created_at: datetime
+    page: str  # the pair's page: "<a>-vs-<b>" (pair_key)
+    tools: tuple[str, str]  # the slugs of the tools it reviews
 
 
 def approval_time(editorial: Editorial, created_at: datetime) -> datetime | None:
@@ -55,11 +57,14 @@ def approval_time(editorial: Editorial, created_at: datetime) -> datetime | None
 
 
 def standing(record: ComparisonRecord) -> Standing:
+    first, second = (t.slug for t in record.tools)
     return Standing(
         id=record.id,
         status=record.editorial.status,
         approved_at=approval_time(record.editorial, record.created_at),
         created_at=record.created_at,
+        page=pair_key(record),
+        tools=(first, second),
     )
 
 
@@ -75,6 +80,38 @@ def live(items: Iterable[tuple[Standing, T]]) -> T | None:
 def _order(s: Standing) -> tuple[datetime, datetime, str]:
     assert s.approved_at is not None
     return (s.approved_at, s.created_at, s.id)
+
+
+def _grouped(
+    items: Iterable[tuple[Standing, T]], keys: Callable[[Standing], Iterable[str]]
+) -> dict[str, list[tuple[Standing, T]]]:
+    groups: dict[str, list[tuple[Standing, T]]] = defaultdict(list)
+    for item in items:
+        for key in keys(item[0]):
+            groups[key].append(item)
+    return groups
+
+
+def live_pages(items: Iterable[tuple[Standing, T]]) -> dict[str, T]:
+    """Every pair's page among any records, keyed by page; a pair without one is left out.
+
+    The site and the digest both choose pages with this.
+    """
+    pages = {}
+    for page, group in _grouped(items, lambda s: (s.page,)).items():
+        chosen = live(group)
+        if chosen is not None:
+            pages[page] = chosen
+    return pages
+
+
+def newest_reviews(items: Iterable[tuple[Standing, T]]) -> dict[str, T]:
+    """Per tool slug, the newest record reviewing it that is not rejected (for calibration)."""
+    kept = ((s, item) for s, item in items if s.status != "rejected")
+    return {
+        slug: max(group, key=lambda pair: (pair[0].created_at, pair[0].id))[1]
+        for slug, group in _grouped(kept, lambda s: s.tools).items()
+    }
 
 
 def pair_key(record: ComparisonRecord) -> str:
@@ -103,9 +140,9 @@ def shortfall(record: ComparisonRecord) -> Shortfall | None:
         return None
     verdicts = [c for c in record.calls if c.kind == "verdict"]
     return Shortfall(
-        valid=sum(1 for c in verdicts if c.ok),
+        valid=sum(1 for c in verdicts if c.outcome == "valid"),
         total=len(verdicts),
-        recused=sum(1 for c in verdicts if c.recused),
+        recused=sum(1 for c in verdicts if c.outcome == "recused"),
         tools=[s.tool for s in record.scores.tools if not s.quorum_met],
-        rule=QUORUM_WORDS.get(record.scores.quorum, QUORUM_WORDS["every-persona"]),
+        rule=record.scores.quorum.words,
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
+from panel.scoring.rules import Quorum, Recusal
 
 SCHEMA_VERSION: Final = 5
 # The one version this code reads and writes; older records are migrated first (records.py).
@@ -22,6 +23,7 @@ assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SC
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
+Outcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
 
 
 class _Model(BaseModel):
@@ -82,9 +84,21 @@ class CallResult(_Model):
     recused: bool = Field(False, description="left out of scores for a conflict of interest")
 
     @property
+    def outcome(self) -> Outcome:
+        """What the call counts as; every call is exactly one of the three.
+
+        ``failed``: no usable answer (the call failed, or its answer was withheld by the
+        leak and quote checks). ``recused``: a usable answer set aside for a conflict of
+        interest. ``valid``: any other answer, the only kind scores count.
+        """
+        if self.status == "failed" or self.flags:
+            return "failed"
+        return "recused" if self.recused else "valid"
+
+    @property
     def ok(self) -> bool:
         """A valid answer, past the leak check and not recused: the only kind that counts."""
-        return self.status == "ok" and not self.flags and not self.recused
+        return self.outcome == "valid"
 
 
 class ToolScore(_Model):
@@ -97,6 +111,12 @@ class ToolScore(_Model):
     mean_confidence: float | None
     quorum_met: bool = True
     recused: int = Field(0, description="valid verdicts set aside for a conflict of interest")
+    rule: str = Field(
+        description=(
+            "how ship_pct and quorum_met were computed: the ship % formula and the quorum "
+            "rule by id (rules.tool_rule)"
+        )
+    )
 
 
 class PersonaSplit(_Model):
@@ -170,7 +190,7 @@ class Trust(_Model):
     ship_reviewers: dict[str, int] = Field(description="tool -> personas whose majority ships")
     reviewers: int
     personas: list[PersonaAgreement]
-    recusal: Literal["recuse", "flag"] = "recuse"
+    recusal: Recusal = Recusal.RECUSE
     conflicts: list[str] = Field(
         default_factory=list, description="'provider reviewing tool' for each conflicted seat"
     )
@@ -181,7 +201,7 @@ class Scores(_Model):
     split: list[PersonaSplit]
     pick: Pick
     pricing: list[PricingRead]
-    quorum: str = "every-persona"
+    quorum: Quorum = Quorum.EVERY_PERSONA
     publish_rule: str = ""
     agreement: Agreement | None = None
     head_to_head: HeadToHead | None = None

@@ -22,6 +22,7 @@ from panel.records.schema import (
     Totals,
 )
 from panel.scoring.agreement import krippendorff_alpha
+from panel.scoring.rules import Quorum, tool_rule
 
 PICK_RULE = (
     "higher panel ship % wins; on a tie, more persona majorities of ship; "
@@ -32,15 +33,14 @@ PUBLISH_RULE = (
     "persona's majority is published; with no majority, the highest-confidence valid verdict; "
     "ties go to the provider listed first on the panel"
 )
-QUORUM_RULES = {
-    "every-persona": "every persona has at least one valid verdict for the tool",
-    "any-verdict": "the tool has at least one valid verdict",
-}
 
 
-def quorum_met(slug: str, personas: Sequence[str], calls: Sequence[CallResult], rule: str) -> bool:
+def quorum_met(
+    slug: str, personas: Sequence[str], calls: Sequence[CallResult], rule: Quorum
+) -> bool:
+    """Whether ``slug`` meets quorum ``rule`` (see ``Quorum.rule``)."""
     valid = {c.persona for c in calls if c.tool == slug and c.ok}
-    if rule == "any-verdict":
+    if rule == Quorum.ANY_VERDICT:
         return bool(valid)
     return all(p in valid for p in personas)
 
@@ -49,8 +49,10 @@ def score_tool(
     slug: str,
     calls: Sequence[CallResult],
     personas: Sequence[str] = (),
-    quorum: str = "any-verdict",
+    quorum: Quorum | str = Quorum.ANY_VERDICT,
 ) -> ToolScore:
+    """A tool's panel ship % and quorum, and the rule they were computed by."""
+    quorum = Quorum(quorum)
     mine = [c for c in calls if c.tool == slug]
     valid = [c for c in mine if c.ok]
     ships = sum(1 for c in valid if c.verdict == "ship")
@@ -65,24 +67,22 @@ def score_tool(
         mean_confidence=round(mean(confidences), 2) if confidences else None,
         quorum_met=quorum_met(slug, personas, calls, quorum),
         recused=sum(1 for c in mine if set_aside(c)),
+        rule=tool_rule(quorum),
     )
 
 
 def _failed(call: CallResult) -> bool:
-    """No usable answer: the call failed, or its answer failed the leak check.
-
-    A recused call is neither valid nor failed: it answered, and is set aside.
-    """
-    return call.status == "failed" or bool(call.flags)
+    """No usable answer (``CallResult.outcome``): the call failed, or was withheld."""
+    return call.outcome == "failed"
 
 
 def set_aside(call: CallResult) -> bool:
-    """A valid answer recused for a conflict of interest: neither valid nor failed.
+    """A usable answer recused for a conflict of interest (``CallResult.outcome``).
 
     Every call is exactly one of valid (``call.ok``), failed or set aside, so the
     three counts always add up to the calls made.
     """
-    return call.recused and not _failed(call)
+    return call.outcome == "recused"
 
 
 def majority(ships: int, skips: int) -> Majority:
@@ -134,7 +134,9 @@ def _confidence(score: ToolScore) -> float:
     return score.mean_confidence or 0.0
 
 
-def _ship_majorities(slug: str, split: Sequence[PersonaSplit]) -> int:
+def ship_majorities(slug: str, split: Sequence[PersonaSplit]) -> int:
+    """How many personas' majority verdict ships ``slug``: the pick, trust and the page
+    all count "reviewers who ship" with this."""
     return sum(1 for s in split if s.majority.get(slug) == "ship")
 
 
@@ -147,7 +149,7 @@ def pick(scores: Sequence[ToolScore], split: Sequence[PersonaSplit]) -> Pick:
     a, b = eligible
 
     def majorities(score: ToolScore) -> float:
-        return float(_ship_majorities(score.tool, split))
+        return float(ship_majorities(score.tool, split))
 
     keys: list[tuple[str, Callable[[ToolScore], float], str]] = [
         ("panel ship %", _ship_pct, "{:.0f}%"),
@@ -198,8 +200,9 @@ def aggregate(
     tools: Sequence[Tool],
     personas: Sequence[str],
     calls: Sequence[CallResult],
-    quorum: str = "every-persona",
+    quorum: Quorum | str = Quorum.EVERY_PERSONA,
 ) -> Scores:
+    quorum = Quorum(quorum)
     slugs = [t.slug for t in tools]
     tool_scores = [score_tool(slug, calls, personas, quorum) for slug in slugs]
     split = [persona_split(p, slugs, calls) for p in personas]

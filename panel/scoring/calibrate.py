@@ -27,6 +27,7 @@ from statistics import mean
 
 from panel.errors import PanelError
 from panel.records.io import iter_records
+from panel.records.publication import newest_reviews, standing
 from panel.records.schema import ComparisonRecord
 
 MINIMUM = 10
@@ -95,14 +96,7 @@ def _point(record: ComparisonRecord, slug: str, ship: int, skip: int) -> Point |
 
 def points(runs: Path, votes: dict[str, tuple[int, int]]) -> list[Point]:
     """One point per voted tool, from the newest record reviewing it that is not rejected."""
-    newest: dict[str, ComparisonRecord] = {}
-    for _, record in iter_records(runs):
-        if record.editorial.status == "rejected":
-            continue
-        for tool in record.tools:
-            best = newest.get(tool.slug)
-            if best is None or (record.created_at, record.id) > (best.created_at, best.id):
-                newest[tool.slug] = record
+    newest = newest_reviews((standing(record), record) for _, record in iter_records(runs))
     found = []
     for slug, record in sorted(newest.items()):
         if slug in votes and (point := _point(record, slug, *votes[slug])) is not None:

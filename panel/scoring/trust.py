@@ -20,17 +20,17 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
 
 from panel.inputs.catalog import Tool
 from panel.records.schema import CallResult, HeadToHead, PersonaAgreement, PersonaSplit, Seat, Trust
+from panel.scoring.aggregate import ship_majorities
 from panel.scoring.agreement import krippendorff_alpha
+from panel.scoring.rules import Recusal
 
 H2H_RULE = (
     "each persona x provider seat is asked in both orders; a seat's pick counts only when "
     "both orders agree; the tool with more consistent picks wins; a tie is no pick"
 )
-Recusal = Literal["recuse", "flag"]
 # Words that say nothing about who the vendor is.
 _NOISE = {
     "ai",
@@ -83,14 +83,14 @@ def mark_conflicts(
         conflict = any(same_vendor(model_vendor, v) for v in reviewed)
         marked.append(
             call.model_copy(
-                update={"conflict": conflict, "recused": conflict and recusal == "recuse"}
+                update={"conflict": conflict, "recused": conflict and recusal == Recusal.RECUSE}
             )
         )
     return marked
 
 
 def _picked(call: CallResult | None) -> str | None:
-    if call is None or call.status != "ok" or call.flags:
+    if call is None or call.outcome == "failed":
         return None
     pick = call.fields.get("pick")
     return pick if isinstance(pick, str) else None
@@ -201,7 +201,7 @@ def _conflict_sentence(calls: Sequence[CallResult], names: dict[str, str], recus
     Counts answers, not seats, so the numbers add up with the record's totals. Only
     answers count: a conflicted call that failed is counted as failed.
     """
-    answered = [c for c in calls if c.conflict and c.status == "ok" and not c.flags]
+    answered = [c for c in calls if c.conflict and c.outcome != "failed"]
     verdicts = [c for c in answered if c.kind == "verdict"]
     pairs = ", ".join(
         dict.fromkeys(f"{c.provider} on {names.get(c.tool, c.tool)}" for c in verdicts)
@@ -214,7 +214,7 @@ def _conflict_sentence(calls: Sequence[CallResult], names: dict[str, str], recus
         return ""
     lead = (
         "Recused for a conflict of interest"
-        if recusal == "recuse"
+        if recusal == Recusal.RECUSE
         else "Flagged for a conflict of interest, still counted"
     )
     return f" {lead}: {' and '.join(parts)}."
@@ -228,7 +228,7 @@ def trust(
     recusal: Recusal,
 ) -> Trust:
     agreements = [persona_agreement(calls, p) for p in personas]
-    ships = {t.slug: sum(1 for s in split if s.majority.get(t.slug) == "ship") for t in tools}
+    ships = {t.slug: ship_majorities(t.slug, split) for t in tools}
     names = {t.slug: t.name for t in tools}
     counts = "; ".join(
         f"{ships[t.slug]} of {len(personas)} reviewers ship {names[t.slug]}" for t in tools

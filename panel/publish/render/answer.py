@@ -11,12 +11,14 @@ Text uses tool names, never slugs, and every sentence starts with a capital.
 
 from __future__ import annotations
 
-from panel.records.publication import QUORUM_WORDS, shortfall
-from panel.records.schema import ComparisonRecord, PersonaSplit, ToolScore
+from panel.records.publication import shortfall
+from panel.records.schema import ComparisonRecord, ToolScore
+from panel.scoring.aggregate import ship_majorities
+from panel.scoring.rules import Quorum
 
 
-def rule_sentence(quorum: str) -> str:
-    need = QUORUM_WORDS.get(quorum, QUORUM_WORDS["every-persona"])
+def rule_sentence(quorum: Quorum) -> str:
+    need = quorum.words
     return (
         "How the pick is made: the tool with the higher panel ship rate wins; on a tie, the "
         "one more reviewers ship, then the one the panel is more confident about. A tool "
@@ -28,10 +30,6 @@ def _pcts(a: float, b: float) -> tuple[str, str]:
     """Whole percentages, with a decimal when rounding would make them look equal."""
     fmt = "{:.1f}%" if f"{a:.0f}" == f"{b:.0f}" else "{:.0f}%"
     return fmt.format(a), fmt.format(b)
-
-
-def _ships(slug: str, split: list[PersonaSplit]) -> int:
-    return sum(1 for s in split if s.majority.get(slug) == "ship")
 
 
 def _and(names: list[str]) -> str:
@@ -52,7 +50,7 @@ def reason_sentence(record: ComparisonRecord, names: dict[str, str]) -> str:
             a, b = _pcts(win.ship_pct, lose.ship_pct)
             return f"{w} has the higher panel ship rate: {a} against {b} for {lo}."
         split, n = record.scores.split, len(record.panel.personas)
-        ka, kb = _ships(win.tool, split), _ships(lose.tool, split)
+        ka, kb = ship_majorities(win.tool, split), ship_majorities(lose.tool, split)
         if ka != kb:
             return (
                 f"Both have a {win.ship_pct:.0f}% panel ship rate; more reviewers ship {w}: "
@@ -74,7 +72,7 @@ def _no_pick(record: ComparisonRecord, scores: dict[str, ToolScore], names: dict
         names.get(s.tool, s.tool) for s in scores.values() if s.ship_pct is None or not s.quorum_met
     ]
     if missing:
-        need = QUORUM_WORDS.get(record.scores.quorum, QUORUM_WORDS["every-persona"])
+        need = record.scores.quorum.words
         return f"The panel did not reach quorum ({need}) for {_and(missing)}."
     return (
         "The two tie on panel ship rate, on how many reviewers ship them and on the panel's "

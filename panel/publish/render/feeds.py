@@ -1,4 +1,6 @@
-"""Atom, JSON Feed 1.1 and sitemap.xml: deterministic bytes from page summaries.
+"""Atom, JSON Feed 1.1 and sitemap.xml (formats ``atom``, ``jsonfeed``, ``sitemap``).
+
+Deterministic bytes from page summaries.
 
 XML is built with ElementTree, which escapes text and attributes; JSON with the
 json module. Dates come from the records (never the build clock), so the same
@@ -9,21 +11,16 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from panel.publish.render.base import Context, Entry, Feed, Sitemap, Subject, unsupported
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Entry:
-    id: str  # the record id: a new record of the same pair is a new entry
-    url: str  # absolute page URL
-    title: str
-    summary: str
-    date: datetime  # when published (or reviewed, if never published)
 
 
 def _iso(moment: datetime) -> str:
@@ -94,3 +91,44 @@ def sitemap(pages: list[tuple[str, str | None]]) -> bytes:
         if modified:
             ET.SubElement(node, f"{{{SITEMAP_NS}}}lastmod").text = modified
     return _xml(root)
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    """The format of one site-wide file (the feeds, the sitemap): rewritten by every build."""
+
+    name: str
+    media_type: str
+    suffix: str
+    subject: type
+    write: Callable[[Any], bytes]
+    site: bool = True
+
+    @property
+    def subjects(self) -> tuple[type, ...]:
+        return (self.subject,)
+
+    def render(self, subject: Subject, context: Context) -> bytes:
+        if not isinstance(subject, self.subject):
+            raise unsupported(self, subject)
+        return self.write(subject)
+
+    def marked(self, head: bytes) -> bool:
+        return False  # top-level files are the build's by name, never removed
+
+
+def _atom(feed: Feed) -> bytes:
+    return atom(feed.entries, title=feed.title, base_url=feed.base_url)
+
+
+def _json_feed(feed: Feed) -> bytes:
+    return json_feed(feed.entries, title=feed.title, base_url=feed.base_url)
+
+
+def _sitemap(pages: Sitemap) -> bytes:
+    return sitemap(pages.pages)
+
+
+ATOM = SiteFile("atom", "application/atom+xml", ".xml", Feed, _atom)
+JSON_FEED = SiteFile("jsonfeed", "application/feed+json", ".json", Feed, _json_feed)
+SITEMAP = SiteFile("sitemap", "application/xml", ".xml", Sitemap, _sitemap)

@@ -1,4 +1,6 @@
-"""HTML pages from page views: one autoescaping jinja environment, no inline script.
+"""HTML (the ``html`` format): site pages and the digest's email body.
+
+One autoescaping jinja environment, no inline script.
 
 Every value reaching a template is escaped by jinja's autoescape, so vendor and LLM
 text renders as text: ``<script>``, ``{{ }}`` and a stray ``</`` stay inert. Links
@@ -18,6 +20,15 @@ from typing import Any
 
 import jinja2
 
+from panel.publish.render.base import (
+    Comparison,
+    Context,
+    Digest,
+    IndexPage,
+    Subject,
+    ToolPage,
+    unsupported,
+)
 from panel.publish.render.view import DISCLOSURE, PAGE_INTRO, PAGE_QUESTION, PageView, form_origin
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -130,6 +141,7 @@ def index_page(
     *,
     chrome: Chrome,
     canonical: str,
+    data_json: str = "index.json",
 ) -> bytes:
     return _render(
         "index.html.j2",
@@ -139,6 +151,58 @@ def index_page(
         page_title=chrome.site_title,
         description="",
         canonical=canonical,
-        data_json="index.json",
+        data_json=data_json,
         root="",
     )
+
+
+def digest_email(subject: Digest) -> str:
+    """The week's newsletter as an HTML email body."""
+    template = environment().get_template("digest.html.j2")
+    return template.render(
+        heading=f"{subject.title}, {subject.label}",
+        title=subject.title,
+        subheading=subject.subheading,
+        items=subject.items,
+        disclosure=subject.disclosure,
+    )
+
+
+# Pages written before the generator mark: their <article> tag, within the first bytes.
+_LEGACY = (b'<article class="comparison" data-record="', b'<article class="tool-page" data-tool="')
+
+
+class HtmlRenderer:
+    """The site's pages (comparison, tool, index), `show --format html`, the digest email."""
+
+    name = "html"
+    media_type = "text/html; charset=utf-8"
+    suffix = ".html"
+    subjects: tuple[type, ...] = (Comparison, ToolPage, IndexPage, Digest)
+    site = True
+
+    def render(self, subject: Subject, context: Context) -> bytes | str:
+        chrome = Chrome(context.site_title, context.newsletter_action, context.newsletter_field)
+        data = context.alternates.get("application/json", "")
+        if isinstance(subject, Comparison):
+            return comparison_page(
+                subject.view, chrome=chrome, canonical=context.url, data_json=data
+            )
+        if isinstance(subject, ToolPage):
+            tool = {**subject.tool, "votes": subject.votes.label}
+            return tool_page(
+                tool, subject.comparisons, chrome=chrome, canonical=context.url, data_json=data
+            )
+        if isinstance(subject, IndexPage):
+            return index_page(
+                subject.latest, subject.tools, chrome=chrome, canonical=context.url, data_json=data
+            )
+        if isinstance(subject, Digest):
+            return digest_email(subject)
+        raise unsupported(self, subject)
+
+    def marked(self, head: bytes) -> bool:
+        return GENERATOR.encode() in head or any(mark in head for mark in _LEGACY)
+
+
+RENDERER = HtmlRenderer()

@@ -1,4 +1,4 @@
-"""A record as Markdown: the published page's layout plus what an editor checks.
+"""Markdown: a record as the published page's layout plus what an editor checks, and the digest.
 
 All catalog, LLM and editor text is escaped: it renders as literal text, never as
 links, images, HTML, emphasis, tables or headings. Escaping is minimal, so the
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from panel.inputs.votes import Votes
+from panel.publish.render.base import Comparison, Context, Digest, Subject, unsupported
 from panel.publish.render.editor import (
     EditorView,
     counts_line,
@@ -19,8 +20,7 @@ from panel.publish.render.editor import (
     not_counted,
     ship_count,
 )
-from panel.publish.render.view import PAGE_QUESTION, Card, EditorNote, PageView, Quote, page_view
-from panel.records.schema import ComparisonRecord
+from panel.publish.render.view import PAGE_QUESTION, Card, EditorNote, PageView, Quote
 
 # Markup wherever it stands: code, emphasis, links and images, tables, strikethrough,
 # HTML and autolinks, backslash escapes. "_" only where it can delimit emphasis.
@@ -137,9 +137,10 @@ def _headline(view: PageView) -> str:
     return f"Ship with {escape(view.pick)}." if view.picked else "No pick."
 
 
-def render(record: ComparisonRecord, votes: dict[str, Votes] | None = None) -> str:
-    view = page_view(record, votes)
-    editor = editor_view(record, view)
+def comparison(subject: Comparison) -> str:
+    """The page's layout plus the editorial state, seats and history (`panel show`)."""
+    view = subject.view
+    editor = editor_view(subject.record, view)
     lines = [
         f"# {escape(view.title)}: {PAGE_QUESTION.lower()}",
         "",
@@ -175,3 +176,44 @@ def render(record: ComparisonRecord, votes: dict[str, Votes] | None = None) -> s
         "",
     ]
     return "\n".join(lines)
+
+
+def digest(subject: Digest) -> str:
+    """The week's newsletter as Markdown: one section per comparison, linked when it can be."""
+    lines = [f"# {escape(subject.title)}", "", f"*{escape(subject.subheading)}*", ""]
+    for item in subject.items:
+        title = escape(item.title)
+        lines.append(f"## [{title}](<{item.url}>)" if item.url else f"## {title}")
+        lines += ["", f"**{escape(item.answer)}** {escape(item.reason)}", ""]
+        if item.quorum_note:
+            lines += [f"*Below quorum.* {escape(item.quorum_note)}", ""]
+        for tool in item.tools:
+            lines.append(
+                f"- {escape(tool.name)}: {escape(tool.ship)}, community {escape(tool.votes)}"
+            )
+        lines.append("")
+    lines += ["---", "", escape(subject.disclosure), ""]
+    return "\n".join(lines)
+
+
+class MarkdownRenderer:
+    """`panel show --format markdown` (the editor's view) and the digest's WEEK.md."""
+
+    name = "markdown"
+    media_type = "text/markdown; charset=utf-8"
+    suffix = ".md"
+    subjects: tuple[type, ...] = (Comparison, Digest)
+    site = False  # a comparison in Markdown carries the editorial state: not for readers
+
+    def render(self, subject: Subject, context: Context) -> str:
+        if isinstance(subject, Comparison):
+            return comparison(subject)
+        if isinstance(subject, Digest):
+            return digest(subject)
+        raise unsupported(self, subject)
+
+    def marked(self, head: bytes) -> bool:
+        return False
+
+
+RENDERER = MarkdownRenderer()

@@ -1,4 +1,4 @@
-"""The JSON behind each page, for a front end that renders on its own.
+"""The JSON behind each page (the ``json`` format), for a front end that renders on its own.
 
 Text here is cleaned of control and invisible characters but NOT escaped: a
 front end must insert it as text (``textContent``), never as HTML. URLs are
@@ -12,7 +12,16 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from panel.publish.render.base import (
+    Comparison,
+    Context,
+    IndexPage,
+    Subject,
+    ToolPage,
+    unsupported,
+)
 from panel.publish.render.view import DISCLOSURE, PAGE_QUESTION, Card, PageView, Quote
+from panel.records.publication import pair_key
 from panel.records.schema import ComparisonRecord
 
 PAGE_FORMAT = "panel.page/1"
@@ -126,3 +135,53 @@ def comparison_data(view: PageView, record: ComparisonRecord, page: str) -> dict
             "verdicts": None if view.verdicts is None else asdict(view.verdicts),
         },
     }
+
+
+def tool_data(subject: ToolPage) -> dict[str, Any]:
+    votes = subject.votes
+    return {
+        "format": PAGE_FORMAT,
+        "kind": "tool",
+        **subject.tool,
+        "community": {"ship": votes.ship, "skip": votes.skip, "label": votes.label},
+        "comparisons": subject.comparisons,
+    }
+
+
+def index_data(subject: IndexPage) -> dict[str, Any]:
+    return {
+        "format": PAGE_FORMAT,
+        "kind": "index",
+        "title": subject.title,
+        "latest": subject.latest,
+        "tools": subject.tools,
+    }
+
+
+_JSON_MARK = b'{"format":"' + PAGE_FORMAT.split("/")[0].encode() + b"/"
+
+
+class JsonRenderer:
+    """Compact, deterministic JSON (``panel.page/1``): the site's data, `show --format json`."""
+
+    name = "json"
+    media_type = "application/json"
+    suffix = ".json"
+    subjects: tuple[type, ...] = (Comparison, ToolPage, IndexPage)
+    site = True
+
+    def render(self, subject: Subject, context: Context) -> bytes:
+        if isinstance(subject, Comparison):
+            page = pair_key(subject.record)
+            return dumps(comparison_data(subject.view, subject.record, page))
+        if isinstance(subject, ToolPage):
+            return dumps(tool_data(subject))
+        if isinstance(subject, IndexPage):
+            return dumps(index_data(subject))
+        raise unsupported(self, subject)
+
+    def marked(self, head: bytes) -> bool:
+        return head.startswith(_JSON_MARK)
+
+
+RENDERER = JsonRenderer()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from panel.inputs.votes import Votes
+from panel.publish.render.base import Comparison, Context, Subject, unsupported
 from panel.publish.render.columns import aligned
 from panel.publish.render.editor import (
     EditorView,
@@ -16,8 +19,7 @@ from panel.publish.render.editor import (
     not_counted,
     ship_count,
 )
-from panel.publish.render.view import PAGE_QUESTION, EditorNote, PageView, Quote, page_view
-from panel.records.schema import ComparisonRecord
+from panel.publish.render.view import PAGE_QUESTION, EditorNote, PageView, Quote
 
 _VERDICT_STYLE = {"ship": "bold green", "skip": "bold red"}
 _STATUS_STYLE = {
@@ -163,12 +165,10 @@ def _history(editor: EditorView) -> list[RenderableType]:
     return [table]
 
 
-def render(
-    record: ComparisonRecord, console: Console, votes: dict[str, Votes] | None = None
-) -> None:
+def _show(comparison: Comparison, console: Console) -> None:
     """The record as an editor checks it: state, table, pick, seats, cards, quotes, history."""
-    view = page_view(record, votes)
-    editor = editor_view(record, view)
+    view = comparison.view
+    editor = editor_view(comparison.record, view)
     console.print(_editorial(editor))
     console.print(verdict_table(view))
     console.print(pick_line(view))
@@ -185,3 +185,30 @@ def render(
     for part in _history(editor):
         console.print(part)
     console.print(counts(view), soft_wrap=True)  # never wrapped: the id stays copyable
+
+
+class TerminalRenderer:
+    """What `panel show` prints by default: rich output for the console it is shown on.
+
+    Without a console in the context, plain text 100 columns wide (no colour).
+    """
+
+    name = "terminal"
+    media_type = "text/plain; charset=utf-8"
+    suffix = ".txt"
+    subjects: tuple[type, ...] = (Comparison,)
+    site = False
+
+    def render(self, subject: Subject, context: Context) -> str:
+        if not isinstance(subject, Comparison):
+            raise unsupported(self, subject)
+        console = context.console or Console(file=io.StringIO(), width=100, color_system=None)
+        with console.capture() as captured:
+            _show(subject, console)
+        return captured.get()
+
+    def marked(self, head: bytes) -> bool:
+        return False
+
+
+RENDERER = TerminalRenderer()

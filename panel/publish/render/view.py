@@ -197,7 +197,7 @@ def _conflict(call: CallResult) -> str:
 
 
 def _quote(call: CallResult, published: str | None) -> Quote:
-    if call.recused and call.status == "ok" and not call.flags:
+    if call.outcome == "recused":
         return Quote(
             call.provider,
             call.verdict,
@@ -226,9 +226,9 @@ def _counts(record: ComparisonRecord) -> VerdictCounts:
     verdicts = [c for c in record.calls if c.kind == "verdict"]
     return VerdictCounts(
         total=len(verdicts),
-        valid=sum(1 for c in verdicts if c.ok),
-        failed=sum(1 for c in verdicts if not c.ok and not c.recused),
-        recused=sum(1 for c in verdicts if c.recused),
+        valid=sum(1 for c in verdicts if c.outcome == "valid"),
+        failed=sum(1 for c in verdicts if c.outcome == "failed"),
+        recused=sum(1 for c in verdicts if c.outcome == "recused"),
     )
 
 
