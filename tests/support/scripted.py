@@ -21,6 +21,7 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
+from panel.providers.kind import Capabilities, ProviderKind
 
 Answer = Completion | ProviderError | Callable[[CompletionRequest], Completion]
 
@@ -80,7 +81,6 @@ SCRIPTS: dict[str, Script] = {}
 
 
 class ScriptedProvider:
-    vendor = "scripted"
     decoding = ""
     endpoint = ""
 
@@ -109,3 +109,12 @@ class ScriptedProvider:
 
 def create(settings: ProviderSettings) -> ScriptedProvider:
     return ScriptedProvider(settings)
+
+
+KIND = ProviderKind(
+    name="scripted",
+    create=create,
+    summary="answers scripted by the test, in-process",
+    capabilities=Capabilities(structured=(StructuredMode.TEXT,)),
+    vendor="scripted",  # no prices: a scripted call's cost is unknown, as a new model's is
+)
