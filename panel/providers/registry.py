@@ -24,6 +24,7 @@ KINDS: dict[str, str] = {
     "local": "panel.providers.local",
     "openai": "panel.providers.openai",
     "mistral": "panel.providers.mistral",
+    "mock": "panel.providers.mock",
 }
 
 # What every provider must have (the ``Provider`` protocol), checked once per provider built.
