@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -66,11 +67,12 @@ def test_every_persona_and_the_head_to_head_get_valid_varied_answers() -> None:
             assert data["quote"].startswith(mock.OPENING)  # never mistaken for a model's
             verdicts[data["verdict"]] += 1
             confidences.add(data["confidence"])
-        pair = HeadToHeadAnswer.model_validate(
-            ask("any", request(persona.name, head_to_head_schema(), "head_to_head"))
-        )
-        picks[pair.pick] += 1
-        assert pair.reason.endswith(f"the {pair.pick} tool is the better bet.")
+        for tool in TOOLS:
+            pair = HeadToHeadAnswer.model_validate(
+                ask("any", request(f"{persona.name} {tool}", head_to_head_schema(), "h2h"))
+            )
+            picks[pair.pick] += 1
+            assert pair.reason.endswith(f"the {pair.pick} tool is the better bet.")
     assert verdicts["ship"] >= 5 and verdicts["skip"] >= 5
     assert len(confidences) >= 4
     assert set(picks) == {"first", "second"}
@@ -118,6 +120,12 @@ SCHEMAS: list[dict[str, Any]] = [
         },
     },
     {"type": "array", "items": {"type": "integer", "minimum": -3, "maximum": -1}, "minItems": 1},
+    {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 4},
+        "minItems": 3,
+        "uniqueItems": True,
+    },
 ]
 
 
@@ -167,6 +175,27 @@ def test_review_with_the_mock_needs_no_key_no_model_and_no_sdk(home: Home) -> No
         [*args, "--provider", "mock/any", "--json"], env=env, capture_output=True, text=True
     )
     assert json.loads(again.stdout)["totals"]["cached"] == 8  # same requests, same answers
+
+
+def test_the_same_review_gets_the_same_answers_in_another_project(
+    home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each project keys its prompts' fence markers and canary; the mock's answers do not move."""
+
+    def review() -> list[tuple[str, str, str, Any, Any]]:
+        result = runner.invoke(app, ["review", "alpha-tool", "beta-tool", "--provider", "mock/x"])
+        assert result.exit_code == 0, result.output
+        (line,) = [x for x in result.stdout.splitlines() if x.startswith("record: ")]
+        record = read_record(Path(line.removeprefix("record: ")))
+        return sorted((c.persona, c.tool, c.key, c.verdict, c.quote) for c in record.calls)
+
+    first = review()
+    other = tmp_path / "other"
+    shutil.copytree(home.root, other, ignore=shutil.ignore_patterns("runs"))
+    monkeypatch.setenv("PANEL_HOME", str(other))
+    second = review()
+    assert [c[2] for c in first] != [c[2] for c in second]  # other keys: the prompts differ
+    assert [(c[0], c[1], c[3], c[4]) for c in first] == [(c[0], c[1], c[3], c[4]) for c in second]
 
 
 def test_the_mock_is_listed_and_needs_no_key(home: Home) -> None:

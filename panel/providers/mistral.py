@@ -99,13 +99,9 @@ def _join(chunks: Any) -> str:
     return "".join(getattr(chunk, "text", "") or "" for chunk in chunks)
 
 
-def create(settings: ProviderSettings) -> MistralProvider:
-    return MistralProvider(settings)
-
-
 KIND = ProviderKind(
     name="mistral",
-    create=create,
+    create=MistralProvider,
     summary="Mistral's chat API",
     capabilities=Capabilities(structured=RUNGS, batch=True),
     key_env="MISTRAL_API_KEY",

@@ -5,17 +5,20 @@ Inspect ships ``mockllm`` and httpx ``MockTransport``: ``panel review A B --prov
 mock/any`` works on a fresh clone. Any name works; each name is its own reviewer.
 
 Every answer is a JSON object valid against the request's schema: any persona's verdict
-schema, the head-to-head schema, and any schema built from objects, arrays, strings
-(lengths and the common formats), numbers, booleans, enums, consts and ``$ref``. A
-string ``pattern`` cannot be honoured and is refused as a bad request.
+schema, the head-to-head schema, and any schema built from objects, arrays (lengths,
+unique items), strings (lengths, the common formats), numbers, booleans, enums, consts,
+``anyOf``/``oneOf``/``allOf`` and ``$ref``. A string ``pattern`` cannot be honoured and
+is refused as a bad request.
 
 Answers are deterministic: the seed is a hash of the model name, the sampling seed
-(``seed`` in panel.toml, 7 by default) and the request (messages and schema name). The
-same request gets the same answer; another name, seed, tool or persona gets another
-one. Verdicts, picks and confidences vary, and the prose agrees with the verdict and
-says it is a mock, so a mock review is never mistaken for a model's. An answer longer
-than ``max_tokens`` (at ~4 characters a token) is cut off with ``finish_reason=length``,
-as a model's would be.
+(``seed`` in panel.toml, 7 by default) and the request (messages and schema name; the
+fence markers and canary keyed per project are left out). The same review gets the same
+answers in any project; another name, seed, tool or persona gets other ones.
+
+Verdicts, picks and confidences vary, and the prose agrees with the verdict (or the pick)
+and says it is a mock, so a mock review is never mistaken for a model's. An answer
+longer than ``max_tokens`` (at ~4 characters a token) is cut off with
+``finish_reason=length``, as a model's would be.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import asyncio
 import hashlib
 import json
 import random
+import re
 from typing import Any
 
 from panel.providers.base import (
@@ -98,12 +102,18 @@ FORMATS = {
 }
 
 
+# The fence markers and canary panel puts in prompts (``panel.defences.untrusted``): keyed by
+# the project's fence key, so left out of the seed; the same review in another project (a
+# fresh test directory) gets the same answers.
+_KEYED = re.compile(r"\b(?:DATA-[0-9A-F]{16}|CANARY-[0-9A-F]{12})\b")
+
+
 def seed_for(model: str, request: CompletionRequest) -> int:
-    """The answer's seed: the model name, the sampling seed and the request."""
+    """The answer's seed: the model name, the sampling seed and the request (keyed tokens out)."""
     payload = {
         "model": model,
         "seed": request.sampling.seed,
-        "messages": [m.as_dict() for m in request.messages],
+        "messages": [[m.role, _KEYED.sub("", m.content)] for m in request.messages],
         "schema": request.schema_name,
     }
     digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).digest()
@@ -185,7 +195,14 @@ class _Writer:
         low = int(node.get("minItems", 0))
         high = int(node.get("maxItems", low + 3))
         count = self.rng.randint(max(low, min(1, high)), max(low, min(high, low + 3)))
-        return [self.value(node.get("items", {})) for _ in range(count)]
+        items: list[Any] = []
+        for _ in range(count * 10 if node.get("uniqueItems") else count):
+            item = self.value(node.get("items", {}))
+            if not node.get("uniqueItems") or item not in items:
+                items.append(item)
+            if len(items) == count:
+                break
+        return items
 
     def _integer(self, node: dict[str, Any]) -> int:
         low = int(node.get("minimum", node.get("exclusiveMinimum", -1) + 1))
@@ -293,13 +310,9 @@ class MockProvider:
         return None
 
 
-def create(settings: ProviderSettings) -> MockProvider:
-    return MockProvider(settings)
-
-
 KIND = ProviderKind(
     name="mock",
-    create=create,
+    create=MockProvider,
     summary="schema-valid answers with no model, key or network: for trying panel and tests",
     capabilities=Capabilities(structured=(StructuredMode.JSON_SCHEMA,)),
     example="<name>",

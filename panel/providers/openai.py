@@ -89,13 +89,9 @@ class OpenAIProvider(HttpProvider):
         await self.client.close()
 
 
-def create(settings: ProviderSettings) -> OpenAIProvider:
-    return OpenAIProvider(settings)
-
-
 KIND = ProviderKind(
     name="openai",
-    create=create,
+    create=OpenAIProvider,
     summary="OpenAI Chat Completions, or any OpenAI-compatible server at base_url",
     capabilities=Capabilities(structured=RUNGS, batch=True),
     key_env="OPENAI_API_KEY",

@@ -107,13 +107,9 @@ class ScriptedProvider:
         self.closed = True
 
 
-def create(settings: ProviderSettings) -> ScriptedProvider:
-    return ScriptedProvider(settings)
-
-
 KIND = ProviderKind(
     name="scripted",
-    create=create,
+    create=ScriptedProvider,
     summary="answers scripted by the test, in-process",
     capabilities=Capabilities(structured=(StructuredMode.TEXT,)),
     vendor="scripted",  # no prices: a scripted call's cost is unknown, as a new model's is

@@ -51,13 +51,9 @@ class ThrowawayProvider:
         return None
 
 
-def create(settings: ProviderSettings) -> ThrowawayProvider:
-    return ThrowawayProvider(settings)
-
-
 KIND = ProviderKind(
     name="throwaway",
-    create=create,
+    create=ThrowawayProvider,
     summary="a kind made up by a test",
     capabilities=Capabilities(structured=(StructuredMode.JSON_OBJECT,), batch=True),
     key_env="THROWAWAY_API_KEY",
