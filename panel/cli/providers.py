@@ -76,7 +76,11 @@ def list_command(
     )
     print("\n".join(lines))  # plain lines: names and URLs are never cut
     print()
-    print("\n".join(aligned(("kind", "key", "batch", "structured output"), _kind_rows(kinds))))
+    print(
+        "\n".join(
+            aligned(("kind (address)", "key", "batch", "structured output"), _kind_rows(kinds))
+        )
+    )
     print("any kind/model address works with --provider; --json shows prices and vendors")
 
 
@@ -109,6 +113,7 @@ def _kind_json(name: str, kind: ProviderKind | PanelError) -> dict[str, object]:
         "base_url_env": kind.base_url_env,
         "endpoint": kind.endpoint,
         "vendor": kind.vendor,
+        "model_vendors": dict(kind.model_vendors),
         "structured": [rung.value for rung in kind.capabilities.structured],
         "batch": kind.capabilities.batch,
         "free": kind.free,
