@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from panel.errors import PanelError, UnknownNameError, describe_error
 from panel.inputs.fetch import Allowed, FetchPolicy
+from panel.providers import registry
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
-from panel.providers.registry import DEFAULT_PROVIDER, KINDS, parse_spec
+from panel.providers.registry import DEFAULT_PROVIDER, parse_spec
 from panel.publish.render.view import form_origin
 from panel.safeio import read_regular
 from panel.scoring.rules import Quorum, Recusal
@@ -171,17 +172,18 @@ class Config(_Strict):
                 raise PanelError(f"panel.toml: [providers.{name}] needs a model")
             kind, model = entry.kind, entry.model
         elif "/" not in name and ":" not in name:
-            known = [*sorted(self.providers), "local/smollm2", "openai/<model>", "mistral/<model>"]
+            known = [*sorted(self.providers), *registry.hints()]
             raise UnknownNameError("provider", name, known, "see `panel providers list`")
         else:
             kind, model = parse_spec(name)
-        if kind not in KINDS:
+        if kind not in registry.KINDS:
             raise UnknownNameError(
                 "provider kind",
                 kind,
-                sorted(KINDS),
+                sorted(registry.KINDS),
                 f"in {name!r}; an address is kind/model with kind one of "
-                f"{', '.join(sorted(KINDS))}, e.g. openai/gpt-4o-mini; see `panel providers list`",
+                f"{', '.join(sorted(registry.KINDS))}, e.g. {DEFAULT_PROVIDER}; "
+                "see `panel providers list`",
             )
         return apply(ProviderSettings(name=name, kind=kind, model=model), entry)
 

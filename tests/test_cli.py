@@ -102,7 +102,8 @@ def test_review_below_quorum_exits_3_and_marks_incomplete(
         (["review", "alpha-tool", "beta-tool", "--persona", "dxx"], "unknown persona 'dxx'"),
         (
             ["review", "alpha-tool", "beta-tool", "-p", "openal/gpt"],
-            "(in 'openal/gpt'; an address is kind/model with kind one of local, mistral, openai",
+            "(in 'openal/gpt'; an address is kind/model with kind one of "
+            "local, mistral, mock, openai",
         ),
         (["review", "alpha-tool", "beta-tool", "-p", "nonsense"], "unknown provider 'nonsense'"),
         (["tools", "show", "alpha"], "unknown tool 'alpha'"),

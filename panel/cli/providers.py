@@ -1,4 +1,4 @@
-"""`panel providers list`: what is configured, and whether each key is present."""
+"""`panel providers list`: what is configured, whether each key is present, and the kinds."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import typer
 
 from panel.cli._common import home, user_errors
 from panel.config import Config
+from panel.errors import PanelError
 from panel.pipeline.pricing import PriceBook
-from panel.providers.keys import key_present
-from panel.providers.registry import KINDS, module_for
+from panel.providers import registry
+from panel.providers.kind import ProviderKind
 from panel.publish.render.columns import aligned
 
 app = typer.Typer(
@@ -24,7 +25,7 @@ app = typer.Typer(
 def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
 ) -> None:
-    """List the providers on the panel and in panel.toml, with key status and prices."""
+    """List the providers on the panel and in panel.toml (key status, prices) and the kinds."""
     with user_errors():
         config = Config.load(home().config_file)
         assigned = [n for names in config.panel.assign.values() for n in names]
@@ -33,7 +34,6 @@ def list_command(
         rows = []
         for name in names:
             settings = config.settings(name)
-            key_env = getattr(module_for(settings.kind), "KEY_ENV", None)
             rate = prices.rate(settings)
             rows.append(
                 {
@@ -42,13 +42,19 @@ def list_command(
                     "model": settings.model,
                     "on_panel": name in config.panel.providers,
                     "base_url": settings.base_url,
-                    "key": key_present(settings, key_env),
+                    "key": registry.describe(settings.kind).key_status(settings),
                     "usd_per_mtok": None if rate is None else [rate.input, rate.output],
                     "max_in_flight": settings.limits.max_in_flight,
                 }
             )
+        kinds = registry.installed()
     if as_json:
-        json.dump({"kinds": sorted(KINDS), "providers": rows}, sys.stdout, indent=2)
+        details = [_kind_json(name, kind) for name, kind in kinds.items()]
+        json.dump(
+            {"kinds": sorted(kinds), "kind_details": details, "providers": rows},
+            sys.stdout,
+            indent=2,
+        )
         sys.stdout.write("\n")
         return
     lines = aligned(
@@ -69,7 +75,51 @@ def list_command(
         ],
     )
     print("\n".join(lines))  # plain lines: names and URLs are never cut
-    print(f"kinds: {', '.join(sorted(KINDS))}; any address kind/model works with --provider")
+    print()
+    print(
+        "\n".join(
+            aligned(("kind (address)", "key", "batch", "structured output"), _kind_rows(kinds))
+        )
+    )
+    print("any kind/model address works with --provider; --json shows prices and vendors")
+
+
+def _kind_rows(kinds: dict[str, ProviderKind | PanelError]) -> list[tuple[str, ...]]:
+    rows: list[tuple[str, ...]] = []
+    for name, kind in kinds.items():
+        if isinstance(kind, PanelError):
+            rows.append((f"{name}/<model>", "-", "-", "not installed: run `make install`"))
+            continue
+        rows.append(
+            (
+                kind.address,
+                "none" if kind.key_env is None else f"${kind.key_env}",
+                "yes" if kind.capabilities.batch else "no",
+                "/".join(rung.value for rung in kind.capabilities.structured),
+            )
+        )
+    return rows
+
+
+def _kind_json(name: str, kind: ProviderKind | PanelError) -> dict[str, object]:
+    if isinstance(kind, PanelError):
+        return {"name": name, "installed": False, "error": str(kind)}
+    return {
+        "name": name,
+        "installed": True,
+        "address": kind.address,
+        "summary": kind.summary,
+        "key_env": kind.key_env,
+        "base_url_env": kind.base_url_env,
+        "endpoint": kind.endpoint,
+        "vendor": kind.vendor,
+        "model_vendors": dict(kind.model_vendors),
+        "structured": [rung.value for rung in kind.capabilities.structured],
+        "batch": kind.capabilities.batch,
+        "free": kind.free,
+        "usd_per_mtok": {model: list(price) for model, price in kind.prices.items()},
+        "prices_date": kind.prices_date or None,
+    }
 
 
 def _label(name: str, address: str) -> str:

@@ -19,7 +19,7 @@ from panel.pipeline.pricing import PriceBook
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.providers import registry
-from panel.providers.base import Provider, Sampling, model_vendor
+from panel.providers.base import Provider, Sampling
 from panel.records.editorial import auto_approved
 from panel.records.io import check_folder, pair_stem, write_record
 from panel.records.schema import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
@@ -124,7 +124,7 @@ def plan_tools(
             for rendered in [prompts.render_pair(persona, first, second)]
             for name in panels[persona.name]
         ]
-    vendors = {providers[n].spec: model_vendor(settings[n], providers[n]) for n in names}
+    vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
     return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
 
 

@@ -36,11 +36,8 @@ def call_key(provider: Provider, request: CompletionRequest) -> str:
     }
     if provider.decoding:  # only where set, so that other providers' keys stay as they were
         payload["decoding"] = provider.decoding
-    # An answer from one server is never reused for another. (getattr: a provider module
-    # written before ``endpoint`` joined the protocol is in-process as far as we know.)
-    endpoint = getattr(provider, "endpoint", "")
-    if endpoint:
-        payload["endpoint"] = endpoint
+    if provider.endpoint:  # an answer from one server is never reused for another
+        payload["endpoint"] = provider.endpoint
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -16,9 +16,12 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from panel.providers.redaction import Redactor
+
+if TYPE_CHECKING:
+    import httpx2
 
 
 class FailureReason(StrEnum):
@@ -119,18 +122,11 @@ class ProviderSettings:
     timeout: float = 60.0  # seconds per request
     structured: StructuredMode | None = None  # first rung of the ladder; None: the top
     json_object_schema: bool = False  # send the schema with json_object (llama.cpp servers)
-    vendor: str | None = None  # who made the model; None: the kind's own guess
-
-
-def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
-    """Who made the model behind ``provider``, for conflict-of-interest checks.
-
-    The configured ``vendor`` wins. A custom ``base_url`` can serve anyone's model,
-    so without one configured the vendor is unknown ("").
-    """
-    if settings.vendor is not None:
-        return settings.vendor
-    return "" if settings.base_url else provider.vendor
+    vendor: str | None = None  # who made the model; None: the kind's descriptor decides
+    # HTTP kinds only: the httpx2 transport their client sends through (``httpx2.MockTransport``
+    # in tests and downstream code, so no socket is opened). Never from panel.toml; not part of
+    # equality, the cache key or any record.
+    transport: httpx2.AsyncBaseTransport | None = field(default=None, compare=False, repr=False)
 
 
 def classify_status(status: int) -> tuple[FailureReason, bool]:
@@ -195,10 +191,13 @@ def redact(text: str, *secrets: str | None) -> str:
 
 @runtime_checkable
 class Provider(Protocol):
-    """A model endpoint. Implementations live in their own module, one per kind."""
+    """A model endpoint. Implementations live in their own module, one per kind.
+
+    Who made the model is not the provider's to say: the kind's descriptor decides it
+    (``ProviderKind.model_vendor`` in ``kind.py``), from the settings and ``endpoint``.
+    """
 
     spec: str  # canonical address, e.g. "local/smollm2" or "openai/gpt-4o-mini"
-    vendor: str  # who makes the model, e.g. "openai" (for conflict-of-interest checks)
     model: str
     sampling: Sampling
     limits: Limits

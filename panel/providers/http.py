@@ -28,7 +28,8 @@ from panel.providers.base import (
     parse_retry_after,
     redact,
 )
-from panel.providers.keys import NO_KEY, api_key
+from panel.providers.keys import NO_KEY
+from panel.providers.kind import ProviderKind
 from panel.providers.ladder import Ladder, strict_schema, text_messages
 from panel.providers.redaction import Redactor
 
@@ -40,25 +41,23 @@ def tls_context() -> ssl.SSLContext:
 
 
 class HttpProvider:
-    """Base for SDK-backed chat providers; subclasses set the env var names."""
+    """Base for SDK-backed chat providers: key, server and ladder from the kind's descriptor."""
 
-    vendor = ""
     decoding = ""  # everything that shapes the answer is in ``sampling``
-    key_env = ""
-    base_url_env = ""
-    default_url = ""  # the SDK's own server when no base URL is configured
 
-    def __init__(self, settings: ProviderSettings) -> None:
+    def __init__(self, settings: ProviderSettings, kind: ProviderKind) -> None:
         self.settings = settings
         self.spec = settings.name
         self.model = settings.model
         self.sampling = settings.sampling
         self.limits = settings.limits
-        self.ladder = Ladder(settings.structured)
-        self._key = api_key(settings, self.key_env)
+        self.ladder = Ladder(settings.structured, kind.capabilities.structured)
+        self._key = kind.api_key(settings)
         self._redactor = Redactor([] if self._key == NO_KEY else [self._key])
-        self.base_url = settings.base_url or os.environ.get(self.base_url_env) or None
-        self.endpoint = (self.base_url or self.default_url).rstrip("/")
+        from_env = os.environ.get(kind.base_url_env) if kind.base_url_env else None
+        self.base_url = settings.base_url or from_env or None
+        # The server answering (the SDK's own when none is configured): part of the cache key.
+        self.endpoint = (self.base_url or kind.endpoint).rstrip("/")
 
     def structured(
         self, request: CompletionRequest, rung: StructuredMode

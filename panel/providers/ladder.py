@@ -14,18 +14,22 @@ from typing import Any
 
 from panel.providers.base import FailureReason, Message, ProviderError, StructuredMode
 
+# The HTTP kinds' rungs, best first (their descriptors' ``Capabilities.structured``).
 RUNGS = (StructuredMode.JSON_SCHEMA, StructuredMode.JSON_OBJECT, StructuredMode.TEXT)
 
 
 class Ladder:
-    def __init__(self, start: StructuredMode | None = None) -> None:
-        self.rung = start if start in RUNGS else RUNGS[0]
+    def __init__(
+        self, start: StructuredMode | None = None, rungs: tuple[StructuredMode, ...] = RUNGS
+    ) -> None:
+        self.rungs = rungs
+        self.rung = start if start in rungs else rungs[0]
 
     def rejected(self, rung: StructuredMode, spec: str, detail: str) -> ProviderError:
         """The error to raise for a 400 at ``rung``: a step-down if one is left."""
-        if rung is not StructuredMode.TEXT:
+        if rung in self.rungs[:-1]:
             if self.rung is rung:  # concurrent calls step down once, not once each
-                self.rung = RUNGS[RUNGS.index(rung) + 1]
+                self.rung = self.rungs[self.rungs.index(rung) + 1]
             return ProviderError(
                 FailureReason.BAD_REQUEST,
                 f"{spec} rejected {rung.value} output; now using {self.rung.value}: {detail}",

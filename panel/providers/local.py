@@ -29,6 +29,7 @@ from panel.providers.base import (
     Sampling,
     StructuredMode,
 )
+from panel.providers.kind import Capabilities, ProviderKind
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -144,7 +145,6 @@ def _load(path: Path) -> Llama:
 class LocalProvider:
     """In-process llama.cpp. Decodes one request at a time per model file."""
 
-    vendor = "local"
     endpoint = ""  # in-process: no server
 
     def __init__(
@@ -156,11 +156,9 @@ class LocalProvider:
     ) -> None:
         self.repeat_penalty = repeat_penalty
         self.decoding = f"repeat_penalty={repeat_penalty}"
-        self.vendor = ""  # a local .gguf file could be anyone's model
         if model == DEFAULT_MODEL:
             self.path = smollm2_path()
             self.spec = f"local/{DEFAULT_MODEL}"
-            self.vendor = "Hugging Face"  # SmolLM2 is Hugging Face's
         elif model.endswith(".gguf"):
             self.path = Path(model).expanduser().resolve()
             self.spec = f"local:{self.path}"
@@ -211,3 +209,15 @@ class LocalProvider:
 
 def create(settings: ProviderSettings) -> LocalProvider:
     return LocalProvider(settings.model, settings.sampling, settings.name)
+
+
+KIND = ProviderKind(
+    name="local",
+    create=create,
+    summary="a GGUF model in-process (llama-cpp-python); local:/path/model.gguf for any file",
+    capabilities=Capabilities(structured=(StructuredMode.GRAMMAR,)),
+    example=DEFAULT_MODEL,
+    vendor="",  # a local .gguf file could be anyone's model
+    model_vendors={DEFAULT_MODEL: "Hugging Face"},  # SmolLM2 is Hugging Face's
+    free=True,
+)

@@ -3,6 +3,8 @@
 The server URL comes from panel.toml (``base_url``) or ``MISTRAL_BASE_URL``.
 The SDK retries nothing unless given a retry config, and panel gives it none:
 panel's retry policy is the only one. One client per provider per process.
+``ProviderSettings.transport`` (an ``httpx2`` transport such as ``httpx2.MockTransport``)
+replaces the network.
 """
 
 from __future__ import annotations
@@ -22,21 +24,18 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.http import HttpProvider, tls_context
-
-KEY_ENV = "MISTRAL_API_KEY"
-BASE_URL_ENV = "MISTRAL_BASE_URL"
+from panel.providers.kind import Capabilities, ProviderKind
+from panel.providers.ladder import RUNGS
 
 
 class MistralProvider(HttpProvider):
-    vendor = "mistral"
-    key_env = KEY_ENV
-    base_url_env = BASE_URL_ENV
-    default_url = "https://api.mistral.ai"
-
     def __init__(self, settings: ProviderSettings) -> None:
-        super().__init__(settings)
+        super().__init__(settings, KIND)
         self._http = httpx.AsyncClient(
-            verify=tls_context(), follow_redirects=True, timeout=settings.timeout
+            verify=tls_context(),
+            follow_redirects=True,
+            timeout=settings.timeout,
+            transport=settings.transport,
         )
         self.client = Mistral(
             api_key=self._key,
@@ -100,5 +99,20 @@ def _join(chunks: Any) -> str:
     return "".join(getattr(chunk, "text", "") or "" for chunk in chunks)
 
 
-def create(settings: ProviderSettings) -> MistralProvider:
-    return MistralProvider(settings)
+KIND = ProviderKind(
+    name="mistral",
+    create=MistralProvider,
+    summary="Mistral's chat API",
+    capabilities=Capabilities(structured=RUNGS, batch=True),
+    key_env="MISTRAL_API_KEY",
+    base_url_env="MISTRAL_BASE_URL",
+    endpoint="https://api.mistral.ai",
+    vendor="mistral",
+    prices={  # list prices, USD per 1M tokens (input, output)
+        "mistral-small-latest": (0.10, 0.30),
+        "mistral-medium-latest": (0.40, 2.00),
+        "mistral-large-latest": (2.00, 6.00),
+        "open-mistral-nemo": (0.15, 0.15),
+    },
+    prices_date="2025-06",
+)

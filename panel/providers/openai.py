@@ -3,7 +3,8 @@
 The same provider serves any OpenAI-compatible server (Azure OpenAI, Ollama,
 vLLM, llama.cpp's server, OpenRouter...) via ``base_url`` in panel.toml or
 ``OPENAI_BASE_URL``. The SDK's own retries are off: panel's retry policy is
-the only one. One client per provider per process.
+the only one. One client per provider per process. ``ProviderSettings.transport``
+(an ``httpx2`` transport such as ``httpx2.MockTransport``) replaces the network.
 """
 
 from __future__ import annotations
@@ -21,26 +22,20 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.http import HttpProvider, tls_context
-
-KEY_ENV = "OPENAI_API_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
+from panel.providers.kind import Capabilities, ProviderKind
+from panel.providers.ladder import RUNGS
 
 
 class OpenAIProvider(HttpProvider):
-    vendor = "openai"
-    key_env = KEY_ENV
-    base_url_env = BASE_URL_ENV
-    default_url = "https://api.openai.com/v1"
-
     def __init__(self, settings: ProviderSettings) -> None:
-        super().__init__(settings)
+        super().__init__(settings, KIND)
         self.client = openai.AsyncOpenAI(
             api_key=self._key,
             base_url=self.base_url,
             max_retries=0,  # panel's retry policy is the only one
             timeout=settings.timeout,
             http_client=openai.DefaultAsyncHttpxClient(
-                verify=tls_context(), timeout=settings.timeout
+                verify=tls_context(), timeout=settings.timeout, transport=settings.transport
             ),
         )
 
@@ -94,5 +89,21 @@ class OpenAIProvider(HttpProvider):
         await self.client.close()
 
 
-def create(settings: ProviderSettings) -> OpenAIProvider:
-    return OpenAIProvider(settings)
+KIND = ProviderKind(
+    name="openai",
+    create=OpenAIProvider,
+    summary="OpenAI Chat Completions, or any OpenAI-compatible server at base_url",
+    capabilities=Capabilities(structured=RUNGS, batch=True),
+    key_env="OPENAI_API_KEY",
+    base_url_env="OPENAI_BASE_URL",
+    endpoint="https://api.openai.com/v1",
+    vendor="openai",
+    prices={  # list prices, USD per 1M tokens (input, output)
+        "gpt-4o-mini": (0.15, 0.60),
+        "gpt-4o": (2.50, 10.00),
+        "gpt-4.1": (2.00, 8.00),
+        "gpt-4.1-mini": (0.40, 1.60),
+        "gpt-4.1-nano": (0.10, 0.40),
+    },
+    prices_date="2025-06",
+)

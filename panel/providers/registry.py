@@ -1,32 +1,34 @@
-"""Provider addresses -> provider instances.
+"""Provider addresses -> provider instances, through each kind's descriptor.
 
 An address is ``kind/model`` (``local/smollm2``, ``openai/gpt-4o-mini``) or
-``kind:argument`` (``local:/models/x.gguf``). Each kind lives in its own module
-exposing ``create(settings)``; modules are imported only when used, so a
-missing optional SDK is a clear install hint rather than an import error.
+``kind:argument`` (``local:/models/x.gguf``). Each kind lives in its own module,
+which declares ``KIND = ProviderKind(...)`` (see ``kind.py``). Adding a kind is that
+module plus one line in ``KINDS``; hints, key variables, vendors and prices all come
+from the descriptor. Modules are imported only when used, so a missing optional SDK
+is a clear install hint rather than an import error.
 """
 
 from __future__ import annotations
 
 import importlib
 from types import ModuleType
-from typing import Protocol
 
 from panel.errors import PanelError, UnknownNameError
 from panel.providers.base import Provider, ProviderSettings
+from panel.providers.kind import ProviderKind
 
 DEFAULT_PROVIDER = "local/smollm2"
 
-# kind -> module implementing it. Adding a provider: its own module + one line here.
+# kind -> module declaring it. Adding a provider kind: its own module + one line here.
 KINDS: dict[str, str] = {
     "local": "panel.providers.local",
     "openai": "panel.providers.openai",
     "mistral": "panel.providers.mistral",
+    "mock": "panel.providers.mock",
 }
 
-
-class _Factory(Protocol):
-    def __call__(self, settings: ProviderSettings) -> Provider: ...
+# What every provider must have (the ``Provider`` protocol), checked once per provider built.
+MEMBERS = (*Provider.__annotations__, "complete", "aclose")
 
 
 def parse_spec(spec: str) -> tuple[str, str]:
@@ -57,12 +59,60 @@ def module_for(kind: str) -> ModuleType:
         ) from None
 
 
+def describe(kind: str) -> ProviderKind:
+    """The descriptor of ``kind``: its module's ``KIND``."""
+    declared = getattr(module_for(kind), "KIND", None)
+    if not isinstance(declared, ProviderKind):
+        raise PanelError(
+            f"provider kind {kind!r}: module {KINDS[kind]} declares no KIND = ProviderKind(...)"
+        )
+    if declared.name != kind:
+        raise PanelError(
+            f"provider kind {kind!r}: module {KINDS[kind]} declares kind {declared.name!r}; "
+            "make the KINDS line and the descriptor's name agree"
+        )
+    return declared
+
+
+def installed() -> dict[str, ProviderKind | PanelError]:
+    """Every registered kind's descriptor, or why it cannot be loaded (a missing SDK)."""
+    found: dict[str, ProviderKind | PanelError] = {}
+    for name in sorted(KINDS):
+        try:
+            found[name] = describe(name)
+        except PanelError as exc:
+            found[name] = exc
+    return found
+
+
+def hints() -> list[str]:
+    """A sample address per registered kind, for errors about unknown providers."""
+    return [
+        entry.address if isinstance(entry, ProviderKind) else f"{name}/<model>"
+        for name, entry in installed().items()
+    ]
+
+
 def create(settings: ProviderSettings) -> Provider:
-    factory: _Factory = module_for(settings.kind).create
-    return factory(settings)
+    """A provider for ``settings``; a missing key or an unsupported setting is a one-line error."""
+    described = describe(settings.kind)
+    described.check(settings)
+    provider = described.create(settings)
+    missing = [name for name in MEMBERS if not hasattr(provider, name)]
+    if missing:
+        raise PanelError(
+            f"provider kind {settings.kind!r} built a provider without {', '.join(missing)}; "
+            "see the Provider protocol in panel/providers/base.py"
+        )
+    return provider
 
 
 def create_spec(spec: str) -> Provider:
     """A provider from a bare address with default settings."""
     kind, model = parse_spec(spec)
     return create(ProviderSettings(name=spec, kind=kind, model=model))
+
+
+def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
+    """Who made the model behind ``provider``, for conflict-of-interest checks (see ``kind.py``)."""
+    return describe(settings.kind).model_vendor(settings, provider.endpoint)

@@ -21,6 +21,7 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
+from panel.providers.kind import Capabilities, ProviderKind
 
 Answer = Completion | ProviderError | Callable[[CompletionRequest], Completion]
 
@@ -80,7 +81,6 @@ SCRIPTS: dict[str, Script] = {}
 
 
 class ScriptedProvider:
-    vendor = "scripted"
     decoding = ""
     endpoint = ""
 
@@ -107,5 +107,10 @@ class ScriptedProvider:
         self.closed = True
 
 
-def create(settings: ProviderSettings) -> ScriptedProvider:
-    return ScriptedProvider(settings)
+KIND = ProviderKind(
+    name="scripted",
+    create=ScriptedProvider,
+    summary="answers scripted by the test, in-process",
+    capabilities=Capabilities(structured=(StructuredMode.TEXT,)),
+    vendor="scripted",  # no prices: a scripted call's cost is unknown, as a new model's is
+)

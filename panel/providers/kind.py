@@ -1,0 +1,102 @@
+"""A provider kind's descriptor: what panel knows about a kind, declared in the kind's module.
+
+Every kind module (``local.py``, ``openai.py``, ``mistral.py``, ``mock.py``) ends with
+``KIND = ProviderKind(...)``, and ``registry.KINDS`` maps the address prefix to the module.
+Nothing about a kind is written anywhere else; what used to be is derived from the
+descriptors:
+
+- the API key's variable: read before a provider is built, named in the missing-key error
+  and in ``panel providers list``;
+- the vendor, for conflict-of-interest recusal (:meth:`ProviderKind.model_vendor`);
+- default list prices (``panel/pipeline/pricing.py`` reads them; panel.toml overrides);
+- the address hints in errors about unknown providers;
+- capabilities: the structured-output rungs a provider of the kind may use (panel.toml's
+  ``structured`` must name one of them) and whether the API has a batch endpoint;
+- ``endpoint``: the server a provider talks to when none is configured ("" in-process).
+  Each provider reports the server it really uses as ``Provider.endpoint``, which is part
+  of the cache key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from panel.errors import PanelError
+from panel.providers.base import Provider, ProviderSettings, StructuredMode
+from panel.providers.keys import NO_KEY, api_key, key_present
+
+Factory = Callable[[ProviderSettings], Provider]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a kind can do beyond answering one request."""
+
+    structured: tuple[StructuredMode, ...]  # the structured-output rungs it can use, best first
+    batch: bool = False  # the API has an asynchronous batch endpoint (issue 15 uses it)
+
+    def __post_init__(self) -> None:
+        if not self.structured or len(set(self.structured)) != len(self.structured):
+            raise ValueError("capabilities need one or more distinct structured-output rungs")
+
+
+@dataclass(frozen=True)
+class ProviderKind:
+    """One kind of provider: the prefix of its addresses and everything panel derives from it."""
+
+    name: str  # the address prefix: "openai" in openai/gpt-4o-mini
+    create: Factory  # builds a provider from settings (the key, if any, is known to be set)
+    summary: str  # one line for `panel providers list` and the README
+    capabilities: Capabilities
+    example: str = "<model>"  # what follows "name/" in a sample address
+    key_env: str | None = None  # the API key's default variable; None: no key, ever
+    base_url_env: str | None = None  # a variable that may name the server instead of base_url
+    endpoint: str = ""  # the server used when none is configured; "" in-process
+    vendor: str = ""  # who makes the models served at ``endpoint``; "" unknown
+    model_vendors: Mapping[str, str] = field(default_factory=dict)  # per-model exceptions
+    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
+    prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
+    free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
+
+    @property
+    def address(self) -> str:
+        """A sample address, for hints: ``openai/<model>``, ``local/smollm2``."""
+        return f"{self.name}/{self.example}"
+
+    def api_key(self, settings: ProviderSettings) -> str:
+        """The key for ``settings`` from the environment, or a one-line error naming its variable.
+
+        Kinds that never take a key get ``keys.NO_KEY``, as do settings with ``api_key_env = ""``.
+        """
+        if self.key_env is None:
+            return NO_KEY
+        return api_key(settings, self.key_env)
+
+    def key_status(self, settings: ProviderSettings) -> str:
+        """'yes ($VAR)', 'no ($VAR)' or 'not needed', for `panel providers list`."""
+        return key_present(settings, self.key_env)
+
+    def check(self, settings: ProviderSettings) -> None:
+        """Refuse settings the kind cannot serve, before anything is built or sent."""
+        rungs = self.capabilities.structured
+        if settings.structured is not None and settings.structured not in rungs:
+            raise PanelError(
+                f"provider {settings.name}: structured = {settings.structured.value!r} is not "
+                f"an output mode of kind {self.name}; use one of "
+                f"{', '.join(r.value for r in rungs)} (or leave it out)"
+            )
+        self.api_key(settings)
+
+    def model_vendor(self, settings: ProviderSettings, endpoint: str) -> str:
+        """Who made the model ``settings`` name, for conflict-of-interest checks.
+
+        The configured ``vendor`` wins. A provider talking to a server other than the
+        kind's own (``base_url`` in panel.toml or the kind's base-URL variable) can serve
+        anyone's model, so its vendor is unknown (""). Otherwise the descriptor says.
+        """
+        if settings.vendor is not None:
+            return settings.vendor
+        if endpoint.rstrip("/") != self.endpoint.rstrip("/"):
+            return ""
+        return self.model_vendors.get(settings.model, self.vendor)
