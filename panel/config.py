@@ -19,9 +19,9 @@ from panel.inputs.fetch import Allowed, FetchPolicy
 from panel.providers import registry
 from panel.providers.base import Limits, ProviderSettings, Sampling, StructuredMode
 from panel.providers.registry import DEFAULT_PROVIDER, parse_spec
-from panel.publish.render.view import form_origin
 from panel.safeio import read_regular
 from panel.scoring.rules import Quorum, Recusal
+from panel.urls import form_origin
 
 MAX_CONFIG_BYTES = 1024 * 1024
 SOURCE_NAME = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from panel.errors import PanelError
 
@@ -59,3 +60,13 @@ def read_regular(path: Path, limit: int = DEFAULT_LIMIT, what: str = "file") -> 
         raise UnreadableFileError(f"cannot read {what} {path}: {reason}") from None
     finally:
         os.close(fd)
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads(..., object_pairs_hook=no_duplicate_keys)``: a repeated key is an error."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen

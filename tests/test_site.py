@@ -312,7 +312,7 @@ def test_cache_damage_only_costs_a_full_rebuild(home: Home, tmp_path: Path) -> N
     ],
 )
 def test_only_http_links_survive(url: str, kept: bool) -> None:
-    from panel.publish.render.view import http_url
+    from panel.urls import http_url
 
     assert http_url(url) == (url if kept else "")
 

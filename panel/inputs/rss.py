@@ -18,7 +18,7 @@ from typing import Any
 
 from panel.controls import strip_controls
 from panel.errors import PanelError
-from panel.records.io import no_duplicate_keys
+from panel.safeio import no_duplicate_keys
 
 MAX_LINE_BYTES = 1_000_000
 _TAGS = re.compile(r"<[^>]+>")

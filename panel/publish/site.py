@@ -46,13 +46,14 @@ from panel.publish.render.base import (
     ToolPage,
     as_bytes,
 )
-from panel.publish.render.view import http_url, page_view
+from panel.publish.render.view import page_view
 from panel.publish.sitecache import BuildCache, Summary, ToolSummary
 from panel.publish.siteout import SiteWriter, outputs, page_rel, place
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
 from panel.records.publication import Standing, approval_time, live_pages
 from panel.records.schema import ComparisonRecord
+from panel.urls import http_url
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from panel.atomic import write_atomic
-from panel.publish.render.view import http_url, safe
+from panel.publish.render.view import safe
 from panel.publish.siteout import is_output, is_pair
 from panel.records.publication import Standing
 from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
+from panel.urls import http_url
 
 CACHE_FORMAT = 2
 CACHE_LIMIT = 64 * 1024 * 1024

@@ -33,7 +33,7 @@ from panel.records.ids import is_day, is_record_id, location_id
 from panel.records.ids import resolve as resolve
 from panel.records.ids import resolve_in_runs as resolve_in_runs
 from panel.records.schema import SCHEMA_VERSION, CallResult, ComparisonRecord
-from panel.safeio import read_regular
+from panel.safeio import no_duplicate_keys, read_regular
 from panel.scoring.aggregate import set_aside, total_cost
 from panel.scoring.rules import Quorum, tool_rule
 
@@ -280,15 +280,6 @@ def migrate(data: dict[str, Any], where: str) -> dict[str, Any]:
         version += 1
         data["schema_version"] = version
     return data
-
-
-def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
 
 
 def read_record(path: Path) -> ComparisonRecord:

@@ -29,7 +29,8 @@ from panel.publish.render.base import (
     ToolPage,
     unsupported,
 )
-from panel.publish.render.view import DISCLOSURE, PAGE_INTRO, PAGE_QUESTION, PageView, form_origin
+from panel.publish.render.view import DISCLOSURE, PAGE_INTRO, PAGE_QUESTION, PageView
+from panel.urls import form_origin
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATIC = ("style.css", "favicon.svg")  # copied into the site as they are

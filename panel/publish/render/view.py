@@ -11,16 +11,15 @@ Provider error text never reaches a reader: a failed call's public ``text`` is
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urlsplit
 
 from panel.defences.untrusted import DATAMARK, strip_invisible
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
+from panel.urls import http_url
 
 PAGE_QUESTION = "Which one should you ship with?"
 PAGE_INTRO = (
@@ -41,39 +40,6 @@ def safe(text: str | None) -> str:
     copies them with the marks (long copies are flagged by the leak check).
     """
     return strip_invisible(text or "")[0].replace(DATAMARK, " ")
-
-
-def http_url(url: str | None) -> str:
-    """``url`` if it is a well-formed http(s) URL, else "" (never a javascript: link)."""
-    if not url or any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'`\\" for ch in url):
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return url if parts.scheme in ("http", "https") and parts.hostname else ""
-
-
-_HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
-
-
-def form_origin(action: str) -> str:
-    """scheme://host[:port] of a form endpoint, or "" unless it is a plain http(s) URL.
-
-    The origin goes into the pages' Content-Security-Policy (form-action), so the
-    host must be a bare host name: no user:password@, no CSP punctuation.
-    """
-    if not http_url(action):
-        return ""
-    try:
-        parts = urlsplit(action)
-        port = parts.port
-    except ValueError:
-        return ""
-    host = parts.hostname or ""
-    if parts.username is not None or parts.password is not None or not _HOST.match(host):
-        return ""
-    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None else "")
 
 
 @dataclass(frozen=True)
