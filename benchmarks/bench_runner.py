@@ -124,7 +124,7 @@ def bench_latency(quick: bool) -> dict[str, Any]:
     with fake_server(latency) as url_a, fake_server(latency) as url_b:
         home = project()
         home.config_file.write_text(
-            f'[panel]\nproviders = ["a", "b"]\n'
+            f'[panel]\nproviders = ["a", "b"]\nhead_to_head = false  # the 16 verdict calls\n'
             f'[providers.a]\nkind = "openai"\nmodel = "m"\nbase_url = "{url_a}/v1"\n'
             f'api_key_env = ""\n'
             f'[providers.b]\nkind = "mistral"\nmodel = "m"\nbase_url = "{url_b}"\n'
@@ -217,7 +217,7 @@ def bench_overhead(reviews: int) -> dict[str, Any]:
     with fake_server(0.0) as url:
         home = project()
         home.config_file.write_text(
-            f'[panel]\nproviders = ["a", "b"]\n'
+            f'[panel]\nproviders = ["a", "b"]\nhead_to_head = false  # the 16 verdict calls\n'
             f'[providers.a]\nkind = "openai"\nmodel = "m"\nbase_url = "{url}/v1"\n'
             f'api_key_env = ""\nmax_in_flight = {concurrency}\n'
             f'[providers.b]\nkind = "openai"\nmodel = "n"\nbase_url = "{url}/v1"\n'
