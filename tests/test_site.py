@@ -17,6 +17,7 @@ from panel.publish.site import build
 from panel.records.editorial import override, reject
 from panel.records.io import read_record
 from panel.records.store import Store
+from tests.support import scripted
 from tests.support.records import NOW, save_record, tool
 from tests.support.site import BASE, A, B, C, Page, approved, files, options, runner
 
@@ -354,3 +355,17 @@ def test_site_files_are_0644_and_folders_0755_under_umask_022(
     for rel, mode in _modes(out).items():
         assert mode == (0o755 if (out / rel).is_dir() else 0o644), (rel, oct(mode))
     assert report.modes_fixed == len(modes)
+
+
+def test_the_build_line_counts_in_words(
+    home: Home, tmp_path: Path, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    """One comparison reads "1 comparison", not "1 comparisons"."""
+    scripted_kind["m"] = scripted.Script()
+    out = runner.invoke(app, ["review", "alpha-tool", "beta-tool", "-p", "scripted/m", "--json"])
+    record_id = json.loads(out.stdout)["id"]
+    assert runner.invoke(app, ["approve", record_id, "--by", "ed"]).exit_code == 0
+    site = str(tmp_path / "site")
+    built = runner.invoke(app, ["site", "build", "--out", site, "--base-url", BASE])
+    assert built.exit_code == 0, built.output
+    assert ": 1 comparison, 2 tool pages; " in built.stdout

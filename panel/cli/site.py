@@ -44,8 +44,13 @@ def build_command(
     for record in report.published:
         print(f"published {record}")
     print(
-        f"site {report.out}: {report.comparisons} comparisons, {report.tools} tool pages; "
-        f"{len(report.written)} files written, {report.unchanged} unchanged, "
+        f"site {report.out}: {_n(report.comparisons, 'comparison')}, "
+        f"{_n(report.tools, 'tool page')}; {_n(len(report.written), 'file')} written, "
+        f"{report.unchanged} unchanged, "
         f"{len(report.removed)} removed"
         + (f"; {report.modes_fixed} file modes fixed" if report.modes_fixed else "")
     )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
