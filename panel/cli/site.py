@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 
 from panel.cli._common import home, user_errors
-from panel.config import Config
-from panel.errors import PanelError
-from panel.publish.site import SiteOptions, base_url, build
+from panel.publish.site import build
+from panel.publish.siteconfig import configured, summary
 
 app = typer.Typer(help="The published site.", no_args_is_help=True)
 
@@ -31,30 +30,10 @@ def build_command(
     """
     with user_errors():
         where = home()
-        config = Config.load(where.config_file).site
-        chosen = url or config.base_url
-        if not chosen:
-            raise PanelError(
-                "the site needs its public URL for feeds and the sitemap; "
-                "set [site] base_url in panel.toml or pass --base-url https://..."
-            )
-        options = SiteOptions(
-            out=out,
-            base_url=base_url(chosen),
-            title=config.title,
-            index_size=config.index_size,
-            feed_size=config.feed_size,
-            newsletter_action=config.newsletter_action or "",
-            newsletter_field=config.newsletter_field,
-        )
+        options = configured(where, out, url)
         report = build(where, options)
     for line in report.skipped:
         print(f"panel: warning: skipped {line}", file=sys.stderr)
     for record in report.published:
         print(f"published {record}")
-    print(
-        f"site {report.out}: {report.comparisons} comparisons, {report.tools} tool pages; "
-        f"{len(report.written)} files written, {report.unchanged} unchanged, "
-        f"{len(report.removed)} removed"
-        + (f"; {report.modes_fixed} file modes fixed" if report.modes_fixed else "")
-    )
+    print(summary(report))

@@ -1,0 +1,50 @@
+"""The site build as its callers run it (`panel site build`, the editor's desk).
+
+Its options from panel.toml's [site] (``--base-url`` over ``base_url``), and what a
+build did, in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from panel.config import Config
+from panel.errors import PanelError
+from panel.paths import Home
+from panel.publish.site import BuildReport, SiteOptions, base_url
+
+NO_BASE_URL = (
+    "the site needs its public URL for feeds and the sitemap; "
+    "set [site] base_url in panel.toml or pass --base-url https://..."
+)
+
+
+def configured(home: Home, out: Path, url: str | None = None, preview: bool = False) -> SiteOptions:
+    """The build's options: panel.toml's [site], with ``url`` (--base-url) over its base_url.
+
+    ``preview``: options for rendering a page before the site has a public URL (the
+    editor's desk); the page's canonical link is then relative.
+    """
+    site = Config.load(home.config_file).site
+    chosen = url or site.base_url
+    if not chosen and not preview:
+        raise PanelError(NO_BASE_URL)
+    return SiteOptions(
+        out=out,
+        base_url=base_url(chosen) if chosen else "",
+        title=site.title,
+        index_size=site.index_size,
+        feed_size=site.feed_size,
+        newsletter_action=site.newsletter_action or "",
+        newsletter_field=site.newsletter_field,
+    )
+
+
+def summary(report: BuildReport) -> str:
+    """What the build did, in one line."""
+    return (
+        f"site {report.out}: {report.comparisons} comparisons, {report.tools} tool pages; "
+        f"{len(report.written)} files written, {report.unchanged} unchanged, "
+        f"{len(report.removed)} removed"
+        + (f"; {report.modes_fixed} file modes fixed" if report.modes_fixed else "")
+    )
