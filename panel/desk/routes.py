@@ -12,7 +12,7 @@
 ``POST /records/<day>/<name>/override`` ``persona``, ``tool``, ``verdict``, ``note``
 ``POST /site/build``                  ``panel site build`` into the desk's site folder
 ``GET|POST /login``, ``POST /logout``  with an editor token
-``GET /static/desk.css``, ``/healthz``  no session needed
+``GET /static/…``, ``/healthz``       no session needed
 ====================================  ===================================================
 
 Every POST answers with a redirect (303) to a page that shows what happened.
@@ -277,6 +277,10 @@ async def stylesheet(request: Request) -> Response:
     return FileResponse(TEMPLATES / "desk.css", media_type=MEDIA[".css"])
 
 
+async def favicon(request: Request) -> Response:
+    return FileResponse(STATIC["favicon.svg"], media_type="image/svg+xml")  # the site's own
+
+
 async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok\n")
 
@@ -293,6 +297,7 @@ ROUTES = [
     Route("/login", action(login, login=False), methods=["POST"]),
     Route("/logout", action(logout, login=False), methods=["POST"]),
     Route("/static/desk.css", stylesheet, methods=["GET"]),
+    Route("/static/favicon.svg", favicon, methods=["GET"]),
     Route("/healthz", healthz, methods=["GET"]),
 ]
 
