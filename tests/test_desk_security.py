@@ -345,3 +345,12 @@ def test_the_desk_works_under_a_reverse_proxy_prefix(home: Home, record: Path) -
     )
     assert response.headers["location"] == f"/desk/records/{_rid(record)}"
     assert "Path=/desk" in page.headers["set-cookie"]
+    drafts = desk.get("/desk/?status=draft")
+    assert '<input type="hidden" name="next" value="/?status=draft">' in drafts.text
+    built = desk.post(
+        "/desk/site/build",
+        data={"csrf": csrf(page.text), "next": "/?status=draft"},
+        headers={"origin": ORIGIN},
+        follow_redirects=False,
+    )
+    assert built.headers["location"] == "/desk/?status=draft"

@@ -85,5 +85,6 @@ def serve_command(
         print(f"panel: warning: {warning}", file=sys.stderr)
     who = "editors log in with the token" if token else f"editor {settings.editor}, no login"
     log = settings.access_log or where.runs / "desk" / "access.log"
-    print(f"panel desk: {server.address(sock)}{prefix}/ ({who}); access log {log}", flush=True)
+    behind = f"; the proxy serves it under {prefix}/" if prefix else ""
+    print(f"panel desk: {server.address(sock)}/ ({who}{behind}); access log {log}", flush=True)
     server.run(app, sock, prefix)

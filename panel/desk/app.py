@@ -132,11 +132,16 @@ class Desk:
                 csrf=session.csrf if session else "",
                 flashes=session.take_flashes() if session else [],
                 login=self.settings.needs_login,
-                here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                here=self.local_path(request, query=True),
                 **context,
             )
         )
         return HTMLResponse(html, status)
+
+    def local_path(self, request: Request, query: bool = False) -> str:
+        """The request's path inside the desk (without the proxy's prefix), for links back."""
+        path = request.url.path.removeprefix(self.base(request)) or "/"
+        return path + (f"?{request.url.query}" if query and request.url.query else "")
 
     def redirect(self, request: Request, path: str) -> RedirectResponse:
         """Post-redirect-get: 303 to a local path."""
@@ -204,7 +209,7 @@ def page(handler: PageHandler, login: bool = True) -> Endpoint:
             session, new = desk.session_for(request)
             note(request, editor=session.editor)
             if login and session.editor is None:
-                target = quote(request.url.path.removeprefix(desk.base(request)) or "/")
+                target = quote(desk.local_path(request))
                 response: Response = desk.redirect(request, f"/login?next={target}")
             else:
                 response = await handler(desk, request, session)
