@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import statistics
 import tempfile
 import time
@@ -79,9 +80,10 @@ def _http(url: str, path: str, rows: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="200 records instead of 1,000")
+    parser.add_argument("--quick", action="store_true", help="200 records, results not written")
+    parser.add_argument("--records", type=int, default=1000, help="how many records")
     args = parser.parse_args()
-    n = 200 if args.quick else 1000
+    n = 200 if args.quick else args.records
     with tempfile.TemporaryDirectory(prefix="panel-bench-desk-") as tmp:
         home = Home(Path(tmp))
         make_records(home.runs, n, status=lambda i: STATES[i % 4])
@@ -120,10 +122,11 @@ def main() -> None:
         "targets": {"warm_all_rows_s": f"<= {TARGET_S}", "http_all_rows_s": f"<= {TARGET_S}"},
         "pass": max(warm, all_rows, filtered, over_http, *changes) <= TARGET_S,
     }
-    for key, value in results.items():
-        print(f"{key}: {value}")
-    if not args.quick:
+    if args.quick or n != 1000:
+        print(json.dumps(results, indent=2))
+    else:
         write_results(RESULTS, **results)
+        print(RESULTS.read_text())
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from panel.records.editorial import approve, reject
 from panel.records.io import read_record
 from panel.records.store import Store
 from tests.support.desk import A, B, client, flashes, post, save_rich
+from tests.support.publishing import ERROR_DETAIL
 from tests.support.records import NOW, save_record, tool
 from tests.support.site import Page
 
@@ -157,7 +158,7 @@ def test_the_record_page_shows_the_editors_material(home: Home, desk: TestClient
     assert "best_for competitive teams risks lock-in, pricing" in calls[4]
     assert "head-to-head Beta Chat shown first" in calls[-1]
     assert "Alpha Tool (3/5) competitive prefers" not in calls[-1]
-    assert "server_error: HTTP 503 from the provider" in text  # editors see why
+    assert f"server_error: {ERROR_DETAIL}" in text  # editors see why
     # withheld answers with their flag and reason
     withheld = page.classes["withheld"][0]
     assert "card-text-echo" in withheld and "copies 8 or more words of the vendor" in withheld

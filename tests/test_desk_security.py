@@ -19,9 +19,9 @@ from panel.paths import Home
 from panel.records.editorial import override, reject
 from panel.records.io import read_record
 from tests.support.desk import ORIGIN, A, B, client, csrf, flashes, post, save_rich
-from tests.support.records import save_record, tool
+from tests.support.records import save_record
 from tests.support.site import Page, runner
-from tests.test_site import XSS
+from tests.test_site import XSS, _hostile_tool
 
 TOKEN = "correct-horse-battery-staple-42"
 
@@ -248,24 +248,12 @@ def test_every_response_carries_the_sites_csp_and_no_framing(home: Home, record:
 
 
 def _hostile(home: Home) -> Path:
-    def bad(slug: str, n: int) -> object:
-        payload = XSS[n % len(XSS)]
-        return tool(
-            slug,
-            name=f"Evil {payload}",
-            category=f"Cat {payload}",
-            tagline=f"Tag {payload}",
-            description=f"Desc {payload}",
-            vendor=f"Vendor {payload}",
-            pricing_notes=f"Price {payload}",
-            url='https://ok.example/" onmouseover="alert(5)',
-        )
-
-    save_rich(home.runs, bad("evil-a", 0), bad("evil-b", 3))  # the previous record: a diff
+    bad_a, bad_b = _hostile_tool("evil-a", 0), _hostile_tool("evil-b", 3)
+    save_rich(home.runs, bad_a, bad_b)  # type: ignore[arg-type]  # the previous record: a diff
     path = save_rich(
         home.runs,
-        bad("evil-a", 0),
-        bad("evil-b", 3),
+        bad_a,  # type: ignore[arg-type]
+        bad_b,  # type: ignore[arg-type]
         quote=lambda p, s, v: f"Quote {XSS[len(p) % len(XSS)]} javascript:alert(6)",
         titles={p: f"{p} {XSS[i]}" for i, p in enumerate(("dx", "competitive", "futurist"))},
         fail=lambda c: c.persona == "competitive",
@@ -288,16 +276,13 @@ def test_hostile_text_in_every_field_cannot_break_a_desk_page(home: Home) -> Non
     }
     for name, text in pages.items():
         assert "<script" not in text.lower(), name
-        assert "\u202e" not in text and "\u200b" not in text, name
-        assert "alert(5)" not in text, name
-        page = Page(text)
-        for tag, attrs in page.tags:
-            assert tag not in ("script", "img", "object", "embed"), (name, tag)
-            assert not any(attr.startswith("on") for attr in attrs), (name, tag, attrs)
-            for attr in ("href", "src", "action"):
-                value = attrs.get(attr)
-                if value is not None:
-                    assert not value.lower().startswith(("javascript:", "data:")), (name, value)
+        assert not any(c in text for c in ("\u202e", "\u200b", "alert(5)")), name
+        tags = Page(text).tags
+        assert not {t for t, _ in tags} & {"script", "img", "object", "embed"}, name
+        attributes = [(attr, value or "") for _, attrs in tags for attr, value in attrs.items()]
+        assert [a for a, _ in attributes if a.startswith("on")] == [], name
+        links = [v.lower() for a, v in attributes if a in ("href", "src", "action")]
+        assert [v for v in links if v.startswith(("javascript:", "data:"))] == [], name
     record = Page(pages["record"]).all_text()
     assert "Evil <script>alert(1)</script> vs Evil" in record  # shown as text, intact
     assert "{{ 7*7 }}" in record and "49" not in record

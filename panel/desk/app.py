@@ -39,7 +39,7 @@ from panel.desk.auth import (
     same_secret,
 )
 from panel.desk.index import QueueIndex
-from panel.desk.published import DESK_CSP
+from panel.desk.published import DESK_CSP, site_environment
 from panel.desk.settings import DeskSettings
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -67,13 +67,8 @@ class RefusedError(Exception):
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The site's template settings (autoescape, strict), with the desk's templates."""
+    return site_environment(TEMPLATES)
 
 
 class Desk:
@@ -198,60 +193,61 @@ def desk_of(request: Request) -> Desk:
     return desk
 
 
-def page(handler: PageHandler, login: bool = True) -> Endpoint:
-    """A GET page: Host check, session (made on first visit), login unless ``login=False``."""
+def _checked(run: Callable[[Desk, Request], Awaitable[Response]]) -> Endpoint:
+    """An endpoint: the Host check, then ``run``; a refusal becomes its short page."""
 
-    @functools.wraps(handler)
     async def endpoint(request: Request) -> Response:
         desk = desk_of(request)
         try:
             desk.check_host(request)
-            session, new = desk.session_for(request)
-            note(request, editor=session.editor)
-            if login and session.editor is None:
-                target = quote(desk.local_path(request))
-                response: Response = desk.redirect(request, f"/login?next={target}")
-            else:
-                response = await handler(desk, request, session)
+            return await run(desk, request)
         except RefusedError as refused:
             return desk.refusal(request, refused)
+
+    return endpoint
+
+
+def page(handler: PageHandler, login: bool = True) -> Endpoint:
+    """A GET page: a session (made on the first visit), a login unless ``login=False``."""
+
+    async def run(desk: Desk, request: Request) -> Response:
+        session, new = desk.session_for(request)
+        note(request, editor=session.editor)
+        if login and session.editor is None:
+            target = quote(desk.local_path(request))
+            response: Response = desk.redirect(request, f"/login?next={target}")
+        else:
+            response = await handler(desk, request, session)
         if new:
             desk.remember(request, response, session)
         return response
 
-    return endpoint
+    return _checked(run)
 
 
 def action(handler: FormHandler, login: bool = True) -> Endpoint:
-    """A form POST: Host and Origin checks, an existing session, its CSRF token, login."""
+    """A form POST: the Origin, an existing session, its CSRF token, a login."""
 
-    @functools.wraps(handler)
-    async def endpoint(request: Request) -> Response:
-        desk = desk_of(request)
-        try:
-            desk.check_host(request)
-            problem = origin_problem(request.headers, desk.own_origin(request))
-            if problem:
-                raise RefusedError(403, f"cross-site form refused: {problem}")
-            session = desk.sessions.get(request.cookies.get(COOKIE))
-            if session is None:
-                raise RefusedError(
-                    403, "no desk session (expired, or the desk restarted); open the page again"
-                )
-            note(request, editor=session.editor)
-            form = await read_form(request)
-            if not same_secret(form.get("csrf", ""), session.csrf):
-                raise RefusedError(
-                    403,
-                    "the form's CSRF token is missing or stale; reload the page and submit again",
-                )
-            if login and session.editor is None:
-                raise RefusedError(403, "log in first")
-            return await handler(desk, request, session, form)
-        except RefusedError as refused:
-            return desk.refusal(request, refused)
+    async def run(desk: Desk, request: Request) -> Response:
+        problem = origin_problem(request.headers, desk.own_origin(request))
+        if problem:
+            raise RefusedError(403, f"cross-site form refused: {problem}")
+        session = desk.sessions.get(request.cookies.get(COOKIE))
+        if session is None:
+            raise RefusedError(
+                403, "no desk session (expired, or the desk restarted); open the page again"
+            )
+        note(request, editor=session.editor)
+        form = await read_form(request)
+        if not same_secret(form.get("csrf", ""), session.csrf):
+            raise RefusedError(
+                403, "the form's CSRF token is missing or stale; reload the page and submit again"
+            )
+        if login and session.editor is None:
+            raise RefusedError(403, "log in first")
+        return await handler(desk, request, session, form)
 
-    return endpoint
+    return _checked(run)
 
 
 class Guard:

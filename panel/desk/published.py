@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 
+import jinja2
+
 from panel.inputs.votes import Votes
 from panel.publish.render import html, pagedata
 from panel.publish.render.editor import EditorView, editor_view
@@ -43,9 +45,15 @@ __all__ = [
     "published_data",
     "published_page",
     "safe",
+    "site_environment",
     "views",
     "when",
 ]
+
+
+def site_environment(folder: Path) -> jinja2.Environment:
+    """The site's jinja environment settings (autoescape, strict undefined) over ``folder``."""
+    return html.environment().overlay(loader=jinja2.FileSystemLoader(folder))
 
 
 def safe(text: str | None) -> str:

@@ -24,6 +24,7 @@ import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
 
@@ -34,7 +35,16 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from panel.desk import actions
-from panel.desk.app import TEMPLATES, Desk, RefusedError, action, create_app, note, page
+from panel.desk.app import (
+    TEMPLATES,
+    Desk,
+    FormHandler,
+    RefusedError,
+    action,
+    create_app,
+    note,
+    page,
+)
 from panel.desk.auth import Session, safe_next, same_secret
 from panel.desk.index import FLAGS, PAGE_SIZES, STATES, age, parse_filters
 from panel.desk.material import material, usd
@@ -187,47 +197,37 @@ async def _act(
     return desk.redirect(request, back)
 
 
-def _editor(session: Session) -> str:
-    assert session.editor is not None  # action() refuses a session without one
-    return session.editor
+RecordWork = Callable[[Path, str, str, dict[str, str]], str]  # runs, id, editor, form
 
 
-async def approve(desk: Desk, request: Request, session: Session, form: dict[str, str]) -> Response:
-    record_id, runs = _record_id(request), desk.settings.home.runs
-    confirmed = form.get("confirm") == "yes"
-    return await _act(
-        desk,
-        request,
-        session,
-        lambda: actions.approve(runs, record_id, _editor(session), confirmed),
-        f"/records/{record_id}",
-    )
+def _on_record(work: RecordWork) -> FormHandler:
+    """A form handler that runs ``work`` on the URL's record and goes back to its page."""
+
+    async def handler(
+        desk: Desk, request: Request, session: Session, form: dict[str, str]
+    ) -> Response:
+        record_id, runs, editor = _record_id(request), desk.settings.home.runs, session.editor
+        assert editor is not None  # action() refuses a session without one
+
+        def run() -> str:
+            return work(runs, record_id, editor, form)
+
+        return await _act(desk, request, session, run, f"/records/{record_id}")
+
+    return handler
 
 
-async def reject(desk: Desk, request: Request, session: Session, form: dict[str, str]) -> Response:
-    record_id, runs = _record_id(request), desk.settings.home.runs
-    reason = form.get("reason", "")
-    return await _act(
-        desk,
-        request,
-        session,
-        lambda: actions.reject(runs, record_id, _editor(session), reason),
-        f"/records/{record_id}",
-    )
+def _approve(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
+    return actions.approve(runs, record_id, by, confirmed=form.get("confirm") == "yes")
 
 
-async def override(
-    desk: Desk, request: Request, session: Session, form: dict[str, str]
-) -> Response:
-    record_id, runs = _record_id(request), desk.settings.home.runs
+def _reject(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
+    return actions.reject(runs, record_id, by, form.get("reason", ""))
+
+
+def _override(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
     fields = {k: form.get(k, "") for k in ("persona", "tool", "verdict", "note")}
-    return await _act(
-        desk,
-        request,
-        session,
-        lambda: actions.override(runs, record_id, _editor(session), **fields),
-        f"/records/{record_id}",
-    )
+    return actions.override(runs, record_id, by, **fields)
 
 
 async def build_site(
@@ -289,9 +289,9 @@ ROUTES = [
     Route("/", page(queue), methods=["GET"]),
     Route("/records/{day}/{name}", page(record_page), methods=["GET"]),
     Route("/preview/{day}/{name}/{rest:path}", page(preview), methods=["GET"]),
-    Route("/records/{day}/{name}/approve", action(approve), methods=["POST"]),
-    Route("/records/{day}/{name}/reject", action(reject), methods=["POST"]),
-    Route("/records/{day}/{name}/override", action(override), methods=["POST"]),
+    Route("/records/{day}/{name}/approve", action(_on_record(_approve)), methods=["POST"]),
+    Route("/records/{day}/{name}/reject", action(_on_record(_reject)), methods=["POST"]),
+    Route("/records/{day}/{name}/override", action(_on_record(_override)), methods=["POST"]),
     Route("/site/build", action(build_site), methods=["POST"]),
     Route("/login", page(login_page, login=False), methods=["GET"]),
     Route("/login", action(login, login=False), methods=["POST"]),

@@ -24,11 +24,11 @@ from panel.desk.routes import desk_app
 from panel.desk.settings import desk_settings
 from panel.inputs.catalog import Tool
 from panel.paths import Home
-from panel.providers.base import FailureReason
 from panel.records.io import write_record
-from panel.records.schema import CallResult, ComparisonRecord, Failure
-from panel.scoring.aggregate import aggregate, totals
+from panel.records.schema import CallResult, ComparisonRecord
+from panel.scoring.aggregate import aggregate
 from panel.scoring.trust import head_to_head, mark_conflicts, trust
+from tests.support.publishing import _failed, _withheld, rescored
 from tests.support.records import NOW, make_record, quote_for, tool
 
 ORIGIN = "http://127.0.0.1:8765"
@@ -37,7 +37,6 @@ PROVIDERS = ("openai/gpt-4o-mini", "mistral/mistral-small-latest")
 VENDORS = {"openai/gpt-4o-mini": "OpenAI", "mistral/mistral-small-latest": "Mistral AI"}
 A = tool("alpha-tool", name="Alpha Tool")
 B = tool("beta-chat", name="Beta Chat", vendor="Mistral AI")
-FAILURE = "HTTP 503 from the provider: upstream connection failed (req-7f3a)"
 
 Pick = Callable[[str, str, int], str]  # persona, provider, order (0 or 1) -> tool slug
 
@@ -101,17 +100,9 @@ def rich_record(
             }
         )
         if withhold(call):
-            call = call.model_copy(update={"flags": ["card-text-echo"]})
+            call = _withheld(call)
         elif fail(call):
-            call = call.model_copy(
-                update={
-                    "status": "failed",
-                    "verdict": None,
-                    "confidence": None,
-                    "quote": None,
-                    "failure": Failure(reason=FailureReason.SERVER_ERROR, detail=FAILURE),
-                }
-            )
+            call = _failed(call)
         calls.append(call)
     calls += _h2h(a, b, personas, lambda p, v, o: pick(p, v, o) or a.slug)
     calls = mark_conflicts(calls, [a, b], VENDORS, "recuse")
@@ -122,15 +113,7 @@ def rich_record(
             "trust": trust(calls, [a, b], personas, scores.split, "recuse"),
         }
     )
-    complete = all(s.quorum_met for s in scores.tools)
-    return base.model_copy(
-        update={
-            "calls": calls,
-            "scores": scores,
-            "totals": totals(calls),
-            "status": "complete" if complete else "incomplete",
-        }
-    )
+    return rescored(base, calls, scores)
 
 
 def save_rich(runs: Path, a: Tool, b: Tool, created: datetime = NOW, **kwargs: object) -> Path:
