@@ -7,6 +7,7 @@ cookie, the access log, and the site's XSS payloads in every field of a record.
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,17 @@ def test_panel_serve_on_another_host_without_a_token_is_a_one_line_error(
     monkeypatch.setenv(TOKEN_ENV, "short")
     weak = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "0"])
     assert weak.exit_code == 2 and "use at least 16" in weak.stderr
+
+
+def test_a_port_in_use_is_a_one_line_error(home: Home) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = runner.invoke(app, ["serve", "--port", port])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"panel: error: cannot listen on 127.0.0.1:{port}: Address already in use; "
+        "pass another --port, or a --host address of this machine"
+    )
 
 
 def test_the_token_comes_from_the_file_first_then_the_environment(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ def serve_command(
     ] = Path("site"),
     base_url: Annotated[
         str | None,
-        typer.Option("--base-url", help="Public URL of the site; default [site] base_url."),
+        typer.Option("--base-url", help="Public URL of the site; default \\[site] base_url."),
     ] = None,
     public_url: Annotated[
         str | None,

@@ -157,7 +157,7 @@ def parse_filters(params: Mapping[str, str]) -> tuple[Filters, list[str]]:
     tool = (params.get("tool") or "").strip().lower() or None
     page_text, per_text = params.get("page", "1"), params.get("per", str(PER_PAGE))
     page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 else 1
-    per = int(per_text) if per_text.isdigit() and int(per_text[:5]) in PAGE_SIZES else PER_PAGE
+    per = int(per_text) if per_text in {str(size) for size in PAGE_SIZES} else PER_PAGE
     return (
         Filters(
             status=status,

@@ -9,6 +9,7 @@ default 127.0.0.1: a reverse proxy on the same machine).
 
 from __future__ import annotations
 
+import os
 import socket
 
 import uvicorn
@@ -24,7 +25,8 @@ def listen(host: str, port: int) -> socket.socket:
     try:
         return socket.create_server((name, port), family=family, backlog=128)
     except (OSError, OverflowError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
+        errno = getattr(exc, "errno", None)
+        reason = os.strerror(errno) if errno else str(exc)
         raise PanelError(
             f"cannot listen on {host}:{port}: {reason}; pass another --port, "
             "or a --host address of this machine"
