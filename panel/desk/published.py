@@ -76,9 +76,13 @@ def page_file(record: ComparisonRecord) -> str:
     return pair_key(record)
 
 
+def _chrome(options: SiteOptions) -> html.Chrome:
+    return html.Chrome(options.title, options.newsletter_action, options.newsletter_field)
+
+
 def page_csp(options: SiteOptions) -> str:
     """The published page's own policy; inside the desk it may be framed by the desk only."""
-    return options.chrome.csp + "; frame-ancestors 'self'"
+    return _chrome(options).csp + "; frame-ancestors 'self'"
 
 
 def published_page(
@@ -88,7 +92,7 @@ def published_page(
     page = page_file(record)
     return html.comparison_page(
         page_view(record, votes),
-        chrome=options.chrome,
+        chrome=_chrome(options),
         canonical=options.base_url + f"compare/{page}.html",
         data_json=f"{page}.json",
     )
