@@ -11,13 +11,15 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 from panel.paths import Home
 from panel.records.editorial import approve
@@ -63,6 +65,11 @@ def _flashes(driver: webdriver.Chrome) -> list[str]:
     return [e.text for e in driver.find_elements(By.CSS_SELECTOR, "li.flash")]
 
 
+def _wait(driver: webdriver.Chrome, shown: Callable[[webdriver.Chrome], object]) -> None:
+    """Until the page a click led to shows what ``shown`` looks for (the old one may linger)."""
+    WebDriverWait(driver, 30, ignored_exceptions=(StaleElementReferenceException,)).until(shown)
+
+
 def test_an_editor_approves_a_draft_builds_the_site_and_finds_the_page(
     project: Home, served: str, browser: webdriver.Chrome
 ) -> None:
@@ -81,6 +88,7 @@ def test_an_editor_approves_a_draft_builds_the_site_and_finds_the_page(
         assert _errors(browser) == []
 
         rows[0].find_element(By.CSS_SELECTOR, "a.pair").click()
+        _wait(browser, lambda d: d.title.startswith("Alpha Tool vs Beta Chat"))
         assert browser.find_element(By.TAG_NAME, "h1").text == "Alpha Tool vs Beta Chat"
         withheld = browser.find_element(By.CSS_SELECTOR, "table.withheld").text
         assert "card-text-echo" in withheld
@@ -94,12 +102,14 @@ def test_an_editor_approves_a_draft_builds_the_site_and_finds_the_page(
         assert _errors(browser) == []
 
         browser.find_element(By.CSS_SELECTOR, "form.approve button").click()
+        _wait(browser, _flashes)  # posted, redirected, shown
         rid = draft.relative_to(project.runs).with_suffix("").as_posix()
         assert _flashes(browser)[0].startswith(f"approved {rid}; it is the Alpha Tool vs Beta")
         assert browser.find_element(By.CSS_SELECTOR, ".facts .state").text == "APPROVED"
         assert read_record(draft).editorial.history[-1].by == "gina"
 
         browser.find_element(By.CSS_SELECTOR, "button.build").click()
+        _wait(browser, lambda d: any("published" in f for f in _flashes(d)))
         shown = _flashes(browser)
         assert f"published {rid}" in shown
         assert any(line.startswith("site ") and "2 comparisons" in line for line in shown)
