@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_runner
 	$(BIN)/python -m benchmarks.bench_store
 	$(BIN)/python -m benchmarks.bench_site
+	$(BIN)/python -m benchmarks.bench_desk
 	$(BIN)/python -m benchmarks.leak_check
 
 # The prompt-injection benchmark on the embedded model: 296 calls, about 27 minutes on 2 cores.

@@ -44,7 +44,8 @@ WORDS = (
 )
 
 
-def make_records(runs: Path, n: int) -> None:
+def make_records(runs: Path, n: int, status: Callable[[int], str] = lambda i: "approved") -> None:
+    """``n`` records of distinct pairs over 200 tools; record ``i`` in state ``status(i)``."""
     tools = [tool(f"tool-{i:03d}", description=f"Tool {i}. " + WORDS) for i in range(200)]
     for i in range(n):
         a, b = tools[i % 200], tools[(i % 200 + 1 + i // 200) % 200]  # n distinct pairs
@@ -55,7 +56,7 @@ def make_records(runs: Path, n: int) -> None:
             providers=PROVIDERS,
             created=NOW + timedelta(minutes=i),
             quote=lambda p, s, v: f"{p} on {s} via {v}: {WORDS}",
-            status="approved",
+            status=status(i),
         )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason
 from panel.records.io import write_record
-from panel.records.schema import CallResult, ComparisonRecord, Failure
+from panel.records.schema import CallResult, ComparisonRecord, Failure, Scores
 from panel.scoring.aggregate import aggregate, totals
 from tests.support.records import NOW, make_record
 
@@ -40,7 +40,11 @@ def degrade(
 ) -> ComparisonRecord:
     """The record with every call not kept failed (or withheld), re-aggregated for real."""
     calls = [c if keep(c) else (_withheld(c) if withhold(c) else _failed(c)) for c in record.calls]
-    scores = aggregate(record.tools, record.panel.personas, calls)
+    return rescored(record, calls, aggregate(record.tools, record.panel.personas, calls))
+
+
+def rescored(record: ComparisonRecord, calls: list[CallResult], scores: Scores) -> ComparisonRecord:
+    """The record with these calls and scores, its totals and status to match."""
     complete = all(s.quorum_met for s in scores.tools)
     return record.model_copy(
         update={

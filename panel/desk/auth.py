@@ -1,0 +1,175 @@
+"""Sessions, login, CSRF tokens and the request checks every POST goes through.
+
+Sessions live in memory, on the server: the cookie holds only a random id
+(HttpOnly, SameSite=Strict, Secure when configured), so a restart logs everyone
+out and nothing about the editor is stored in the browser. Every visitor gets a
+session on the first page, with its own CSRF token; logging in replaces the
+session (a new id and a new CSRF token), so a session id planted before login is
+worth nothing after it.
+
+Every POST must come from the desk's own origin (the ``Origin`` header, which
+browsers send with every form POST) and carry the session's CSRF token. Without a
+token the desk answers only to loopback host names (a DNS-rebinding page cannot
+use it) and refuses requests a reverse proxy forwarded: behind a proxy, editors
+must log in.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from panel.desk.settings import is_loopback
+
+COOKIE = "panel_desk"
+MAX_SESSIONS = 10_000  # the oldest are dropped first: an anonymous flood cannot fill memory
+LOGIN_FAILURES = 10  # per client address and window; then the login answers 429
+LOGIN_WINDOW = 15 * 60.0
+PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto")
+
+Clock = Callable[[], float]
+
+
+@dataclass
+class Session:
+    sid: str
+    csrf: str
+    editor: str | None  # None until the editor logs in (token mode)
+    started: float
+    flashes: list[tuple[str, str]] = field(default_factory=list)  # (kind, message)
+
+    def flash(self, kind: str, message: str) -> None:
+        self.flashes = [*self.flashes[-4:], (kind, message)]
+
+    def take_flashes(self) -> list[tuple[str, str]]:
+        taken, self.flashes = self.flashes, []
+        return taken
+
+
+class Sessions:
+    """Server-side sessions by random id, with an age limit and a size cap."""
+
+    def __init__(self, max_age: float, clock: Clock = time.monotonic) -> None:
+        self.max_age = max_age
+        self.clock = clock
+        self._by_id: OrderedDict[str, Session] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, sid: str | None) -> Session | None:
+        if not sid:
+            return None
+        with self._lock:
+            session = self._by_id.get(sid)
+            if session is None:
+                return None
+            if self.clock() - session.started > self.max_age:
+                del self._by_id[sid]
+                return None
+            return session
+
+    def new(self, editor: str | None) -> Session:
+        session = Session(
+            sid=secrets.token_urlsafe(32),
+            csrf=secrets.token_urlsafe(32),
+            editor=editor,
+            started=self.clock(),
+        )
+        with self._lock:
+            self._by_id[session.sid] = session
+            while len(self._by_id) > MAX_SESSIONS:
+                self._by_id.popitem(last=False)
+        return session
+
+    def replace(self, old: Session, editor: str | None) -> Session:
+        """A fresh session (new id, new CSRF token) for ``editor``; the old one ends."""
+        self.drop(old)
+        fresh = self.new(editor)
+        fresh.flashes = list(old.flashes)
+        return fresh
+
+    def drop(self, session: Session) -> None:
+        with self._lock:
+            self._by_id.pop(session.sid, None)
+
+
+class LoginLimiter:
+    """At most ``LOGIN_FAILURES`` failed logins per client address in ``LOGIN_WINDOW``."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self.clock = clock
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str) -> deque[float]:
+        failures = self._failures.setdefault(client, deque())
+        while failures and failures[0] <= self.clock() - LOGIN_WINDOW:
+            failures.popleft()
+        return failures
+
+    def blocked(self, client: str) -> bool:
+        with self._lock:
+            return len(self._recent(client)) >= LOGIN_FAILURES
+
+    def failed(self, client: str) -> None:
+        with self._lock:
+            self._recent(client).append(self.clock())
+            if len(self._failures) > MAX_SESSIONS:  # forget the quietest addresses
+                for key in [k for k, v in self._failures.items() if not v][:1000]:
+                    del self._failures[key]
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """Constant-time comparison of a submitted secret."""
+    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+
+
+def origin_problem(headers: Mapping[str, str], own_origin: str) -> str | None:
+    """Why a POST's ``Origin`` is not the desk's own, or None when it is."""
+    origin = headers.get("origin")
+    if not origin or origin == "null":
+        return "the request has no Origin header; post the desk's forms from the desk itself"
+    if origin.lower().rstrip("/") != own_origin.lower():
+        return f"a form from {origin[:100]!r} may not post to the desk at {own_origin}"
+    return None
+
+
+def host_name(host: str) -> str:
+    """The name in a Host header: without the port, IPv6 without brackets."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def host_problem(host_header: str, needs_login: bool, headers: Mapping[str, str]) -> str | None:
+    """Without a token the desk answers only to loopback names and to direct requests."""
+    if needs_login:
+        return None
+    if any(name in headers for name in PROXY_HEADERS):
+        return (
+            "this desk runs without an editor token and a reverse proxy forwarded the request; "
+            "set PANEL_EDITOR_TOKEN and --public-url so editors log in"
+        )
+    if not is_loopback(host_name(host_header)):
+        return (
+            f"the desk without an editor token answers only to 127.0.0.1 and localhost, "
+            f"not {host_header[:100]!r}"
+        )
+    return None
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """A local path to go back to after a form; never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(ch) < 32 for ch in target):
+        return default
+    return target
