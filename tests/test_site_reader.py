@@ -10,11 +10,13 @@ import pytest
 
 from panel.cli import app
 from panel.paths import Home
+from panel.publish.render.answer import evidence_sentence
 from panel.publish.site import build
 from panel.records.editorial import approve
 from panel.records.io import dump, read_record
 from panel.records.schema import CallResult, HeadToHead
 from tests.support.publishing import ERROR_DETAIL, save_degraded
+from tests.support.records import make_record
 from tests.support.site import A, B, Page, approved, options, runner
 
 # -- what readers see: no provider errors, one answer, names not slugs ------------------
@@ -171,3 +173,24 @@ def test_a_bad_newsletter_endpoint_is_a_one_line_error(home: Home, action: str) 
     result = runner.invoke(app, ["site", "build", "--base-url", "https://v.example/"])
     assert result.exit_code == 2
     assert "newsletter_action" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("picks", "wording"),
+    [
+        ({"alpha-tool": 0, "beta-tool": 0}, "none of the 4 model seats that answered both times"),
+        ({"alpha-tool": 2, "beta-tool": 2}, "split evenly (Alpha Tool 2, Beta Tool 2;"),
+    ],
+)
+def test_a_head_to_head_without_a_pick_says_why(picks: dict[str, int], wording: str) -> None:
+    record = make_record(A, B)
+    consistent = sum(picks.values())
+    h2h = HeadToHead(
+        rule="both orders", seats=[], pick=None, picks=picks, pairs=4, consistent=consistent,
+        consistency=consistent / 4,
+    )  # fmt: skip
+    record = record.model_copy(
+        update={"scores": record.scores.model_copy(update={"head_to_head": h2h})}
+    )
+    sentence = evidence_sentence(record, {"alpha-tool": "Alpha Tool", "beta-tool": "Beta Tool"})
+    assert wording in sentence and sentence.endswith("so the head-to-head has no pick.")

@@ -90,6 +90,11 @@ def evidence_sentence(record: ComparisonRecord, names: dict[str, str]) -> str:
         return f"{asked}, no model answered both times, so the head-to-head adds no evidence."
     rate = f"order consistency {100 * (h2h.consistency or 0):.0f}%"
     seats = f"{h2h.pairs} model seat{'s' if h2h.pairs != 1 else ''}"
+    if h2h.pick is None and not any(h2h.picks.values()):
+        return (
+            f"{asked}, none of the {seats} that answered both times picked the same tool in "
+            f"both orders ({rate}), so the head-to-head has no pick."
+        )
     if h2h.pick is None:
         counts = ", ".join(f"{names.get(t, t)} {n}" for t, n in h2h.picks.items())
         return (
