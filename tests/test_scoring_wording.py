@@ -1,10 +1,13 @@
-"""The counts line every view prints: valid, failed and recused, worded exactly."""
+"""The counts every view prints: valid, failed and recused, worded exactly."""
 
 from __future__ import annotations
 
 import pytest
 
 from panel.scoring.aggregate import tally
+from panel.scoring.trust import trust
+from tests.support.calls import failed, ok
+from tests.support.records import tool
 
 
 @pytest.mark.parametrize(
@@ -21,3 +24,17 @@ def test_the_counts_line_names_each_count_and_the_reason_for_recusal(
     counts: tuple[int, int, int, int], line: str
 ) -> None:
     assert tally(*counts) == line
+
+
+def test_a_conflicted_call_that_failed_is_counted_as_failed_not_in_the_conflict_sentence() -> None:
+    """Only answers count in "Recused for a conflict of interest: ..."; a failure is failed."""
+    a, b = tool("alpha-tool", vendor="Alpha Inc"), tool("beta-tool", vendor="Beta Labs")
+    calls = [
+        ok("dx", "alpha-tool", "ship", "alpha/m", conflict=True, recused=True),
+        failed("dx", "beta-tool", "beta/m", conflict=True, recused=True),
+        ok("dx", "beta-tool", "ship", "p/2"),
+    ]
+    summary = trust(calls, [a, b], ["dx"], [], "recuse").summary
+    assert summary.endswith(
+        "Recused for a conflict of interest: 1 verdict (alpha/m on Alpha Tool)."
+    )
