@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -247,11 +249,35 @@ def plan_fingerprint(plan: Plan) -> dict[str, object]:
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
+    """Index the record with what decided it, its failed calls and a digest of its answers."""
+    provenance = {
+        **plan_fingerprint(plan),
+        "answers": answers_digest(record.calls),
+        "failed": sorted({c.key for c in record.calls if c.outcome == "failed"}),
+    }
     store.index_record(
         record.id,
         path,
         run_id,
         (plan.tools[0].slug, plan.tools[1].slug),
         record.status,
-        plan_fingerprint(plan),
+        provenance,
     )
+
+
+def answers_digest(calls: Sequence[CallResult]) -> str:
+    """sha256 of what a record says: each call's answer or failure (not its timing or cost).
+
+    The nightly writes a record for a pair again only when this changes.
+    """
+    rows = sorted(
+        json.dumps(
+            [
+                c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
+                c.failure.reason.value if c.failure else None,
+            ],
+            sort_keys=True, default=str,
+        )
+        for c in calls
+    )  # fmt: skip
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()

@@ -81,6 +81,60 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
+    # 3: Batch API journal (records/batches.py); calls gain 'submitted' and a failure history
+    """
+    CREATE TABLE calls3 (
+        key TEXT PRIMARY KEY,
+        state TEXT NOT NULL
+            CHECK (state IN ('planned', 'in_flight', 'submitted', 'done', 'failed')),
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        persona TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        run_id TEXT,
+        result TEXT,
+        updated_at REAL NOT NULL,
+        failed_nights INTEGER NOT NULL DEFAULT 0,
+        failed_on TEXT,
+        failure TEXT
+    );
+    INSERT INTO calls3 (key, state, provider, model, persona, tool, run_id, result, updated_at)
+        SELECT key, state, provider, model, persona, tool, run_id, result, updated_at FROM calls;
+    DROP TABLE calls;
+    ALTER TABLE calls3 RENAME TO calls;
+    CREATE INDEX calls_run ON calls (run_id, state);
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        provider TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('preparing', 'uploaded', 'submitted',
+            'completed', 'failed', 'expired', 'cancelled')),
+        file_id TEXT,
+        batch_id TEXT,
+        lines INTEGER NOT NULL,
+        done INTEGER NOT NULL DEFAULT 0,
+        estimated_usd REAL,
+        run_id TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        detail TEXT
+    );
+    CREATE TABLE batch_lines (
+        custom_id TEXT PRIMARY KEY,
+        batch TEXT NOT NULL REFERENCES batches (id),
+        key TEXT NOT NULL,
+        reasks INTEGER NOT NULL,
+        messages TEXT NOT NULL,
+        body TEXT NOT NULL,
+        carried TEXT NOT NULL,
+        state TEXT NOT NULL
+            CHECK (state IN ('submitted', 'answered', 'errored', 'lost', 'used')),
+        result TEXT,
+        cost REAL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX batch_lines_key ON batch_lines (key, state);
+    CREATE INDEX batch_lines_batch ON batch_lines (batch, state);
+    """,
 ]
 
 
@@ -160,14 +214,18 @@ class Store:
         return None if row is None else CallResult.model_validate_json(row[0])
 
     def plan(self, rows: Iterable[tuple[str, str, str, str, str]], run_id: str) -> None:
-        """Journal calls as planned (key, provider, model, persona, tool); done rows stay done."""
+        """Journal calls as planned (key, provider, model, persona, tool).
+
+        Done rows stay done, and rows submitted in an open batch stay submitted.
+        """
         now = self.clock()
         self.db.execute("BEGIN")
         self.db.executemany(
             "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, updated_at) "
             "VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
-            "state = CASE WHEN calls.state = 'done' THEN 'done' ELSE 'planned' END, "
+            "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
+            "ELSE 'planned' END, "
             "updated_at = excluded.updated_at",
             [(*row, run_id, now) for row in rows],
         )
@@ -184,15 +242,23 @@ class Store:
         """A verdict is cached (state done); a failure is journaled, never cached.
 
         A verdict flagged by the leak check is cached too: it was paid for, and the
-        flag travels with it.
+        flag travels with it. A failure counts the nights the call has failed on (one
+        a calendar day, however many runs that day) and keeps its last result, for the
+        nightly's ``retry_nights`` cap; an answer clears that history.
         """
         answered = result.status == "ok"
         state = "done" if answered else "failed"
-        payload = result.model_dump_json() if answered else None
+        payload = result.model_dump_json()
+        today = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
         self.db.execute(
-            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at",
+            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at, "
+            "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at, "
+            "failed_nights = CASE WHEN excluded.state = 'done' THEN 0 "
+            "WHEN calls.failed_on IS excluded.failed_on THEN calls.failed_nights "
+            "ELSE calls.failed_nights + 1 END, "
+            "failed_on = excluded.failed_on, failure = excluded.failure",
             (
                 result.key,
                 state,
@@ -200,10 +266,23 @@ class Store:
                 result.model,
                 result.persona,
                 result.tool,
-                payload,
+                payload if answered else None,
                 self.clock(),
+                0 if answered else 1,
+                None if answered else today,
+                None if answered else payload,
             ),
         )
+
+    def failed_before(self, key: str) -> tuple[int, str | None, CallResult | None]:
+        """(nights the call failed on, the last such day, its last failed result)."""
+        row = self.db.execute(
+            "SELECT failed_nights, failed_on, failure FROM calls WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None or not row[0]:
+            return 0, None, None
+        last = CallResult.model_validate_json(row[2]) if row[2] else None
+        return int(row[0]), row[1], last
 
     def defer(self, key: str) -> None:
         """Back to planned: never sent (budget), so the next run sends it."""

@@ -1,0 +1,138 @@
+"""How the nightly answers its calls: the cache, the Batch APIs, the retry cap, the runner.
+
+Every call of the night ends one of these ways, in this order:
+
+- **cached**: answered before (the store's cache);
+- **batched**: its provider goes through a Batch API tonight (``--batch``, ``[panel]
+  batch`` or the provider's ``batch``): it is judged from its batch line when the
+  result is in, else it is *waiting* (its comparison is recorded on a later run);
+- **given up**: it failed on ``retry_nights`` nights already; its last failure stands;
+- **held**: it failed earlier today; a failed call is retried at most once a night;
+- otherwise it is sent synchronously by the session's runner.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from panel.pipeline.batch import BatchPath, batch_rate
+from panel.pipeline.calls import Call
+from panel.pipeline.judge import Reject
+from panel.pipeline.outcome import Tally, call_result
+from panel.pipeline.pricing import Rate
+from panel.pipeline.runner import Runner
+from panel.providers.base import FailureReason, ProviderSettings
+from panel.providers.batch import batch_api
+from panel.records.schema import CallResult, Failure
+from panel.records.store import Store
+
+
+def batched(call: Call, on: bool) -> bool:
+    """Does ``call`` go through its provider's Batch API tonight?"""
+    settings = getattr(call.provider, "settings", None)
+    wanted = on or (isinstance(settings, ProviderSettings) and settings.batch is True)
+    return wanted and batch_api(call.provider) is not None
+
+
+def with_batch_price(call: Call) -> Call:
+    """``call`` priced at its provider's batch rate (``batch_discount`` of the list price)."""
+    settings = getattr(call.provider, "settings", None)
+    discount = settings.batch_discount if isinstance(settings, ProviderSettings) else 0.5
+    return Call(
+        call.persona, call.tool, call.provider, call.rendered, batch_rate(call.rate, discount),
+        call.pair,
+    )  # fmt: skip
+
+
+@dataclass
+class NightCalls:
+    """The night's calls, answered by the cheapest way that is due."""
+
+    store: Store
+    runner: Runner
+    batch: BatchPath | None
+    retry_nights: int
+    today: str = field(default_factory=lambda: time.strftime("%Y-%m-%d"))
+    list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
+    batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
+    gave_up: list[dict[str, Any]] = field(default_factory=list)
+    _counted: set[str] = field(default_factory=set)
+
+    def route(self, calls: Sequence[Call], on: bool) -> list[Call]:
+        """The calls, batch-priced where they go through a Batch API tonight."""
+        out = []
+        for call in calls:
+            self.list_rates[call.key] = call.rate
+            if self.batch is not None and batched(call, on):
+                self.batch_keys.add(call.key)
+                call = with_batch_price(call)
+            out.append(call)
+        return out
+
+    def _gate(self, call: Call) -> CallResult | None:
+        """The last failure of a call that is not due tonight, else None (send it)."""
+        nights, failed_on, last = self.store.failed_before(call.key)
+        if last is None or self.store.cached(call.key) is not None:
+            return None
+        if nights >= self.retry_nights:
+            if call.key not in self._counted:
+                self._counted.add(call.key)
+                failure = last.failure
+                self.gave_up.append(
+                    {
+                        "persona": last.persona,
+                        "tool": last.tool,
+                        "provider": last.provider,
+                        "nights": nights,
+                        "reason": failure.reason.value if failure else "",
+                        "detail": failure.detail if failure else "",
+                    }
+                )
+            return last.model_copy(update={"cached": True})
+        if failed_on == self.today:
+            return last.model_copy(update={"cached": True})
+        return None
+
+    async def submit(self, calls: Sequence[Call]) -> None:
+        """Send tonight's batch-routed calls that are due (after collecting open batches)."""
+        if self.batch is None:
+            return
+        due = [c for c in calls if c.key in self.batch_keys and self._gate(c) is None]
+        await self.batch.submit(due)
+
+    async def answer(self, calls: Sequence[Call]) -> list[CallResult] | None:
+        """Every call's result in order; None while one is waiting on a batch."""
+        pending = self.batch.pending() if self.batch else set()
+        if any(c.key in pending for c in calls):
+            return None
+        results: dict[int, CallResult] = {}
+        send: list[tuple[int, Call]] = []
+        for n, call in enumerate(calls):
+            if self.batch and call.key in self.batch.finished:
+                results[n] = self.batch.finished[call.key]
+            elif (held := self._gate(call)) is not None:
+                results[n] = held
+            elif self.batch and call.key in self.batch_keys and self.store.cached(call.key) is None:
+                if call.key in self.batch.deferred:
+                    results[n] = _deferred(call)
+                else:
+                    return None  # not sent yet (an upload to retry): waits for the next run
+            else:
+                send.append((n, call))
+        answered = await self.runner.run([c for _, c in send])
+        results.update({n: r for (n, _), r in zip(send, answered, strict=True)})
+        return [results[n] for n in range(len(calls))]
+
+    def sync_cost(self, result: CallResult) -> float:
+        """What ``result`` would have cost synchronously, at the list price."""
+        rate = self.list_rates.get(result.key)
+        return 0.0 if rate is None else rate.cost(result.prompt_tokens, result.completion_tokens)
+
+
+def _deferred(call: Call) -> CallResult:
+    """A batch-routed call the budget kept back: planned for the next run, like the runner's."""
+    failure = Failure(reason=FailureReason.BUDGET, detail="--max-cost reached; batch not sent")
+    return call_result(call, Tally(), Reject(failure))
