@@ -13,6 +13,7 @@ from panel.cli import app
 from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
 from tests.support.fake_batch import FakeBatch, batch_toml
+from tests.support.fake_llm import Behavior
 
 runner = CliRunner()
 TOOLS = {
@@ -77,3 +78,171 @@ def test_a_night_entirely_through_batches(night: Home, server: FakeBatch) -> Non
     assert server.count() == 0 and server.created() == 1 and len(server.lines) == CALLS
     assert len(records(night)) == 2
     assert summary["cost_usd"] == pytest.approx(summary["sync_usd"] / 2) or summary["cost_usd"] == 0
+
+
+PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'
+
+
+def test_batch_prices_and_what_the_night_would_have_cost_synchronously(
+    night: Home, server: FakeBatch
+) -> None:
+    night.config_file.write_text(batch_toml(server) + PRICES)
+    code, summary, err = nightly("--wait", "30s")  # submit, poll, collect in one run
+    assert code == 0, err
+    assert summary["done"] == 2 and summary["waiting"] == 0
+    per_call = (100 * 1.0 + 50 * 2.0) / 1_000_000  # the fake's usage at list price
+    assert summary["sync_usd"] == pytest.approx(CALLS * per_call)
+    assert summary["spent_usd"] == pytest.approx(CALLS * per_call / 2)  # 50% by default
+    record = json.loads(next(night.runs.glob("2*/*.json")).read_text())
+    assert [c["cost_usd"] for c in record["calls"]] == [pytest.approx(per_call / 2)] * 8
+
+
+def test_batch_discount_is_overridable_per_provider(night: Home, server: FakeBatch) -> None:
+    toml = batch_toml(server).replace("batch = true", "batch = true\nbatch_discount = 0.25")
+    night.config_file.write_text(toml + PRICES)
+    code, summary, _ = nightly("--wait", "30s")
+    assert code == 0 and summary["spent_usd"] == pytest.approx(summary["sync_usd"] / 4)
+
+
+def test_status_moves_over_time_under_wait(night: Home, server: FakeBatch) -> None:
+    server.steps = 3  # validating -> in_progress -> finalizing -> completed
+    code, summary, err = nightly("--wait", "1m")
+    assert code == 0, err
+    assert summary["done"] == 2
+    polls = [c for c in server.calls if c[0] == "GET" and c[1].startswith("/v1/batches/")]
+    assert len(polls) >= 3
+
+
+def test_wait_duration_is_checked(night: Home) -> None:
+    code, _, err = nightly("--wait", "soon")
+    assert code == 2 and "90s, 30m, 2h" in err
+
+
+def test_mixed_panel_one_batch_provider_one_not(night: Home, server: FakeBatch) -> None:
+    toml = batch_toml(server).replace('providers = ["fake"]', 'providers = ["fake", "plain"]')
+    toml += f"""
+[providers.plain]
+kind = "openai"
+model = "p"
+base_url = "{server.openai_url}"
+api_key_env = ""
+"""
+    night.config_file.write_text(toml)
+    code, summary, err = nightly("--batch")
+    assert code == 0, err
+    # "plain" is an OpenAI-compatible server that did not opt in (batch = true): synchronous
+    assert server.count() == CALLS and summary["batch_lines"] == CALLS
+    assert {r["model"] for r in server.requests} == {"p"}
+    code, summary, err = nightly("--batch")
+    assert code == 0 and summary["done"] == 2, err
+    assert server.count() == CALLS and {b["model"] for b in server.lines} == {"m"}
+
+
+def test_mistral_batch_jobs(night: Home, server: FakeBatch) -> None:
+    night.config_file.write_text(batch_toml(server, mistral=True))
+    code, summary, err = nightly()
+    assert code == 0 and summary["batch_lines"] == CALLS, err
+    assert ("POST", "/v1/batch/jobs") in server.calls
+    code, summary, err = nightly()
+    assert code == 0 and summary["done"] == 2, err
+    assert server.count() == 0 and server.created() == 1
+
+
+def test_line_errors_become_typed_call_failures(night: Home, server: FakeBatch) -> None:
+    server.line_error = lambda body: (
+        (400, "injected bad line") if "Business" in json.dumps(body["messages"])[:2000] else None
+    )
+    nightly()
+    _code, summary, _ = nightly()
+    assert summary["failures"], summary
+    assert {f["reason"] for f in summary["failures"]} == {"bad_request"}
+    assert all("batch line HTTP 400" in f["detail"] for f in summary["failures"])
+    assert server.count() == 0  # never retried synchronously
+
+
+def test_an_expired_batch_keeps_its_finished_lines_and_replans_the_rest(
+    night: Home, server: FakeBatch
+) -> None:
+    server.outcome = "expired"
+    nightly()
+    code, summary, err = nightly()  # collects: half answered; the rest go into a new batch
+    assert "expired" in err
+    assert server.created() == 2 and summary["batch_lines"] == CALLS // 2
+    server.outcome = "completed"
+    code, summary, err = nightly()
+    assert code == 0 and summary["waiting"] == 0, err
+    assert len(records(night)) == 2
+    assert len(server.lines) == CALLS  # every call answered once: no line sent twice
+    assert len(set(server.line_ids())) == CALLS + CALLS // 2
+
+
+def test_a_failed_batch_replans_its_calls(night: Home, server: FakeBatch) -> None:
+    server.outcome = "failed"
+    nightly()
+    code, summary, err = nightly()
+    assert "failed" in err and server.created() == 2 and summary["batch_lines"] == CALLS
+    server.outcome = "completed"
+    code, summary, _ = nightly()
+    assert code == 0 and summary["done"] == 2
+
+
+def test_upload_and_create_errors_are_retried_under_the_retry_policy(
+    night: Home, server: FakeBatch
+) -> None:
+    server.fail = {"upload": [503], "create": [500]}
+    code, _summary, err = nightly()
+    assert code == 0, err
+    assert server.uploads() == 2 and server.created() == 1  # one retry each, one batch
+
+
+def test_an_upload_that_keeps_failing_is_sent_by_the_next_run(
+    night: Home, server: FakeBatch
+) -> None:
+    server.fail = {"upload": [503, 503]}  # retry_attempts = 2: both attempts fail
+    code, summary, err = nightly()
+    assert server.created() == 0 and summary["waiting"] == 2 and "not submitted yet" in err
+    code, summary, err = nightly()
+    assert server.created() == 1 and summary["batch_lines"] == 0  # the journaled batch, once
+    code, summary, _ = nightly()
+    assert code == 0 and summary["done"] == 2
+    assert len(server.line_ids()) == CALLS
+
+
+def test_reasks_go_through_a_second_batch(night: Home, server: FakeBatch) -> None:
+    def first_ask_invalid(body: dict[str, Any]) -> Behavior | None:
+        return Behavior(invalid=True) if len(body["messages"]) == 2 else None
+
+    server.responder = first_ask_invalid
+    nightly()
+    code, summary, err = nightly()  # collects: every answer invalid -> re-asks in batch 2
+    assert server.created() == 2 and summary["batch_lines"] == CALLS and summary["waiting"] == 2
+    code, summary, err = nightly()
+    assert code == 0 and summary["done"] == 2, err
+    record = json.loads(next(night.runs.glob("2*/*.json")).read_text())
+    assert {(c["reasks"], c["attempts"]) for c in record["calls"]} == {(1, 2)}
+    assert server.count() == 0
+
+
+def test_a_third_run_submits_and_calls_nothing(night: Home, server: FakeBatch) -> None:
+    nightly()
+    nightly()
+    before = list(server.calls)
+    code, summary, _ = nightly()
+    assert code == 0 and summary["planned"] == 0 and summary["batch_lines"] == 0
+    assert server.calls == before and server.count() == 0
+
+
+def test_batches_list_and_cancel(night: Home, server: FakeBatch) -> None:
+    server.steps = 5
+    nightly()
+    listed = runner.invoke(app, ["batches", "list", "--json"])
+    rows = json.loads(listed.stdout)
+    assert [(r["provider"], r["lines"], r["state"]) for r in rows] == [("fake", CALLS, "submitted")]
+    table = runner.invoke(app, ["batches", "list"]).stdout
+    assert rows[0]["id"] in table and "cost so far" in table
+    cancelled = runner.invoke(app, ["batches", "cancel", rows[0]["id"]])
+    assert cancelled.exit_code == 0, cancelled.stderr
+    _code, _summary, err = nightly()  # collects the cancelled batch, re-plans its calls
+    assert "cancelled" in err and server.created() == 2
+    missing = runner.invoke(app, ["batches", "cancel", "nope"])
+    assert missing.exit_code == 2 and "no batch 'nope'" in missing.stderr

@@ -80,7 +80,8 @@ class Summary:
         """0 nothing wrong (batches still running are not wrong); 1 otherwise."""
         return 0 if self.incomplete == 0 and self.failed == 0 and self.deferred == 0 else 1
 
-    def add(self, plan: Plan, reason: str, calls: list[CallResult], night: NightCalls) -> str:
+    def count(self, calls: list[CallResult], night: NightCalls) -> list[CallResult]:
+        """Count calls and what they cost; the deferred ones (never sent: the budget)."""
         self.sync_usd += sum(night.sync_cost(c) for c in calls if not c.cached)
         deferred = [c for c in calls if c.attempts == 0 and not c.cached and not c.ok]
         self.calls_cached += sum(1 for c in calls if c.cached)
@@ -91,6 +92,10 @@ class Summary:
         self.completion_tokens += sum(c.completion_tokens for c in fresh)
         self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
         self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
+        return deferred
+
+    def add(self, plan: Plan, reason: str, calls: list[CallResult], night: NightCalls) -> str:
+        deferred = self.count(calls, night)
         for c in calls:
             if not c.ok and c.failure and c not in deferred:
                 self.failures.append(
@@ -134,8 +139,9 @@ async def _run(
             "rival": selected.rival.slug,
             "reason": selected.reason,
         }
-        calls = await night.answer(plan.calls)
-        if calls is None:
+        complete, calls = await night.answer(plan.calls)
+        if not complete:
+            summary.count(calls, night)  # what ended tonight; the record waits for the rest
             summary.waiting += 1
             entry["status"] = "waiting"
             log(f"waiting {selected.tool.slug} vs {selected.rival.slug}: calls in a batch")

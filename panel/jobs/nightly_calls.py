@@ -103,28 +103,32 @@ class NightCalls:
         due = [c for c in calls if c.key in self.batch_keys and self._gate(c) is None]
         await self.batch.submit(due)
 
-    async def answer(self, calls: Sequence[Call]) -> list[CallResult] | None:
-        """Every call's result in order; None while one is waiting on a batch."""
+    async def answer(self, calls: Sequence[Call]) -> tuple[bool, list[CallResult]]:
+        """(True, every call's result in order), or (False, the results that ended this run)
+        while some call waits on a batch. Synchronous calls are made either way."""
         pending = self.batch.pending() if self.batch else set()
-        if any(c.key in pending for c in calls):
-            return None
+        waiting = False
         results: dict[int, CallResult] = {}
         send: list[tuple[int, Call]] = []
         for n, call in enumerate(calls):
             if self.batch and call.key in self.batch.finished:
                 results[n] = self.batch.finished[call.key]
+            elif call.key in pending:
+                waiting = True
             elif (held := self._gate(call)) is not None:
                 results[n] = held
             elif self.batch and call.key in self.batch_keys and self.store.cached(call.key) is None:
                 if call.key in self.batch.deferred:
                     results[n] = _deferred(call)
                 else:
-                    return None  # not sent yet (an upload to retry): waits for the next run
+                    waiting = True  # not sent yet (an upload to retry): the next run sends it
             else:
                 send.append((n, call))
         answered = await self.runner.run([c for _, c in send])
         results.update({n: r for (n, _), r in zip(send, answered, strict=True)})
-        return [results[n] for n in range(len(calls))]
+        if waiting:
+            return False, [r for r in results.values() if not r.cached]
+        return True, [results[n] for n in range(len(calls))]
 
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""

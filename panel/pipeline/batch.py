@@ -42,7 +42,7 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
-from panel.providers.batch import BatchApi, batch_api
+from panel.providers.batch import BatchApi, BatchState, batch_api
 from panel.records.batches import Batch, BatchJournal, Line, Ready
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
@@ -123,7 +123,9 @@ class BatchPath:
                     c = parsed.completion
                     cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
                     results[parsed.custom_id] = ("answered", asdict(c), cost)
-                elif parsed.error is not None:
+                elif parsed.error is not None and status.state is BatchState.COMPLETED:
+                    # in an expired, failed or cancelled batch an unanswered line is lost
+                    # (sent again), not a failure of its call
                     error = {"reason": parsed.error.reason.value, "detail": str(parsed.error)}
                     results[parsed.custom_id] = ("errored", error, None)
         state = status.state.value
