@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -246,3 +251,53 @@ def test_batches_list_and_cancel(night: Home, server: FakeBatch) -> None:
     assert "cancelled" in err and server.created() == 2
     missing = runner.invoke(app, ["batches", "cancel", "nope"])
     assert missing.exit_code == 2 and "no batch 'nope'" in missing.stderr
+
+
+def _killed_at(night: Home, server: FakeBatch, step: str, seen: Callable[[], bool]) -> None:
+    """Run `panel nightly` in a subprocess, kill -9 it once ``seen()``, clear the fault."""
+    server.hang = {step}
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not seen() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert seen(), proc.communicate(timeout=10)
+    time.sleep(0.2)  # the request is in, its answer never comes
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    server.hang = set()
+
+
+def _finish(night: Home, server: FakeBatch) -> None:
+    for _ in range(3):
+        code, summary, err = nightly()
+        assert code == 0, err
+        if summary["waiting"] == 0 and summary["batches_open"] == 0:
+            break
+    assert len(records(night)) == 2
+    assert server.created() == 1 and len(server.line_ids()) == CALLS  # nothing submitted twice
+    assert len(server.lines) == CALLS and server.count() == 0
+
+
+def test_kill_9_after_upload_then_rerun_submits_nothing_twice(
+    night: Home, server: FakeBatch
+) -> None:
+    _killed_at(night, server, "create", lambda: ("POST", "/v1/batches") in server.calls)
+    assert server.uploads() == 1 and server.created() == 0
+    _finish(night, server)
+    assert server.uploads() == 1  # the journaled file is used, not uploaded again
+
+
+def test_kill_9_after_create_then_rerun_adopts_the_batch(night: Home, server: FakeBatch) -> None:
+    _killed_at(night, server, "created", lambda: server.created() == 1)
+    _finish(night, server)
+
+
+def test_kill_9_during_collect_then_rerun_loses_nothing(night: Home, server: FakeBatch) -> None:
+    nightly()  # submitted
+    _killed_at(
+        night, server, "download", lambda: any(p.endswith("/content") for _, p in server.calls)
+    )
+    assert records(night) == []
+    _finish(night, server)
