@@ -140,6 +140,7 @@ async def _run(
             "reason": selected.reason,
         }
         complete, calls = await night.answer(plan.calls)
+        night.settle(calls)
         if not complete:
             summary.count(calls, night)  # what ended tonight; the record waits for the rest
             summary.waiting += 1

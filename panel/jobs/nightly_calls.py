@@ -80,17 +80,7 @@ class NightCalls:
         if nights >= self.retry_nights:
             if call.key not in self._counted:
                 self._counted.add(call.key)
-                failure = last.failure
-                self.gave_up.append(
-                    {
-                        "persona": last.persona,
-                        "tool": last.tool,
-                        "provider": last.provider,
-                        "nights": nights,
-                        "reason": failure.reason.value if failure else "",
-                        "detail": failure.detail if failure else "",
-                    }
-                )
+                self.gave_up.append(_given_up(last, nights))
             return last.model_copy(update={"cached": True})
         if failed_on == self.today:
             return last.model_copy(update={"cached": True})
@@ -130,10 +120,33 @@ class NightCalls:
             return False, [r for r in results.values() if not r.cached]
         return True, [results[n] for n in range(len(calls))]
 
+    def settle(self, results: Sequence[CallResult]) -> None:
+        """Note calls that failed tonight for the last time allowed (``retry_nights``)."""
+        for result in results:
+            failure = result.failure
+            if result.cached or failure is None or failure.reason is FailureReason.BUDGET:
+                continue
+            nights, _, _ = self.store.failed_before(result.key)
+            if nights >= self.retry_nights and result.key not in self._counted:
+                self._counted.add(result.key)
+                self.gave_up.append(_given_up(result, nights))
+
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""
         rate = self.list_rates.get(result.key)
         return 0.0 if rate is None else rate.cost(result.prompt_tokens, result.completion_tokens)
+
+
+def _given_up(last: CallResult, nights: int) -> dict[str, Any]:
+    failure = last.failure
+    return {
+        "persona": last.persona,
+        "tool": last.tool,
+        "provider": last.provider,
+        "nights": nights,
+        "reason": failure.reason.value if failure else "",
+        "detail": failure.detail if failure else "",
+    }
 
 
 def _deferred(call: Call) -> CallResult:
