@@ -261,18 +261,18 @@ def prepare(
 
 
 def _seats(session: RunSession, panel: PanelUsed) -> Seats:
-    """Persona -> the model vendors of its providers, for pairing (builds no extra clients)."""
+    """Persona -> the model vendors of its providers, for pairing (built when first needed)."""
     config = session.config
-    vendors: dict[str, str] = {}
-    for name in panel.providers:
-        if name not in session.clients:
-            session.clients[name] = registry.create(config.settings(name))
-        vendors[name] = registry.model_vendor(config.settings(name), session.clients[name])
-    return Seats(
-        {persona: [vendors[n] for n in names] for persona, names in panel.personas.items()},
-        config.panel.recusal,
-        config.panel.quorum,
-    )
+
+    def load() -> dict[str, list[str]]:
+        vendors: dict[str, str] = {}
+        for name in panel.providers:
+            if name not in session.clients:
+                session.clients[name] = registry.create(config.settings(name))
+            vendors[name] = registry.model_vendor(config.settings(name), session.clients[name])
+        return {persona: [vendors[n] for n in names] for persona, names in panel.personas.items()}
+
+    return Seats(load, config.panel.recusal, config.panel.quorum)
 
 
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:

@@ -11,8 +11,9 @@ for a retry are retried, and the nightly writes a new record only if an answer c
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -33,34 +34,47 @@ def _recency(tool: Tool) -> tuple[date, str]:
     return (tool.launched or date.min, tool.slug)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Seats:
-    """Who reviews: persona -> the model vendors of its providers, and the rules."""
+    """Who reviews: persona -> the model vendors of its providers, and the rules.
 
-    vendors: Mapping[str, Sequence[str]]
+    ``load`` gives the vendors when first needed (it may build provider clients), so a
+    night with nothing new builds none.
+    """
+
+    load: Callable[[], Mapping[str, Sequence[str]]]
     recusal: Recusal = Recusal.RECUSE
     quorum: Quorum = Quorum.EVERY_PERSONA
+    _known: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+
+    @functools.cached_property
+    def vendors(self) -> Mapping[str, Sequence[str]]:
+        return self.load()
 
     def may_review(self, tool: Tool) -> bool:
         """Can the panel meet quorum on ``tool``: not every needed seat recused from it."""
         if self.recusal is not Recusal.RECUSE or not self.vendors:
             return True
-        free = [
-            any(not same_vendor(vendor, tool.vendor) for vendor in vendors)
-            for vendors in self.vendors.values()
-        ]
-        return all(free) if self.quorum is Quorum.EVERY_PERSONA else any(free)
+        known = self._known.get(tool.vendor)
+        if known is None:
+            free = [
+                any(not same_vendor(vendor, tool.vendor) for vendor in vendors)
+                for vendors in self.vendors.values()
+            ]
+            known = all(free) if self.quorum is Quorum.EVERY_PERSONA else any(free)
+            self._known[tool.vendor] = known
+        return known
 
 
 def rival_for(tool: Tool, catalog: Catalog, seats: Seats | None = None) -> Tool | None:
     """The rival by ``RIVAL_RULE``; None when the catalog has none the panel may review."""
     ok = seats.may_review if seats is not None else (lambda t: True)
-    others = [t for t in catalog.tools.values() if t.slug != tool.slug and ok(t)]
     for slug in tool.competitors:
         if slug in catalog.tools and slug != tool.slug and ok(catalog.tools[slug]):
             return catalog.tools[slug]
-    same = [t for t in others if tool.category and t.category == tool.category]
-    pool = same or others
+    others = [t for t in catalog.tools.values() if t.slug != tool.slug]
+    same = [t for t in others if tool.category and t.category == tool.category and ok(t)]
+    pool = same or [t for t in others if ok(t)]
     return max(pool, key=_recency) if pool else None
 
 

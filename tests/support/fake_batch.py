@@ -88,6 +88,9 @@ class FakeBatch(FakeLLM):
         path = target.split("?", 1)[0]
         if path.endswith("/chat/completions"):
             return await super()._dispatch(request_line, headers, body, writer)
+        if path == "/stats":  # for benchmarks: what this server was asked, so far
+            stats = {"chat": self.count(), "batch_api": len(self.calls), "lines": len(self.lines)}
+            return await self._send(writer, 200, json.dumps(stats).encode())
         with self._lock:
             self.calls.append((method, path))
         name = self._name(method, path)
@@ -278,3 +281,23 @@ api_key_env = ""
 batch = true
 max_in_flight = 2
 """
+
+
+def main() -> None:
+    """Serve from a separate process (benchmarks): prints the port, runs until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=1)
+    args = parser.parse_args()
+    server = FakeBatch(steps=args.steps)
+    print(server.port, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()
