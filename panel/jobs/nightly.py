@@ -32,9 +32,10 @@ from panel.jobs.review import (
     fingerprint,
     index,
     journal,
-    plan_review,
+    plan_tools,
     save,
 )
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.providers import registry
@@ -131,6 +132,7 @@ async def _run(
         if wait:
             log(f"waiting up to {wait:.0f}s for batches")
             await night.batch.wait(wait, [c for c in everything if c.key in night.batch_keys])
+    night.refresh()
 
     async def one(selected: Selected, plan: Plan) -> None:
         started = datetime.now(UTC)
@@ -233,21 +235,21 @@ def prepare(
     skipped: list[dict[str, str]] = []
     seats = _seats(session, panel)
     chosen = select(catalog, store, since, current, seats, skipped, due)
-    plans = [
-        (
-            s,
-            plan_review(
-                home,
-                s.tool.slug,
-                s.rival.slug,
-                options.providers,
-                [],
-                clients=session.clients,
-                config=config,
-            ),
+    plans = []
+    shared: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
+    for s in chosen:
+        plan = plan_tools(
+            home,
+            (s.tool, s.rival),
+            options.providers,
+            [],
+            clients=session.clients,
+            config=config,
+            prompts=prompts,
+            personas=personas,
         )
-        for s in chosen
-    ]
+        plan.calls = [shared.setdefault(c.key, c) for c in plan.calls]
+        plans.append((s, plan))
     summary = Summary(
         date=options.today.isoformat(),
         since=since.isoformat(),

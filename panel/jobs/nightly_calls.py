@@ -60,6 +60,12 @@ class NightCalls:
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)
     _counted: set[str] = field(default_factory=set)
+    _failing: set[str] | None = None
+    _pending: set[str] | None = None
+
+    def refresh(self) -> None:
+        """Read which calls wait on a batch again (after collecting or submitting)."""
+        self._pending = self.batch.pending() if self.batch else set()
 
     def route(self, calls: Sequence[Call], on: bool) -> list[Call]:
         """The calls, batch-priced where they go through a Batch API tonight."""
@@ -74,6 +80,10 @@ class NightCalls:
 
     def _gate(self, call: Call) -> CallResult | None:
         """The last failure of a call that is not due tonight, else None (send it)."""
+        if self._failing is None:
+            self._failing = self.store.failing_keys()  # failed before this run
+        if call.key not in self._failing:
+            return None
         nights, failed_on, last = self.store.failed_before(call.key)
         if last is None or self.store.cached(call.key) is not None:
             return None
@@ -96,7 +106,9 @@ class NightCalls:
     async def answer(self, calls: Sequence[Call]) -> tuple[bool, list[CallResult]]:
         """(True, every call's result in order), or (False, the results that ended this run)
         while some call waits on a batch. Synchronous calls are made either way."""
-        pending = self.batch.pending() if self.batch else set()
+        if self._pending is None:
+            self.refresh()
+        pending = self._pending or set()
         waiting = False
         results: dict[int, CallResult] = {}
         send: list[tuple[int, Call]] = []

@@ -101,8 +101,9 @@ def select(
     review go to ``skipped``.
     """
     chosen: list[Selected] = []
+    reviews = store.reviews()
     for tool in sorted(catalog.tools.values(), key=_recency, reverse=True):
-        history = [r for r in store.records_for(tool.slug) if r["tools"][0] == tool.slug]
+        history = reviews.get(tool.slug, [])
         if not history and not (tool.launched is not None and tool.launched >= since):
             continue
         if not history:

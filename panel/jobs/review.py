@@ -88,10 +88,17 @@ def plan_tools(
     clients: dict[str, Provider],
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
+    prompts: PromptBuilder | None = None,
+    personas: list[Persona] | None = None,
 ) -> Plan:
-    """A plan for two given tool entries; ``sampling`` overrides providers' settings."""
+    """A plan for two given tool entries; ``sampling`` overrides providers' settings.
+
+    ``prompts`` and ``personas``, when given, are shared by many plans (the nightly's):
+    templates compile and persona files are read once.
+    """
     config = config or Config.load(home.config_file)
-    personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
+    if personas is None:
+        personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
     panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
     names = list(dict.fromkeys(n for names in panels.values() for n in names))
     settings = {name: config.settings(name) for name in names}
@@ -103,7 +110,7 @@ def plan_tools(
         if name not in clients:
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
-    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
+    prompts = prompts or PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
         Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
         for tool in tools

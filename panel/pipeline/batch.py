@@ -149,29 +149,36 @@ class BatchPath:
 
     # -- submit --------------------------------------------------------------
     async def submit(self, calls: Iterable[Call]) -> None:
-        """Judge the calls with a result in, and send the rest (and re-asks) in new batches."""
+        """Judge the calls with a result in, and send the rest (and re-asks) in new batches.
+
+        Judging writes its verdicts in one transaction: a crash before it commits leaves
+        every line to be judged again by the next run.
+        """
         ready = self.journal.ready()
         pending = self.journal.pending()
+        done = self.store.done_keys()
         lines: dict[str, list[tuple[Call, Line]]] = {}
         used: dict[str, list[str]] = {}
         seen: set[str] = set()
-        for call in calls:
-            if call.key in seen or call.key in pending or call.key in self.finished:
-                continue
-            seen.add(call.key)
-            if self.store.cached(call.key) is not None:
-                if call.key in ready:
-                    self.journal.use([ready[call.key].custom_id])
-                continue
-            name = call.provider.spec
-            if call.key in ready:
-                line = self._judge(call, ready[call.key])
-                if line is None:
+        with self.store.transaction():
+            for call in calls:
+                key = call.key
+                if key in seen or key in pending or key in self.finished:
                     continue
-                used.setdefault(name, []).append(ready[call.key].custom_id)
-            else:
-                line = Line("", call.key, 0, _dicts(call.rendered.messages), {})
-            lines.setdefault(name, []).append((call, line))
+                seen.add(key)
+                if key in done:
+                    if key in ready:
+                        self.journal.use([ready[key]])
+                    continue
+                name = call.provider.spec
+                if key in ready:
+                    line = self._judge(call, self.journal.line(ready[key]))
+                    if line is None:
+                        continue
+                    used.setdefault(name, []).append(ready[key])
+                else:
+                    line = Line("", key, 0, [], {})
+                lines.setdefault(name, []).append((call, line))
         for name, chosen in lines.items():
             await self._new_batch(name, chosen, used.get(name, []))
 
@@ -184,7 +191,7 @@ class BatchPath:
             prompt_tokens=int(carried.get("prompt_tokens", 0)),
             completion_tokens=int(carried.get("completion_tokens", 0)),
         )
-        messages = tuple(Message(m["role"], m["content"]) for m in ready.messages)
+        messages = _messages(ready.messages) or call.rendered.messages
         if ready.state == "errored":
             reason = FailureReason(ready.result["reason"])
             outcome: Any = Reject(Failure(reason=reason, detail=ready.result["detail"]))
@@ -223,7 +230,7 @@ class BatchPath:
             estimate += cost or 0.0
             self.budget.count_request()
             custom_id = f"{batch_id}-{n}"
-            messages = tuple(Message(m["role"], m["content"]) for m in line.messages)
+            messages = _messages(line.messages) or call.rendered.messages
             carried = {**line.carried, "started": line.carried.get("started", time.time())}
             body = api.line(custom_id, call.request(messages))
             lines.append(replace(line, custom_id=custom_id, carried=carried, body=body))
@@ -281,6 +288,10 @@ class BatchPath:
         else:
             await self._retrying(lambda: api.cancel(str(batch.batch_id)))
         return batch
+
+
+def _messages(dicts: Iterable[dict[str, str]]) -> tuple[Message, ...]:
+    return tuple(Message(m["role"], m["content"]) for m in dicts)
 
 
 def _dicts(messages: Iterable[Message]) -> list[dict[str, str]]:

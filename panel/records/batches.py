@@ -40,7 +40,7 @@ class Line:
     custom_id: str
     key: str
     reasks: int
-    messages: list[dict[str, str]]
+    messages: list[dict[str, str]]  # a re-ask's conversation; [] for the call's first ask
     carried: Mapping[str, Any]  # what earlier sends of the call used: attempts, tokens, started
     body: Mapping[str, Any] | None = None  # the input file's line, as the provider takes it
 
@@ -63,7 +63,7 @@ class Ready:
 
     custom_id: str
     reasks: int
-    messages: list[dict[str, str]]
+    messages: list[dict[str, str]]  # [] for a first ask: the call's own messages
     carried: dict[str, Any]
     state: str  # answered | errored
     result: dict[str, Any]
@@ -75,6 +75,10 @@ class BatchJournal:
         self.clock = store.clock
 
     def _commit(self, statements: Iterable[tuple[str, Any]]) -> None:
+        if self.db.in_transaction:  # part of a larger one (``Store.transaction``)
+            for sql, params in statements:
+                (self.db.executemany if isinstance(params, list) else self.db.execute)(sql, params)
+            return
         self.db.execute("BEGIN")
         try:
             for sql, params in statements:
@@ -141,9 +145,17 @@ class BatchJournal:
         )
 
     def submitted(self, batch_id: str, remote_id: str) -> None:
-        self.db.execute(
-            "UPDATE batches SET state = 'submitted', batch_id = ?, updated_at = ? WHERE id = ?",
-            (remote_id, self.clock(), batch_id),
+        """The batch exists at the provider: its id, and its lines' bodies are not needed."""
+        now = self.clock()
+        self._commit(
+            [
+                (
+                    "UPDATE batches SET state = 'submitted', batch_id = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (remote_id, now, batch_id),
+                ),
+                ("UPDATE batch_lines SET body = '' WHERE batch = ?", (batch_id,)),
+            ]
         )
 
     def input_file(self, batch_id: str) -> bytes:
@@ -235,18 +247,21 @@ class BatchJournal:
         rows = self.db.execute("SELECT key FROM batch_lines WHERE state = 'submitted'")
         return {str(row[0]) for row in rows}
 
-    def ready(self) -> dict[str, Ready]:
-        """Call key -> its line with a result not judged yet."""
+    def ready(self) -> dict[str, str]:
+        """Call key -> custom_id of its line with a result not judged yet."""
         rows = self.db.execute(
-            "SELECT key, custom_id, reasks, messages, carried, state, result FROM batch_lines "
-            "WHERE state IN ('answered', 'errored') ORDER BY updated_at"
-        ).fetchall()
-        return {
-            str(r[0]): Ready(
-                r[1], int(r[2]), json.loads(r[3]), json.loads(r[4]), r[5], json.loads(r[6])
-            )
-            for r in rows
-        }
+            "SELECT key, custom_id FROM batch_lines WHERE state IN ('answered', 'errored')"
+        )
+        return {str(key): str(custom_id) for key, custom_id in rows}
+
+    def line(self, custom_id: str) -> Ready:
+        """One line with its result (see ``ready``)."""
+        r = self.db.execute(
+            "SELECT custom_id, reasks, messages, carried, state, result FROM batch_lines "
+            "WHERE custom_id = ?",
+            (custom_id,),
+        ).fetchone()
+        return Ready(r[0], int(r[1]), json.loads(r[2]), json.loads(r[3]), r[4], json.loads(r[5]))
 
     def use(self, custom_ids: Iterable[str]) -> None:
         """These lines were judged: their calls ended or were asked again."""

@@ -26,7 +26,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -360,6 +360,41 @@ class Store:
         """tool slug -> (ship votes, skip votes)."""
         rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
         return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
+
+    def reviews(self) -> dict[str, list[dict[str, Any]]]:
+        """First tool of a pair -> its records (as ``records_for``), oldest first; one query."""
+        rows = self.db.execute(
+            "SELECT id, path, tool_a, tool_b, status, provenance FROM records ORDER BY created_at"
+        ).fetchall()
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:
+            out.setdefault(r[2], []).append(
+                {"id": r[0], "path": r[1], "tools": (r[2], r[3]), "status": r[4],
+                 "provenance": json.loads(r[5])}
+            )  # fmt: skip
+        return out
+
+    def done_keys(self) -> set[str]:
+        """Keys of every answered call (in the cache), for checks over many calls at once."""
+        return {
+            str(row[0]) for row in self.db.execute("SELECT key FROM calls WHERE state = 'done'")
+        }
+
+    def failing_keys(self) -> set[str]:
+        """Keys of calls whose last try failed (see ``failed_before``)."""
+        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0 AND state != 'done'")
+        return {str(row[0]) for row in rows}
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many writes in one commit: all of them, or (on any error) none."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
 
     def records_for(self, tool: str) -> list[dict[str, Any]]:
         rows = self.db.execute(
