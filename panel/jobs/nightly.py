@@ -218,8 +218,8 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
-    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
-    digests = functools.cache(prompts.template_digest)
+    prompts = _NightPrompts(home.prompts, fence_key(home.runs))
+    digests = prompts.template_digest
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
@@ -260,6 +260,15 @@ def prepare(
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
     return summary, plans
+
+
+class _NightPrompts(PromptBuilder):
+    """The night's prompt builder: each template's digest is read once, when planning, so
+    every record of the night states the templates its prompts were rendered from."""
+
+    @functools.cache  # noqa: B019 (one builder per night, released with it)
+    def template_digest(self, name: str) -> str:
+        return super().template_digest(name)
 
 
 def _seats(session: RunSession, panel: PanelUsed) -> Seats:
