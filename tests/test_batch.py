@@ -301,3 +301,65 @@ def test_kill_9_during_collect_then_rerun_loses_nothing(night: Home, server: Fak
     )
     assert records(night) == []
     _finish(night, server)
+
+
+def test_max_cost_counts_batch_lines_at_batch_prices(night: Home, server: FakeBatch) -> None:
+    night.config_file.write_text(batch_toml(server) + PRICES)
+    dry = json.loads(runner.invoke(app, ["nightly", "--since", "2026-11-20", "--dry-run"]).stdout)
+    one_line = dry["estimated_usd"] / CALLS  # upper bound per line, at the batch price
+    code, summary, err = nightly("--max-cost", f"{one_line * 5.5:.8f}")
+    assert code == 1, err
+    assert summary["batch_lines"] == 5 and summary["calls_deferred"] == CALLS - 5
+    assert "stay planned for the next run" in err
+    code, summary, _ = nightly()  # no cap: the rest go into a second batch
+    assert summary["batch_lines"] == CALLS - 5 and server.created() == 2
+
+
+def test_the_dry_run_estimates_batched_calls_at_batch_prices(
+    night: Home, server: FakeBatch
+) -> None:
+    night.config_file.write_text(batch_toml(server) + PRICES)
+    batched = json.loads(runner.invoke(app, ["nightly", "--dry-run"]).stdout)
+    night.config_file.write_text(
+        batch_toml(server).replace("batch = true", "batch = false") + PRICES
+    )
+    listed = json.loads(runner.invoke(app, ["nightly", "--dry-run"]).stdout)
+    assert batched["estimated_usd"] == pytest.approx(listed["estimated_usd"] / 2)
+    assert server.count() == 0 and server.calls == []
+
+
+def test_which_providers_have_a_batch_api(monkeypatch: pytest.MonkeyPatch) -> None:
+    from panel.providers import registry
+    from panel.providers.base import ProviderSettings
+    from panel.providers.batch import batch_api
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
+
+    def api(kind: str, **extra: Any) -> object:
+        settings = ProviderSettings(name="p", kind=kind, model="m", api_key_env="", **extra)
+        return batch_api(registry.create(settings))
+
+    other = {"base_url": "http://127.0.0.1:9/v1"}
+    assert api("openai") is not None and api("mistral") is not None  # the vendors' own APIs
+    assert api("openai", **other) is None  # an OpenAI-compatible server must opt in
+    assert api("openai", batch=True, **other) is not None
+    assert api("openai", batch=False) is None
+    assert api("mock") is None  # kinds without a batch endpoint
+
+
+def test_a_batch_answer_that_contains_the_key_is_never_stored(
+    night: Home, server: FakeBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-batchsecret0123456789abcdef"
+    monkeypatch.setenv("FAKE_BATCH_KEY", key)
+    night.config_file.write_text(
+        batch_toml(server).replace('api_key_env = ""', 'api_key_env = "FAKE_BATCH_KEY"')
+    )
+    server.default = Behavior(content=json.dumps({"verdict": "ship", "quote": f"key {key}"}))
+    nightly()
+    _code, summary, _ = nightly()
+    assert {f["reason"] for f in summary["failures"]} == {"invalid_output"}
+    for path in night.runs.rglob("*"):
+        if path.is_file():
+            assert key.encode() not in path.read_bytes(), path

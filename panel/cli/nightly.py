@@ -69,7 +69,11 @@ def nightly_command(
 ) -> None:
     """Review new launches and changed tools, within a budget; resumable after any crash.
 
-    Exit codes: 0 everything done; 1 some comparisons incomplete or deferred by the budget;
+    With --batch, calls go through Batch APIs: a run submits and returns, and every later
+    run first collects finished batches (see `panel batches list`).
+
+    Exit codes: 0 everything done (or waiting on batches); 1 some comparisons incomplete or
+    deferred by the budget;
     2 usage or config error; 75 another nightly is running; 130 interrupted (resumable).
     """
     with user_errors():
