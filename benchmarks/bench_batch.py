@@ -6,8 +6,8 @@ through `panel nightly --batch` against the loopback fake of OpenAI's Batch API
 
   1. submit: the first run plans the night and sends one batch (target, with collect:
      <= 60 s of panel's own time on 2 cores);
-  2. collect: the second run downloads the results, judges all 10,000 answers and
-     writes the records;
+  2. collect: the batches finish at the (fake) provider while panel is not running, then
+     the second run downloads the results, judges all 10,000 answers and writes the records;
   3. rerun: a third run, with everything done: <= 2 s and zero requests.
 
 Also peak RSS (<= 300 MB), the store's size, and the night's cost at gpt-4o-mini's list
@@ -64,6 +64,17 @@ def stats(url: str) -> dict[str, int]:
     return data
 
 
+def finish_at_the_provider(url: str) -> float:
+    """Let the fake answer every batch now (the provider's work, not panel's): seconds."""
+    start = time.perf_counter()
+    with urllib.request.urlopen(f"{url}/v1/batches", timeout=600) as response:
+        jobs = json.loads(response.read())["data"]
+    for job in jobs:
+        with urllib.request.urlopen(f"{url}/v1/batches/{job['id']}", timeout=600) as response:
+            response.read()
+    return time.perf_counter() - start
+
+
 def project(url: str, tools: int) -> Home:
     """``tools`` new tools in pairs that name each other as competitors."""
     root = Path(tempfile.mkdtemp(prefix="panel-batch-"))
@@ -118,6 +129,8 @@ def bench(tools: int) -> dict[str, Any]:
         home = project(url, tools)
         submit = nightly(home)
         after_submit = stats(url)
+        provider_s = finish_at_the_provider(url)
+        after_finish = stats(url)
         collect = nightly(home)
         after_collect = stats(url)
         rerun = nightly(home)
@@ -131,7 +144,8 @@ def bench(tools: int) -> dict[str, Any]:
         "tools": tools,
         "calls": submit["summary"]["batch_lines"],
         "synchronous_calls": after_collect["chat"],
-        "batches": submit["summary"]["batch_lines"] and 1,
+        "batches": after_submit["batch_api"] // 2,  # an upload and a create each
+        "fake_provider_answering_s": round(provider_s, 2),
         "submit": {k: submit[k] for k in ("wall_s", "cpu_s")},
         "collect": {k: collect[k] for k in ("wall_s", "cpu_s")},
         "submit_plus_collect_s": round(own, 2),
@@ -142,7 +156,10 @@ def bench(tools: int) -> dict[str, Any]:
         "cost_batched_usd": night["spent_usd"],
         "rerun_s": rerun["wall_s"],
         "rerun_requests": rerun_requests,
-        "batch_api_requests": after_submit["batch_api"] + after_collect["batch_api"],
+        "batch_api_requests": {
+            "submit": after_submit["batch_api"],
+            "collect": after_collect["batch_api"] - after_finish["batch_api"],
+        },
         "targets": "submit + collect <= 60 s on 2 cores; RSS <= 300 MB; rerun <= 2 s, 0 requests",
     }
     result["pass"] = (

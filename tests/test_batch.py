@@ -363,3 +363,16 @@ def test_a_batch_answer_that_contains_the_key_is_never_stored(
     for path in night.runs.rglob("*"):
         if path.is_file():
             assert key.encode() not in path.read_bytes(), path
+
+
+def test_a_large_night_is_split_into_batches(
+    night: Home, server: FakeBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("panel.pipeline.batch.MAX_LINES", 5)
+    code, summary, _ = nightly()
+    assert summary["batch_lines"] == CALLS and server.created() == 4  # 5 + 5 + 5 + 1
+    assert sorted(len(server.files[j.input_file].splitlines()) for j in server.jobs.values()) == [
+        1, 5, 5, 5,
+    ]  # fmt: skip
+    code, summary, _ = nightly()
+    assert code == 0 and len(records(night)) == 2 and len(server.lines) == CALLS

@@ -49,6 +49,9 @@ from panel.records.store import Store
 
 Log = Callable[[str], None]
 POLL = 30.0  # seconds between status checks under --wait ([panel] batch_poll)
+# Lines per batch: well under OpenAI's 50,000 requests and 200 MB a file (Mistral's are
+# similar), and small enough that one input file is a few MB in memory.
+MAX_LINES = 2_000
 
 
 def batch_rate(rate: Rate | None, discount: float) -> Rate | None:
@@ -157,8 +160,7 @@ class BatchPath:
         ready = self.journal.ready()
         pending = self.journal.pending()
         done = self.store.done_keys()
-        lines: dict[str, list[tuple[Call, Line]]] = {}
-        used: dict[str, list[str]] = {}
+        lines: dict[str, list[tuple[Call, Line, str | None]]] = {}
         seen: set[str] = set()
         with self.store.transaction():
             for call in calls:
@@ -171,16 +173,18 @@ class BatchPath:
                         self.journal.use([ready[key]])
                     continue
                 name = call.provider.spec
+                reasked = None
                 if key in ready:
                     line = self._judge(call, self.journal.line(ready[key]))
                     if line is None:
                         continue
-                    used.setdefault(name, []).append(ready[key])
+                    reasked = ready[key]
                 else:
                     line = Line("", key, 0, [], {})
-                lines.setdefault(name, []).append((call, line))
+                lines.setdefault(name, []).append((call, line, reasked))
         for name, chosen in lines.items():
-            await self._new_batch(name, chosen, used.get(name, []))
+            for start in range(0, len(chosen), MAX_LINES):
+                await self._new_batch(name, chosen[start : start + MAX_LINES])
 
     def _judge(self, call: Call, ready: Ready) -> Line | None:
         """End ``call`` from its line's result (None), or the re-ask line to send next."""
@@ -214,13 +218,15 @@ class BatchPath:
         self.finished[call.key] = result
         return None
 
-    async def _new_batch(self, name: str, chosen: list[tuple[Call, Line]], used: list[str]) -> None:
+    async def _new_batch(self, name: str, chosen: list[tuple[Call, Line, str | None]]) -> None:
+        """One batch of ``chosen`` (call, line, the line it re-asks), journaled, then sent."""
         api = self.api(name)
         assert api is not None, f"{name} was routed to the batch path without a batch API"
         batch_id = f"pb-{uuid.uuid4().hex[:16]}"
         lines = []
         estimate = 0.0
-        for n, (call, line) in enumerate(chosen):
+        used = []
+        for n, (call, line, reasked) in enumerate(chosen):
             cost = call.estimated_cost()
             cap = self.budget.cap
             if self.budget.exhausted or (cap is not None and self.budget.spent + (cost or 0) > cap):
@@ -234,6 +240,8 @@ class BatchPath:
             carried = {**line.carried, "started": line.carried.get("started", time.time())}
             body = api.line(custom_id, call.request(messages))
             lines.append(replace(line, custom_id=custom_id, carried=carried, body=body))
+            if reasked is not None:
+                used.append(reasked)
         if not lines:
             return
         self.journal.prepare(batch_id, name, lines, self.run_id, used, estimate)
