@@ -25,7 +25,7 @@ from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
-from panel.jobs.nightly_select import RIVAL_RULE, Seats, Selected, rival_for, select
+from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
 from panel.jobs.review import (
     Plan,
     answers_digest,
@@ -38,7 +38,6 @@ from panel.jobs.review import (
 from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
-from panel.providers import registry
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally
@@ -233,7 +232,7 @@ def prepare(
         return nights < settings.retry_nights and failed_on != day
 
     skipped: list[dict[str, str]] = []
-    seats = _seats(session, panel)
+    seats = seats_of(session, panel)
     chosen = select(catalog, store, since, current, seats, skipped, due)
     plans = []
     shared: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
@@ -269,21 +268,6 @@ class _NightPrompts(PromptBuilder):
     @functools.cache  # noqa: B019 (one builder per night, released with it)
     def template_digest(self, name: str) -> str:
         return super().template_digest(name)
-
-
-def _seats(session: RunSession, panel: PanelUsed) -> Seats:
-    """Persona -> the model vendors of its providers, for pairing (built when first needed)."""
-    config = session.config
-
-    def load() -> dict[str, list[str]]:
-        vendors: dict[str, str] = {}
-        for name in panel.providers:
-            if name not in session.clients:
-                session.clients[name] = registry.create(config.settings(name))
-            vendors[name] = registry.model_vendor(config.settings(name), session.clients[name])
-        return {persona: [vendors[n] for n in names] for persona, names in panel.personas.items()}
-
-    return Seats(load, config.panel.recusal, config.panel.quorum)
 
 
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:

@@ -18,6 +18,9 @@ from datetime import date
 from typing import Any
 
 from panel.inputs.catalog import Catalog, Tool
+from panel.jobs.nightly_panel import PanelUsed
+from panel.pipeline.session import RunSession
+from panel.providers import registry
 from panel.records.store import Store
 from panel.scoring.rules import Quorum, Recusal
 from panel.scoring.trust import same_vendor
@@ -64,6 +67,21 @@ class Seats:
             known = all(free) if self.quorum is Quorum.EVERY_PERSONA else any(free)
             self._known[tool.vendor] = known
         return known
+
+
+def seats_of(session: RunSession, panel: PanelUsed) -> Seats:
+    """Persona -> the model vendors of its providers, for pairing (built when first needed)."""
+    config = session.config
+
+    def load() -> dict[str, list[str]]:
+        vendors: dict[str, str] = {}
+        for name in panel.providers:
+            if name not in session.clients:
+                session.clients[name] = registry.create(config.settings(name))
+            vendors[name] = registry.model_vendor(config.settings(name), session.clients[name])
+        return {persona: [vendors[n] for n in names] for persona, names in panel.personas.items()}
+
+    return Seats(load, config.panel.recusal, config.panel.quorum)
 
 
 def rival_for(tool: Tool, catalog: Catalog, seats: Seats | None = None) -> Tool | None:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from panel.errors import PanelError
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Judge, Reask, Reject
@@ -83,8 +84,13 @@ class BatchPath:
 
     # -- which calls go through batches --------------------------------------
     def api(self, name: str) -> BatchApi | None:
+        """The batch endpoint of provider ``name``; None if it has none (or is gone)."""
         if name not in self.clients:
-            self.clients[name] = self.make(name)
+            try:
+                self.clients[name] = self.make(name)
+            except PanelError as exc:  # say, removed from panel.toml with a batch still open
+                self.log(f"provider {name}: {exc}")
+                return None
         return batch_api(self.clients[name])
 
     def pending(self) -> set[str]:
@@ -96,7 +102,10 @@ class BatchPath:
         for batch in self.journal.open():
             api = self.api(batch.provider)
             if api is None:
-                self.log(f"batch {batch.id}: provider {batch.provider} has no batch API now")
+                self.log(
+                    f"batch {batch.id}: provider {batch.provider} has no batch API now; "
+                    "it stays open (`panel batches cancel` closes it)"
+                )
                 continue
             try:
                 if batch.state in ("preparing", "uploaded"):
@@ -282,8 +291,6 @@ class BatchPath:
 
     async def cancel(self, ident: str) -> Batch:
         """Ask the provider to cancel a batch (by panel's id or the provider's)."""
-        from panel.errors import PanelError
-
         batch = self.journal.find(ident)
         if batch is None:
             raise PanelError(f"no batch {ident!r} in the journal; see `panel batches list`")
@@ -291,8 +298,10 @@ class BatchPath:
             raise PanelError(f"batch {ident} is already {batch.state}; nothing to cancel")
         api = self.api(batch.provider)
         if batch.batch_id is None or api is None:
-            # never created at the provider: close it here, its calls go back to planned
-            self.journal.settle(batch.id, "cancelled", {}, "cancelled before it was created")
+            # never created at the provider, or the provider is gone: close it here; its
+            # calls go back to planned
+            why = "before it was created" if batch.batch_id is None else "its provider is gone"
+            self.journal.settle(batch.id, "cancelled", {}, f"cancelled here: {why}")
         else:
             await self._retrying(lambda: api.cancel(str(batch.batch_id)))
         return batch

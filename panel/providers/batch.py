@@ -10,11 +10,20 @@ and knows nothing provider-specific.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from panel.providers.base import Completion, CompletionRequest, ProviderError
+from panel.providers.base import (
+    Completion,
+    CompletionRequest,
+    FailureReason,
+    ProviderError,
+    StructuredMode,
+    classify_status,
+)
+from panel.providers.ladder import Ladder
 
 
 class BatchState(StrEnum):
@@ -90,3 +99,64 @@ def batch_api(provider: object) -> BatchApi | None:
 
 
 TAG = "panel_batch"  # the metadata key that carries panel's batch id
+
+
+class ChatParser(Protocol):
+    """What ``parse_line`` needs of a provider: its chat parser and its error redaction."""
+
+    spec: str
+
+    @property
+    def ladder(self) -> Ladder: ...
+
+    def completion(self, response: Any, rung: StructuredMode) -> Completion: ...
+
+    def detail(self, exc: Exception) -> str: ...
+
+
+def parse_line(
+    provider: ChatParser, line: dict[str, Any], parse: Callable[[Any], Any]
+) -> LineResult:
+    """An output or error line into a ``LineResult``.
+
+    The line format is OpenAI's, and Mistral's batch files follow it: ``custom_id``,
+    ``response`` (``status_code``, ``body``) and ``error``. ``parse`` turns a 200 body into
+    the SDK's chat response type; ``provider.completion`` reads it exactly as a synchronous
+    answer (the key check included); error text is redacted by ``provider.detail``.
+    """
+    custom_id = str(line.get("custom_id", ""))
+    response = line.get("response") or {}
+    error = line.get("error")
+    status = int(response.get("status_code") or (200 if not error else 500))
+    body = response.get("body")
+    spec = provider.spec
+    if status != 200 or error:
+        message = error.get("message") if isinstance(error, dict) else None
+        if message is None and isinstance(body, dict):
+            message = (body.get("error") or {}).get("message") or body.get("message")
+        reason, retryable = (
+            classify_status(status)
+            if status != 200
+            else (
+                FailureReason.SERVER_ERROR,
+                True,
+            )
+        )
+        detail = provider.detail(Exception(str(message or error or "no detail")))
+        return LineResult(
+            custom_id,
+            error=ProviderError(
+                reason, f"{spec}: batch line HTTP {status}: {detail}", status=status,
+                retryable=retryable,
+            ),
+        )  # fmt: skip
+    try:
+        completion = provider.completion(parse(body), provider.ladder.rung)
+    except ProviderError as exc:
+        return LineResult(custom_id, error=exc)
+    except Exception:  # a body that is no chat response
+        return LineResult(
+            custom_id,
+            error=ProviderError(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch line"),
+        )
+    return LineResult(custom_id, completion=completion)

@@ -13,8 +13,7 @@ from mistralai.client.errors import MistralError, NoResponseError
 from mistralai.client.models import ChatCompletionResponse
 
 from panel.providers.base import CompletionRequest, ProviderError
-from panel.providers.batch import TAG, BatchState, BatchStatus, LineResult
-from panel.providers.openai_batch import parse_line
+from panel.providers.batch import TAG, BatchState, BatchStatus, LineResult, parse_line
 
 if TYPE_CHECKING:
     from panel.providers.mistral import MistralProvider

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Final
 import openai
 from openai.types.chat import ChatCompletion
 
-from panel.providers.base import CompletionRequest, FailureReason, ProviderError, classify_status
-from panel.providers.batch import TAG, BatchState, BatchStatus, LineResult
+from panel.providers.base import CompletionRequest, ProviderError
+from panel.providers.batch import TAG, BatchState, BatchStatus, LineResult, parse_line
 
 if TYPE_CHECKING:
     from panel.providers.openai import OpenAIProvider
@@ -65,8 +65,9 @@ class OpenAIBatch:
         return batch.id
 
     async def find(self, tag: str) -> str | None:
-        try:
-            async for batch in self.client.batches.list(limit=100):
+        try:  # newest first: a batch created moments before a crash is on the first page
+            page = await self.client.batches.list(limit=100)
+            for batch in page.data:
                 if (batch.metadata or {}).get(TAG) == tag:
                     return batch.id
         except openai.OpenAIError as exc:
@@ -105,47 +106,4 @@ class OpenAIBatch:
             raise self._fail(exc) from None
 
     def result(self, line: dict[str, Any]) -> LineResult:
-        return parse_line(self.provider, line, lambda body: ChatCompletion.model_validate(body))
-
-
-def parse_line(provider: Any, line: dict[str, Any], parse: Any) -> LineResult:
-    """An output or error line, the same shape at OpenAI and Mistral, into a ``LineResult``.
-
-    ``parse`` turns a 200 response body into the SDK's chat response type.
-    """
-    custom_id = str(line.get("custom_id", ""))
-    response = line.get("response") or {}
-    error = line.get("error")
-    status = int(response.get("status_code") or (200 if not error else 500))
-    body = response.get("body")
-    spec = provider.spec
-    if status != 200 or error:
-        message = error.get("message") if isinstance(error, dict) else None
-        if message is None and isinstance(body, dict):
-            message = (body.get("error") or {}).get("message") or body.get("message")
-        reason, retryable = (
-            classify_status(status)
-            if status != 200
-            else (
-                FailureReason.SERVER_ERROR,
-                True,
-            )
-        )
-        detail = provider.detail(Exception(str(message or error or "no detail")))
-        return LineResult(
-            custom_id,
-            error=ProviderError(
-                reason, f"{spec}: batch line HTTP {status}: {detail}", status=status,
-                retryable=retryable,
-            ),
-        )  # fmt: skip
-    try:
-        completion = provider.completion(parse(body), provider.ladder.rung)
-    except ProviderError as exc:
-        return LineResult(custom_id, error=exc)
-    except Exception:  # a body that is no chat response
-        return LineResult(
-            custom_id,
-            error=ProviderError(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch line"),
-        )
-    return LineResult(custom_id, completion=completion)
+        return parse_line(self.provider, line, ChatCompletion.model_validate)

@@ -1,12 +1,15 @@
 """The embedded store: runs/panel.db (SQLite, WAL). Call journal, response cache, run index.
 
 - **Journal**: one row per call key (sha256 of provider, model, rendered messages, schema,
-  sampling). States: planned -> in_flight -> done | failed. A row left in_flight by a
-  killed process is simply sent again: the provider never answered us, or we never
-  recorded the answer, so nothing was paid for twice that we could have reused.
+  sampling). States: planned -> in_flight -> done | failed, or planned -> submitted (in a
+  Batch API job: ``records/batches.py`` holds its batch and custom_id) -> done | failed.
+  A row left in_flight by a killed process is simply sent again: the provider never
+  answered us, or we never recorded the answer, so nothing was paid for twice that we
+  could have reused. A failed row counts the nights it failed on (``retry_nights``).
 - **Cache**: the result of every ``done`` call (successes only; errors are never cached).
   A later call with the same key is served from here unless ``--fresh``.
 - **Index**: runs and the records they wrote.
+- **Schema**: numbered migrations in ``store_migrations.py``.
 
 Writes commit per call; WAL with synchronous=NORMAL survives a killed process (not
 necessarily a power cut, which loses at most the last moments of journal).
@@ -32,110 +35,12 @@ from typing import Any, Self
 
 from panel.errors import PanelError
 from panel.records.schema import CallResult
+from panel.records.store_migrations import MIGRATIONS
+
+__all__ = ["DB_NAME", "MIGRATIONS", "PRIVATE", "Store"]
 
 DB_NAME = "panel.db"
 PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
-
-MIGRATIONS: list[str] = [
-    # 1: journal + cache, runs, records
-    """
-    CREATE TABLE calls (
-        key TEXT PRIMARY KEY,
-        state TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'done', 'failed')),
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        persona TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        run_id TEXT,
-        result TEXT,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX calls_run ON calls (run_id, state);
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        finished_at REAL,
-        status TEXT NOT NULL,
-        summary TEXT
-    );
-    CREATE TABLE records (
-        id TEXT PRIMARY KEY,
-        path TEXT NOT NULL,
-        run_id TEXT,
-        tool_a TEXT NOT NULL,
-        tool_b TEXT NOT NULL,
-        status TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        provenance TEXT NOT NULL
-    );
-    CREATE INDEX records_tools ON records (tool_a, tool_b);
-    """,
-    # 2: community votes, one row per tool (the latest imported count)
-    """
-    CREATE TABLE votes (
-        tool TEXT PRIMARY KEY,
-        ship INTEGER NOT NULL CHECK (ship >= 0),
-        skip INTEGER NOT NULL CHECK (skip >= 0),
-        source TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    """,
-    # 3: Batch API journal (records/batches.py); calls gain 'submitted' and a failure history
-    """
-    CREATE TABLE calls3 (
-        key TEXT PRIMARY KEY,
-        state TEXT NOT NULL
-            CHECK (state IN ('planned', 'in_flight', 'submitted', 'done', 'failed')),
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        persona TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        run_id TEXT,
-        result TEXT,
-        updated_at REAL NOT NULL,
-        failed_nights INTEGER NOT NULL DEFAULT 0,
-        failed_on TEXT,
-        failure TEXT
-    );
-    INSERT INTO calls3 (key, state, provider, model, persona, tool, run_id, result, updated_at)
-        SELECT key, state, provider, model, persona, tool, run_id, result, updated_at FROM calls;
-    DROP TABLE calls;
-    ALTER TABLE calls3 RENAME TO calls;
-    CREATE INDEX calls_run ON calls (run_id, state);
-    CREATE TABLE batches (
-        id TEXT PRIMARY KEY,
-        provider TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN ('preparing', 'uploaded', 'submitted',
-            'completed', 'failed', 'expired', 'cancelled')),
-        file_id TEXT,
-        batch_id TEXT,
-        lines INTEGER NOT NULL,
-        done INTEGER NOT NULL DEFAULT 0,
-        estimated_usd REAL,
-        run_id TEXT,
-        created_at REAL NOT NULL,
-        updated_at REAL NOT NULL,
-        detail TEXT
-    );
-    CREATE TABLE batch_lines (
-        custom_id TEXT PRIMARY KEY,
-        batch TEXT NOT NULL REFERENCES batches (id),
-        key TEXT NOT NULL,
-        reasks INTEGER NOT NULL,
-        messages TEXT NOT NULL,
-        body TEXT NOT NULL,
-        carried TEXT NOT NULL,
-        state TEXT NOT NULL
-            CHECK (state IN ('submitted', 'answered', 'errored', 'lost', 'used')),
-        result TEXT,
-        cost REAL,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX batch_lines_key ON batch_lines (key, state);
-    CREATE INDEX batch_lines_batch ON batch_lines (batch, state);
-    """,
-]
 
 
 def _make_private(path: Path) -> None:
@@ -365,13 +270,10 @@ class Store:
         """First tool of a pair -> its records (as ``records_for``), oldest first; one query."""
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records ORDER BY created_at"
-        ).fetchall()
+        )
         out: dict[str, list[dict[str, Any]]] = {}
-        for r in rows:
-            out.setdefault(r[2], []).append(
-                {"id": r[0], "path": r[1], "tools": (r[2], r[3]), "status": r[4],
-                 "provenance": json.loads(r[5])}
-            )  # fmt: skip
+        for row in rows:
+            out.setdefault(row[2], []).append(_record(row))
         return out
 
     def done_keys(self) -> set[str]:
@@ -401,14 +303,16 @@ class Store:
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
             "WHERE tool_a = ? OR tool_b = ? ORDER BY created_at",
             (tool, tool),
-        ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "path": r[1],
-                "tools": (r[2], r[3]),
-                "status": r[4],
-                "provenance": json.loads(r[5]),
-            }
-            for r in rows
-        ]
+        )
+        return [_record(row) for row in rows]
+
+
+def _record(r: Any) -> dict[str, Any]:
+    """A record index row (id, path, tool_a, tool_b, status, provenance) as a dict."""
+    return {
+        "id": r[0],
+        "path": r[1],
+        "tools": (r[2], r[3]),
+        "status": r[4],
+        "provenance": json.loads(r[5]),
+    }
