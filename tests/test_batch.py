@@ -163,6 +163,8 @@ def test_line_errors_become_typed_call_failures(night: Home, server: FakeBatch) 
     assert {f["reason"] for f in summary["failures"]} == {"bad_request"}
     assert all("batch line HTTP 400" in f["detail"] for f in summary["failures"])
     assert server.count() == 0  # never retried synchronously
+    _, again, _ = nightly()  # the same night: a failed call is not due again
+    assert server.created() == 1 and again["batch_lines"] == 0
 
 
 def test_an_expired_batch_keeps_its_finished_lines_and_replans_the_rest(
@@ -376,3 +378,24 @@ def test_a_large_night_is_split_into_batches(
     ]  # fmt: skip
     code, summary, _ = nightly()
     assert code == 0 and len(records(night)) == 2 and len(server.lines) == CALLS
+
+
+def test_wait_sends_reasks_and_collects_them_in_one_run(night: Home, server: FakeBatch) -> None:
+    server.responder = lambda body: Behavior(invalid=True) if len(body["messages"]) == 2 else None
+    code, summary, err = nightly("--wait", "1m")
+    assert code == 0 and summary["done"] == 2, err
+    assert server.created() == 2 and summary["batch_lines"] == 2 * CALLS
+
+
+def test_cancelling_a_batch_never_created_replans_its_calls(night: Home, server: FakeBatch) -> None:
+    server.fail = {"upload": [503, 503]}
+    nightly()
+    rows = json.loads(runner.invoke(app, ["batches", "list", "--json"]).stdout)
+    assert [r["state"] for r in rows] == ["preparing"]
+    result = runner.invoke(app, ["batches", "cancel", rows[0]["id"]])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(runner.invoke(app, ["batches", "list", "--json"]).stdout) == []
+    everything = json.loads(runner.invoke(app, ["batches", "list", "--all", "--json"]).stdout)
+    assert everything[0]["state"] == "cancelled"
+    _code, summary, _ = nightly()
+    assert summary["batch_lines"] == CALLS and server.created() == 1
