@@ -399,3 +399,16 @@ def test_cancelling_a_batch_never_created_replans_its_calls(night: Home, server:
     assert everything[0]["state"] == "cancelled"
     _code, summary, _ = nightly()
     assert summary["batch_lines"] == CALLS and server.created() == 1
+
+
+def test_a_call_shared_by_two_pairs_is_paid_for_once(home: Home, server: FakeBatch) -> None:
+    make_catalog(home, {"twin-a": ("Pairs", "2026-11-23", ["twin-b"]),
+                        "twin-b": ("Pairs", "2026-11-23", ["twin-a"])})  # fmt: skip
+    home.config_file.write_text(batch_toml(server) + PRICES)
+    nightly()
+    code, summary, err = nightly()
+    assert code == 0 and summary["done"] == 2, err  # twin-a vs twin-b, and twin-b vs twin-a
+    assert summary["calls_made"] == 8 and summary["calls_cached"] == 8
+    per_call = (100 * 1.0 + 50 * 2.0) / 1_000_000
+    assert summary["sync_usd"] == pytest.approx(8 * per_call)
+    assert summary["spent_usd"] == pytest.approx(8 * per_call / 2)

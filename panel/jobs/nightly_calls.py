@@ -62,6 +62,7 @@ class NightCalls:
     _counted: set[str] = field(default_factory=set)
     _failing: set[str] | None = None
     _pending: set[str] | None = None
+    _handed: set[str] = field(default_factory=set)  # batch results already counted tonight
 
     def refresh(self) -> None:
         """Read which calls wait on a batch again (after collecting or submitting)."""
@@ -114,7 +115,11 @@ class NightCalls:
         send: list[tuple[int, Call]] = []
         for n, call in enumerate(calls):
             if self.batch and call.key in self.batch.finished:
-                results[n] = self.batch.finished[call.key]
+                # paid for once: a tool's calls are in every pair it is in
+                first = call.key not in self._handed
+                self._handed.add(call.key)
+                result = self.batch.finished[call.key]
+                results[n] = result if first else result.model_copy(update={"cached": True})
             elif call.key in pending:
                 waiting = True
             elif (held := self._gate(call)) is not None:
