@@ -120,6 +120,8 @@ class NightCalls:
                 self._handed.add(call.key)
                 result = self.batch.finished[call.key]
                 results[n] = result if first else result.model_copy(update={"cached": True})
+                if first and self.runner.progress is not None:
+                    self.runner.progress(call, result)  # the progress bar counts it too
             elif call.key in pending:
                 waiting = True
             elif (held := self._gate(call)) is not None:
