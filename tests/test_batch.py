@@ -412,3 +412,17 @@ def test_a_call_shared_by_two_pairs_is_paid_for_once(home: Home, server: FakeBat
     per_call = (100 * 1.0 + 50 * 2.0) / 1_000_000
     assert summary["sync_usd"] == pytest.approx(8 * per_call)
     assert summary["spent_usd"] == pytest.approx(8 * per_call / 2)
+
+
+def test_wait_never_resends_a_call_that_failed_tonight(night: Home, server: FakeBatch) -> None:
+    def business(body: dict[str, Any]) -> bool:
+        return "business" in json.dumps(body["messages"]).lower()[:3000]
+
+    server.line_error = lambda body: (400, "bad line") if business(body) else None
+    server.responder = lambda body: Behavior(invalid=True) if len(body["messages"]) == 2 else None
+    nightly()
+    nightly()  # business lines failed tonight; the others are re-asked in a second batch
+    assert server.created() == 2
+    code, summary, err = nightly("--wait", "1m")
+    assert code == 1 and summary["waiting"] == 0, err  # recorded, business calls failed
+    assert server.created() == 2  # the failed calls were not sent again while waiting

@@ -127,10 +127,9 @@ async def _run(
     if night.batch is not None:
         await night.batch.collect()  # first what earlier runs sent
         everything = [c for _, plan in plans for c in plan.calls]
-        await night.submit(everything)
         if wait:
             log(f"waiting up to {wait:.0f}s for batches")
-            await night.batch.wait(wait, [c for c in everything if c.key in night.batch_keys])
+        await night.submit(everything, wait)
     night.refresh()
 
     async def one(selected: Selected, plan: Plan) -> None:

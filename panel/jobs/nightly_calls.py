@@ -97,12 +97,19 @@ class NightCalls:
             return last.model_copy(update={"cached": True})
         return None
 
-    async def submit(self, calls: Sequence[Call]) -> None:
-        """Send tonight's batch-routed calls that are due (after collecting open batches)."""
+    def due(self, calls: Sequence[Call]) -> list[Call]:
+        """Tonight's batch-routed calls that may be sent (neither given up nor held)."""
+        return [c for c in calls if c.key in self.batch_keys and self._gate(c) is None]
+
+    async def submit(self, calls: Sequence[Call], wait: float | None = None) -> None:
+        """Send the due batch-routed calls (after collecting open batches); with ``wait``,
+        poll, judge and send re-asks for that many seconds or until nothing is open."""
         if self.batch is None:
             return
-        due = [c for c in calls if c.key in self.batch_keys and self._gate(c) is None]
+        due = self.due(calls)
         await self.batch.submit(due)
+        if wait:
+            await self.batch.wait(wait, due)
 
     async def answer(self, calls: Sequence[Call]) -> tuple[bool, list[CallResult]]:
         """(True, every call's result in order), or (False, the results that ended this run)
