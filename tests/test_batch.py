@@ -426,3 +426,15 @@ def test_wait_never_resends_a_call_that_failed_tonight(night: Home, server: Fake
     code, summary, err = nightly("--wait", "1m")
     assert code == 1 and summary["waiting"] == 0, err  # recorded, business calls failed
     assert server.created() == 2  # the failed calls were not sent again while waiting
+
+
+def test_mistral_timeout_exceeded_keeps_finished_lines(night: Home, server: FakeBatch) -> None:
+    night.config_file.write_text(batch_toml(server, mistral=True))
+    server.outcome = "expired"  # Mistral: TIMEOUT_EXCEEDED
+    nightly()
+    _, summary, err = nightly()
+    assert "expired (TIMEOUT_EXCEEDED)" in err and summary["batch_lines"] == CALLS // 2
+    server.outcome = "completed"
+    code, summary, err = nightly()
+    assert code == 0 and summary["waiting"] == 0, err
+    assert len(records(night)) == 2 and len(server.lines) == CALLS
