@@ -129,3 +129,14 @@ def test_retry_nights_is_a_setting(failing: Home, server: FakeLLM) -> None:
     )
     first = nightly()
     assert {g["nights"] for g in first["given_up"]} == {1} and len(first["given_up"]) == 2
+
+
+def test_a_re_review_whose_scores_change_is_recorded(failing: Home, server: FakeLLM) -> None:
+    assert nightly()["incomplete"] == 1
+    _a_night_passes(failing)
+    failing.config_file.write_text(
+        panel_toml(server).replace("[panel]\n", '[panel]\nquorum = "any-verdict"\n')
+    )
+    later = nightly()  # same answers, but the quorum rule makes the pair complete
+    assert later["unchanged"] == 0 and later["done"] == 1
+    assert len(records(failing)) == 2

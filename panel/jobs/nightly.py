@@ -187,7 +187,7 @@ def _same_as_last(store: Store, plan: Plan, calls: list[CallResult]) -> bool:
     history = [r for r in store.records_for(pair[0]) if tuple(r["tools"]) == pair]
     if not history:
         return False
-    return bool(history[-1]["provenance"].get("answers") == answers_digest(calls))
+    return bool(history[-1]["provenance"].get("answers") == answers_digest(plan, calls))
 
 
 @dataclass

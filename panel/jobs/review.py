@@ -259,7 +259,7 @@ def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id
     """Index the record with what decided it, its failed calls and a digest of its answers."""
     provenance = {
         **plan_fingerprint(plan),
-        "answers": answers_digest(record.calls),
+        "answers": answers_digest(plan, record.calls),
         "failed": sorted({c.key for c in record.calls if c.outcome == "failed"}),
     }
     store.index_record(
@@ -272,8 +272,9 @@ def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id
     )
 
 
-def answers_digest(calls: Sequence[CallResult]) -> str:
-    """sha256 of what a record says: each call's answer or failure (not its timing or cost).
+def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
+    """sha256 of what a record says: each call's answer or failure (not its timing or cost),
+    and what turns answers into scores (quorum, recusal, the providers' vendors).
 
     The nightly writes a record for a pair again only when this changes.
     """
@@ -287,4 +288,6 @@ def answers_digest(calls: Sequence[CallResult]) -> str:
         )
         for c in calls
     )  # fmt: skip
-    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    panel = plan.config.panel
+    rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
+    return hashlib.sha256("\n".join([rules, *rows]).encode()).hexdigest()
