@@ -438,3 +438,16 @@ def test_mistral_timeout_exceeded_keeps_finished_lines(night: Home, server: Fake
     code, summary, err = nightly()
     assert code == 0 and summary["waiting"] == 0, err
     assert len(records(night)) == 2 and len(server.lines) == CALLS
+
+
+def test_an_unreadable_output_file_loses_lines_not_the_night(
+    night: Home, server: FakeBatch
+) -> None:
+    server.garbage = True  # two junk lines first, and the last line cut short
+    nightly()
+    code, summary, err = nightly()
+    assert code == 0, err
+    assert summary["batch_lines"] == 1 and server.created() == 2  # the cut line, sent again
+    server.garbage = False
+    code, summary, _ = nightly()
+    assert code == 0 and len(records(night)) == 2

@@ -128,9 +128,10 @@ class BatchPath:
                 continue
             data = await self._retrying(lambda f=file_id: api.download(f))  # type: ignore[misc]
             for raw in data.splitlines():
-                if not raw.strip():
+                line = _json_object(raw)
+                if line is None:  # blank or unreadable: its call is lost and planned again
                     continue
-                parsed = api.result(json.loads(raw))
+                parsed = api.result(line)
                 if parsed.completion is not None:
                     c = parsed.completion
                     cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
@@ -305,6 +306,15 @@ class BatchPath:
         else:
             await self._retrying(lambda: api.cancel(str(batch.batch_id)))
         return batch
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    """One line of an output or error file as a JSON object, or None."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _messages(dicts: Iterable[dict[str, str]]) -> tuple[Message, ...]:

@@ -56,6 +56,7 @@ class FakeBatch(FakeLLM):
     def __init__(self, steps: int = 2) -> None:
         self.steps = steps
         self.outcome = "completed"
+        self.garbage = False  # corrupt the output and error files
         self.line_error: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None
         self.fail: dict[str, list[int]] = {}
         self.hang: set[str] = set()
@@ -237,6 +238,8 @@ class FakeBatch(FakeLLM):
             if rows:
                 file_id = f"file-{next(_ids)}"
                 self.files[file_id] = "".join(json.dumps(r) + "\n" for r in rows).encode()
+                if self.garbage:  # a server that writes something else into its files
+                    self.files[file_id] = b"not json\n[1, 2]\n" + self.files[file_id][:-40]
                 setattr(job, attr, file_id)
 
     def _view(self, job: Job) -> dict[str, Any]:
