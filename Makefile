@@ -46,6 +46,7 @@ lint: install
 bench: install
 	$(BIN)/python -m benchmarks.bench_runner
 	$(BIN)/python -m benchmarks.bench_store
+	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_site
 	$(BIN)/python -m benchmarks.bench_desk
 	$(BIN)/python -m benchmarks.leak_check

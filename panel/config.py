@@ -48,6 +48,8 @@ class ProviderEntry(_Strict):
     requests_per_minute: Annotated[int, Field(ge=0)] | None = None
     tokens_per_minute: Annotated[int, Field(ge=0)] | None = None
     vendor: Annotated[str, Field(max_length=100)] | None = None  # the model's maker
+    batch: bool | None = None  # through the Batch API (OpenAI-compatible servers opt in)
+    batch_discount: Annotated[float, Field(gt=0, le=1)] | None = None  # batch price / list price
 
 
 class Price(_Strict):
@@ -67,6 +69,9 @@ class PanelSection(_Strict):
     max_reasks: Annotated[int, Field(ge=0, le=5)] = 2
     head_to_head: bool = True  # ask "which one?" per persona and provider, in both orders
     recusal: Recusal = Recusal.RECUSE  # a model reviewing its own vendor's tool
+    batch: bool = False  # the nightly sends through Batch APIs where a provider has one
+    retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
+    batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
 
 
 class SiteSection(_Strict):
@@ -218,4 +223,6 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         structured=entry.structured or settings.structured,
         json_object_schema=entry.json_object_schema,
         vendor=entry.vendor,
+        batch=entry.batch,
+        batch_discount=entry.batch_discount or settings.batch_discount,
     )

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from panel.cli._common import home, stderr, user_errors
+from panel.cli.batches import parse_duration
 from panel.jobs.nightly import NightlyOptions, dry_run_report, run_nightly
 from panel.lock import exclusive
 from panel.paths import Home
@@ -50,10 +51,29 @@ def nightly_command(
             help="Run even with no panel configured, on the embedded default model.",
         ),
     ] = False,
+    batch: Annotated[
+        bool,
+        typer.Option(
+            "--batch",
+            help="Send through Batch APIs where a provider has one (half price, hours).",
+        ),
+    ] = False,
+    wait: Annotated[
+        str | None,
+        typer.Option(
+            "--wait",
+            metavar="DURATION",
+            help="Poll open batches until done or this long (90s, 30m, 2h); default: return.",
+        ),
+    ] = None,
 ) -> None:
     """Review new launches and changed tools, within a budget; resumable after any crash.
 
-    Exit codes: 0 everything done; 1 some comparisons incomplete or deferred by the budget;
+    With --batch, calls go through Batch APIs: a run submits and returns, and every later
+    run first collects finished batches (see `panel batches list`).
+
+    Exit codes: 0 everything done (or waiting on batches); 1 some comparisons incomplete or
+    deferred by the budget;
     2 usage or config error; 75 another nightly is running; 130 interrupted (resumable).
     """
     with user_errors():
@@ -69,6 +89,8 @@ def nightly_command(
             providers=provider or [],
             dry_run=dry_run,
             allow_embedded=allow_embedded,
+            batch=batch,
+            wait=None if wait is None else parse_duration(wait),
         )
         with exclusive(where.runs / "nightly.lock", "panel nightly"):
             if dry_run:
@@ -117,16 +139,24 @@ def _run(
     report = asdict(summary)
     line = (
         f"planned {summary.planned}: done {summary.done}, incomplete {summary.incomplete}, "
-        f"deferred {summary.deferred}, failed {summary.failed}; calls made "
+        f"deferred {summary.deferred}, failed {summary.failed}, waiting {summary.waiting}, "
+        f"unchanged {summary.unchanged}, skipped {len(summary.skipped)}; calls made "
         f"{summary.calls_made}, cached {summary.calls_cached}, deferred {summary.calls_deferred}; "
         f"tokens {summary.prompt_tokens}+{summary.completion_tokens}; "
-        f"spent ${summary.spent_usd:.4f} (answers cost ${summary.cost_usd:.4f}); summary {path}"
+        f"spent ${summary.spent_usd:.4f} (synchronously ${summary.sync_usd:.4f}; answers cost "
+        f"${summary.cost_usd:.4f}); batch lines sent {summary.batch_lines}, batches open "
+        f"{summary.batches_open}; summary {path}"
     )
     log(line)
     for failure in report["failures"]:
         log(
             f"failed {failure['comparison']} {failure['persona']}/{failure['tool']} on "
             f"{failure['provider']}: {failure['reason']}"
+        )
+    for gone in summary.given_up:
+        log(
+            f"given up {gone['persona']}/{gone['tool']} on {gone['provider']} after "
+            f"{gone['nights']} nights: {gone['reason']}: {gone['detail']}"
         )
     if summary.deferred:
         log(f"{summary.calls_deferred} calls stay planned for the next run (budget reached)")

@@ -23,79 +23,28 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
+from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
-from panel.jobs.review import Plan, fingerprint, index, journal, plan_review, save
+from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
+from panel.jobs.review import (
+    Plan,
+    answers_digest,
+    fingerprint,
+    index,
+    journal,
+    plan_tools,
+    save,
+)
+from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
-from panel.pipeline.runner import Runner
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally
 
-RIVAL_RULE = (
-    "a competitor the catalog entry names (first one found in the catalog), "
-    "then the most recently launched tool in the same category, "
-    "then the most recently launched tool overall"
-)
+__all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
+
 KIND = "nightly"
-
-
-def _recency(tool: Tool) -> tuple[date, str]:
-    return (tool.launched or date.min, tool.slug)
-
-
-def rival_for(tool: Tool, catalog: Catalog) -> Tool | None:
-    others = [t for t in catalog.tools.values() if t.slug != tool.slug]
-    for slug in tool.competitors:
-        if slug in catalog.tools and slug != tool.slug:
-            return catalog.tools[slug]
-    same = [t for t in others if tool.category and t.category == tool.category]
-    pool = same or others
-    return max(pool, key=_recency) if pool else None
-
-
-@dataclass(frozen=True)
-class Selected:
-    tool: Tool
-    rival: Tool
-    reason: str
-
-
-def select(
-    catalog: Catalog,
-    store: Store,
-    since: date,
-    current: Callable[[Tool, Tool], dict[str, Any]],
-) -> list[Selected]:
-    """New launches without a record, and tools whose inputs changed since their last review."""
-    chosen: list[Selected] = []
-    for tool in sorted(catalog.tools.values(), key=_recency, reverse=True):
-        rival = rival_for(tool, catalog)
-        if rival is None:
-            continue
-        history = [r for r in store.records_for(tool.slug) if r["tools"][0] == tool.slug]
-        if not history:
-            if tool.launched is not None and tool.launched >= since:
-                chosen.append(Selected(tool, rival, f"launched {tool.launched}, no record yet"))
-            continue
-        last = history[-1]
-        rival = catalog.tools.get(last["tools"][1], rival)  # keep the pairing it was reviewed in
-        changed = _changed(last["provenance"], current(tool, rival))
-        if changed:
-            chosen.append(Selected(tool, rival, f"changed since last review: {changed}"))
-        elif last["status"] == "incomplete":
-            chosen.append(Selected(tool, rival, "last review was incomplete"))
-    return chosen
-
-
-def _changed(before: dict[str, Any], now: dict[str, Any]) -> str:
-    labels = {
-        "catalog": "catalog entry",
-        "personas": "persona",
-        "templates": "prompt",
-        "models": "model",
-    }
-    return ", ".join(label for key, label in labels.items() if before.get(key) != now.get(key))
 
 
 @dataclass
@@ -109,6 +58,8 @@ class Summary:
     incomplete: int = 0
     failed: int = 0
     deferred: int = 0
+    waiting: int = 0  # comparisons with calls in an open batch: recorded on a later run
+    unchanged: int = 0  # re-reviewed, same answers: no new record
     calls_made: int = 0
     calls_cached: int = 0
     calls_deferred: int = 0
@@ -116,14 +67,22 @@ class Summary:
     completion_tokens: int = 0
     spent_usd: float = 0.0  # paid by this run: calls not served from the cache
     cost_usd: float = 0.0  # what the night's answers cost, cached ones included
+    sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
+    batch_lines: int = 0  # requests sent in new batches by this run
+    batches_open: int = 0  # batches still running at the provider when this run ended
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
+    given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
 
     @property
     def exit_code(self) -> int:
+        """0 nothing wrong (batches still running are not wrong); 1 otherwise."""
         return 0 if self.incomplete == 0 and self.failed == 0 and self.deferred == 0 else 1
 
-    def add(self, plan: Plan, reason: str, calls: list[CallResult]) -> str:
+    def count(self, calls: list[CallResult], night: NightCalls) -> list[CallResult]:
+        """Count calls and what they cost; the deferred ones (never sent: the budget)."""
+        self.sync_usd += sum(night.sync_cost(c) for c in calls if not c.cached)
         deferred = [c for c in calls if c.attempts == 0 and not c.cached and not c.ok]
         self.calls_cached += sum(1 for c in calls if c.cached)
         self.calls_made += sum(1 for c in calls if not c.cached and c.attempts > 0)
@@ -133,6 +92,10 @@ class Summary:
         self.completion_tokens += sum(c.completion_tokens for c in fresh)
         self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
         self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
+        return deferred
+
+    def add(self, plan: Plan, reason: str, calls: list[CallResult], night: NightCalls) -> str:
+        deferred = self.count(calls, night)
         for c in calls:
             if not c.ok and c.failure and c not in deferred:
                 self.failures.append(
@@ -153,25 +116,44 @@ ProgressHook = Callable[[str], None]
 
 async def _run(
     plans: list[tuple[Selected, Plan]],
-    runner: Runner,
+    night: NightCalls,
     store: Store,
     out: Path,
     run_id: str,
     summary: Summary,
     log: ProgressHook,
+    wait: float | None,
 ) -> None:
+    if night.batch is not None:
+        await night.batch.collect()  # first what earlier runs sent
+        everything = [c for _, plan in plans for c in plan.calls]
+        if wait:
+            log(f"waiting up to {wait:.0f}s for batches")
+        await night.submit(everything, wait)
+    night.refresh()
+
     async def one(selected: Selected, plan: Plan) -> None:
         started = datetime.now(UTC)
-        calls = await runner.run(plan.calls)
         entry: dict[str, Any] = {
             "tool": selected.tool.slug,
             "rival": selected.rival.slug,
             "reason": selected.reason,
         }
-        if summary.add(plan, selected.reason, calls) == "deferred":
+        complete, calls = await night.answer(plan.calls)
+        night.settle(calls)
+        if not complete:
+            summary.count(calls, night)  # what ended tonight; the record waits for the rest
+            summary.waiting += 1
+            entry["status"] = "waiting"
+            log(f"waiting {selected.tool.slug} vs {selected.rival.slug}: calls in a batch")
+        elif summary.add(plan, selected.reason, calls, night) == "deferred":
             summary.deferred += 1
             entry["status"] = "deferred"
             log(f"deferred {selected.tool.slug} vs {selected.rival.slug}: budget reached")
+        elif _same_as_last(store, plan, calls):
+            summary.unchanged += 1
+            entry["status"] = "unchanged"
+            log(f"unchanged {selected.tool.slug} vs {selected.rival.slug}: no new record")
         else:
             record, path = save(plan, calls, out, started)
             index(store, plan, record, path, run_id)
@@ -199,12 +181,23 @@ async def _run(
     await asyncio.gather(*(one(s, p) for s, p in plans))
 
 
+def _same_as_last(store: Store, plan: Plan, calls: list[CallResult]) -> bool:
+    """Did the pair's last record say exactly this (same calls, same answers)?"""
+    pair = (plan.tools[0].slug, plan.tools[1].slug)
+    history = [r for r in store.records_for(pair[0]) if tuple(r["tools"]) == pair]
+    if not history:
+        return False
+    return bool(history[-1]["provenance"].get("answers") == answers_digest(plan, calls))
+
+
 @dataclass
 class NightlyOptions:
     since: date | None = None
     providers: list[str] = field(default_factory=list)
     dry_run: bool = False
     allow_embedded: bool = False  # run on the built-in default panel (the embedded model)
+    batch: bool = False  # --batch: through Batch APIs where a provider has one
+    wait: float | None = None  # --wait: seconds to poll open batches before returning
     today: date = field(default_factory=lambda: datetime.now().astimezone().date())
 
 
@@ -223,41 +216,65 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
-    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
-    digests = functools.cache(prompts.template_digest)
+    prompts = _NightPrompts(home.prompts, fence_key(home.runs))
+    digests = prompts.template_digest
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
         return fingerprint(personas, digests, (tool, rival), models)
 
-    chosen = select(catalog, store, since, current)
-    plans = [
-        (
-            s,
-            plan_review(
-                home,
-                s.tool.slug,
-                s.rival.slug,
-                options.providers,
-                [],
-                clients=session.clients,
-                config=config,
-            ),
+    settings = config.panel
+    day = options.today.isoformat()
+
+    def due(key: str) -> bool:  # a failed call is retried once a night, on retry_nights nights
+        nights, failed_on, _ = store.failed_before(key)
+        return nights < settings.retry_nights and failed_on != day
+
+    skipped: list[dict[str, str]] = []
+    seats = seats_of(session, panel)
+    chosen = select(catalog, store, since, current, seats, skipped, due)
+    plans = []
+    shared: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
+    for s in chosen:
+        plan = plan_tools(
+            home,
+            (s.tool, s.rival),
+            options.providers,
+            [],
+            clients=session.clients,
+            config=config,
+            prompts=prompts,
+            personas=personas,
         )
-        for s in chosen
-    ]
+        plan.calls = [shared.setdefault(c.key, c) for c in plan.calls]
+        plans.append((s, plan))
     summary = Summary(
         date=options.today.isoformat(),
         since=since.isoformat(),
         panel=asdict(panel),
         planned=len(plans),
+        skipped=skipped,
     )
+    for entry in skipped:
+        summary.comparisons.append({**entry, "status": "skipped"})
     return summary, plans
+
+
+class _NightPrompts(PromptBuilder):
+    """The night's prompt builder: each template's digest is read once, when planning, so
+    every record of the night states the templates its prompts were rendered from."""
+
+    @functools.cache  # noqa: B019 (one builder per night, released with it)
+    def template_digest(self, name: str) -> str:
+        return super().template_digest(name)
 
 
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:
     """What tonight would review and what it would cost; nothing is sent."""
     summary, plans = prepare(session, options)
+    on = options.batch or session.settings.batch  # estimated at batch prices where batched
+    for _, plan in plans:
+        plan.calls = [with_batch_price(c) if batched(c, on) else c for c in plan.calls]
     return dry_run_plan(session.store, plans, summary)
 
 
@@ -294,6 +311,7 @@ def dry_run_plan(
         ),
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
+        "skipped": summary.skipped,
         "calls": sum(r["calls"] for r in rows),
         "cached": sum(r["cached"] for r in rows),
         "estimated_usd": None if unknown else round(total, 6),
@@ -316,21 +334,38 @@ def run_nightly(
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
     summary, plans = prepare(session, options)
     session.require_prices(c for _, plan in plans for c in plan.calls)
+    on = options.batch or session.settings.batch
+    night = NightCalls(
+        store,
+        session.runner,
+        session.batch_path(run_id, log),
+        session.settings.retry_nights,
+        options.today.isoformat(),
+    )
+    for _, plan in plans:
+        plan.calls = night.route(plan.calls, on)
     store.begin_run(run_id, KIND)
     for _, plan in plans:
         journal(plan, store, run_id)
     total = sum(len(p.calls) for _, p in plans)
     log(PanelUsed(**summary.panel).line())
     log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    for entry in summary.skipped:
+        log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
     try:
-        session.run(_run(plans, session.runner, store, home.runs, run_id, summary, log))
+        session.run(_run(plans, night, store, home.runs, run_id, summary, log, options.wait))
     except BaseException:
         store.end_run(run_id, "interrupted")
         raise
+    summary.given_up = night.gave_up
+    assert night.batch is not None
+    summary.batch_lines = night.batch.submitted
+    summary.batches_open = len(night.batch.journal.open())
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
-    status = "partial" if summary.deferred else "done"
+    summary.sync_usd = round(summary.sync_usd, 6)
+    status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
     data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
     path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -86,10 +88,17 @@ def plan_tools(
     clients: dict[str, Provider],
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
+    prompts: PromptBuilder | None = None,
+    personas: list[Persona] | None = None,
 ) -> Plan:
-    """A plan for two given tool entries; ``sampling`` overrides providers' settings."""
+    """A plan for two given tool entries; ``sampling`` overrides providers' settings.
+
+    ``prompts`` and ``personas``, when given, are shared by many plans (the nightly's):
+    templates compile and persona files are read once.
+    """
     config = config or Config.load(home.config_file)
-    personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
+    if personas is None:
+        personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
     panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
     names = list(dict.fromkeys(n for names in panels.values() for n in names))
     settings = {name: config.settings(name) for name in names}
@@ -101,7 +110,7 @@ def plan_tools(
         if name not in clients:
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
-    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
+    prompts = prompts or PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
         Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
         for tool in tools
@@ -247,11 +256,38 @@ def plan_fingerprint(plan: Plan) -> dict[str, object]:
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
+    """Index the record with what decided it, its failed calls and a digest of its answers."""
+    provenance = {
+        **plan_fingerprint(plan),
+        "answers": answers_digest(plan, record.calls),
+        "failed": sorted({c.key for c in record.calls if c.outcome == "failed"}),
+    }
     store.index_record(
         record.id,
         path,
         run_id,
         (plan.tools[0].slug, plan.tools[1].slug),
         record.status,
-        plan_fingerprint(plan),
+        provenance,
     )
+
+
+def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
+    """sha256 of what a record says: each call's answer or failure (not its timing or cost),
+    and what turns answers into scores (quorum, recusal, the providers' vendors).
+
+    The nightly writes a record for a pair again only when this changes.
+    """
+    rows = sorted(
+        json.dumps(
+            [
+                c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
+                c.failure.reason.value if c.failure else None,
+            ],
+            sort_keys=True, default=str,
+        )
+        for c in calls
+    )  # fmt: skip
+    panel = plan.config.panel
+    rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
+    return hashlib.sha256("\n".join([rules, *rows]).encode()).hexdigest()

@@ -12,14 +12,13 @@ exception that stops the run.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
-from panel.pipeline.judge import Accept, Judge, Reask, Reject
+from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
+from panel.pipeline.outcome import Tally, call_result
 from panel.pipeline.retry import RetryPolicy
 from panel.providers.base import (
     Completion,
@@ -27,29 +26,11 @@ from panel.providers.base import (
     FailureReason,
     Provider,
     ProviderError,
-    StructuredMode,
 )
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
 
 Progress = Callable[[Call, CallResult], None]
-
-
-@dataclass
-class _Tally:
-    attempts: int = 0
-    reasks: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    model_version: str | None = None
-    mode: StructuredMode | None = None
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, completion: Completion) -> None:
-        self.prompt_tokens += completion.prompt_tokens
-        self.completion_tokens += completion.completion_tokens
-        self.model_version = completion.model_version
-        self.mode = completion.mode
 
 
 class Runner:
@@ -154,7 +135,7 @@ class Runner:
                         self.store.finish(result)
         return result
 
-    async def _send(self, call: Call, request: CompletionRequest, tally: _Tally) -> Completion:
+    async def _send(self, call: Call, request: CompletionRequest, tally: Tally) -> Completion:
         prompt, completion = call.estimated_tokens()
         limiter = self._limiter(call.provider)
         async for attempt in self.policy.retrying():
@@ -180,13 +161,13 @@ class Runner:
 
     async def execute(self, call: Call) -> CallResult:
         """One call through retries and re-asks to a verdict or a typed failure (no cache)."""
-        tally = _Tally()
+        tally = Tally()
         messages = call.rendered.messages
         while True:
             try:
                 completion = await self._send(call, call.request(messages), tally)
             except ProviderError as exc:
-                return _result(call, tally, Reject(self._failure(exc)))
+                return call_result(call, tally, Reject(self._failure(exc)))
             tally.add(completion)
             if call.rate is not None:
                 self.budget.charge(
@@ -194,44 +175,6 @@ class Runner:
                 )
             outcome = self.judge.judge(call, messages, completion, tally.reasks)
             if not isinstance(outcome, Reask):
-                return _result(call, tally, outcome)
+                return call_result(call, tally, outcome)
             tally.reasks += 1
             messages = outcome.messages
-
-
-def _result(call: Call, tally: _Tally, outcome: Accept | Reject) -> CallResult:
-    """The record of one call: who, what, how it went and what it cost."""
-    answer = outcome.answer if isinstance(outcome, Accept) else None
-    sampling = call.provider.sampling
-    return CallResult(
-        key=call.key,
-        persona=call.persona.name,
-        tool=call.subject,
-        kind="verdict" if call.pair is None else "head_to_head",
-        provider=call.provider.spec,
-        model=call.provider.model,
-        status="ok" if answer is not None else "failed",
-        verdict=None if answer is None else answer.verdict,
-        confidence=None if answer is None else answer.confidence,
-        quote=None if answer is None else answer.quote,
-        fields={} if answer is None else dict(answer.fields),
-        failure=outcome.failure if isinstance(outcome, Reject) else None,
-        model_version=tally.model_version,
-        mode=tally.mode,
-        attempts=tally.attempts,
-        reasks=tally.reasks,
-        prompt_tokens=tally.prompt_tokens,
-        completion_tokens=tally.completion_tokens,
-        latency_ms=round((time.monotonic() - tally.started) * 1000, 1),
-        temperature=sampling.temperature,
-        seed=sampling.seed,
-        max_tokens=sampling.max_tokens,
-        truncated_input=list(call.rendered.truncated),
-        defences=list(call.rendered.defences),
-        flags=list(outcome.flags) if isinstance(outcome, Accept) else [],
-        cost_usd=(
-            None
-            if call.rate is None
-            else round(call.rate.cost(tally.prompt_tokens, tally.completion_tokens), 8)
-        ),
-    )

@@ -27,17 +27,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Self, TypeVar
 
 from panel.config import Config, PanelSection
 from panel.errors import PanelError
 from panel.paths import Home
+from panel.pipeline.batch import BatchPath
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call, estimated_cost, unpriced
 from panel.pipeline.judge import Judge
+from panel.pipeline.pricing import PriceBook
 from panel.pipeline.retry import RetryPolicy
 from panel.pipeline.runner import Progress, Runner
+from panel.providers import registry
 from panel.providers.base import Provider
 from panel.records.store import Store
 
@@ -104,6 +107,23 @@ class RunSession:
             store=self.store,
             fresh=self.fresh,
             progress=self.progress,
+        )
+
+    def batch_path(self, run_id: str, log: Callable[[str], None] = lambda m: None) -> BatchPath:
+        """The batch side of a run (``pipeline/batch.py``), sharing the runner's judge and
+        budget, the retry policy, the store and the provider clients."""
+        config = self.config
+        return BatchPath(
+            store=self.store,
+            clients=self.clients,
+            make=lambda name: registry.create(config.settings(name)),
+            policy=self.policy,
+            judge=self.runner.judge,
+            budget=self.runner.budget,
+            prices=PriceBook({k: (v.input, v.output) for k, v in config.prices.items()}),
+            run_id=run_id,
+            log=log,
+            poll=self.settings.batch_poll,
         )
 
     # -- the --max-cost check ------------------------------------------------

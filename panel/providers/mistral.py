@@ -14,6 +14,7 @@ from typing import Any
 import httpx2 as httpx  # mistralai's HTTP client library
 from mistralai.client import Mistral
 from mistralai.client.errors import MistralError, NoResponseError
+from mistralai.client.models import ChatCompletionResponse
 
 from panel.providers.base import (
     Completion,
@@ -23,6 +24,7 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
+from panel.providers.batch import BatchApi
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
@@ -74,6 +76,10 @@ class MistralProvider(HttpProvider):
             response = await self.client.chat.complete_async(**self._arguments(request, rung))
         except (MistralError, NoResponseError, httpx.HTTPError) as exc:
             raise self._error(exc, rung) from None
+        return self.completion(response, rung)
+
+    def completion(self, response: ChatCompletionResponse, rung: StructuredMode) -> Completion:
+        """The ``Completion`` in a chat response (synchronous, or a batch output line)."""
         if not response.choices:
             raise self.no_choices()
         choice = response.choices[0]
@@ -89,6 +95,14 @@ class MistralProvider(HttpProvider):
             mode=rung,
         )
         return self.checked(completion)
+
+    def batch_api(self) -> BatchApi | None:
+        """Mistral's batch jobs; at another server only with ``batch = true``."""
+        if self.settings.batch is False or (self.base_url and not self.settings.batch):
+            return None
+        from panel.providers.mistral_batch import MistralBatch
+
+        return MistralBatch(self)
 
     async def aclose(self) -> None:
         await self._http.aclose()

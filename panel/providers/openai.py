@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion
 
 from panel.providers.base import (
     Completion,
@@ -21,6 +22,7 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
+from panel.providers.batch import BatchApi
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
@@ -70,6 +72,10 @@ class OpenAIProvider(HttpProvider):
             response = await self.client.chat.completions.create(**self._arguments(request, rung))
         except openai.OpenAIError as exc:
             raise self._error(exc, rung) from None
+        return self.completion(response, rung)
+
+    def completion(self, response: ChatCompletion, rung: StructuredMode) -> Completion:
+        """The ``Completion`` in a chat response (synchronous, or a batch output line)."""
         if not response.choices:
             raise self.no_choices()
         choice = response.choices[0]
@@ -84,6 +90,14 @@ class OpenAIProvider(HttpProvider):
             refusal=getattr(choice.message, "refusal", None),
         )
         return self.checked(completion)
+
+    def batch_api(self) -> BatchApi | None:
+        """OpenAI's Batch API; at another server only with ``batch = true`` (vLLM, Together...)."""
+        if self.settings.batch is False or (self.base_url and not self.settings.batch):
+            return None
+        from panel.providers.openai_batch import OpenAIBatch
+
+        return OpenAIBatch(self)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -1,12 +1,15 @@
 """The embedded store: runs/panel.db (SQLite, WAL). Call journal, response cache, run index.
 
 - **Journal**: one row per call key (sha256 of provider, model, rendered messages, schema,
-  sampling). States: planned -> in_flight -> done | failed. A row left in_flight by a
-  killed process is simply sent again: the provider never answered us, or we never
-  recorded the answer, so nothing was paid for twice that we could have reused.
+  sampling). States: planned -> in_flight -> done | failed, or planned -> submitted (in a
+  Batch API job: ``records/batches.py`` holds its batch and custom_id) -> done | failed.
+  A row left in_flight by a killed process is simply sent again: the provider never
+  answered us, or we never recorded the answer, so nothing was paid for twice that we
+  could have reused. A failed row counts the nights it failed on (``retry_nights``).
 - **Cache**: the result of every ``done`` call (successes only; errors are never cached).
   A later call with the same key is served from here unless ``--fresh``.
 - **Index**: runs and the records they wrote.
+- **Schema**: numbered migrations in ``store_migrations.py``.
 
 Writes commit per call; WAL with synchronous=NORMAL survives a killed process (not
 necessarily a power cut, which loses at most the last moments of journal).
@@ -26,62 +29,18 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
 from panel.errors import PanelError
 from panel.records.schema import CallResult
+from panel.records.store_migrations import MIGRATIONS
+
+__all__ = ["DB_NAME", "MIGRATIONS", "PRIVATE", "Store"]
 
 DB_NAME = "panel.db"
 PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
-
-MIGRATIONS: list[str] = [
-    # 1: journal + cache, runs, records
-    """
-    CREATE TABLE calls (
-        key TEXT PRIMARY KEY,
-        state TEXT NOT NULL CHECK (state IN ('planned', 'in_flight', 'done', 'failed')),
-        provider TEXT NOT NULL,
-        model TEXT NOT NULL,
-        persona TEXT NOT NULL,
-        tool TEXT NOT NULL,
-        run_id TEXT,
-        result TEXT,
-        updated_at REAL NOT NULL
-    );
-    CREATE INDEX calls_run ON calls (run_id, state);
-    CREATE TABLE runs (
-        id TEXT PRIMARY KEY,
-        kind TEXT NOT NULL,
-        started_at REAL NOT NULL,
-        finished_at REAL,
-        status TEXT NOT NULL,
-        summary TEXT
-    );
-    CREATE TABLE records (
-        id TEXT PRIMARY KEY,
-        path TEXT NOT NULL,
-        run_id TEXT,
-        tool_a TEXT NOT NULL,
-        tool_b TEXT NOT NULL,
-        status TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        provenance TEXT NOT NULL
-    );
-    CREATE INDEX records_tools ON records (tool_a, tool_b);
-    """,
-    # 2: community votes, one row per tool (the latest imported count)
-    """
-    CREATE TABLE votes (
-        tool TEXT PRIMARY KEY,
-        ship INTEGER NOT NULL CHECK (ship >= 0),
-        skip INTEGER NOT NULL CHECK (skip >= 0),
-        source TEXT NOT NULL,
-        updated_at REAL NOT NULL
-    );
-    """,
-]
 
 
 def _make_private(path: Path) -> None:
@@ -160,14 +119,18 @@ class Store:
         return None if row is None else CallResult.model_validate_json(row[0])
 
     def plan(self, rows: Iterable[tuple[str, str, str, str, str]], run_id: str) -> None:
-        """Journal calls as planned (key, provider, model, persona, tool); done rows stay done."""
+        """Journal calls as planned (key, provider, model, persona, tool).
+
+        Done rows stay done, and rows submitted in an open batch stay submitted.
+        """
         now = self.clock()
         self.db.execute("BEGIN")
         self.db.executemany(
             "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, updated_at) "
             "VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
-            "state = CASE WHEN calls.state = 'done' THEN 'done' ELSE 'planned' END, "
+            "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
+            "ELSE 'planned' END, "
             "updated_at = excluded.updated_at",
             [(*row, run_id, now) for row in rows],
         )
@@ -184,15 +147,23 @@ class Store:
         """A verdict is cached (state done); a failure is journaled, never cached.
 
         A verdict flagged by the leak check is cached too: it was paid for, and the
-        flag travels with it.
+        flag travels with it. A failure counts the nights the call has failed on (one
+        a calendar day, however many runs that day) and keeps its last result, for the
+        nightly's ``retry_nights`` cap; an answer clears that history.
         """
         answered = result.status == "ok"
         state = "done" if answered else "failed"
-        payload = result.model_dump_json() if answered else None
+        payload = result.model_dump_json()
+        today = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
         self.db.execute(
-            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at",
+            "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at, "
+            "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET "
+            "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at, "
+            "failed_nights = CASE WHEN excluded.state = 'done' THEN 0 "
+            "WHEN calls.failed_on IS excluded.failed_on THEN calls.failed_nights "
+            "ELSE calls.failed_nights + 1 END, "
+            "failed_on = excluded.failed_on, failure = excluded.failure",
             (
                 result.key,
                 state,
@@ -200,10 +171,23 @@ class Store:
                 result.model,
                 result.persona,
                 result.tool,
-                payload,
+                payload if answered else None,
                 self.clock(),
+                0 if answered else 1,
+                None if answered else today,
+                None if answered else payload,
             ),
         )
+
+    def failed_before(self, key: str) -> tuple[int, str | None, CallResult | None]:
+        """(nights the call failed on, the last such day, its last failed result)."""
+        row = self.db.execute(
+            "SELECT failed_nights, failed_on, failure FROM calls WHERE key = ?", (key,)
+        ).fetchone()
+        if row is None or not row[0]:
+            return 0, None, None
+        last = CallResult.model_validate_json(row[2]) if row[2] else None
+        return int(row[0]), row[1], last
 
     def defer(self, key: str) -> None:
         """Back to planned: never sent (budget), so the next run sends it."""
@@ -282,19 +266,53 @@ class Store:
         rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
         return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
 
+    def reviews(self) -> dict[str, list[dict[str, Any]]]:
+        """First tool of a pair -> its records (as ``records_for``), oldest first; one query."""
+        rows = self.db.execute(
+            "SELECT id, path, tool_a, tool_b, status, provenance FROM records ORDER BY created_at"
+        )
+        out: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            out.setdefault(row[2], []).append(_record(row))
+        return out
+
+    def done_keys(self) -> set[str]:
+        """Keys of every answered call (in the cache), for checks over many calls at once."""
+        return {
+            str(row[0]) for row in self.db.execute("SELECT key FROM calls WHERE state = 'done'")
+        }
+
+    def failing_keys(self) -> set[str]:
+        """Keys of calls whose last try failed (see ``failed_before``)."""
+        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0 AND state != 'done'")
+        return {str(row[0]) for row in rows}
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Many writes in one commit: all of them, or (on any error) none."""
+        self.db.execute("BEGIN")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
     def records_for(self, tool: str) -> list[dict[str, Any]]:
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
             "WHERE tool_a = ? OR tool_b = ? ORDER BY created_at",
             (tool, tool),
-        ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "path": r[1],
-                "tools": (r[2], r[3]),
-                "status": r[4],
-                "provenance": json.loads(r[5]),
-            }
-            for r in rows
-        ]
+        )
+        return [_record(row) for row in rows]
+
+
+def _record(r: Any) -> dict[str, Any]:
+    """A record index row (id, path, tool_a, tool_b, status, provenance) as a dict."""
+    return {
+        "id": r[0],
+        "path": r[1],
+        "tools": (r[2], r[3]),
+        "status": r[4],
+        "provenance": json.loads(r[5]),
+    }

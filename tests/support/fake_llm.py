@@ -164,7 +164,7 @@ class FakeLLM:
                         key, value = line.split(":", 1)
                         headers[key.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
-                if not await self._answer(json.loads(body or b"{}"), headers, writer):
+                if not await self._dispatch(lines[0], headers, body, writer):
                     break
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
@@ -173,6 +173,12 @@ class FakeLLM:
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
+
+    async def _dispatch(
+        self, request_line: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter
+    ) -> bool:
+        """Answer one request (chat completions here; fake_batch.py adds the Batch APIs)."""
+        return await self._answer(json.loads(body or b"{}"), headers, writer)
 
     def _next(self, body: dict[str, Any]) -> Behavior:
         if self.responder is not None and (chosen := self.responder(body)) is not None:
