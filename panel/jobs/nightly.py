@@ -8,7 +8,6 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -24,7 +23,7 @@ from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
-from panel.jobs.review import Plan, fingerprint, index, journal, plan_review, save
+from panel.jobs.review import Plan, Shared, fingerprint, index, journal, plan_review, save
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.runner import Runner
 from panel.pipeline.session import RunSession
@@ -173,7 +172,8 @@ async def _run(
             entry["status"] = "deferred"
             log(f"deferred {selected.tool.slug} vs {selected.rival.slug}: budget reached")
         else:
-            record, path = save(plan, calls, out, started)
+            # Off the event loop: the record's fsyncs would stall every call in flight.
+            record, path = await asyncio.to_thread(save, plan, calls, out, started)
             index(store, plan, record, path, run_id)
             count = record.totals
             entry.update(
@@ -219,12 +219,14 @@ def prepare(
         datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
     )
 
-    personas = select_personas(load_personas(home.personas, home.prompts), [])
+    available = load_personas(home.personas, home.prompts)
+    personas = select_personas(available, [])
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
-    digests = functools.cache(prompts.template_digest)
+    digests = prompts.template_digest
+    shared = Shared(catalog, available, prompts)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
@@ -242,6 +244,7 @@ def prepare(
                 [],
                 clients=session.clients,
                 config=config,
+                shared=shared,
             ),
         )
         for s in chosen

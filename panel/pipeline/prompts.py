@@ -111,9 +111,19 @@ class PromptBuilder:
         self.env = _environment(folder.resolve())
         self._key = boundary_key
         self.defences = defences
+        self._digests: dict[str, str] = {}
 
     def template_digest(self, name: str) -> str:
-        """sha256 over a template and the shared partials it can include."""
+        """sha256 over a template and the shared partials it can include.
+
+        Taken once per builder and template: a job's records name the templates its
+        prompts were rendered from, even if a file is edited while its calls run.
+        """
+        if name not in self._digests:
+            self._digests[name] = self._digest(name)
+        return self._digests[name]
+
+    def _digest(self, name: str) -> str:
         digest = hashlib.sha256()
         for path in sorted({self.folder / name, *self.folder.glob("_*.j2")}):
             raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
