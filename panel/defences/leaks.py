@@ -137,7 +137,9 @@ def leak_flags(
     ``card`` holds the vendor-written fields as the model saw them.
     """
     answer = " ".join(texts)
-    exempt = tuple(exempt)
+    # Only parts the system prompt holds matter; dropping the others lets every persona of
+    # a tool (one system prompt since issue 18) share one cached set of prompt runs.
+    exempt = tuple(part for part in exempt if part and part in system)
     flags = []
     if canary_leak(answer, canary):
         flags.append(CANARY_LEAK)
