@@ -31,18 +31,13 @@ ROOT = Path(__file__).resolve().parent.parent
 WIRE = Path(__file__).resolve().parent / "data" / "wire"
 KEY = "sk-wire-test-0123456789"
 PERSONA = load_personas(ROOT / "personas", ROOT / "prompts")["dx"]
-TOOL = Tool(
-    slug="alpha",
-    name="Alpha",
-    vendor="Alpha Labs",
-    category="Coding agents",
-    tagline="An API for text",
-    entry_price="free",
-    pricing_notes="Free while in beta.",
-    url="https://alpha.example/",
-    launched=date(2025, 1, 2),
-    description="Alpha turns prompts into pull requests.\nIt runs in your CI.",
-)
+CARD = {  # every card field, so each one's rendering is pinned
+    "slug": "alpha", "name": "Alpha", "vendor": "Alpha Labs", "category": "Coding agents",
+    "tagline": "An API for text", "entry_price": "free", "pricing_notes": "Free while in beta.",
+    "url": "https://alpha.example/", "launched": date(2025, 1, 2),
+    "description": "Alpha turns prompts into pull requests.\nIt runs in your CI.",
+}  # fmt: skip
+TOOL = Tool.model_validate(CARD)
 ANSWER = {
     "primitive": "A CI step.",
     "dx_bet": "Teams want review in CI.",
