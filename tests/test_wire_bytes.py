@@ -26,6 +26,7 @@ from panel.inputs.personas import load_personas
 from panel.pipeline.prompts import PromptBuilder
 from panel.providers import local, registry
 from panel.providers.base import CompletionRequest, Provider, ProviderSettings, Sampling
+from panel.providers.local_grammar import DECODING, GrammarAfterTopK
 
 ROOT = Path(__file__).resolve().parent.parent
 WIRE = Path(__file__).resolve().parent / "data" / "wire"
@@ -132,6 +133,9 @@ async def test_the_arguments_handed_to_llama_cpp_are_pinned(
     completion = await provider.complete(request())
     assert json.loads(completion.text or "") == ANSWER
     (kwargs,) = handed
+    (grammar,) = kwargs.pop("logits_processor")  # the grammar, applied after top-k
+    assert isinstance(grammar, GrammarAfterTopK) and provider.decoding.endswith(DECODING)
+    kwargs["grammar_schema"] = grammar.schema
     pinned("local.kwargs.json", json.dumps(kwargs, indent=1).encode() + b"\n")
 
 
