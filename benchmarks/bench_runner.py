@@ -53,17 +53,12 @@ RESULTS = ROOT / "benchmarks" / "results" / "runner.json"
 KEY = "bench-key"
 
 
-def fake_server_cmd(latency: float = 0.0, rate_429: float = 0.0) -> list[str]:
-    """The command line of a FakeLLM in its own process (it prints its port)."""
-    return [sys.executable, "-m", "tests.support.fake_llm", "--latency", str(latency),
-            "--rate-429", str(rate_429), "--retry-after-ms", "100"]  # fmt: skip
-
-
 @contextmanager
 def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> Iterator[str]:
     """A FakeLLM in its own process, so its CPU never competes with the measured client."""
     proc = subprocess.Popen(
-        fake_server_cmd(latency, rate_429),
+        [sys.executable, "-m", "tests.support.fake_llm", "--latency", str(latency),
+         "--rate-429", str(rate_429), "--retry-after-ms", "100"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert proc.stdout is not None and proc.stdin is not None
