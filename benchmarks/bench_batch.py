@@ -29,11 +29,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_runner import write_results
+from benchmarks.bench_runner import server_process, write_results
 from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
 
@@ -43,19 +42,9 @@ PERSONAS = ("dx", "competitive", "futurist", "business")
 LIST_PRICE = (0.15, 0.60)  # gpt-4o-mini, USD per 1M tokens (input, output)
 
 
-@contextlib.contextmanager
-def batch_server() -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_batch", "--steps", "1"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
-    )  # fmt: skip
-    assert proc.stdout is not None and proc.stdin is not None
-    port = proc.stdout.readline().strip()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.stdin.close()
-        proc.wait(10)
+def batch_server() -> contextlib.AbstractContextManager[str]:
+    """The fake Batch APIs in their own process (batches finish on the first poll)."""
+    return server_process("tests.support.fake_batch", "--steps", "1")
 
 
 def stats(url: str) -> dict[str, int]:

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,11 +54,11 @@ KEY = "bench-key"
 
 
 @contextmanager
-def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> Iterator[str]:
-    """A FakeLLM in its own process, so its CPU never competes with the measured client."""
+def server_process(module: str, *args: str) -> Iterator[str]:
+    """A fake server (``python -m module args``) in its own process, so its CPU never
+    competes with the measured client; it prints its port and stops when stdin closes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.fake_llm", "--latency", str(latency),
-         "--rate-429", str(rate_429), "--retry-after-ms", "100"],
+        [sys.executable, "-m", module, *args],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     assert proc.stdout is not None and proc.stdin is not None
@@ -68,6 +68,14 @@ def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> Iterator[str]:
     finally:
         proc.stdin.close()
         proc.wait(10)
+
+
+def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> AbstractContextManager[str]:
+    """A FakeLLM in its own process."""
+    return server_process(
+        "tests.support.fake_llm", "--latency", str(latency), "--rate-429", str(rate_429),
+        "--retry-after-ms", "100",
+    )  # fmt: skip
 
 
 def settings(kind: str, url: str, in_flight: int) -> ProviderSettings:
