@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
-from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
+from tests.support.catalog import make_catalog
 from tests.support.fake_batch import FakeBatch, batch_toml
 from tests.support.fake_llm import Behavior
 
@@ -34,21 +34,6 @@ CALLS = 16  # 2 comparisons x 2 tools x 4 fixture personas
 def server() -> Iterator[FakeBatch]:
     with FakeBatch(steps=1) as fake:
         yield fake
-
-
-def make_catalog(home: Home, tools: dict[str, tuple[str, str, list[str]]], **vendors: str) -> None:
-    for path in home.catalog.iterdir():
-        path.unlink()
-    catalog = Catalog.load(home.catalog)
-    for slug, (category, launched, competitors) in tools.items():
-        catalog.save(
-            Tool.model_validate(
-                {"slug": slug, "name": slug.replace("-", " ").title(), "category": category,
-                 "launched": launched, "competitors": competitors,
-                 "vendor": vendors.get(slug.replace("-", "_"), f"{slug} Inc"),
-                 "description": f"{slug} does things."}
-            )
-        )  # fmt: skip
 
 
 @pytest.fixture

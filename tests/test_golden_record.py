@@ -1,8 +1,8 @@
 """Golden records: the same inputs on the scripted provider give the same record bytes.
 
 The pipeline's output is pinned against records stored in tests/data/golden/, made
-from fixture personas, prompts and tools of their own (the real folders can change
-without touching this test). Only what differs by nature between two runs is set to
+in the test project of tests/conftest.py (fixture personas and prompts, two tools; the
+real folders can change without touching this test). Only what differs by nature between two runs is set to
 a fixed value before comparing: the clock (timestamps, the date in ids and paths)
 and measured latencies. Everything else, byte for byte: verdicts, scores, the pick,
 trust, totals, provenance digests and field order.
@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +24,6 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.paths import Home
-from tests.conftest import TOOL_A, TOOL_B
-from tests.support import project as fixture
 from tests.support import scripted
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -49,19 +46,13 @@ def _normalise(value: Any, key: str = "") -> Any:
     return value
 
 
-def _project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, head_to_head: bool) -> Home:
-    root = tmp_path / "project"
-    shutil.copytree(fixture.PERSONAS, root / "personas")
-    shutil.copytree(fixture.PROMPTS, root / "prompts")
-    (root / "catalog").mkdir()
-    (root / "catalog" / "alpha-tool.toml").write_text(TOOL_A)
-    (root / "catalog" / "beta-tool.toml").write_text(TOOL_B)
-    (root / "panel.toml").write_text(f"[panel]\nhead_to_head = {str(head_to_head).lower()}\n")
-    monkeypatch.setenv("PANEL_HOME", str(root))
+def _project(home: Home, head_to_head: bool) -> Home:
+    """The test project (fixture personas and prompts, two tools), with the case's panel.toml."""
+    home.config_file.write_text(f"[panel]\nhead_to_head = {str(head_to_head).lower()}\n")
     # The fence key is random per project; the golden runs pin it so prompts are stable.
-    (root / "runs").mkdir()
-    (root / "runs" / ".fence-key").write_bytes(b"g" * 32)
-    return Home(root)
+    home.runs.mkdir(exist_ok=True)
+    (home.runs / ".fence-key").write_bytes(b"g" * 32)
+    return home
 
 
 def _answers(request: Any) -> scripted.Completion:
@@ -80,12 +71,9 @@ CASES = {"verdicts-only": False, "with-head-to-head": True}
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_the_record_is_byte_identical_to_the_golden_one(
-    case: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    scripted_kind: dict[str, scripted.Script],
+    case: str, home: Home, scripted_kind: dict[str, scripted.Script]
 ) -> None:
-    home = _project(tmp_path, monkeypatch, CASES[case])
+    _project(home, CASES[case])
     scripted_kind["golden"] = scripted.Script(default=_answers)
     scripted_kind["second"] = scripted.Script(default=scripted.valid("skip", 3))
     result = runner.invoke(

@@ -43,10 +43,11 @@ def _cap_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def panel(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+def guarded(home: Home, argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """``argv`` in a subprocess under the hang guard and the memory cap."""
     env = {**os.environ, "PANEL_HOME": str(home.root), "COLUMNS": "200"}
     return subprocess.run(
-        [sys.executable, "-m", "panel", *args],
+        argv,
         capture_output=True,
         text=True,
         timeout=HANG_GUARD,
@@ -54,6 +55,10 @@ def panel(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
         preexec_fn=_cap_memory,
         check=False,
     )
+
+
+def panel(home: Home, *args: str) -> subprocess.CompletedProcess[str]:
+    return guarded(home, [sys.executable, "-m", "panel", *args])
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -131,16 +136,7 @@ def test_a_special_partial_never_hangs_the_templates_digest(project: Home, kind:
         "try: PromptBuilder(Path(sys.argv[1]), b'k').template_digest('dx.j2')\n"
         "except PanelError as exc: sys.exit(f'panel: error: {exc}')"
     )
-    env = {**os.environ, "PANEL_HOME": str(project.root)}
-    result = subprocess.run(
-        [sys.executable, "-c", code, str(project.prompts)],
-        capture_output=True,
-        text=True,
-        timeout=HANG_GUARD,
-        env=env,
-        preexec_fn=_cap_memory,
-        check=False,
-    )
+    result = guarded(project, [sys.executable, "-c", code, str(project.prompts)])
     assert result.returncode == 1 and "_unused.j2 is not a regular file" in result.stderr
 
 

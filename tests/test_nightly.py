@@ -19,6 +19,7 @@ from panel.inputs.catalog import Catalog, Tool
 from panel.jobs.nightly import rival_for
 from panel.lock import exclusive
 from panel.paths import Home
+from tests.support.catalog import make_catalog
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
 
 runner = CliRunner()
@@ -39,17 +40,7 @@ def server() -> Iterator[FakeLLM]:
 
 @pytest.fixture
 def night(home: Home, server: FakeLLM) -> Home:
-    for path in home.catalog.iterdir():
-        path.unlink()
-    catalog = Catalog.load(home.catalog)
-    for slug, (category, launched, competitors) in TOOLS.items():
-        catalog.save(
-            Tool.model_validate(
-                {"slug": slug, "name": slug.replace("-", " ").title(), "category": category,
-                 "launched": launched, "competitors": competitors,
-                 "description": f"{slug} does things."}
-            )
-        )  # fmt: skip
+    make_catalog(home, TOOLS)
     home.config_file.write_text(panel_toml(server, max_in_flight=2))
     return home
 

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from panel.cli import app
 from panel.paths import Home
+from tests.support.catalog import make_catalog
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
-from tests.test_batch import TOOLS, make_catalog
+from tests.test_batch import TOOLS
 
 runner = CliRunner()
 
