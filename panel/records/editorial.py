@@ -229,10 +229,12 @@ def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, Compari
 
 
 def _in_runs(runs: Path, path: Path) -> bool:
+    """Whether ``path`` is a record of runs/ (the rule `inside_runs` enforces)."""
     try:
-        return path.resolve().is_relative_to(runs.resolve())
-    except OSError:
+        inside_runs(runs, path)
+    except PanelError:
         return False
+    return True
 
 
 def _is_live(runs: Path, path: Path, record: ComparisonRecord) -> bool:
