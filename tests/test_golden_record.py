@@ -3,9 +3,9 @@
 The pipeline's output is pinned against records stored in tests/data/golden/, made
 in the test project of tests/conftest.py (fixture personas and prompts, two tools; the
 real folders can change without touching this test). Only what differs by nature
-between two runs is set to a fixed value before comparing: the clock (timestamps, the date in ids and paths)
-and measured latencies. Everything else, byte for byte: verdicts, scores, the pick,
-trust, totals, provenance digests and field order.
+between two runs is set to a fixed value before comparing: the clock (timestamps, the
+date in ids and paths) and measured latencies. Everything else, byte for byte:
+verdicts, scores, the pick, trust, totals, provenance digests and field order.
 
 To regenerate after an intended change of output: PANEL_UPDATE_GOLDEN=1 pytest
 tests/test_golden_record.py, then review the diff of tests/data/golden/*.json.
