@@ -45,6 +45,7 @@ lint: install
 # Benchmarks write benchmarks/results/*.json; the README summarises them.
 bench: install
 	$(BIN)/python -m benchmarks.bench_runner
+	$(BIN)/python -m benchmarks.bench_nightly
 	$(BIN)/python -m benchmarks.bench_store
 	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_site

@@ -53,6 +53,16 @@ RESULTS = ROOT / "benchmarks" / "results" / "runner.json"
 KEY = "bench-key"
 
 
+def fake_server_args(latency: float = 0.0, rate_429: float = 0.0) -> list[str]:
+    """The arguments of a FakeLLM run as ``python -m tests.support.fake_llm``."""
+    return ["--latency", str(latency), "--rate-429", str(rate_429), "--retry-after-ms", "100"]
+
+
+def fake_server_cmd(latency: float = 0.0, rate_429: float = 0.0) -> list[str]:
+    """The command line of a FakeLLM in its own process (it prints its port)."""
+    return [sys.executable, "-m", "tests.support.fake_llm", *fake_server_args(latency, rate_429)]
+
+
 @contextmanager
 def server_process(module: str, *args: str) -> Iterator[str]:
     """A fake server (``python -m module args``) in its own process, so its CPU never
@@ -72,10 +82,7 @@ def server_process(module: str, *args: str) -> Iterator[str]:
 
 def fake_server(latency: float = 0.0, rate_429: float = 0.0) -> AbstractContextManager[str]:
     """A FakeLLM in its own process."""
-    return server_process(
-        "tests.support.fake_llm", "--latency", str(latency), "--rate-429", str(rate_429),
-        "--retry-after-ms", "100",
-    )  # fmt: skip
+    return server_process("tests.support.fake_llm", *fake_server_args(latency, rate_429))
 
 
 def settings(kind: str, url: str, in_flight: int) -> ProviderSettings:

@@ -135,7 +135,8 @@ def rule_lines(rendered: Rendered) -> list[str]:
 
 def card_sentences(rendered: Rendered) -> list[str]:
     """Sentences of the vendor fields as shown to the model (datamarked)."""
-    parts = [p for field in rendered.card for p in re.split(rf"(?<=\.){DATAMARK}", field)]
+    after_sentence = rf"(?<=\.){re.escape(DATAMARK)}"
+    parts = [p for field in rendered.card for p in re.split(after_sentence, field)]
     return [p for p in parts if len(p.split(DATAMARK)) >= MIN_WORDS]
 
 

@@ -223,7 +223,7 @@ def test_cached_answers_are_checked_again_without_paying_twice(
 
     def copy_the_card(request: object) -> object:
         card = request.messages[1].content  # type: ignore[attr-defined]
-        longest = max(re.findall(rf"\S*{DATAMARK}\S*", card), key=len)
+        longest = max(re.findall(rf"\S*{re.escape(DATAMARK)}\S*", card), key=len)
         data = scripted.valid_answer(request.schema)  # type: ignore[attr-defined]
         data["quote"] = f"{longest} That is the pitch, and it holds up in practice."
         return scripted.text(json.dumps(data))

@@ -30,7 +30,7 @@ def test_every_persona_template_renders(name: str) -> None:
     rendered = PromptBuilder(fixture.PROMPTS, KEY).render(persona, TOOL)
     system, user = rendered.messages
     assert system.role == "system" and user.role == "user"
-    assert persona.spec.lens in system.content
+    assert persona.spec.lens in user.content  # after the card: the rules come first (issue 18)
     for field in persona.field_names:
         assert f'"{field}"' in user.content
     marked = datamark("Alpha is an API for text generation.")
@@ -105,3 +105,31 @@ def test_template_sandbox_blocks_python_internals(tmp_path: Path) -> None:
     (prompts / "dx.j2").write_text("{{ tool.__class__.__mro__ }}")
     with pytest.raises(PanelError, match="template error"):
         PromptBuilder(prompts, KEY).render(PERSONAS["dx"], TOOL)
+
+
+def test_what_personas_share_comes_first_rules_then_card_then_persona() -> None:
+    """Issue 18: every persona's prompt for a tool starts with the same system message and
+    card, so a local model evaluates that prefix once (llama.cpp reuses the longest common
+    prefix of consecutive prompts). The persona's own text comes after the card."""
+    from panel.inputs.catalog import Tool
+    from panel.inputs.personas import load_personas
+    from panel.pipeline.prompts import PromptBuilder
+    from tests.support import project as fixture
+
+    personas = load_personas(fixture.PERSONAS, fixture.PROMPTS)
+    tool = Tool(slug="alpha", name="Alpha", description="Alpha turns prompts into pull requests.")
+    rival = Tool(slug="beta", name="Beta", description="Beta reviews pull requests.")
+    builder = PromptBuilder(fixture.PROMPTS, b"k" * 32)
+    for rendered in (
+        [builder.render(p, tool) for p in personas.values()],
+        [builder.render_pair(p, tool, rival) for p in personas.values()],
+    ):
+        systems = {r.messages[0].content for r in rendered}
+        assert len(systems) == 1  # one system message for every persona: the rules
+        (system,) = systems
+        assert not any(p.spec.title in system or p.spec.lens in system for p in personas.values())
+        users = [r.messages[1].content for r in rendered]
+        end = users[0].rindex(" END")  # the (last) card's closing fence
+        assert all(u[:end] == users[0][:end] for u in users)  # the card(s), shared
+        for persona, user in zip(personas.values(), users, strict=True):
+            assert user.index(persona.spec.lens) > end  # the persona after the card

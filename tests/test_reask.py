@@ -226,6 +226,7 @@ def test_the_embedded_model_decodes_with_its_repeat_penalty(
     request = CompletionRequest((Message("user", "hi"),), {"type": "object"}, "s")
     provider = local.LocalProvider("smollm2", Sampling(), repeat_penalty=1.3)
     asyncio.run(provider.complete(request))
-    assert seen["repeat_penalty"] == 1.3 and provider.decoding == "repeat_penalty=1.3"
+    grammar = local.GRAMMAR_DECODING  # how the grammar is applied decides answers too
+    assert seen["repeat_penalty"] == 1.3 and provider.decoding == f"repeat_penalty=1.3;{grammar}"
     default = local.LocalProvider("smollm2", Sampling())
-    assert default.decoding == f"repeat_penalty={local.REPEAT_PENALTY}"
+    assert default.decoding == f"repeat_penalty={local.REPEAT_PENALTY};{grammar}"

@@ -39,7 +39,8 @@ ECHOED_PROMPT = (
     "write the review of the tool in your own words"
 )
 _WORD = re.compile(r"[a-z0-9]+")
-_MARKED_RUN = re.compile(rf"[^\s{DATAMARK}]+(?:{DATAMARK}[^\s{DATAMARK}]+){{{ECHO_WORDS - 1},}}")
+_MARK = re.escape(DATAMARK)
+_MARKED_RUN = re.compile(rf"[^\s{_MARK}]+(?:{_MARK}[^\s{_MARK}]+){{{ECHO_WORDS - 1},}}")
 # Words a restatement changes freely; what is left carries the rule's meaning.
 FUNCTION_TEXT = """
     a about after all also an and any are as at be been but by can could do does for from
@@ -136,7 +137,9 @@ def leak_flags(
     ``card`` holds the vendor-written fields as the model saw them.
     """
     answer = " ".join(texts)
-    exempt = tuple(exempt)
+    # Only parts the system prompt holds matter; dropping the others lets every persona of
+    # a tool (one system prompt since issue 18) share one cached set of prompt runs.
+    exempt = tuple(part for part in exempt if part and part in system)
     flags = []
     if canary_leak(answer, canary):
         flags.append(CANARY_LEAK)

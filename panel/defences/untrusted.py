@@ -9,7 +9,8 @@ The defences (each can be switched off, for the injection benchmark only):
   datamark character are defused.
 - **cap**: each field has a length cap; a cut is marked in the prompt and recorded.
 - **boundary**: the card sits between lines carrying a keyed token that vendors
-  cannot guess, different for every persona and tool.
+  cannot guess, different for every tool (and ordered pair of tools), the same
+  for every persona so that their prompts share a prefix.
 - **datamark**: spaces inside the data are replaced by a marker character, so
   the model can tell data from instructions word by word (Hines et al., 2024,
   "spotlighting").
@@ -26,7 +27,11 @@ import unicodedata
 from dataclasses import dataclass, fields
 
 TRUNCATION_MARK = " [truncated by panel]"
-DATAMARK = "\u02c6"  # MODIFIER LETTER CIRCUMFLEX ACCENT: rare in real text, one token
+# ASCII caret: rare in prose. Any mark between words costs a token per word (a word loses
+# the leading-space form it is usually one token in); on SmolLM2's tokenizer the caret
+# costs 1.74x the unmarked card, the old U+02C6 mark 2.39x (issue 18).
+DATAMARK = "^"
+LEGACY_DATAMARK = "\u02c6"  # the mark before issue 18: old answers may carry it
 _DROP_CATEGORIES = frozenset(("Cc", "Cf", "Co", "Cs", "Cn"))
 # Printable ASCII, newline and tab are always kept; only other characters are looked up.
 _SUSPECT = re.compile(r"[^\x20-\x7e\n\t]")
@@ -36,7 +41,7 @@ _LOOKALIKES = (
     (re.compile(r"(?i)\b(DATA|CANARY)-([0-9A-F]{6,})"), "fence"),
     (re.compile(r"<\|[^|>\n]{0,40}\|>"), "role"),
     (re.compile(r"(?i)\[/?(INST|SYS)\]|<</?SYS>>|</?s>"), "role"),
-    (re.compile(DATAMARK), "mark"),
+    (re.compile(re.escape(DATAMARK)), "mark"),
 )
 
 
@@ -84,7 +89,7 @@ def _defuse(match: re.Match[str], kind: str) -> str:
         return f"{match.group(1)}_{match.group(2)}"  # no longer our token format
     if kind == "role":
         return found.replace("<", "(").replace(">", ")").replace("[", "(").replace("]", ")")
-    return "^"
+    return LEGACY_DATAMARK  # looks alike, but it is not the mark
 
 
 def neutralise(text: str) -> str:
@@ -96,6 +101,14 @@ def neutralise(text: str) -> str:
 def datamark(text: str) -> str:
     """Join the words of untrusted text with the datamark (newlines kept)."""
     return "\n".join(DATAMARK.join(line.split(" ")) for line in text.split("\n"))
+
+
+def unmark(text: str) -> str:
+    """Datamarks between words become spaces again (the current mark and the old one)."""
+    return _MARK_BETWEEN.sub(" ", text)
+
+
+_MARK_BETWEEN = re.compile(rf"(?<=\S)[{re.escape(DATAMARK)}{LEGACY_DATAMARK}](?=\S)")
 
 
 def clean(text: str, cap: int, defences: Defences = ALL_ON) -> Cleaned:

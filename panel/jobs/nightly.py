@@ -8,7 +8,6 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
 from panel.jobs.review import (
     Plan,
+    Shared,
     answers_digest,
     fingerprint,
     index,
@@ -155,7 +155,8 @@ async def _run(
             entry["status"] = "unchanged"
             log(f"unchanged {selected.tool.slug} vs {selected.rival.slug}: no new record")
         else:
-            record, path = save(plan, calls, out, started)
+            # Off the event loop: the record's fsyncs would stall every call in flight.
+            record, path = await asyncio.to_thread(save, plan, calls, out, started)
             index(store, plan, record, path, run_id)
             count = record.totals
             entry.update(
@@ -212,12 +213,14 @@ def prepare(
         datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
     )
 
-    personas = select_personas(load_personas(home.personas, home.prompts), [])
+    available = load_personas(home.personas, home.prompts)
+    personas = select_personas(available, [])
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
-    prompts = _NightPrompts(home.prompts, fence_key(home.runs))
+    prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
+    shared = Shared(catalog, available, prompts)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
@@ -234,7 +237,7 @@ def prepare(
     seats = seats_of(session, panel)
     chosen = select(catalog, store, since, current, seats, skipped, due)
     plans = []
-    shared: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
+    same: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
     for s in chosen:
         plan = plan_tools(
             home,
@@ -243,10 +246,9 @@ def prepare(
             [],
             clients=session.clients,
             config=config,
-            prompts=prompts,
-            personas=personas,
+            shared=shared,
         )
-        plan.calls = [shared.setdefault(c.key, c) for c in plan.calls]
+        plan.calls = [same.setdefault(c.key, c) for c in plan.calls]
         plans.append((s, plan))
     summary = Summary(
         date=options.today.isoformat(),
@@ -258,15 +260,6 @@ def prepare(
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
     return summary, plans
-
-
-class _NightPrompts(PromptBuilder):
-    """The night's prompt builder: each template's digest is read once, when planning, so
-    every record of the night states the templates its prompts were rendered from."""
-
-    @functools.cache  # noqa: B019 (one builder per night, released with it)
-    def template_digest(self, name: str) -> str:
-        return super().template_digest(name)
 
 
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:

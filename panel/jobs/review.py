@@ -30,6 +30,16 @@ from panel.scoring.aggregate import aggregate, totals
 from panel.scoring.trust import head_to_head, mark_conflicts, trust
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What every plan of one job reads alike, loaded and checked once: the whole catalog,
+    the personas and one prompt builder (templates compiled once, digests taken once)."""
+
+    catalog: Catalog
+    personas: dict[str, Persona]
+    prompts: PromptBuilder
+
+
 @dataclass
 class Plan:
     """Everything a review will do, decided before the first call is sent."""
@@ -66,17 +76,21 @@ def plan_review(
     *,
     clients: dict[str, Provider],
     config: Config | None = None,
+    shared: Shared | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call.
 
     Provider clients are taken from ``clients`` and the missing ones added to it: its
     owner (a ``RunSession``'s ``clients``) closes them, whether or not planning succeeds.
+    ``shared``: what many plans of one job have in common, loaded once (the nightly).
     """
     if a == b:
         raise PanelError(f"both tools are {a!r}; compare two different tools")
-    catalog = Catalog.load_some(home.catalog, [a, b])
+    catalog = shared.catalog if shared else Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
-    return plan_tools(home, tools, provider_names, persona_names, clients=clients, config=config)
+    return plan_tools(
+        home, tools, provider_names, persona_names, clients=clients, config=config, shared=shared
+    )
 
 
 def plan_tools(
@@ -88,17 +102,16 @@ def plan_tools(
     clients: dict[str, Provider],
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
-    prompts: PromptBuilder | None = None,
-    personas: list[Persona] | None = None,
+    shared: Shared | None = None,
 ) -> Plan:
     """A plan for two given tool entries; ``sampling`` overrides providers' settings.
 
-    ``prompts`` and ``personas``, when given, are shared by many plans (the nightly's):
+    ``shared``, when given, is what many plans of one job read alike (the nightly's):
     templates compile and persona files are read once.
     """
     config = config or Config.load(home.config_file)
-    if personas is None:
-        personas = select_personas(load_personas(home.personas, home.prompts), list(persona_names))
+    available = shared.personas if shared else load_personas(home.personas, home.prompts)
+    personas = select_personas(available, list(persona_names))
     panels = {p.name: config.panel_for(p.name, list(provider_names)) for p in personas}
     names = list(dict.fromkeys(n for names in panels.values() for n in names))
     settings = {name: config.settings(name) for name in names}
@@ -110,7 +123,7 @@ def plan_tools(
         if name not in clients:
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
-    prompts = prompts or PromptBuilder(home.prompts, fence_key(home.runs))
+    prompts = shared.prompts if shared else PromptBuilder(home.prompts, fence_key(home.runs))
     calls = [
         Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
         for tool in tools

@@ -111,9 +111,20 @@ class PromptBuilder:
         self.env = _environment(folder.resolve())
         self._key = boundary_key
         self.defences = defences
+        self._digests: dict[str, str] = {}
+        self._rendered: dict[tuple[str, str, str], Rendered] = {}
 
     def template_digest(self, name: str) -> str:
-        """sha256 over a template and the shared partials it can include."""
+        """sha256 over a template and the shared partials it can include.
+
+        Taken once per builder and template: a job's records name the templates its
+        prompts were rendered from, even if a file is edited while its calls run.
+        """
+        if name not in self._digests:
+            self._digests[name] = self._digest(name)
+        return self._digests[name]
+
+    def _digest(self, name: str) -> str:
         digest = hashlib.sha256()
         for path in sorted({self.folder / name, *self.folder.glob("_*.j2")}):
             raw = read_regular(path, MAX_TEMPLATE_BYTES, "prompt template")
@@ -134,16 +145,31 @@ class PromptBuilder:
         values["launched"] = str(raw.get("launched") or "")
         return values, truncated, stripped
 
+    # The fence and the canary are keyed per tool (per ordered pair for head-to-head), not
+    # per persona: every persona's prompt for a tool then starts with the same tokens (the
+    # rules, then the card), and a local model evaluates that prefix once (issue 18). They
+    # stay unguessable to vendors: an HMAC under the project's fence key.
+
     def render(self, persona: Persona, tool: Tool) -> Rendered:
-        """The persona's verdict prompt for one tool."""
+        """The persona's verdict prompt for one tool, rendered once per builder.
+
+        A night plans each tool in its own comparison and as another's rival: the same
+        prompt, so it is rendered once (keyed by the persona's and the entry's digests).
+        """
+        key = (persona.name, persona.digest, tool.digest())
+        if key not in self._rendered:
+            self._rendered[key] = self._render_verdict(persona, tool)
+        return self._rendered[key]
+
+    def _render_verdict(self, persona: Persona, tool: Tool) -> Rendered:
         values, truncated, stripped = self._tool_vars(tool)
         extra = {
             "tool": values,
-            "boundary": boundary(self._key, persona.name, tool.digest()),
+            "boundary": boundary(self._key, tool.digest()),
             "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
             "schema": json.dumps(persona.json_schema(), separators=(",", ":")),
         }
-        secret = canary(self._key, persona.name, tool.digest())
+        secret = canary(self._key, tool.digest())
         template, card = persona.spec.template, tuple(values.values())
         return self._render(persona, template, extra, secret, truncated, stripped, card)
 
@@ -151,7 +177,7 @@ class PromptBuilder:
         """The head-to-head prompt: both cards, ``first`` shown first."""
         one, cut_one, stripped_one = self._tool_vars(first)
         two, cut_two, stripped_two = self._tool_vars(second)
-        order = (persona.name, "head-to-head", first.digest(), second.digest())
+        order = ("head-to-head", first.digest(), second.digest())
         fence_one = boundary(self._key, *order, "first")
         extra = {
             "first": one,

@@ -30,6 +30,7 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.kind import Capabilities, ProviderKind
+from panel.providers.local_grammar import DECODING as GRAMMAR_DECODING
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -155,7 +156,7 @@ class LocalProvider:
         repeat_penalty: float = REPEAT_PENALTY,
     ) -> None:
         self.repeat_penalty = repeat_penalty
-        self.decoding = f"repeat_penalty={repeat_penalty}"
+        self.decoding = f"repeat_penalty={repeat_penalty};{GRAMMAR_DECODING}"
         if model == DEFAULT_MODEL:
             self.path = smollm2_path()
             self.spec = f"local/{DEFAULT_MODEL}"
@@ -173,16 +174,24 @@ class LocalProvider:
         self.limits = Limits(max_in_flight=1)
 
     def _decode(self, request: CompletionRequest) -> dict[str, Any]:
+        from llama_cpp import LogitsProcessorList
+
+        from panel.providers.local_grammar import GrammarAfterTopK
+
         llm = _load(self.path)
+        grammar = GrammarAfterTopK(llm, grammar_schema(request.schema))
         with _decode_locks[self.path]:
-            result = llm.create_chat_completion(
-                messages=[m.as_dict() for m in request.messages],  # type: ignore[misc]
-                response_format={"type": "json_object", "schema": grammar_schema(request.schema)},
-                temperature=request.sampling.temperature,
-                max_tokens=request.sampling.max_tokens,
-                seed=request.sampling.seed,
-                repeat_penalty=self.repeat_penalty,
-            )
+            try:
+                result = llm.create_chat_completion(
+                    messages=[m.as_dict() for m in request.messages],  # type: ignore[misc]
+                    logits_processor=LogitsProcessorList([grammar]),
+                    temperature=request.sampling.temperature,
+                    max_tokens=request.sampling.max_tokens,
+                    seed=request.sampling.seed,
+                    repeat_penalty=self.repeat_penalty,
+                )
+            finally:
+                grammar.close()
         return result  # type: ignore[return-value]
 
     async def complete(self, request: CompletionRequest) -> Completion:

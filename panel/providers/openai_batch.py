@@ -40,9 +40,7 @@ class OpenAIBatch:
         return self.provider._error(exc, self.provider.ladder.rung)
 
     def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
-        args = self.provider._arguments(request, self.provider.ladder.rung)
-        body = {k: v for k, v in args.items() if k != "extra_body"}
-        body.update(args.get("extra_body", {}))
+        body = self.provider.request_body(request, self.provider.ladder.rung)
         return {"custom_id": custom_id, "method": "POST", "url": ENDPOINT, "body": body}
 
     async def upload(self, name: str, data: bytes) -> str:

@@ -303,6 +303,7 @@ def main() -> None:
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--retry-after-ms", type=int, default=100)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--record", help="on exit, write every request body here (JSON lines)")
     args = parser.parse_args()
     server = FakeLLM()
     chance = random.Random(args.seed)
@@ -318,6 +319,9 @@ def main() -> None:
         sys.stdin.read()  # until the parent closes our stdin
     finally:
         server.close()
+        if args.record:
+            with open(args.record, "w", encoding="utf-8") as out:
+                out.writelines(json.dumps(body) + "\n" for body in server.requests)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from panel.defences.untrusted import DATAMARK, strip_invisible
+from panel.defences.untrusted import strip_invisible, unmark
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
@@ -39,7 +39,7 @@ def safe(text: str | None) -> str:
     Datamarks become spaces again: a model that quotes a few words of the card
     copies them with the marks (long copies are flagged by the leak check).
     """
-    return strip_invisible(text or "")[0].replace(DATAMARK, " ")
+    return unmark(strip_invisible(text or "")[0])
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,120 @@
+"""Issue 18, item 2: the per-call overhead the nightly's profile pointed to, cut.
+
+Each test pins one cut by behaviour (never by timing): the openai body skips the SDK's
+typed transform, a night plans from one catalog and one prompt builder, a prompt is
+rendered and a template digested once per builder, and records are written off the
+event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openai.resources.chat.completions import AsyncCompletions
+from typer.testing import CliRunner
+
+from panel.cli import app
+from panel.inputs.catalog import Catalog, Tool
+from panel.inputs.personas import load_personas
+from panel.jobs import nightly
+from panel.paths import Home
+from panel.pipeline.prompts import PromptBuilder
+from tests.support import project as fixture
+from tests.support.fake_llm import FakeLLM, panel_toml
+
+TOOL = Tool(slug="alpha", name="Alpha", description="Alpha turns prompts into pull requests.")
+
+
+async def test_the_openai_kind_does_not_go_through_the_sdks_typed_transform(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``create()`` deep-walks messages and schema on every call; panel posts plain JSON."""
+    from tests.test_wire_bytes import request
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("chat.completions.create was called")
+
+    monkeypatch.setattr(AsyncCompletions, "create", refuse)
+    with FakeLLM() as server:
+        from panel.providers import registry
+        from panel.providers.base import ProviderSettings
+
+        provider = registry.create(
+            ProviderSettings(
+                name="openai/m",
+                kind="openai",
+                model="m",
+                base_url=server.openai_url,
+                api_key_env="",
+            )
+        )
+        try:
+            completion = await provider.complete(request())
+        finally:
+            await provider.aclose()
+    assert completion.text and server.count() == 1
+
+
+def test_a_prompt_is_rendered_and_a_template_digested_once_per_builder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    builder = PromptBuilder(fixture.PROMPTS, b"k" * 32)
+    persona = load_personas(fixture.PERSONAS, fixture.PROMPTS)["dx"]
+    first = builder.render(persona, TOOL)
+    assert builder.render(persona, TOOL) is first  # a rival's prompt is its own review's
+    other = builder.render(persona, TOOL.model_copy(update={"description": "Changed."}))
+    assert other is not first and other.messages != first.messages  # keyed by the entry
+    digest = builder.template_digest("dx.j2")
+    reads: list[Path] = []
+    monkeypatch.setattr("panel.pipeline.prompts.read_regular", lambda p, *a: reads.append(p))
+    assert builder.template_digest("dx.j2") == digest and reads == []
+
+
+@pytest.fixture
+def night(home: Home) -> Home:
+    for path in home.catalog.iterdir():
+        path.unlink()
+    catalog = Catalog.load(home.catalog)
+    for slug, category in (("new-a", "Agents"), ("new-b", "Agents"), ("new-c", "Runtimes")):
+        catalog.save(
+            Tool.model_validate(
+                {"slug": slug, "name": slug.title(), "category": category,
+                 "launched": "2026-11-23", "description": f"{slug} does things."}
+            )
+        )  # fmt: skip
+    return home
+
+
+def test_a_night_plans_from_one_catalog_and_writes_records_off_the_event_loop(
+    night: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def per_pair(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the catalog was read again for one pair")
+
+    monkeypatch.setattr(Catalog, "load_some", per_pair)
+    builders: list[PromptBuilder] = []
+    original_init = PromptBuilder.__init__
+
+    def counting_init(self: PromptBuilder, *args: Any, **kwargs: Any) -> None:
+        builders.append(self)
+        original_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(PromptBuilder, "__init__", counting_init)
+    threads: list[threading.Thread] = []
+    save = nightly.save
+
+    def recording_save(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(nightly, "save", recording_save)
+    with FakeLLM() as server:
+        night.config_file.write_text(panel_toml(server, max_in_flight=2))
+        result = CliRunner().invoke(app, ["nightly", "--since", "2026-11-20"])
+    assert result.exit_code == 0, result.stderr
+    assert len(threads) == 3  # three comparisons, three records
+    assert all(t is not threading.main_thread() for t in threads)
+    assert len(builders) == 1  # one prompt builder for the night
