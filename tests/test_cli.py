@@ -77,7 +77,7 @@ def test_review_below_quorum_exits_3_and_marks_incomplete(
     original = scripted_kind["m"].default
 
     def answer(request: CompletionRequest) -> Completion:
-        card = request.messages[1].content
+        card = request.messages[0].content  # the card follows the rules
         if datamark("Beta Tool") in card and request.schema_name == "dx_verdict":
             return bad
         assert callable(original)

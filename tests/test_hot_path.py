@@ -73,6 +73,33 @@ def test_a_prompt_is_rendered_and_a_template_digested_once_per_builder(
     assert builder.template_digest("dx.j2") == digest and reads == []
 
 
+def test_an_entrys_digest_is_taken_once_and_afresh_for_a_changed_copy() -> None:
+    tool = Tool.model_validate(TOOL.model_dump())
+    assert tool.digest() == TOOL.digest()  # the same entry, the same digest
+    changed = tool.model_copy(update={"description": "Changed."})
+    fresh = Tool.model_validate({**tool.model_dump(), "description": "Changed."})
+    assert changed.digest() == fresh.digest() != tool.digest()  # never the original's
+
+
+def test_a_card_is_cleaned_once_per_entry_for_every_persona(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from panel.pipeline import prompts
+
+    cleaned: list[str] = []
+    clean = prompts.clean
+    monkeypatch.setattr(prompts, "clean", lambda text, *a: cleaned.append(text) or clean(text, *a))
+    builder = PromptBuilder(fixture.PROMPTS, b"k" * 32)
+    personas = list(load_personas(fixture.PERSONAS, fixture.PROMPTS).values())
+    for persona in personas:
+        builder.render(persona, TOOL)
+    fields = len(prompts.FIELD_CAPS)
+    assert len(personas) > 1 and len(cleaned) == fields  # once, not once per persona
+    changed = TOOL.model_copy(update={"description": "Alpha now writes tests."})
+    rendered = builder.render(personas[0], changed)
+    assert len(cleaned) == 2 * fields and "writes^tests." in rendered.system
+
+
 @pytest.fixture
 def night(home: Home) -> Home:
     for path in home.catalog.iterdir():

@@ -47,7 +47,8 @@ def test_the_current_check_catches_what_the_verbatim_one_missed() -> None:
         "verbatim_only": 0.0,
         "current": 1.0,
     }
-    assert found["rule"]["function_words"]["verbatim_only"] < 0.5
+    words = found["rule"]["function_words"]  # the verbatim check misses some rewordings
+    assert words["verbatim_only"] < words["current"] == 1.0
     # half the content words replaced is paraphrase: the documented limit
     assert found["card"]["reworded_1_in_2"]["current"] < 0.1
 

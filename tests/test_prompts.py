@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -30,16 +31,18 @@ def test_every_persona_template_renders(name: str) -> None:
     rendered = PromptBuilder(fixture.PROMPTS, KEY).render(persona, TOOL)
     system, user = rendered.messages
     assert system.role == "system" and user.role == "user"
-    assert persona.spec.lens in user.content  # after the card: the rules come first (issue 18)
+    assert persona.spec.lens in user.content  # the persona's text is the user message's
+    assert persona.spec.lens not in system.content  # not the shared rules and card's
     for field in persona.field_names:
         assert f'"{field}"' in user.content
     marked = datamark("Alpha is an API for text generation.")
-    assert marked in user.content
-    # The card sits between the keyed BEGIN/END fence, and the fence is in the rules.
-    fence = next(w for w in user.content.split() if w.startswith("DATA-"))
-    begin, end = user.content.index(f"{fence} BEGIN"), user.content.index(f"{fence} END")
-    assert begin < user.content.index(marked) < end
-    assert fence in system.content
+    assert marked in system.content and marked not in user.content
+    # The card sits after the rules, between the keyed BEGIN/END fence the rules name.
+    fence = re.search(r"(DATA-[0-9A-F]+) BEGIN", system.content)
+    assert fence is not None and f"marker {fence[1]}." in system.content  # the rules name it
+    begin, end = fence.start(), system.content.index(f"{fence[1]} END")
+    assert system.content.index("Rules:") < begin < system.content.index(marked) < end
+    assert "That was the whole card" in user.content  # the task restated after it
 
 
 def test_default_panel_is_the_four_personas() -> None:
@@ -76,7 +79,7 @@ def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
         ),
     )
     rendered = PromptBuilder(fixture.PROMPTS, KEY).render(PERSONAS["dx"], hostile)
-    user = rendered.messages[1].content
+    user = rendered.system  # where the card is
     assert ">>>" not in user and "<<<" not in user
     assert "\u200b" not in user and "\u202e" not in user
     assert datamark(TRUNCATION_MARK.strip()) in user
@@ -88,7 +91,8 @@ def test_vendor_text_cannot_forge_the_fence_or_hide_instructions() -> None:
 def test_fence_depends_on_the_secret_key() -> None:
     a = PromptBuilder(fixture.PROMPTS, b"a" * 32).render(PERSONAS["dx"], TOOL)
     b = PromptBuilder(fixture.PROMPTS, b"b" * 32).render(PERSONAS["dx"], TOOL)
-    assert a.messages[1].content != b.messages[1].content
+    assert a.system != b.system
+    assert a.messages[1] == b.messages[1]  # the fence is named in the rules and the card only
 
 
 def test_template_typo_is_a_clear_error(tmp_path: Path) -> None:
@@ -125,11 +129,9 @@ def test_what_personas_share_comes_first_rules_then_card_then_persona() -> None:
         [builder.render_pair(p, tool, rival) for p in personas.values()],
     ):
         systems = {r.messages[0].content for r in rendered}
-        assert len(systems) == 1  # one system message for every persona: the rules
+        assert len(systems) == 1  # one system message for every persona: the rules, the card(s)
         (system,) = systems
+        assert system.index("Rules:") < system.rindex(" END")  # the rules, then the card(s)
         assert not any(p.spec.title in system or p.spec.lens in system for p in personas.values())
-        users = [r.messages[1].content for r in rendered]
-        end = users[0].rindex(" END")  # the (last) card's closing fence
-        assert all(u[:end] == users[0][:end] for u in users)  # the card(s), shared
-        for persona, user in zip(personas.values(), users, strict=True):
-            assert user.index(persona.spec.lens) > end  # the persona after the card
+        for persona, r in zip(personas.values(), rendered, strict=True):
+            assert persona.spec.lens in r.messages[1].content  # the persona after them

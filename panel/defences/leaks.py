@@ -137,9 +137,11 @@ def leak_flags(
     ``card`` holds the vendor-written fields as the model saw them.
     """
     answer = " ".join(texts)
-    # Only parts the system prompt holds matter; dropping the others lets every persona of
-    # a tool (one system prompt since issue 18) share one cached set of prompt runs.
-    exempt = tuple(part for part in exempt if part and part in system)
+    # The card sits in the system prompt (issue 18), but copying it is the card check's
+    # business, not an echo of panel's prompt. Only parts the system prompt holds matter;
+    # dropping the others lets every persona of a tool share one cached set of prompt runs.
+    card = tuple(card)
+    exempt = tuple(part for part in (*exempt, *card) if part and part in system)
     flags = []
     if canary_leak(answer, canary):
         flags.append(CANARY_LEAK)

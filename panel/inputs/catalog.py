@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -80,8 +82,19 @@ class Tool(BaseModel):
 
     def digest(self) -> str:
         """sha256 of the entry's canonical JSON: changes whenever the entry does."""
+        return self._digest
+
+    @functools.cached_property
+    def _digest(self) -> str:
+        # Taken once per entry: a night asks it for every call's prompt, fence and key.
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy whose digest is taken afresh (pydantic copies cached properties too)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("_digest", None)
+        return copy
 
 
 def tool_from_data(data: dict[str, Any], where: str) -> Tool:

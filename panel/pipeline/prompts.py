@@ -112,6 +112,8 @@ class PromptBuilder:
         self._key = boundary_key
         self.defences = defences
         self._digests: dict[str, str] = {}
+        self._defences = dataclasses.asdict(defences)
+        self._cards: dict[str, tuple[dict[str, str], list[str], int]] = {}
         self._rendered: dict[tuple[str, str, str], Rendered] = {}
 
     def template_digest(self, name: str) -> str:
@@ -132,6 +134,14 @@ class PromptBuilder:
         return digest.hexdigest()
 
     def _tool_vars(self, tool: Tool) -> tuple[dict[str, str], list[str], int]:
+        """The card's fields as the model sees them: cleaned once per entry, for every persona."""
+        key = tool.digest()
+        if key not in self._cards:
+            self._cards[key] = self._clean_card(tool)
+        values, truncated, stripped = self._cards[key]
+        return dict(values), list(truncated), stripped
+
+    def _clean_card(self, tool: Tool) -> tuple[dict[str, str], list[str], int]:
         values: dict[str, str] = {}
         truncated: list[str] = []
         stripped = 0
@@ -204,7 +214,7 @@ class PromptBuilder:
         card: tuple[str, ...],
     ) -> Rendered:
         context: dict[str, Any] = {
-            "defences": dataclasses.asdict(self.defences),
+            "defences": dict(self._defences),  # a copy: a template can't change the next one's
             "datamark": DATAMARK,
             "canary": secret,
             "persona": persona.spec.model_dump(),
