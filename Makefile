@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
 	touch $(STAMP)
 
+# Bytecode, as a wheel install writes it: an editable install never gets any where
+# PYTHONDONTWRITEBYTECODE is set, and every `panel` run would compile its modules again.
 install: $(STAMP)
+	@$(BIN)/python -m compileall -q panel
 
 # Debian's Chromium and ChromeDriver for the real-browser site test (tests/test_browser.py).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

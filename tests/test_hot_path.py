@@ -8,6 +8,7 @@ event loop.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -145,3 +146,79 @@ def test_a_night_plans_from_one_catalog_and_writes_records_off_the_event_loop(
     assert len(threads) == 3  # three comparisons, three records
     assert all(t is not threading.main_thread() for t in threads)
     assert len(builders) == 1  # one prompt builder for the night
+
+
+def test_the_system_message_is_rendered_once_per_card_for_every_persona(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jinja2
+
+    rendered: list[str | None] = []
+    render = jinja2.Template.render
+
+    def counting(self: jinja2.Template, *args: Any, **kwargs: Any) -> str:
+        rendered.append(self.name)
+        return render(self, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Template, "render", counting)
+    builder = PromptBuilder(fixture.PROMPTS, b"k" * 32)
+    personas = list(load_personas(fixture.PERSONAS, fixture.PROMPTS).values())
+    systems = {builder.render(p, TOOL).system for p in personas}
+    assert len(systems) == 1 and rendered.count("_system.j2") == 1
+    assert rendered.count("dx.j2") == 1  # each persona's own message, still per persona
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        {"_system.j2": "You are the {{ persona.title }} reviewer.\n"},  # read directly
+        {"_system.j2": '{% include "_who.j2" %}\n', "_who.j2": "Lens: {{ persona.lens }}"},
+    ],
+)
+def test_a_system_template_that_reads_the_persona_is_rendered_per_persona(
+    tmp_path: Path, edit: dict[str, str]
+) -> None:
+    import shutil
+
+    prompts = tmp_path / "prompts"
+    shutil.copytree(fixture.PROMPTS, prompts)
+    for name, text in edit.items():
+        path = prompts / name
+        path.write_text(text + (path.read_text() if path.exists() else ""))
+    builder = PromptBuilder(prompts, b"k" * 32)
+    personas = list(load_personas(fixture.PERSONAS, prompts).values())
+    systems = [builder.render(p, TOOL).system for p in personas]
+    assert len(set(systems)) == len(personas) > 1  # never one persona's text for another
+
+
+def test_a_schemas_strict_form_is_worked_out_once_per_schema_object() -> None:
+    from panel.providers.ladder import strict_schema, strict_schema_of
+
+    schema = load_personas(fixture.PERSONAS, fixture.PROMPTS)["dx"].json_schema()
+    first = strict_schema_of(schema)
+    assert first == strict_schema(schema) and strict_schema_of(schema) is first
+    other = {**schema, "properties": {"quote": {"type": "string", "maxLength": 9}}}
+    assert strict_schema_of(other) == {**first, "properties": {"quote": {"type": "string"}}}
+
+
+def test_two_new_tools_that_are_each_others_rival_share_their_calls(night: Home) -> None:
+    """new-a and new-b (one category) each get the other as rival: their verdicts and their
+    head-to-head in both orders are the same calls in both comparisons, sent once."""
+    from panel.records.store import Store
+
+    with FakeLLM() as server:
+        night.config_file.write_text(
+            panel_toml(server, max_in_flight=4).replace(
+                "head_to_head = false", "head_to_head = true"
+            )
+        )
+        result = CliRunner().invoke(app, ["nightly", "--since", "2026-11-20"])
+        assert result.exit_code == 0, result.stderr
+        sent = server.count()
+    with Store.open(night.runs) as store:
+        journaled = sum(store.states().values())
+    rivals = {(c["tool"], c["rival"]) for c in json.loads(result.stdout)["comparisons"]}
+    assert {("new-a", "new-b"), ("new-b", "new-a")} <= rivals
+    verdicts = 3 * 4  # new-a, new-b, new-c by four personas (new-c's rival is a or b)
+    head_to_head = 2 * 2 * 4  # {a, b} and {c, its rival}: both orders, four personas
+    assert sent == journaled == verdicts + head_to_head and len(rivals) == 3

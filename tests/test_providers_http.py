@@ -247,3 +247,37 @@ def test_fake_rebuilds_schema_from_prompt_fields() -> None:
     props = schema_from_request(body)["properties"]
     assert props["timing"] == {"enum": ["early", "on-time", "late"]}
     assert json.dumps(props)
+
+
+ANSWER = {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        ("not json at all", "no choices returned"),
+        ({"choices": []}, "no choices returned"),
+        ({"choices": ["text"]}, "no choices returned"),
+        ({"choices": [{"message": "text"}]}, "message or usage is not an object"),
+        ({**ANSWER, "usage": [1, 2]}, "message or usage is not an object"),
+        ({"choices": [{"message": {"content": ["a"]}}]}, "content, refusal, finish_reason"),
+        ({**ANSWER, "model": 7}, "content, refusal, finish_reason or model is not text"),
+    ],
+)
+def test_an_openai_answer_of_the_wrong_shape_is_invalid_output_not_a_crash(
+    server: FakeLLM, body: object, why: str
+) -> None:
+    from panel.providers.base import ProviderError
+
+    p = provider("openai", server)
+    with pytest.raises(ProviderError) as caught:
+        p.completion(body, StructuredMode.JSON_SCHEMA)  # type: ignore[attr-defined]
+    assert caught.value.reason == FailureReason.INVALID_OUTPUT and why in str(caught.value)
+
+
+def test_an_openai_compatible_answer_without_id_or_usage_is_read(server: FakeLLM) -> None:
+    p = provider("openai", server)
+    usage = {"prompt_tokens": 12, "completion_tokens": True}  # a bool is no count
+    read = p.completion({**ANSWER, "usage": usage}, StructuredMode.JSON_SCHEMA)  # type: ignore[attr-defined]
+    assert (read.text, read.finish_reason, read.model_version) == ("{}", "stop", "test-model")
+    assert (read.prompt_tokens, read.completion_tokens, read.refusal) == (12, 0, None)

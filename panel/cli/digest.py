@@ -11,8 +11,6 @@ import typer
 from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.inputs.votes import stored_votes
-from panel.publish.digest import Week, write_digest
-from panel.publish.site import base_url
 
 EMPTY_WEEK = 3  # exit code: nothing was published that week, so nothing was written
 
@@ -34,6 +32,9 @@ def digest_command(
     A comparison is in the week it was approved for publication. Exit codes: 0 written;
     2 bad input; 3 nothing was published that week, so nothing was written.
     """
+    from panel.publish.digest import Week, write_digest  # imported here: `panel` starts without it
+    from panel.publish.site import base_url
+
     with user_errors():
         where = home()
         parsed = Week.parse(week)

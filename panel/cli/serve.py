@@ -10,9 +10,6 @@ from typing import Annotated
 import typer
 
 from panel.cli._common import home, user_errors
-from panel.desk import server
-from panel.desk.routes import desk_app
-from panel.desk.settings import desk_settings, read_token, token_file_warning
 from panel.records.editorial import editor
 
 
@@ -63,6 +60,10 @@ def serve_command(
     Binds 127.0.0.1 by default, where no login is needed. Any other --host, or a
     --public-url, needs an editor token; editors then log in with their name.
     """
+    from panel.desk import server  # imported here: `panel` starts without it
+    from panel.desk.routes import desk_app
+    from panel.desk.settings import desk_settings, read_token, token_file_warning
+
     with user_errors():
         where = home()
         token = read_token(os.environ, token_file)

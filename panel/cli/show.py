@@ -10,7 +10,6 @@ from rich.console import Console
 
 from panel.cli._common import home, user_errors
 from panel.errors import PanelError
-from panel.publish.show import show
 
 
 def show_command(
@@ -31,6 +30,8 @@ def show_command(
     ] = False,
 ) -> None:
     """Render a comparison record: the page's content plus its editorial state and history."""
+    from panel.publish.show import show  # imported here: `panel` starts without it
+
     with user_errors():
         if as_markdown and output not in (None, "markdown"):
             raise PanelError(f"--markdown and --format {output} disagree; pass one of them")

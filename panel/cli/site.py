@@ -9,8 +9,6 @@ from typing import Annotated
 import typer
 
 from panel.cli._common import home, user_errors
-from panel.publish.site import build
-from panel.publish.siteconfig import configured, summary
 
 app = typer.Typer(help="The published site.", no_args_is_help=True)
 
@@ -28,6 +26,9 @@ def build_command(
     Exit codes: 0 built; 2 bad input (no base URL, bad panel.toml, unwritable folder);
     75 another build of the same site folder is running.
     """
+    from panel.publish.site import build  # imported here: `panel` starts without it
+    from panel.publish.siteconfig import configured, summary
+
     with user_errors():
         where = home()
         options = configured(where, out, url)

@@ -68,7 +68,7 @@ def _runs(words: list[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)  # a night's tools (one system prompt each)
 def _prompt_runs(system: str, exempt: tuple[str, ...]) -> tuple[Runs, Runs]:
     """Exact ``RUN_WORDS`` runs and ``CONTENT_WORDS`` content runs of the fixed prompt."""
     fixed = system
@@ -84,7 +84,7 @@ def _prompt_runs(system: str, exempt: tuple[str, ...]) -> tuple[Runs, Runs]:
     return frozenset(exact), frozenset(near)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=1024)
 def _card_runs(card: tuple[str, ...]) -> Runs:
     """``ECHO_WORDS`` runs of each vendor field (the datamark separates words too)."""
     runs: set[tuple[str, ...]] = set()
@@ -99,16 +99,21 @@ def canary_leak(answer: str, canary: str) -> bool:
     return bool(canary) and "".join(_words(canary)) in "".join(_words(answer))
 
 
+def _has_run(words: list[str], n: int, runs: Runs) -> bool:
+    """Some ``n`` consecutive ``words`` are one of ``runs`` (no set built for the answer)."""
+    return bool(runs) and any(tuple(words[i : i + n]) in runs for i in range(len(words) - n + 1))
+
+
 def prompt_echo(answer: str, system: str, exempt: Iterable[str] = ()) -> bool:
     """A verbatim run of ``RUN_WORDS`` words of the fixed system prompt."""
     exact, _ = _prompt_runs(system, tuple(exempt))
-    return bool(exact & _runs(_words(answer), RUN_WORDS))
+    return _has_run(_words(answer), RUN_WORDS, exact)
 
 
 def prompt_near_echo(answer: str, system: str, exempt: Iterable[str] = ()) -> bool:
     """A run of ``CONTENT_WORDS`` content words of the fixed system prompt, in order."""
     _, near = _prompt_runs(system, tuple(exempt))
-    return bool(near & _runs(_content(_words(answer)), CONTENT_WORDS))
+    return _has_run(_content(_words(answer)), CONTENT_WORDS, near)
 
 
 def card_marked_run(answer: str) -> bool:
@@ -119,8 +124,11 @@ def card_marked_run(answer: str) -> bool:
 def card_copy(answer: str, card: Iterable[str]) -> bool:
     """A run of ``ECHO_WORDS`` words of the card, whatever the case, marks or punctuation."""
     words = _words(answer)
-    answer_runs = _runs(words, ECHO_WORDS) | _runs(_content(words), ECHO_WORDS)
-    return bool(_card_runs(tuple(card)) & answer_runs)
+    return _copies_card(words, _content(words), _card_runs(tuple(card)))
+
+
+def _copies_card(words: list[str], content: list[str], card: Runs) -> bool:
+    return _has_run(words, ECHO_WORDS, card) or _has_run(content, ECHO_WORDS, card)
 
 
 def leak_flags(
@@ -142,11 +150,14 @@ def leak_flags(
     # dropping the others lets every persona of a tool share one cached set of prompt runs.
     card = tuple(card)
     exempt = tuple(part for part in (*exempt, *card) if part and part in system)
+    words = _words(answer)  # split once for every check below
+    content = _content(words)
+    exact, near = _prompt_runs(system, exempt)
     flags = []
     if canary_leak(answer, canary):
         flags.append(CANARY_LEAK)
-    if prompt_echo(answer, system, exempt) or prompt_near_echo(answer, system, exempt):
+    if _has_run(words, RUN_WORDS, exact) or _has_run(content, CONTENT_WORDS, near):
         flags.append(PROMPT_ECHO)
-    if card_marked_run(answer) or card_copy(answer, card):
+    if card_marked_run(answer) or _copies_card(words, content, _card_runs(card)):
         flags.append(CARD_ECHO)
     return flags

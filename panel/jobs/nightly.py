@@ -237,7 +237,10 @@ def prepare(
     seats = seats_of(session, panel)
     chosen = select(catalog, store, since, current, seats, skipped, due)
     plans = []
-    same: dict[str, Call] = {}  # a tool's calls are the same in every pair it is in
+    # A tool's calls are the same in every pair it is in: one Call each, sent once. The
+    # builder renders a prompt once and the session makes one client per provider, so
+    # (client, prompt) names a call without hashing it again; ``same`` keeps both alive.
+    same: dict[tuple[int, int], Call] = {}
     for s in chosen:
         plan = plan_tools(
             home,
@@ -248,7 +251,7 @@ def prepare(
             config=config,
             shared=shared,
         )
-        plan.calls = [same.setdefault(c.key, c) for c in plan.calls]
+        plan.calls = [same.setdefault((id(c.provider), id(c.rendered)), c) for c in plan.calls]
         plans.append((s, plan))
     summary = Summary(
         date=options.today.isoformat(),

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.loaders import split_template_path
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -29,6 +30,9 @@ from panel.providers.base import Message
 from panel.safeio import read_regular
 
 SYSTEM_TEMPLATE = "_system.j2"
+# What a template reads of the persona. A system template that reads none of it renders
+# the same text for every persona of a card: it is rendered once per card (issue 18).
+PERSONA_VARIABLES = frozenset({"persona", "fields", "schema"})
 FIELD_CAPS = {
     "name": 200,
     "vendor": 200,
@@ -114,7 +118,9 @@ class PromptBuilder:
         self._digests: dict[str, str] = {}
         self._defences = dataclasses.asdict(defences)
         self._cards: dict[str, tuple[dict[str, str], list[str], int]] = {}
-        self._rendered: dict[tuple[str, str, str], Rendered] = {}
+        self._systems: dict[tuple[str, ...], str] = {}
+        self._system_shared: bool | None = None
+        self._rendered: dict[tuple[str, ...], Rendered] = {}
 
     def template_digest(self, name: str) -> str:
         """sha256 over a template and the shared partials it can include.
@@ -181,10 +187,18 @@ class PromptBuilder:
         }
         secret = canary(self._key, tool.digest())
         template, card = persona.spec.template, tuple(values.values())
-        return self._render(persona, template, extra, secret, truncated, stripped, card)
+        shared = ("verdict", tool.digest())
+        return self._render(persona, template, extra, secret, truncated, stripped, card, shared)
 
     def render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
-        """The head-to-head prompt: both cards, ``first`` shown first."""
+        """The head-to-head prompt: both cards, ``first`` shown first; rendered once per
+        builder, like ``render`` (two new tools can be each other's rival)."""
+        key = (persona.name, persona.digest, first.digest(), second.digest())
+        if key not in self._rendered:
+            self._rendered[key] = self._render_pair(persona, first, second)
+        return self._rendered[key]
+
+    def _render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
         one, cut_one, stripped_one = self._tool_vars(first)
         two, cut_two, stripped_two = self._tool_vars(second)
         order = ("head-to-head", first.digest(), second.digest())
@@ -201,7 +215,9 @@ class PromptBuilder:
         secret = canary(self._key, *order)
         stripped = stripped_one + stripped_two
         card = (*one.values(), *two.values())
-        return self._render(persona, headtohead.TEMPLATE, extra, secret, truncated, stripped, card)
+        return self._render(
+            persona, headtohead.TEMPLATE, extra, secret, truncated, stripped, card, order
+        )
 
     def _render(
         self,
@@ -212,7 +228,10 @@ class PromptBuilder:
         truncated: list[str],
         stripped: int,
         card: tuple[str, ...],
+        shared: tuple[str, ...],
     ) -> Rendered:
+        """``shared`` names the card(s): the system message is the same for every persona
+        of them when the system template reads nothing of the persona."""
         context: dict[str, Any] = {
             "defences": dict(self._defences),  # a copy: a template can't change the next one's
             "datamark": DATAMARK,
@@ -221,7 +240,11 @@ class PromptBuilder:
             **extra,
         }
         try:
-            system = self.env.get_template(SYSTEM_TEMPLATE).render(context)
+            system = self._systems.get(shared, "") if self._system_is_shared() else ""
+            if not system:
+                system = self.env.get_template(SYSTEM_TEMPLATE).render(context)
+                if self._system_is_shared():
+                    self._systems[shared] = system
             user = self.env.get_template(template).render(context)
         except jinja2.TemplateError as exc:
             where = getattr(exc, "name", None) or template
@@ -234,4 +257,28 @@ class PromptBuilder:
             canary=secret,
             exempt=(persona.spec.lens, persona.spec.voice, persona.spec.title),
             card=card,
+        )
+
+    def _system_is_shared(self) -> bool:
+        """Whether the system template, with all it includes, reads nothing of the persona.
+
+        Decided once per builder, like its template digests. An include whose name is
+        computed can't be followed: then the answer is no.
+        """
+        if self._system_shared is None:
+            self._system_shared = self._reads_none(SYSTEM_TEMPLATE, set())
+        return self._system_shared
+
+    def _reads_none(self, name: str, seen: set[str]) -> bool:
+        if name in seen:
+            return True
+        seen.add(name)
+        assert self.env.loader is not None
+        source, _, _ = self.env.loader.get_source(self.env, name)
+        ast = self.env.parse(source)
+        if jinja2.meta.find_undeclared_variables(ast) & PERSONA_VARIABLES:
+            return False
+        return all(
+            child is not None and self._reads_none(child, seen)
+            for child in jinja2.meta.find_referenced_templates(ast)
         )

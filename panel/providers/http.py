@@ -30,7 +30,7 @@ from panel.providers.base import (
 )
 from panel.providers.keys import NO_KEY
 from panel.providers.kind import ProviderKind
-from panel.providers.ladder import Ladder, strict_schema, text_messages
+from panel.providers.ladder import Ladder, strict_schema_of, text_messages
 from panel.providers.redaction import Redactor
 
 
@@ -65,7 +65,7 @@ class HttpProvider:
         """(response_format or None, messages) for ``rung`` of the ladder."""
         messages = [m.as_dict() for m in request.messages]
         if rung is StructuredMode.JSON_SCHEMA:
-            schema = strict_schema(request.schema)
+            schema = strict_schema_of(request.schema)
             return {
                 "type": "json_schema",
                 "json_schema": {"name": request.schema_name, "schema": schema, "strict": True},
@@ -116,3 +116,7 @@ class HttpProvider:
 
     def no_choices(self) -> ProviderError:
         return ProviderError(FailureReason.INVALID_OUTPUT, f"{self.spec}: no choices returned")
+
+    def unreadable(self, why: str) -> ProviderError:
+        """A chat response whose fields are not what the API documents."""
+        return ProviderError(FailureReason.INVALID_OUTPUT, f"{self.spec}: unreadable answer: {why}")

@@ -55,6 +55,23 @@ def text_messages(messages: tuple[Message, ...], schema: dict[str, Any]) -> list
 _STRICT_UNSUPPORTED = frozenset({"minLength", "maxLength", "pattern", "format", "default", "title"})
 
 
+_STRICT: dict[int, tuple[Any, Any]] = {}  # id -> (the schema, held so no id is reused; strict)
+
+
+def strict_schema_of(schema: dict[str, Any]) -> Any:
+    """``strict_schema(schema)``, worked out once per schema object.
+
+    Verdict schemas are built once per persona and never mutated
+    (``Persona.json_schema``), so a night's thousand requests share one strict copy.
+    """
+    hit = _STRICT.get(id(schema))
+    if hit is None or hit[0] is not schema:
+        if len(_STRICT) > 256:
+            _STRICT.clear()
+        hit = _STRICT[id(schema)] = (schema, strict_schema(schema))
+    return hit[1]
+
+
 def strict_schema(schema: Any) -> Any:
     """The schema without keywords strict structured-output modes reject.
 

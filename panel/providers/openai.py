@@ -9,10 +9,10 @@ the only one. One client per provider per process. ``ProviderSettings.transport`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletion
 
 from panel.providers.base import (
     Completion,
@@ -76,7 +76,9 @@ class OpenAIProvider(HttpProvider):
         try:
             response = await self.client.post(
                 "/chat/completions",
-                cast_to=ChatCompletion,
+                # the answer's JSON as is: building the SDK's typed ChatCompletion walks
+                # every field in Python; panel reads five of them (``completion``)
+                cast_to=object,
                 body=self.request_body(request, rung),
                 options={"security": {"bearer_auth": True}},
             )
@@ -84,20 +86,34 @@ class OpenAIProvider(HttpProvider):
             raise self._error(exc, rung) from None
         return self.completion(response, rung)
 
-    def completion(self, response: ChatCompletion, rung: StructuredMode) -> Completion:
-        """The ``Completion`` in a chat response (synchronous, or a batch output line)."""
-        if not response.choices:
+    def completion(self, response: object, rung: StructuredMode) -> Completion:
+        """The ``Completion`` in a chat response's JSON (synchronous, or a batch output line).
+
+        The server's JSON is untrusted: read leniently, as the SDK does (an OpenAI-compatible
+        server may leave out ``id`` or ``usage``), but a field of the wrong type is an
+        invalid answer, never a crash.
+        """
+        choices = response.get("choices") if isinstance(response, Mapping) else None
+        if not isinstance(choices, list) or not choices or not isinstance(choices[0], Mapping):
             raise self.no_choices()
-        choice = response.choices[0]
-        usage = response.usage
+        assert isinstance(response, Mapping)
+        choice = choices[0]
+        message = choice.get("message") or {}
+        usage = response.get("usage") or {}
+        if not isinstance(message, Mapping) or not isinstance(usage, Mapping):
+            raise self.unreadable("message or usage is not an object")
+        text, refusal = message.get("content"), message.get("refusal")
+        finish, model = choice.get("finish_reason") or "stop", response.get("model") or self.model
+        if not all(isinstance(v, str | None) for v in (text, refusal, finish, model)):
+            raise self.unreadable("content, refusal, finish_reason or model is not text")
         completion = Completion(
-            text=choice.message.content,
-            finish_reason=choice.finish_reason or "stop",
-            prompt_tokens=usage.prompt_tokens if usage else 0,
-            completion_tokens=usage.completion_tokens if usage else 0,
-            model_version=response.model or self.model,
+            text=text,
+            finish_reason=finish,
+            prompt_tokens=_count(usage.get("prompt_tokens")),
+            completion_tokens=_count(usage.get("completion_tokens")),
+            model_version=model,
             mode=rung,
-            refusal=getattr(choice.message, "refusal", None),
+            refusal=refusal,
         )
         return self.checked(completion)
 
@@ -111,6 +127,11 @@ class OpenAIProvider(HttpProvider):
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def _count(value: object) -> int:
+    """A token count from the server's JSON; anything but a non-negative integer is 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 KIND = ProviderKind(
