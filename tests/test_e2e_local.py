@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.e2e
 
 
-@pytest.mark.timeout(900)  # 16 real calls; about 2 minutes on 2 idle cores
+@pytest.mark.timeout(900)  # 16 real calls; about a minute on 2 idle cores, longer when busy
 def test_review_on_the_embedded_model_writes_a_valid_record(tmp_path: Path) -> None:
     for folder in ("catalog", "personas", "prompts"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
