@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from datetime import timedelta
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -10,11 +11,14 @@ from typer.testing import CliRunner
 from panel.paths import Home
 from panel.publish.site import SiteOptions
 from panel.records.editorial import approve
-from tests.support.records import save_record, tool
+from tests.support.records import NOW, save_record, tool
 
 runner = CliRunner()
 A, B, C = tool("alpha-tool"), tool("beta-tool"), tool("gamma-tool")
 BASE = "https://verdicts.example/"
+# Approved an hour after the fixture records were made (tests.support.records.NOW), never "now":
+# a digest of that week must find them on any date the suite runs.
+APPROVED_AT = NOW + timedelta(hours=1)
 
 
 def options(out: Path) -> SiteOptions:
@@ -23,7 +27,7 @@ def options(out: Path) -> SiteOptions:
 
 def approved(home: Home, a: object = A, b: object = B, **kwargs: object) -> Path:
     path = save_record(home.runs, a, b, **kwargs)  # type: ignore[arg-type]
-    approve(home.runs, path, "editor")
+    approve(home.runs, path, "editor", now=APPROVED_AT)
     return path
 
 
