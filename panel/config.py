@@ -43,7 +43,7 @@ class ProviderEntry(_Strict):
     seed: int | None = None
     timeout: Annotated[float, Field(gt=0, le=3_600)] | None = None
     structured: StructuredMode | None = None
-    json_object_schema: bool = False
+    json_object_schema: bool | None = None
     max_in_flight: Annotated[int, Field(ge=1, le=1_024)] | None = None
     requests_per_minute: Annotated[int, Field(ge=0)] | None = None
     tokens_per_minute: Annotated[int, Field(ge=0)] | None = None
@@ -221,7 +221,11 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         limits=limits,
         timeout=entry.timeout or settings.timeout,
         structured=entry.structured or settings.structured,
-        json_object_schema=entry.json_object_schema,
+        json_object_schema=(
+            entry.json_object_schema
+            if entry.json_object_schema is not None
+            else settings.json_object_schema
+        ),
         vendor=entry.vendor,
         batch=entry.batch,
         batch_discount=entry.batch_discount or settings.batch_discount,

@@ -34,7 +34,8 @@ class stop_when(stop_base):  # noqa: N801 (tenacity's naming)
 
 
 def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, ProviderError) and exc.retryable
+    """A transport failure worth sending again (a ladder step-down is the runner's own)."""
+    return isinstance(exc, ProviderError) and exc.retryable and not exc.stepped_down
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from panel.providers.base import (
     Completion,
     CompletionRequest,
     FailureReason,
+    Prepares,
     Provider,
     ProviderError,
 )
@@ -60,6 +61,7 @@ class Runner:
         self.progress = progress
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
+        self._preparing: dict[str, asyncio.Lock] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -70,14 +72,24 @@ class Runner:
         if loop is not self._loop:
             self._loop = loop
             self._slots.clear()
+            self._preparing.clear()
             for limiter in self._limiters.values():
                 limiter.lock = asyncio.Lock()
 
     def _slot(self, provider: Provider) -> asyncio.Semaphore:
         self._on_this_loop()
         if provider.spec not in self._slots:
-            self._slots[provider.spec] = asyncio.Semaphore(max(1, provider.limits.max_in_flight))
+            self._slots[provider.spec] = asyncio.Semaphore(provider.limits.in_flight)
         return self._slots[provider.spec]
+
+    async def _prepare(self, provider: Provider) -> None:
+        """Let a provider learn its server's limits before its slots are sized (once)."""
+        if not isinstance(provider, Prepares):
+            return
+        self._on_this_loop()
+        lock = self._preparing.setdefault(provider.spec, asyncio.Lock())
+        async with lock:
+            await provider.prepare()
 
     def _limiter(self, provider: Provider) -> RateLimiter:
         self._on_this_loop()
@@ -121,6 +133,7 @@ class Runner:
             )
             result = cached.model_copy(update={"cached": True, "flags": flags})
         else:
+            await self._prepare(call.provider)
             async with self._slot(call.provider):
                 if self.store is not None:
                     self.store.start(call.key)
@@ -136,6 +149,18 @@ class Runner:
         return result
 
     async def _send(self, call: Call, request: CompletionRequest, tally: Tally) -> Completion:
+        """One answer, through the transport retries. A step down the provider's output-mode
+        ladder is sent again at once and spends no retry (the ladder is finite)."""
+        while True:
+            try:
+                return await self._send_retrying(call, request, tally)
+            except ProviderError as exc:
+                if not exc.stepped_down:
+                    raise
+
+    async def _send_retrying(
+        self, call: Call, request: CompletionRequest, tally: Tally
+    ) -> Completion:
         prompt, completion = call.estimated_tokens()
         limiter = self._limiter(call.provider)
         async for attempt in self.policy.retrying():

@@ -91,21 +91,37 @@ class ProviderError(Exception):
         status: int | None = None,
         retryable: bool = False,
         retry_after: float | None = None,
+        stepped_down: bool = False,
     ) -> None:
         super().__init__(message)
         self.reason = reason
         self.status = status
         self.retryable = retryable
         self.retry_after = retry_after
+        # the server refused the output mode and the provider moved down its ladder: the
+        # runner sends again at once, outside the transport-retry budget (ladder.py)
+        self.stepped_down = stepped_down
+
+
+DEFAULT_IN_FLIGHT = 8  # requests in flight per provider when nothing else decides
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-provider politeness limits (0 = unlimited)."""
+    """Per-provider politeness limits (0 = unlimited).
 
-    max_in_flight: int = 8
+    ``max_in_flight`` None: the provider decides (an HTTP provider: 1 at a local server, or
+    the slots the server reports; ``DEFAULT_IN_FLIGHT`` elsewhere; see ``compat.py``).
+    """
+
+    max_in_flight: int | None = None
     requests_per_minute: int = 0
     tokens_per_minute: int = 0
+
+    @property
+    def in_flight(self) -> int:
+        """Requests in flight at once, at least 1."""
+        return max(1, self.max_in_flight or DEFAULT_IN_FLIGHT)
 
 
 @dataclass(frozen=True)
@@ -119,9 +135,11 @@ class ProviderSettings:
     api_key_env: str | None = None  # None: the kind's default variable; "": no key needed
     sampling: Sampling = field(default_factory=Sampling)
     limits: Limits = field(default_factory=Limits)
-    timeout: float = 60.0  # seconds per request
+    timeout: float | None = None  # seconds per request; None: the provider decides
     structured: StructuredMode | None = None  # first rung of the ladder; None: the top
-    json_object_schema: bool = False  # send the schema with json_object (llama.cpp servers)
+    # send the (grammar-friendly) schema with json_object, as llama.cpp servers take it;
+    # None: yes at a local server (compat.py), no elsewhere
+    json_object_schema: bool | None = None
     vendor: str | None = None  # who made the model; None: the kind's descriptor decides
     batch: bool | None = None  # use the kind's Batch API (None: at the kind's own server only)
     batch_discount: float = 0.5  # batch price as a share of the list price
@@ -217,3 +235,14 @@ class Provider(Protocol):
     async def aclose(self) -> None:
         """Release clients and connections."""
         ...
+
+
+@runtime_checkable
+class Prepares(Protocol):
+    """A provider that learns about its server before its first call (``compat.py``).
+
+    The runner awaits ``prepare()`` before it sizes the provider's slots, one caller at a
+    time; it must be idempotent (a no-op once done) and must never raise.
+    """
+
+    async def prepare(self) -> None: ...

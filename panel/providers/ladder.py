@@ -2,9 +2,12 @@
 
 Rungs, best first: strict ``json_schema``; ``json_object`` (optionally with the
 schema, as llama.cpp-style servers accept); plain ``text`` with the schema in
-the prompt and JSON extracted by the runner. A server that rejects a rung with
-a 400 moves the provider down one rung, once, for the rest of the run; the
-runner then re-sends at once (the step-down is not a transport retry).
+the prompt and JSON extracted by the runner. A server that rejects a rung (a 400,
+or any 4xx or 5xx whose text names the output mode: ``compat.names_output_mode``)
+moves the provider down one rung, once, for the rest of the run; the runner then
+re-sends at once (the step-down is not a transport retry). Every answered call
+records its rung (``mode``), so the journal remembers where each provider settled
+(``panel providers list`` shows it).
 """
 
 from __future__ import annotations
@@ -25,19 +28,27 @@ class Ladder:
         self.rungs = rungs
         self.rung = start if start in rungs else rungs[0]
 
-    def rejected(self, rung: StructuredMode, spec: str, detail: str) -> ProviderError:
-        """The error to raise for a 400 at ``rung``: a step-down if one is left."""
-        if rung in self.rungs[:-1]:
+    def can_step(self, rung: StructuredMode) -> bool:
+        """Whether a rung below ``rung`` is left."""
+        return rung in self.rungs[:-1]
+
+    def rejected(
+        self, rung: StructuredMode, spec: str, detail: str, status: int = 400
+    ) -> ProviderError:
+        """The error to raise when the server refused ``rung``: a step-down if one is left."""
+        if self.can_step(rung):
             if self.rung is rung:  # concurrent calls step down once, not once each
                 self.rung = self.rungs[self.rungs.index(rung) + 1]
             return ProviderError(
                 FailureReason.BAD_REQUEST,
-                f"{spec} rejected {rung.value} output; now using {self.rung.value}: {detail}",
-                status=400,
+                f"{spec} rejected {rung.value} output (HTTP {status}); now using "
+                f"{self.rung.value}: {detail}",
+                status=status,
                 retryable=True,
                 retry_after=0.0,
+                stepped_down=True,
             )
-        return ProviderError(FailureReason.BAD_REQUEST, f"{spec}: {detail}", status=400)
+        return ProviderError(FailureReason.BAD_REQUEST, f"{spec}: {detail}", status=status)
 
 
 def text_messages(messages: tuple[Message, ...], schema: dict[str, Any]) -> list[dict[str, str]]:

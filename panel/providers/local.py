@@ -29,6 +29,7 @@ from panel.providers.base import (
     Sampling,
     StructuredMode,
 )
+from panel.providers.grammar_schema import grammar_schema
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.local_grammar import DECODING as GRAMMAR_DECODING
 
@@ -57,40 +58,6 @@ def smollm2_path() -> Path:
             "`pip install 'panel[local]'`"
         )
     return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
-
-
-_GRAMMAR_IGNORED = frozenset({"pattern", "format"})
-GRAMMAR_STRING_CAP = 240  # characters: bounds worst-case output to ~700 tokens, and longer caps
-# make llama.cpp's grammar slow to build
-
-
-def grammar_schema(schema: Any) -> Any:
-    """The schema rewritten into what llama.cpp's grammar enforces well.
-
-    - ``maxLength`` is capped at ``GRAMMAR_STRING_CAP``: bounds expand into one
-      grammar rule per character, and an unbounded string lets a small model
-      ramble until the token limit.
-    - bounded integers become an ``enum`` (ranges are not enforced by all versions).
-    - ``pattern`` and ``format`` are dropped (silently ignored anyway).
-    The runner still validates every answer against the full schema.
-    """
-    if isinstance(schema, list):
-        return [grammar_schema(v) for v in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: grammar_schema(v) for k, v in schema.items() if k not in _GRAMMAR_IGNORED}
-    if out.get("type") == "string":
-        out["maxLength"] = min(int(out.get("maxLength", GRAMMAR_STRING_CAP)), GRAMMAR_STRING_CAP)
-    low, high = out.get("minimum"), out.get("maximum")
-    if (
-        out.get("type") == "integer"
-        and isinstance(low, int)
-        and isinstance(high, int)
-        and 0 <= high - low <= 100
-    ):
-        out = {k: v for k, v in out.items() if k not in ("type", "minimum", "maximum")}
-        out["enum"] = list(range(low, high + 1))
-    return out
 
 
 @contextlib.contextmanager

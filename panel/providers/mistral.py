@@ -25,6 +25,7 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.batch import BatchApi
+from panel.providers.compat import PROBE_TIMEOUT
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
@@ -36,15 +37,23 @@ class MistralProvider(HttpProvider):
         self._http = httpx.AsyncClient(
             verify=tls_context(),
             follow_redirects=True,
-            timeout=settings.timeout,
+            timeout=self.timeout,
             transport=settings.transport,
         )
         self.client = Mistral(
             api_key=self._key,
             server_url=self.base_url,
-            timeout_ms=int(settings.timeout * 1000),
+            timeout_ms=int(self.timeout * 1000),
             async_client=self._http,
         )
+
+    async def get_json(self, url: str) -> tuple[int, Any]:
+        """A GET at the server (no key sent: a probe asks only what the server publishes)."""
+        response = await self._http.get(url, timeout=PROBE_TIMEOUT)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
 
     def _arguments(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
         response_format, messages = self.structured(request, rung)

@@ -23,6 +23,7 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.batch import BatchApi
+from panel.providers.compat import PROBE_TIMEOUT
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
@@ -31,15 +32,24 @@ from panel.providers.ladder import RUNGS
 class OpenAIProvider(HttpProvider):
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings, KIND)
+        self._http = openai.DefaultAsyncHttpxClient(
+            verify=tls_context(), timeout=self.timeout, transport=settings.transport
+        )
         self.client = openai.AsyncOpenAI(
             api_key=self._key,
             base_url=self.base_url,
             max_retries=0,  # panel's retry policy is the only one
-            timeout=settings.timeout,
-            http_client=openai.DefaultAsyncHttpxClient(
-                verify=tls_context(), timeout=settings.timeout, transport=settings.transport
-            ),
+            timeout=self.timeout,
+            http_client=self._http,
         )
+
+    async def get_json(self, url: str) -> tuple[int, Any]:
+        """A GET at the server (no key sent: a probe asks only what the server publishes)."""
+        response = await self._http.get(url, timeout=PROBE_TIMEOUT)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
 
     def request_body(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
         """The request body, plain JSON, keys in the order the SDK's ``create`` sends them.

@@ -283,6 +283,17 @@ class Store:
             str(row[0]) for row in self.db.execute("SELECT key FROM calls WHERE state = 'done'")
         }
 
+    def modes(self) -> dict[str, str]:
+        """Provider -> the output mode (ladder rung) of its latest answered call.
+
+        Where each provider's structured-output ladder settled, for ``panel providers list``.
+        """
+        rows = self.db.execute(
+            "SELECT provider, json_extract(result, '$.mode') FROM calls "
+            "WHERE state = 'done' ORDER BY updated_at"
+        )
+        return {str(provider): str(mode) for provider, mode in rows if mode}
+
     def failing_keys(self) -> set[str]:
         """Keys of calls whose last try failed (see ``failed_before``)."""
         rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0 AND state != 'done'")

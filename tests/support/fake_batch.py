@@ -87,7 +87,7 @@ class FakeBatch(FakeLLM):
     ) -> bool:
         method, target, *_ = request_line.split(" ")
         path = target.split("?", 1)[0]
-        if path.endswith("/chat/completions"):
+        if path.endswith(("/chat/completions", "/props")):
             return await super()._dispatch(request_line, headers, body, writer)
         if path == "/stats":  # for benchmarks: what this server was asked, so far
             stats = {"chat": self.count(), "batch_api": len(self.calls), "lines": len(self.lines)}

@@ -88,6 +88,8 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.arrivals: list[float] = []
+        self.props: dict[str, Any] | None = None  # GET /props, as llama.cpp's server has it
+        self.probes: list[str] = []  # paths of GETs (probes), in order
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -119,6 +121,8 @@ class FakeLLM:
             self.requests.clear()
             self.headers.clear()
             self.arrivals.clear()
+            self.probes.clear()
+        self.props = None
         self.default = Behavior()
         self.responder = None
         self.reject_formats = set()
@@ -177,7 +181,25 @@ class FakeLLM:
     async def _dispatch(
         self, request_line: str, headers: dict[str, str], body: bytes, writer: asyncio.StreamWriter
     ) -> bool:
-        """Answer one request (chat completions here; fake_batch.py adds the Batch APIs)."""
+        """Answer one request (chat completions here; fake_batch.py adds the Batch APIs).
+
+        A GET is a probe (``panel/providers/compat.py``): ``/props`` answers ``self.props``
+        as llama.cpp's server would (404 while it is None), anything else 404. Probes are
+        counted in ``self.probes``, never in ``self.requests``.
+        """
+        method, target, *_ = request_line.split(" ")
+        if method == "GET":
+            path = target.split("?", 1)[0]
+            with self._lock:
+                self.probes.append(path)
+            found = path.endswith("/props") and self.props is not None
+            payload = self.props if found else _error(f"File Not Found: {path}")
+            data = json.dumps(payload).encode()
+            head = [f"HTTP/1.1 {200 if found else 404} X", "content-type: application/json"]
+            head += [f"content-length: {len(data)}", "connection: keep-alive", "", ""]
+            writer.write("\r\n".join(head).encode() + data)
+            await writer.drain()
+            return True
         return await self._answer(json.loads(body or b"{}"), headers, writer)
 
     def _next(self, body: dict[str, Any]) -> Behavior:
