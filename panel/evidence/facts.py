@@ -233,9 +233,10 @@ _VERSION_PATTERNS = (
         r"(?<![\w.])(?P<v>\d+\.\d+\.\d+(?:[-.+]?(?:alpha|beta|rc|post|dev)\.?\d*)?)(?![\w.])"
     ),
 )
-_NUMBER = re.compile(_NUM + r"(?P<plus>\+)?(?P<x>x(?![A-Za-z]))?")
+_NUMBER = re.compile(_NUM + r"(?P<plus>\+)?(?P<x>x(?![A-Za-z]))?(?![A-Za-z\d])")
 _WORD_NUMBER = re.compile(_WORD_NUM, re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"\s*-?\s*([A-Za-z]+)")
+_UNIT_AFTER = re.compile(r"[ \t]*-?[ \t]*([A-Za-z]+)")
+_KEY_BEFORE = re.compile(r"([A-Za-z][A-Za-z_ ]{0,30}?)\"?[ \t]*[:=][ \t]*\"?$")  # "stars: 1512"
 _IDIOMS = re.compile(r"(?<![\w/])24/7(?![\w/])")
 
 
@@ -255,8 +256,12 @@ def _number(m: re.Match[str]) -> tuple[Decimal, Decimal]:
     return value * multiplier, Decimal(1).scaleb(-len(dec)) * multiplier
 
 
-def _unit(text: str, end: int) -> str | None:
-    """The noun right after a number: "10,412 stars" -> "star"; None for a stop word."""
+def _unit(text: str, start: int, end: int) -> str | None:
+    """What a number counts: the key before it ("stars: 1512") or the noun right after it
+    ("10,412 stars"), singular; None for a stop word."""
+    key = _KEY_BEFORE.search(text[max(0, start - 40) : start])
+    if key:
+        return _singular(key.group(1).strip().replace("_", " ").split()[-1])
     m = _UNIT_AFTER.match(text, end)
     if not m or m.group(1).lower() in _STOP:
         return None
@@ -369,7 +374,7 @@ class _Scanner:
             step = Decimal(_MULTIPLIER[groups["mag"].lower()])
         else:
             value, step = _number(m)
-        unit = "x" if groups.get("x") else _unit(self.text, m.end())
+        unit = "x" if groups.get("x") else _unit(self.text, m.start(), m.end())
         bound = _bound(self.work, m.start(), plus=bool(groups.get("plus")))
         plain = step == 0 and "." not in m.group() and not groups.get("x")
         if plain and unit in DISCOURSE_NOUNS and value <= MAX_DISCOURSE_COUNT:

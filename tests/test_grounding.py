@@ -1,0 +1,202 @@
+"""The deterministic grounding check (issue 26, item 5): hand-worked cases for each rule."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from panel.evidence.facts import FactKind, extract
+from panel.evidence.grounding import Grounding, Outcome, check
+from panel.evidence.pack import EvidencePack, EvidenceSource, SourceKind
+
+FETCHED = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+PRICING = (
+    "Plans. Free: 50 requests a day. Pro: $20 per user per month, billed annually, or $24 "
+    "month to month. Team: $40/month per seat. Enterprise: contact sales."
+)
+CHANGELOG = (
+    "Release 2.1.0 - 2026-12-03. Adds streaming tool calls and a 200K-token context window. "
+    "Release 2.0.4 - November 18, 2026. Fixes 12 bugs. Latency down 35 percent."
+)
+REPO = "stars: 1512\nforks: 88\nlicense: Apache-2.0\nlatest release: v2.1.0 (2026-12-03)"
+
+
+def _pack(*texts: str) -> EvidencePack:
+    kinds = (SourceKind.PRICING, SourceKind.CHANGELOG, SourceKind.REPOSITORY)
+    return EvidencePack(
+        "quill",
+        tuple(
+            EvidenceSource(
+                f"S{i}", f"https://quill.example/{i}", kinds[i - 1], "t", FETCHED, "0" * 64, text
+            )
+            for i, text in enumerate(texts, 1)
+        ),
+    )
+
+
+PACK = _pack(PRICING, CHANGELOG, REPO)
+
+
+def _outcomes(result: Grounding) -> list[tuple[str, Outcome]]:
+    return [(c.text, c.outcome) for c in result.claims]
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "Pro is $20/month [S1], which undercuts the incumbents.",
+        "Pro is $20 per month [S1], which undercuts the incumbents.",
+        "Pro is USD 20 monthly [S1], which undercuts the incumbents.",
+        "Pro is 20 dollars a month [S1], which undercuts the incumbents.",
+    ],
+)
+def test_a_price_written_any_way_is_found(quote: str) -> None:
+    result = check(quote, ["S1"], PACK)
+    assert _outcomes(result) == [(result.claims[0].text, Outcome.SUPPORTED)]
+    assert result.claims[0].source == "S1"
+    assert result.publishable
+
+
+def test_a_price_the_pricing_page_does_not_state_is_contradicted() -> None:
+    result = check("At $25/month [S1] it is priced like Copilot.", ["S1"], PACK)
+    assert _outcomes(result) == [("$25/month", Outcome.CONTRADICTED)]
+    assert not result.publishable
+    assert "$25/month" in result.reason and "S1 says" in result.reason
+
+
+def test_the_period_matters_a_yearly_price_is_not_a_monthly_one() -> None:
+    result = check("Pro costs $20 a year [S1].", [], PACK)
+    assert _outcomes(result) == [("$20 a year", Outcome.CONTRADICTED)]
+
+
+def test_a_number_in_a_sentence_with_no_citation_is_unsupported() -> None:
+    result = check("Pro is $20/month [S1]. It already has 1,512 stars.", ["S1"], PACK)
+    assert _outcomes(result) == [
+        ("$20/month", Outcome.SUPPORTED),
+        ("1,512", Outcome.UNSUPPORTED),
+    ]
+    assert not result.publishable
+    assert "no citation" in result.reason
+
+
+def test_a_fact_must_be_in_a_source_its_own_sentence_cites() -> None:
+    result = check("It has 1,512 stars [S1].", ["S1"], PACK)  # it is in S3, not S1
+    assert _outcomes(result) == [("1,512", Outcome.UNSUPPORTED)]
+
+
+def test_a_fabricated_source_id_withholds_the_quote() -> None:
+    result = check("Pro is $20/month [S1] and it tops the leaderboard [S9].", ["S1", "S9"], PACK)
+    assert result.unknown == ("S9",)
+    assert ("[S9]", Outcome.UNKNOWN_SOURCE) in _outcomes(result)
+    assert not result.publishable
+    assert "S9" in result.reason
+
+
+def test_an_unknown_id_only_in_the_answers_list_still_withholds() -> None:
+    result = check("Pro is $20/month [S1].", ["S1", "S4"], PACK)
+    assert result.unknown == ("S4",) and not result.publishable
+
+
+def test_a_fact_citing_only_an_unknown_source_is_unknown_source() -> None:
+    result = check("Pro is $20/month [S7].", ["S7"], PACK)
+    assert ("$20/month", Outcome.UNKNOWN_SOURCE) in _outcomes(result)
+
+
+@pytest.mark.parametrize(
+    ("quote", "text"),
+    [
+        ("The repo sits at 1.5k stars [S3].", "1.5k"),
+        ("The repo sits at about 1,500 stars [S3].", "1,500"),
+        ("The repo has over 1,000 stars [S3].", "1,000"),
+        ("The repo has 1512 stars [S3].", "1512"),
+    ],
+)
+def test_rounded_and_bounded_numbers_match_the_source(quote: str, text: str) -> None:
+    result = check(quote, [], PACK)
+    assert _outcomes(result) == [(text, Outcome.SUPPORTED)]
+
+
+def test_a_rounded_number_must_round_to_the_source() -> None:
+    result = check("The repo sits at 3k stars [S3].", [], PACK)  # 1512 rounds to 2k
+    assert _outcomes(result) == [("3k", Outcome.CONTRADICTED)]
+    result = check("The repo has over 5,000 stars [S3].", [], PACK)
+    assert _outcomes(result) == [("5,000", Outcome.CONTRADICTED)]
+    assert "S3 says '1512'" in result.reason
+    result = check("It has over 5,000 forks [S1].", [], PACK)  # S1 counts no forks
+    assert _outcomes(result) == [("5,000", Outcome.UNSUPPORTED)]
+
+
+def test_versions_dates_and_percentages_allow_for_format() -> None:
+    quote = "v2.1 shipped on Dec 3, 2026 [S2], and latency fell 35% in 2.0.4 [S2]."
+    result = check(quote, ["S2"], PACK)
+    assert [o for _, o in _outcomes(result)] == [Outcome.SUPPORTED] * 4
+    assert [c.kind for c in result.claims] == ["version", "date", "percentage", "version"]
+
+
+def test_a_wrong_date_or_version_is_contradicted() -> None:
+    result = check("Version 2.2 landed on December 4, 2026 [S2].", [], PACK)
+    assert _outcomes(result) == [
+        ("Version 2.2", Outcome.CONTRADICTED),
+        ("December 4, 2026", Outcome.CONTRADICTED),
+    ]
+
+
+def test_a_marker_after_the_full_stop_belongs_to_the_sentence_before() -> None:
+    result = check("Pro is $20/month. [S1] It is a fair price.", [], PACK)
+    assert _outcomes(result) == [("$20/month", Outcome.SUPPORTED)]
+    assert result.cited == ("S1",)
+
+
+def test_prose_without_facts_is_publishable_and_says_so() -> None:
+    quote = (
+        "My top 3 concerns are lock-in, latency and support. The first ten minutes are smooth, "
+        "and two reasons stand out. It is a tool for GPT-4o users on H100 clusters."
+    )
+    result = check(quote, [], PACK)
+    assert result.claims == ()
+    assert result.publishable and "no prices" in result.reason
+
+
+def test_a_number_from_the_personas_own_question_is_not_a_claim() -> None:
+    quote = "Over the next 12 months, the bet is that agents need memory."
+    assert not check(quote, [], PACK).publishable
+    asked = ["Where will it be in the next 12 months?"]
+    assert check(quote, [], PACK, questions=asked).publishable
+    # Only the same fact is exempt: another number in the same words is still checked.
+    assert not check("Within 18 months it will be standard.", [], PACK, questions=asked).publishable
+
+
+def test_an_empty_pack_leaves_every_fact_unsupported_or_unknown() -> None:
+    empty = EvidencePack("quill")
+    result = check("It costs $20/month [S1]. It has 1,512 stars.", ["S1"], empty)
+    assert {o for _, o in _outcomes(result)} == {Outcome.UNKNOWN_SOURCE, Outcome.UNSUPPORTED}
+    assert result.unknown == ("S1",) and not result.publishable
+
+
+def test_the_json_form_is_stable_and_round_trips() -> None:
+    result = check("Pro is $25/month [S1] and has 1,512 stars [S3].", ["S1", "S3"], PACK)
+    data = result.to_json()
+    assert list(data) == ["rules", "publishable", "reason", "cited", "unknown", "claims"]
+    assert list(data["claims"][0]) == [  # type: ignore[index]
+        "text",
+        "start",
+        "end",
+        "kind",
+        "cited",
+        "outcome",
+        "source",
+        "reason",
+    ]
+    assert Grounding.model_validate_json(json.dumps(data)) == result
+    spans = [(c.start, c.end, c.text) for c in result.claims]
+    quote = "Pro is $25/month [S1] and has 1,512 stars [S3]."
+    assert all(quote[s:e] == text for s, e, text in spans)
+
+
+def test_the_extractor_skips_names_ordinals_and_idioms() -> None:
+    facts = extract("GPT-4o, H100, S3 and M4 chips, the 1st run, 24/7 support, 3D views.")
+    assert facts == []
+    kinds = [f.kind for f in extract("70B parameters, 10x faster, 50+ integrations, in 2027")]
+    assert kinds == [FactKind.NUMBER, FactKind.NUMBER, FactKind.NUMBER, FactKind.DATE]
