@@ -200,3 +200,11 @@ def test_the_extractor_skips_names_ordinals_and_idioms() -> None:
     assert facts == []
     kinds = [f.kind for f in extract("70B parameters, 10x faster, 50+ integrations, in 2027")]
     assert kinds == [FactKind.NUMBER, FactKind.NUMBER, FactKind.NUMBER, FactKind.DATE]
+
+
+def test_a_date_after_the_evidence_in_an_uncited_sentence_is_a_forecast() -> None:
+    quote = "By 2028 local inference is the default, and by March 2027 rivals will copy it."
+    assert check(quote, [], PACK).publishable  # the pack was fetched 2026-12-03
+    assert not check("It launched in 2026 and by 2028 it wins.", [], PACK).publishable
+    assert not check("By 2028 [S2] it is the default.", [], PACK).publishable  # cited: checked
+    assert not check(quote, [], EvidencePack("quill")).publishable  # no evidence, no date

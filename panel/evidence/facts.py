@@ -52,30 +52,25 @@ class Fact:
     period: str | None = None  # price: "month", "year", …; None when not written
     version: str | None = None  # canonical: no "v", no trailing ".0"
     day: Day | None = None
-    unit: str | None = None  # the noun right after a number, singular: "star", "token"
+    units: tuple[str, ...] = ()  # what a number counts, singular: ("star",), ("weekly", "download")
 
 
+def words(text: str) -> tuple[str, ...]:
+    """A word list written as one string."""
+    return tuple(text.split())
+
+
+_MONTH_NAMES = ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+                "jul july", "aug august", "sep sept september", "oct october", "nov november",
+                "dec december")  # fmt: skip
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
+        (words(n) for n in _MONTH_NAMES),
         start=1,
     )
     for name in names
-}
+}  # fmt: skip
 _MONTH = r"(?P<mon>(?:" + "|".join(sorted({n.title() for n in _MONTHS}, key=len, reverse=True))
 _MONTH += r")\b\.?)"
 _ORD = r"(?:st|nd|rd|th)?"
@@ -90,43 +85,26 @@ _WORD_NUM = (
     r"\s+(?P<mag>thousand|million|billion)\b"
 )
 _WORD_VALUES = {"a": 1, "twelve": 12, "twenty": 20, "fifty": 50} | {
-    w: i
-    for i, w in enumerate(
-        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1
-    )
+    w: i for i, w in enumerate(words("one two three four five six seven eight nine ten"), 1)
 }
-_MULTIPLIER = {
-    "k": 10**3,
-    "thousand": 10**3,
-    "m": 10**6,
-    "million": 10**6,
-    "b": 10**9,
-    "bn": 10**9,
-    "billion": 10**9,
-    "trillion": 10**12,
-}
+_MULTIPLIER = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "b": 10**9,
+               "bn": 10**9, "billion": 10**9, "trillion": 10**12}  # fmt: skip
 _CURRENCY_SIGN = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _CODES = "USD|EUR|GBP|CAD|AUD|JPY|INR|CHF"
 _CURRENCY_WORD = {"dollar": "USD", "buck": "USD", "euro": "EUR"}
 _TIME = {
-    "month": "month",
-    "mo": "month",
-    "monthly": "month",
-    "year": "year",
-    "yr": "year",
-    "annum": "year",
-    "annually": "year",
-    "yearly": "year",
-    "annual": "year",
-    "week": "week",
-    "wk": "week",
-    "weekly": "week",
-    "day": "day",
-    "daily": "day",
-    "hour": "hour",
-    "hr": "hour",
-    "hourly": "hour",
-}
+    word: period
+    for period, names in (
+        ("month", "month mo monthly"), ("year", "year yr annum annually yearly annual"),
+        ("week", "week wk weekly"), ("day", "day daily"), ("hour", "hour hr hourly"),
+    )
+    for word in words(names)
+}  # fmt: skip
+# Abbreviations of what a number counts, so "4.2k QPS" counts queries as "4,200 queries" does.
+_UNIT_ALIASES = {
+    "qp": "query", "rp": "request", "tp": "token", "gigabyte": "gb", "megabyte": "mb",
+    "millisecond": "ms", "sec": "second", "min": "minute", "hr": "hour", "repo": "repository",
+}  # fmt: skip
 _PER = r"(?:\s*/\s*|\s+(?:per|a|an|each)\s+)"
 _PER_UNIT = _PER + r"(?:(?:1\s?[kKmM]|1,000|1,000,000|million|thousand|\d+)\s*)?(?P<u{n}>[A-Za-z]+)"
 _PRICE_TAIL = (
@@ -134,7 +112,8 @@ _PRICE_TAIL = (
     r"|\s+(?P<adverb>monthly|annually|yearly|weekly|daily|hourly)\b)?"
 )
 _BOUND_WORDS = {
-    Bound.AT_LEAST: r"over|more than|above|at least|upwards of|north of|in excess of|>",
+    Bound.AT_LEAST: r"over|more than|above|at least|upwards of|north of|in excess of|crossed"
+    r"|passed|surpassed|topped|>",
     Bound.AT_MOST: r"under|less than|fewer than|below|at most|up to|<",
     Bound.ABOUT: r"about|around|roughly|approximately|approx\.|nearly|almost|close to|~",
 }
@@ -142,59 +121,17 @@ _BOUND = re.compile(
     r"(?i)(?:" + "|".join(f"(?P<{b.value}>{w})" for b, w in _BOUND_WORDS.items()) + r")\s*$"
 )
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "at",
-        "by",
-        "from",
-        "per",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "it",
-        "its",
-        "this",
-        "that",
-        "than",
-        "as",
-        "into",
-        "over",
-        "under",
-        "about",
-    ]
+    words(
+        "a an the and or of to in on for with at by from per is are was were be it its this "
+        "that than as into over under about"
+    )
 )
 # Counts of the review's own points ("3 reasons", "my 2 cents"): never facts about the tool.
 DISCOURSE_NOUNS = frozenset(
-    [
-        "reason",
-        "concern",
-        "thing",
-        "question",
-        "point",
-        "way",
-        "takeaway",
-        "caveat",
-        "worry",
-        "objection",
-        "lesson",
-        "idea",
-        "argument",
-        "observation",
-        "note",
-        "cent",
-    ]
+    words(
+        "reason concern thing question point way takeaway caveat worry objection lesson idea "
+        "argument observation note cent"
+    )
 )
 MAX_DISCOURSE_COUNT = 10
 
@@ -237,6 +174,9 @@ _NUMBER = re.compile(_NUM + r"(?P<plus>\+)?(?P<x>x(?![A-Za-z]))?(?![A-Za-z\d])")
 _WORD_NUMBER = re.compile(_WORD_NUM, re.IGNORECASE)
 _UNIT_AFTER = re.compile(r"[ \t]*-?[ \t]*([A-Za-z]+)")
 _KEY_BEFORE = re.compile(r"([A-Za-z][A-Za-z_ ]{0,30}?)\"?[ \t]*[:=][ \t]*\"?$")  # "stars: 1512"
+_YEAR_BEFORE = re.compile(
+    r"(?i)\b(?:in|by|since|until|till|from|before|after|of|early|late|mid)[ -]$"
+)
 _IDIOMS = re.compile(r"(?<![\w/])24/7(?![\w/])")
 
 
@@ -256,16 +196,25 @@ def _number(m: re.Match[str]) -> tuple[Decimal, Decimal]:
     return value * multiplier, Decimal(1).scaleb(-len(dec)) * multiplier
 
 
-def _unit(text: str, start: int, end: int) -> str | None:
-    """What a number counts: the key before it ("stars: 1512") or the noun right after it
-    ("10,412 stars"), singular; None for a stop word."""
+def _unit_word(word: str) -> str:
+    word = _singular(word)
+    return _UNIT_ALIASES.get(word, word)
+
+
+def _units(text: str, start: int, end: int) -> tuple[str, ...]:
+    """What a number counts: the key before it ("stars: 1512") or the (up to two) words right
+    after it ("10,412 stars", "412k weekly downloads"), up to a stop word."""
     key = _KEY_BEFORE.search(text[max(0, start - 40) : start])
     if key:
-        return _singular(key.group(1).strip().replace("_", " ").split()[-1])
-    m = _UNIT_AFTER.match(text, end)
-    if not m or m.group(1).lower() in _STOP:
-        return None
-    return _singular(m.group(1))
+        return (_unit_word(key.group(1).strip().replace("_", " ").split()[-1]),)
+    found: list[str] = []
+    while len(found) < 2:
+        m = _UNIT_AFTER.match(text, end)
+        if not m or m.group(1).lower() in _STOP:
+            break
+        found.append(_unit_word(m.group(1)))
+        end = m.end()
+    return tuple(found)
 
 
 def _bound(text: str, start: int, plus: bool = False) -> Bound:
@@ -374,17 +323,18 @@ class _Scanner:
             step = Decimal(_MULTIPLIER[groups["mag"].lower()])
         else:
             value, step = _number(m)
-        unit = "x" if groups.get("x") else _unit(self.text, m.start(), m.end())
+        units = ("x",) if groups.get("x") else _units(self.text, m.start(), m.end())
         bound = _bound(self.work, m.start(), plus=bool(groups.get("plus")))
         plain = step == 0 and "." not in m.group() and not groups.get("x")
-        if plain and unit in DISCOURSE_NOUNS and value <= MAX_DISCOURSE_COUNT:
+        if plain and units[:1] and units[0] in DISCOURSE_NOUNS and value <= MAX_DISCOURSE_COUNT:
             self.take_span(m)  # "3 reasons": the review's own structure
             return
-        if plain and unit is None and 1990 <= value <= 2100 and "," not in m.group():
+        year_word = _YEAR_BEFORE.search(self.text[max(0, m.start() - 12) : m.start()])
+        if plain and (not units or year_word) and 1990 <= value <= 2100 and "," not in m.group():
             year = int(value)
             self.take(m, self.fact(m, FactKind.DATE, value=value, day=(year, None, None)))
             return
-        fact = self.fact(m, FactKind.NUMBER, value=value, step=step, bound=bound, unit=unit)
+        fact = self.fact(m, FactKind.NUMBER, value=value, step=step, bound=bound, units=units)
         self.take(m, fact)
 
 

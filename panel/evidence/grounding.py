@@ -14,6 +14,8 @@ an editor can read. The rules (docs/ARCHITECTURE.md, "The grounding check"):
 3. A fact in a sentence that cites nothing is unsupported.
 4. A fact that only repeats the persona's own question wording ("the next 12 months") is
    not a claim about the tool and is not checked.
+5. A date after the newest snapshot in a sentence that cites nothing ("by 2028, …") is a
+   forecast, which no fetched page can support: it is not checked. Cited, it is.
 
 A marker at the very start of a sentence belongs to the sentence before it ("… $20/month.
 [S1] Next …"). Pure: no I/O, no clock.
@@ -24,38 +26,23 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from panel.evidence.facts import Bound, Fact, FactKind, extract, version_key
+from panel.evidence.facts import Bound, Fact, FactKind, extract, version_key, words
 from panel.evidence.pack import EvidencePack
 
 RULES = "grounding-1"  # the rules' version: bump when a change can flip an outcome
 CITATION = "citation"  # the kind of a claim that is a citation of an unknown source
 _MARKER = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S\d+)*)\s*\]", re.IGNORECASE)
 _ID = re.compile(r"S\d+", re.IGNORECASE)
-_ABBREVIATIONS = frozenset(
-    [
-        "e.g",
-        "i.e",
-        "vs",
-        "etc",
-        "approx",
-        "inc",
-        "ltd",
-        "no",
-        "fig",
-        "cf",
-        "dr",
-        "mr",
-        "ms",
-        "st",
-        "jr",
-        "sr",
-    ]
-)
+_ABBREVIATIONS = frozenset(words(  # a full stop after these does not end a sentence
+    "e.g i.e vs etc approx inc ltd no fig cf dr mr ms st jr sr "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+))  # fmt: skip
 _BREAK = re.compile(r"[.!?]+[\"')\]”’]*\s+(?=[A-Z0-9\"'“‘(\[$€£])")
 _ABOUT = Decimal("0.1")  # "about 10k": within 10%
 _SHOWN_FAILURES = 3
@@ -158,7 +145,7 @@ def _close(claim: Fact, found: Fact) -> bool:
 
 def _units_agree(claim: Fact, found: Fact) -> bool:
     exact = claim.bound is Bound.EXACT and claim.step == 0
-    return exact or claim.unit is None or claim.unit == found.unit
+    return exact or not claim.units or bool(set(claim.units) & set(found.units))
 
 
 def _same_day(claim: Fact, found: Fact) -> bool:
@@ -192,6 +179,9 @@ def _supports(claim: Fact, found: Fact) -> bool:
         return key is not None and claim.version is not None and _prefix(claim.version, key)
     if kind is FactKind.DATE:
         return _same_day(claim, found) and (found.kind is FactKind.DATE or claim.day is not None)
+    key = _version_of(found) if claim.step == 0 and "." in claim.text else None
+    if key is not None and _prefix(version_key(claim.text), key):
+        return True  # "the 3.0 engine" and "3.0.0"
     return found.value is not None and _close(claim, found) and _units_agree(claim, found)
 
 
@@ -223,11 +213,23 @@ def _competes(claim: Fact, found: Fact) -> bool:
         return found.kind is FactKind.VERSION
     if claim.kind is FactKind.DATE:
         return found.kind is FactKind.DATE and _granular(claim, found)
-    return found.kind is FactKind.NUMBER and claim.unit is not None and found.unit == claim.unit
+    return found.kind is FactKind.NUMBER and bool(set(claim.units) & set(found.units))
+
+
+def _forecast(fact: Fact, newest: datetime) -> bool:
+    """Is ``fact`` a date after ``newest`` (to the precision it is written at)?"""
+    if fact.kind is not FactKind.DATE or fact.day is None:
+        return False
+    year, month, day = fact.day
+    if year is None:
+        return False
+    if month is None:
+        return year > newest.year
+    return (year, month, day or 31) > (newest.year, newest.month, newest.day)
 
 
 def _signature(fact: Fact) -> tuple[object, ...]:
-    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, fact.unit)
+    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, fact.units)
 
 
 def _judge(fact: Fact, cited: Sequence[str], pack: EvidencePack) -> tuple[Outcome, str | None, str]:
@@ -272,6 +274,7 @@ def check(
         here = per_sentence[min(index, len(sentences) - 1)]
         here.extend(i for i in ids if i not in here)
     echoed = {_signature(f) for q in questions for f in extract(q)}
+    newest = max((s.fetched_at for s in pack.sources), default=None)
     claims: list[Claim] = []
     for start, end, ids, _ in markers:
         for bad in (i for i in ids if pack.get(i) is None):
@@ -294,6 +297,8 @@ def check(
             continue
         index = next(i for i, (s, e) in enumerate(sentences) if s <= fact.start < e)
         sentence_ids = tuple(per_sentence[index])
+        if not sentence_ids and newest is not None and _forecast(fact, newest):
+            continue
         outcome, source, reason = _judge(fact, sentence_ids, pack)
         claims.append(
             Claim(
