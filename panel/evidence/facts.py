@@ -102,7 +102,7 @@ _TIME = {
 }  # fmt: skip
 # Abbreviations of what a number counts, so "4.2k QPS" counts queries as "4,200 queries" does.
 _UNIT_ALIASES = {
-    "qp": "query", "rp": "request", "tp": "token", "gigabyte": "gb", "megabyte": "mb",
+    "qps": "query", "rps": "request", "tps": "token", "gigabyte": "gb", "megabyte": "mb",
     "millisecond": "ms", "sec": "second", "min": "minute", "hr": "hour", "repo": "repository",
 }  # fmt: skip
 _PER = r"(?:\s*/\s*|\s+(?:per|a|an|each)\s+)"
@@ -182,6 +182,8 @@ _IDIOMS = re.compile(r"(?<![\w/])24/7(?![\w/])")
 
 def _singular(word: str) -> str:
     word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"  # queries -> query
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
@@ -197,16 +199,13 @@ def _number(m: re.Match[str]) -> tuple[Decimal, Decimal]:
 
 
 def _unit_word(word: str) -> str:
-    word = _singular(word)
-    return _UNIT_ALIASES.get(word, word)
+    one = _singular(word)
+    return _UNIT_ALIASES.get(word.lower()) or _UNIT_ALIASES.get(one, one)
 
 
 def _units(text: str, start: int, end: int) -> tuple[str, ...]:
-    """What a number counts: the key before it ("stars: 1512") or the (up to two) words right
-    after it ("10,412 stars", "412k weekly downloads"), up to a stop word."""
-    key = _KEY_BEFORE.search(text[max(0, start - 40) : start])
-    if key:
-        return (_unit_word(key.group(1).strip().replace("_", " ").split()[-1]),)
+    """What a number counts: the (up to two) words right after it ("10,412 stars", "412k
+    weekly downloads"), up to a stop word; else the key before it ("stars: 1512")."""
     found: list[str] = []
     while len(found) < 2:
         m = _UNIT_AFTER.match(text, end)
@@ -214,6 +213,9 @@ def _units(text: str, start: int, end: int) -> tuple[str, ...]:
             break
         found.append(_unit_word(m.group(1)))
         end = m.end()
+    key = _KEY_BEFORE.search(text[max(0, start - 40) : start])
+    if not found and key:
+        return (_unit_word(key.group(1).strip().replace("_", " ").split()[-1]),)
     return tuple(found)
 
 
