@@ -12,9 +12,9 @@ from panel.evidence.grounding import Grounding, Outcome, check
 from panel.evidence.pack import EvidencePack, EvidenceSource, SourceKind
 
 FETCHED = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
-PRICING = (
-    "Plans. Free: 50 requests a day. Pro: $20 per user per month, billed annually, or $24 "
-    "month to month. Team: $40/month per seat. Enterprise: contact sales."
+PRICING = (  # one plan a line, as extracted from a pricing page
+    "Plans.\nFree: 50 requests a day.\nPro: $20 per user per month, billed annually, or $24 "
+    "month to month.\nTeam: $40/month per seat.\nEnterprise: contact sales."
 )
 CHANGELOG = (
     "Release 2.1.0 - 2026-12-03. Adds streaming tool calls and a 200K-token context window. "
@@ -208,3 +208,15 @@ def test_a_date_after_the_evidence_in_an_uncited_sentence_is_a_forecast() -> Non
     assert not check("It launched in 2026 and by 2028 it wins.", [], PACK).publishable
     assert not check("By 2028 [S2] it is the default.", [], PACK).publishable  # cited: checked
     assert not check(quote, [], EvidencePack("quill")).publishable  # no evidence, no date
+
+
+def test_a_value_given_to_the_wrong_name_is_contradicted() -> None:
+    # $24 is on the page, but as Pro's month-to-month price; Team is $40.
+    result = check("The Team plan is $24 a month [S1] with SSO.", [], PACK)
+    assert _outcomes(result) == [("$24 a month", Outcome.CONTRADICTED)]
+    assert "gives Team '$40/month" in result.reason
+    # Given to the right name, or to no name, the same value is supported.
+    assert check("Pro is $24 a month [S1] month to month.", [], PACK).publishable
+    assert check("Month to month it is $24 a month [S1].", [], PACK).publishable
+    # A name the source never mentions binds nothing.
+    assert check("Like Copilot, Pro is $24 a month [S1].", [], PACK).publishable
