@@ -81,13 +81,19 @@ class Case(_Strict):
         return start, start + len(label.text)
 
 
-def load(folder: Path = DATA) -> tuple[list[Case], dict[str, Source]]:
-    """The cases and their sources, validated: unknown fields, unknown sources, repeated
-    ids and labels that are not in their quote are errors."""
+SETS = {"development": "cases.toml", "held_out": "heldout.toml"}
+
+
+def load(folder: Path = DATA) -> tuple[dict[str, list[Case]], dict[str, Source]]:
+    """The cases of each set and their sources, validated: unknown fields, unknown sources,
+    repeated ids and labels that are not in their quote are errors."""
     with (folder / "sources.toml").open("rb") as handle:
         sources = {k: Source.model_validate(v) for k, v in tomllib.load(handle).items()}
-    with (folder / "cases.toml").open("rb") as handle:
-        cases = [Case.model_validate(c) for c in tomllib.load(handle)["case"]]
+    sets = {}
+    for name, file in SETS.items():
+        with (folder / file).open("rb") as handle:
+            sets[name] = [Case.model_validate(c) for c in tomllib.load(handle)["case"]]
+    cases = [c for group in sets.values() for c in group]
     ids = Counter(c.id for c in cases)
     repeated = sorted(i for i, n in ids.items() if n > 1)
     if repeated:
@@ -96,7 +102,7 @@ def load(folder: Path = DATA) -> tuple[list[Case], dict[str, Source]]:
         missing = [s for s in case.sources if s not in sources]
         if missing:
             raise ValueError(f"{case.id}: unknown sources {missing}")
-    return cases, sources
+    return sets, sources
 
 
 def pack_for(case: Case, sources: dict[str, Source]) -> EvidencePack:
@@ -197,10 +203,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quiet", action="store_true", help="print the headline numbers only")
     args = parser.parse_args()
-    cases, sources = load()
-    results = evaluate(cases, sources)
-    keys = ("recall_contradicted", "recall_uncited", "false_flags_supported")
-    shown = {k: results[k] for k in keys} if args.quiet else results
+    sets, sources = load()
+    results = {name: evaluate(cases, sources) for name, cases in sets.items()}
+    results["all"] = evaluate([c for cases in sets.values() for c in cases], sources)
+    keys = ("cases", "recall_contradicted", "recall_uncited", "false_flags_supported")
+    shown = {n: {k: r[k] for k in keys} for n, r in results.items()} if args.quiet else results
     print(json.dumps(shown, indent=2))
     write_results(RESULTS, benchmark="grounding", rules=Grounding.model_fields["rules"].default,
                   **results)  # fmt: skip

@@ -220,3 +220,16 @@ def test_a_value_given_to_the_wrong_name_is_contradicted() -> None:
     assert check("Month to month it is $24 a month [S1].", [], PACK).publishable
     # A name the source never mentions binds nothing.
     assert check("Like Copilot, Pro is $24 a month [S1].", [], PACK).publishable
+
+
+def test_a_unit_before_the_full_stop_does_not_join_two_sentences() -> None:
+    # "ms." is not an abbreviation here: the second sentence cites nothing.
+    result = check("Reviews take 35 ms [S2]. Fallbacks retry within 12 seconds.", [], PACK)
+    assert _outcomes(result)[-1] == ("12", Outcome.UNSUPPORTED)
+    assert result.claims[-1].cited == ()
+
+
+def test_an_echo_of_the_question_may_run_on_into_other_words() -> None:
+    asked = ["What happens in the first 10 minutes, and what is the moment of truth?"]
+    quote = "In the first 10 minutes you point it at a login form and watch."
+    assert check(quote, [], PACK, questions=asked).publishable

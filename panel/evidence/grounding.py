@@ -39,10 +39,9 @@ RULES = "grounding-1"  # the rules' version: bump when a change can flip an outc
 CITATION = "citation"  # the kind of a claim that is a citation of an unknown source
 _MARKER = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S\d+)*)\s*\]", re.IGNORECASE)
 _ID = re.compile(r"S\d+", re.IGNORECASE)
-_ABBREVIATIONS = frozenset(words(  # a full stop after these does not end a sentence
-    "e.g i.e vs etc approx inc ltd no fig cf dr mr ms st jr sr "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-))  # fmt: skip
+_ABBREVIATIONS = frozenset(  # a full stop right after these does not end a sentence
+    words("e.g i.e vs etc approx inc ltd cf fig jan feb mar apr jun jul aug sep sept oct nov dec")
+)
 _BREAK = re.compile(r"[.!?]+[\"')\]”’]*\s+(?=[A-Z0-9\"'“‘(\[$€£])")
 _SHOWN_FAILURES = 3
 
@@ -100,8 +99,9 @@ def _sentences(quote: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; abbreviations and decimals do not end one."""
     spans, start = [], 0
     for m in _BREAK.finditer(quote):
-        word = quote[start : m.start()].rsplit(None, 1)[-1:] or [""]
-        if word[0].lower().rstrip(".") in _ABBREVIATIONS:
+        before = quote[start : m.start()]
+        word = before.rsplit(None, 1)[-1] if before and not before[-1].isspace() else ""
+        if word.lower().rstrip(".") in _ABBREVIATIONS:
             continue
         spans.append((start, m.end()))
         start = m.end()
@@ -140,7 +140,9 @@ def _forecast(fact: Fact, newest: datetime) -> bool:
 
 
 def _signature(fact: Fact) -> tuple[object, ...]:
-    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, fact.units)
+    """What makes two facts the same for rule 4: "12 months" in a question and in a quote."""
+    head = fact.units[:1]  # "the next 12 months," and "the next 12 months you"
+    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, head)
 
 
 def _judge(
@@ -209,7 +211,7 @@ def check(
     masked = quote
     for start, end, _, _ in markers:
         masked = masked[:start] + " " * (end - start) + masked[end:]
-    sentences = _sentences(masked)
+    sentences = _sentences(quote)  # the same spans as _markers used
     per_sentence: list[list[str]] = [[] for _ in sentences]
     for _, _, ids, index in markers:
         here = per_sentence[min(index, len(sentences) - 1)]
