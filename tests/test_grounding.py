@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from panel.evidence.facts import FactKind, extract
 from panel.evidence.grounding import Grounding, Outcome, check
@@ -233,3 +235,28 @@ def test_an_echo_of_the_question_may_run_on_into_other_words() -> None:
     asked = ["What happens in the first 10 minutes, and what is the moment of truth?"]
     quote = "In the first 10 minutes you point it at a login form and watch."
     assert check(quote, [], PACK, questions=asked).publishable
+
+
+PIECES = st.sampled_from(
+    [" ", ". ", ", ", "; ", "\n", "[S1]", "[S2, S9]", "[s3]", "$", "€", "20", "1,500", "1.5k",
+     "0.04", "v2.1", "3.2.0", "50%", " percent", "/month", " per ", "a ", "month", "Dec 3, 2026",
+     "2026-12-03", "11/25/2026", "over ", "about ", "~", "+", "x", "GPT-4o", "Pro", "Team",
+     "stars", "minutes", "2028", "In ", "by ", "million", "two", "e.g.", "ms", "3 reasons"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.one_of(st.text(max_size=300), st.lists(PIECES, max_size=40).map("".join)))
+def test_any_quote_gives_a_grounding_whose_spans_are_its_own_text(quote: str) -> None:
+    result = check(quote, ["S1"], PACK, questions=["What about the next 12 months?"])
+    for claim in result.claims:
+        assert quote[claim.start : claim.end] == claim.text
+        assert claim.outcome is Outcome.SUPPORTED or not result.publishable
+    assert Grounding.model_validate_json(json.dumps(result.to_json())) == result
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PIECES, max_size=60).map("".join))
+def test_any_source_text_can_be_scanned(text: str) -> None:
+    for fact in extract(text):
+        assert text[fact.start : fact.end] == fact.text

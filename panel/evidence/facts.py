@@ -14,6 +14,7 @@ ordinals (``1st``), ``24/7``, and small counts of the review's own points ("3 re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -261,28 +262,42 @@ class _Scanner:
         self.text = text
         self.work = _IDIOMS.sub(lambda m: " " * len(m.group()), text)
         self.facts: list[Fact] = []
+        self.taken: list[tuple[int, int]] = []
+
+    def each(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """Matches in the text not yet taken; what they take is masked once they are done."""
+        yield from list(pattern.finditer(self.work))
+        if self.taken:
+            pieces, at = [], 0
+            for start, end in sorted(self.taken):
+                pieces += [self.work[at:start], " " * (end - start)]
+                at = end
+            self.work = "".join(pieces) + self.work[at:]
+            self.taken.clear()
 
     def take(self, m: re.Match[str], fact: Fact) -> None:
         self.facts.append(fact)
-        self.work = self.work[: m.start()] + " " * (m.end() - m.start()) + self.work[m.end() :]
+        self.take_span(m)
 
     def fact(self, m: re.Match[str], kind: FactKind, **fields: object) -> Fact:
-        text = self.text[m.start() : m.end()].strip()
-        return Fact(kind, text, m.start(), m.start() + len(text), **fields)  # type: ignore[arg-type]
+        raw = self.text[m.start() : m.end()]
+        start = m.start() + len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        return Fact(kind, text, start, start + len(text), **fields)  # type: ignore[arg-type]
 
     def dates(self) -> None:
         for pattern in _DATE_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 for day in _day(m):
                     self.facts.append(self.fact(m, FactKind.DATE, day=day))
                 self.take_span(m)
 
     def take_span(self, m: re.Match[str]) -> None:
-        self.work = self.work[: m.start()] + " " * (m.end() - m.start()) + self.work[m.end() :]
+        self.taken.append((m.start(), m.end()))
 
     def prices(self) -> None:
         for pattern in _PRICE_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 value, step = _number(m)
                 groups = m.groupdict()
                 sign = (groups.get("sign") or "").strip().lower()
@@ -300,7 +315,7 @@ class _Scanner:
                 self.take(m, fact)
 
     def percentages(self) -> None:
-        for m in list(_PERCENT.finditer(self.work)):
+        for m in self.each(_PERCENT):
             value, _ = _number(m)
             step = Decimal(1).scaleb(-len(m.group("dec") or ""))
             bound = _bound(self.work, m.start())
@@ -308,12 +323,12 @@ class _Scanner:
 
     def versions(self) -> None:
         for pattern in _VERSION_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 self.take(m, self.fact(m, FactKind.VERSION, version=version_key(m.group("v"))))
 
     def numbers(self) -> None:
         for pattern in (_WORD_NUMBER, _NUMBER):
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 self._one_number(m)
 
     def _one_number(self, m: re.Match[str]) -> None:
