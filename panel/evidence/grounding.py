@@ -110,6 +110,12 @@ def _sentences(quote: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if quote[s:e].strip()]
 
 
+def cited_ids(quote: str, listed: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every id ``quote`` cites inline, with the answer's ``listed`` ids, in S order."""
+    return _order([*(i for m in _MARKER.finditer(quote) for i in _ids(m.group(1))),
+                   *(i.upper() for i in listed)])  # fmt: skip
+
+
 def _markers(quote: str) -> list[tuple[int, int, list[str], int]]:
     """Each inline marker: (start, end, ids, the sentence it belongs to)."""
     sentences = _sentences(quote)
@@ -258,7 +264,7 @@ def check(
             )
         )
     claims.sort(key=lambda c: (c.start, c.end))
-    all_ids = _order([*(i for _, _, ids, _ in markers for i in ids), *(i.upper() for i in cited)])
+    all_ids = cited_ids(quote, cited)
     unknown = tuple(i for i in all_ids if pack.get(i) is None)
     return _verdict(all_ids, unknown, tuple(claims))
 
