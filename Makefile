@@ -6,15 +6,24 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install debian browser demo test test-calendar lint format bench bench-injection mutation clean
+.PHONY: install litellm debian browser demo test test-calendar lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# llama-cpp-python compiles from source the first time (~3 min on 2 cores); pip caches the wheel.
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[local,servers,dev]'
 	touch $(STAMP)
+
+# LiteLLM's proxy, for tests/test_servers.py only, in its own virtualenv: its ~150 dependencies
+# and their pins stay out of panel's. About 3 minutes the first time on 2 cores; pip caches it.
+LITELLM_VENV := .venv-litellm
+LITELLM := $(LITELLM_VENV)/bin/litellm
+$(LITELLM):
+	$(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install --quiet 'litellm[proxy]==1.108.7'
+litellm: $(LITELLM)
 
 # Bytecode, as a wheel install writes it: an editable install never gets any where
 # PYTHONDONTWRITEBYTECODE is set, and every `panel` run would compile its modules again.
@@ -43,14 +52,16 @@ demo: install
 	# incomplete) still write a record: the tiny model fails now and then.
 	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
-test: install debian lint
-	$(BIN)/python -m pytest
+# The servers tests (tests/test_servers.py) start llama-cpp-python's server, llama.cpp's
+# llama-server and LiteLLM's proxy and review through them: about N minutes of the run.
+test: install debian lint litellm
+	PANEL_LITELLM=$(abspath $(LITELLM)) $(BIN)/python -m pytest
 
 # The suite again on another calendar (issue 25): the clock 400 days ahead under libfaketime
 # (past a year end, into 2028, a leap year), then in UTC+14. .ci/run runs it after `make test`.
 test-calendar: install debian
-	faketime -f '+400d' $(BIN)/python -m pytest -q
-	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q
+	faketime -f '+400d' $(BIN)/python -m pytest -q -m "not servers"
+	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q -m "not servers"
 
 lint: install
 	$(BIN)/ruff check panel tests benchmarks
@@ -83,4 +94,4 @@ format: install
 	$(BIN)/ruff check --fix panel tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LITELLM_VENV) build *.egg-info

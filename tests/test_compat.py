@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
+from panel.errors import PanelError
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import load_personas
 from panel.paths import Home
@@ -352,3 +353,20 @@ def test_providers_list_shows_where_the_ladder_settled(home: Home, server: FakeL
     (row,) = listed["providers"]
     assert (row["name"], row["mode"], row["max_in_flight"]) == ("fake", "json_object", None)
     assert "json_object" in runner.invoke(app, ["providers", "list"]).stdout
+
+
+def test_a_local_server_needs_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8080/v1")
+    settings = ProviderSettings(name="openai/smollm2", kind="openai", model="smollm2")
+    kind = registry.describe("openai")
+    assert kind.api_key(settings) == "not-needed"
+    assert kind.key_status(settings) == "not needed (local)"
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://api.example.com/v1")
+    with pytest.raises(PanelError, match=r"needs an API key in \$OPENAI_API_KEY"):
+        kind.api_key(settings)
+    named = ProviderSettings(
+        name="x", kind="openai", model="m", base_url="http://127.0.0.1:1/v1", api_key_env="MY_KEY"
+    )
+    with pytest.raises(PanelError, match=r"\$MY_KEY"):  # a variable named in panel.toml must be set
+        kind.api_key(named)

@@ -37,11 +37,18 @@ def list_command(
     with user_errors():
         config = Config.load(home().config_file)
         assigned = [n for names in config.panel.assign.values() for n in names]
-        names = list(dict.fromkeys([*config.panel.providers, *assigned, *config.providers]))
+        configured = [*config.panel.providers, *assigned, *config.providers]
+        settled = _settled_modes()
+        names = list(dict.fromkeys([*configured, *settled]))  # and those that answered here
         prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
         rows = []
         for name in names:
-            settings = config.settings(name)
+            try:
+                settings = config.settings(name)
+            except PanelError:
+                if name in configured:
+                    raise
+                continue  # a name the journal has that panel.toml no longer defines
             rate = prices.rate(settings)
             rows.append(
                 {
@@ -56,7 +63,6 @@ def list_command(
                 }
             )
             rows[-1]["structured"] = settings.structured.value if settings.structured else None
-        settled = _settled_modes()
         for row in rows:
             row["mode"] = settled.get(str(row["name"]))
         kinds = registry.installed()

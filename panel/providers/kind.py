@@ -71,11 +71,11 @@ class ProviderKind:
         """
         if self.key_env is None:
             return NO_KEY
-        return api_key(settings, self.key_env)
+        return api_key(settings, self.key_env, self.base_url_env)
 
     def key_status(self, settings: ProviderSettings) -> str:
         """'yes ($VAR)', 'no ($VAR)' or 'not needed', for `panel providers list`."""
-        return key_present(settings, self.key_env)
+        return key_present(settings, self.key_env, self.base_url_env)
 
     def check(self, settings: ProviderSettings) -> None:
         """Refuse settings the kind cannot serve, before anything is built or sent."""
