@@ -2,7 +2,7 @@
 
 ``list``: what is configured, whether each key is present, the output mode each provider's
 calls last settled on (from the journal, runs/panel.db) and the kinds. ``check``: one small
-request per output mode (``panel/providers/check.py``) and the panel.toml lines to use.
+request per output mode (``panel/pipeline/provider_check.py``) and the panel.toml lines to use.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from panel.cli._common import home, user_errors
 from panel.config import Config
 from panel.errors import PanelError
 from panel.pipeline.pricing import PriceBook
+from panel.pipeline.provider_check import check
 from panel.providers import registry
-from panel.providers.check import check
 from panel.providers.kind import ProviderKind
 from panel.publish.render.columns import aligned
 from panel.records.store import DB_NAME, Store

@@ -12,12 +12,12 @@ Only this module and the CLI call it; it never writes anything.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from panel.pipeline.validate import InvalidAnswerError, extract_json
 from panel.providers import registry
 from panel.providers.base import (
     CompletionRequest,
@@ -92,10 +92,13 @@ class CheckReport:
 
 
 def _valid(text: str | None) -> str:
-    """Why ``text`` is not an answer to the check's question ("" when it is)."""
+    """Why ``text`` is not an answer to the check's question ("" when it is).
+
+    The JSON is found as a review finds it (``validate.extract_json``: bare, fenced or in
+    prose), so a mode that works here works in a review."""
     try:
-        data = json.loads(text or "")
-    except ValueError:
+        data = extract_json(text or "")
+    except InvalidAnswerError:
         return "the answer is not JSON"
     if not isinstance(data, dict) or set(data) != {"answer", "reason"}:
         return "the answer does not have exactly the keys answer and reason"
