@@ -198,6 +198,7 @@ async def test_llama_cpp_props_set_the_slots_and_the_grammar_schema(server: Fake
     schema = server.requests[0]["response_format"]["json_schema"]["schema"]
     assert schema["properties"]["quote"]["maxLength"] <= GRAMMAR_STRING_CAP
     assert schema["properties"]["confidence"]["enum"] == [1, 2, 3, 4, 5]
+    assert server.requests[0]["repeat_penalty"] == 1.15  # as the embedded model decodes
 
 
 async def test_the_runner_probes_before_it_sizes_the_slots(server: FakeLLM) -> None:

@@ -118,6 +118,8 @@ async def test_the_request_each_server_gets_is_pinned_and_has_a_shape_it_accepts
     assert accepts(last["response_format"]), last["response_format"]
     expected = StructuredMode.JSON_OBJECT if behaviour == "500" else StructuredMode.JSON_SCHEMA
     assert completion.mode is expected and len(posted) == (2 if behaviour == "500" else 1)
+    # llama.cpp's server decodes as the embedded model does; nobody else gets llama.cpp fields
+    assert last.get("repeat_penalty") == (1.15 if name == "llama-server" else None)
     local = name not in ("openrouter",)
     assert provider.limits.in_flight == (1 if local else 8)
     pinned(f"servers/{name}.body.json", json.dumps(last, indent=1).encode() + b"\n")

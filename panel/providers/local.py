@@ -29,6 +29,7 @@ from panel.providers.base import (
     Sampling,
     StructuredMode,
 )
+from panel.providers.compat import LLAMA_CPP_REPEAT_PENALTY
 from panel.providers.grammar_schema import grammar_schema
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.local_grammar import DECODING as GRAMMAR_DECODING
@@ -42,7 +43,7 @@ CONTEXT_TOKENS = 4096
 # llama.cpp's default (1.0) lets a small model loop: at 1.0, 42% of SmolLM2's quotes in the
 # injection benchmark were one word or date over and over. benchmarks/local_decoding.py
 # measured the choice; see the README.
-REPEAT_PENALTY = 1.15
+REPEAT_PENALTY = LLAMA_CPP_REPEAT_PENALTY  # 1.15; llama.cpp's server gets it too (compat.py)
 
 _models: dict[Path, Llama] = {}
 _models_lock = threading.Lock()

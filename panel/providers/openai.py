@@ -68,6 +68,7 @@ class OpenAIProvider(HttpProvider):
         if request.sampling.seed is not None:
             body["seed"] = request.sampling.seed
         body["temperature"] = request.sampling.temperature
+        body.update(self.profile.sampling())  # llama.cpp's server: the embedded model's penalty
         if response_format is not None:
             body["response_format"] = response_format
         return body
