@@ -3,7 +3,8 @@
 RSS/Atom items map title -> name, summary -> description (HTML stripped), link -> url
 and an ``announcement`` source, published -> launched and the first tag -> category.
 CSV rows use the catalog's field names as headers; ``competitors`` is separated by
-semicolons. JSON Lines hold one object per line. Nothing here is validated as a tool yet: that is ``panel.inputs.intake``'s job.
+semicolons. JSON Lines hold one object per line. Nothing here is validated as a tool yet:
+that is ``panel.inputs.intake``'s job.
 """
 
 from __future__ import annotations
