@@ -115,6 +115,9 @@ class _Fetch:
             title, text = page_text(self.ref.url, answer.body, answer.headers)
         except PanelError as exc:
             raise _FailedError(str(exc), self.fetched) from None
+        except (ValueError, TypeError, RecursionError, MemoryError) as exc:  # the parser gave up
+            detail = f"{self.ref.url}: no text could be extracted ({type(exc).__name__})"
+            raise _FailedError(detail, self.fetched) from None
         self.requests[self.ref.url] = _validators(answer)
         return title, text
 
