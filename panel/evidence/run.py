@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
+from panel.clock import now as clock_now
 from panel.config import Config
 from panel.errors import PanelError
 from panel.evidence.facts import Apis, requests_for
@@ -180,7 +181,7 @@ def fetch_evidence(
     *,
     due: Callable[[Snapshot | None], bool] = lambda snapshot: True,
     budget: Budget | None = None,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock_now,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
 ) -> FetchReport:
@@ -232,7 +233,7 @@ def refresh_evidence(
     home: Home,
     log: Callable[[str], None],
     *,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Callable[[], datetime] = clock_now,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
 ) -> dict[str, object]:
