@@ -15,7 +15,7 @@ import pytest
 
 from panel.config import Config
 from panel.evidence.pack import SourceKind
-from panel.evidence.run import Budget, FetchReport, fetch_evidence
+from panel.evidence.run import FetchBudget, FetchReport, fetch_evidence
 from panel.evidence.snapshots import load_pack, read_snapshot
 from panel.inputs.catalog import Catalog
 from panel.inputs.toolsources import SourceRef
@@ -334,13 +334,13 @@ def test_robots_txt_that_forbids_everything_and_one_that_cannot_be_read(home: Ho
 def test_the_time_and_size_budgets_defer_the_rest(home: Home, site: Site) -> None:
     acme(home, site)
     config = configure(home, site)
-    report = run(home, config, FakeClock(), budget=Budget(seconds=2.5))
+    report = run(home, config, FakeClock(), budget=FetchBudget(seconds=2.5))
     counts = report.counts()
     assert counts["deferred"] > 0 and counts["new"] > 0
     assert all(
         "time budget (2.5 s)" in line.detail for line in report.sources if line.status == "deferred"
     )
-    report = run(home, config, FakeClock(), budget=Budget(bytes=1))
+    report = run(home, config, FakeClock(), budget=FetchBudget(bytes=1))
     assert report.counts()["deferred"] == 6  # the first source starts; then the cap is passed
 
 

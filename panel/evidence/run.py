@@ -31,7 +31,7 @@ from panel.paths import Home
 
 
 @dataclass(frozen=True)
-class Budget:
+class FetchBudget:
     seconds: float | None = None  # no new source starts after this long
     bytes: int | None = None  # nor once this much was downloaded
 
@@ -122,7 +122,7 @@ def fetch_refs(
     ctx: Context,
     refs: Sequence[SourceRef],
     workers: int,
-    budget: Budget,
+    budget: FetchBudget,
     clock: Clock,
 ) -> dict[SourceRef, Outcome]:
     """Fetch each of ``refs`` once, within ``budget``; outcomes by source."""
@@ -180,7 +180,7 @@ def fetch_evidence(
     slugs: Sequence[str] | None = None,
     *,
     due: Callable[[Snapshot | None], bool] = lambda snapshot: True,
-    budget: Budget | None = None,
+    budget: FetchBudget | None = None,
     now: Callable[[], datetime] = clock_now,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
@@ -202,7 +202,7 @@ def fetch_evidence(
 
     refs = sorted(listed, key=confirmed)  # stable: catalog order among equals
     settings = config.evidence
-    budget = budget or Budget()
+    budget = budget or FetchBudget()
     policy = settings.policy(config.intake)
     agent = user_agent(config)
     pacer = Pacer(settings.host_interval, clock, sleep)
@@ -251,7 +251,7 @@ def refresh_evidence(
     def due(snapshot: Snapshot | None) -> bool:
         return snapshot is None or snapshot.fetched_at is None or snapshot.fetched_at <= cutoff
 
-    budget = Budget(settings.nightly_seconds, settings.nightly_bytes)
+    budget = FetchBudget(settings.nightly_seconds, settings.nightly_bytes)
     report = fetch_evidence(
         home, config, catalog, due=due, budget=budget, now=now, clock=clock, sleep=sleep
     )

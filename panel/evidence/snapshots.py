@@ -178,3 +178,20 @@ def load_pack(
         return EvidencePack(tool=tool.slug)
     config = config or Config.load(home.config_file)
     return pack_of(home, tool.slug, refs, config.evidence.max_tool_tokens)
+
+
+def evidence_digests(
+    home: Home,
+    tools: Sequence[Tool],
+    *,
+    catalog: Catalog | None = None,
+    config: Config | None = None,
+) -> dict[str, str]:
+    """slug -> its pack's digest, for the tools with a non-empty pack (what re-review keys on:
+    a tool with no evidence adds nothing, so its fingerprint is what it was before sources)."""
+    digests = {}
+    for tool in tools:
+        pack = load_pack(home, tool, catalog=catalog, config=config)
+        if not pack.empty:
+            digests[tool.slug] = pack.digest()
+    return digests
