@@ -42,10 +42,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 PAGES = ("/", "/pricing", "/docs", "/changelog")
 API_HOST = "127.0.2.1"
 REGISTRY_HOST = "127.0.2.2"
-WORDS = (
-    "model context agent latency tokens pricing seat team plan enterprise deploy local "
-    "inference api key rate limit dashboard workflow integration editor terminal review"
-).split()
+WORDS = [
+    *("model", "context", "agent", "latency", "tokens", "pricing", "seat", "team", "plan"),
+    *("enterprise", "deploy", "local", "inference", "api", "key", "rate", "limit"),
+    *("dashboard", "workflow", "integration", "editor", "terminal", "review"),
+]
 
 
 def vendor_host(n: int) -> str:
@@ -58,7 +59,9 @@ def page(n: int, path: str) -> bytes:
     paragraphs = []
     for k in range(40):
         words = " ".join(WORDS[(n + k + j) % len(WORDS)] for j in range(110))
-        paragraphs.append(f"<p>Tool {n} {path} section {k}: {words}. It costs ${10 + k} per month.</p>")
+        paragraphs.append(
+            f"<p>Tool {n} {path} section {k}: {words}. It costs ${10 + k} per month.</p>"
+        )
     return (
         f"<!doctype html><html><head><title>Tool {n} {path}</title>"
         f"<script>var x = {n};</script></head><body><nav>{nav}</nav><main><h1>Tool {n}</h1>"
@@ -106,7 +109,10 @@ def _handler(latency: float, kind: str) -> type[http.server.BaseHTTPRequestHandl
             if kind == "api" and parts[0] == "repos":
                 n = int(parts[2].removeprefix("tool"))
                 if parts[3:] == ["releases", "latest"]:
-                    data: dict[str, Any] = {"tag_name": f"v1.{n}", "published_at": "2026-11-30T00:00:00Z"}
+                    data: dict[str, Any] = {
+                        "tag_name": f"v1.{n}",
+                        "published_at": "2026-11-30T00:00:00Z",
+                    }
                 else:
                     data = {
                         "full_name": f"org{n}/tool{n}",
@@ -140,12 +146,18 @@ def serve_site(tools: int, latency: float, conn: Connection) -> None:
     conn.recv()  # until told to stop
 
 
-def make_project(root: Path, tools: int, ports: dict[str, int], repo: float, package: float) -> None:
+def make_project(
+    root: Path, tools: int, ports: dict[str, int], repo: float, package: float, workers: int
+) -> None:
     (root / "catalog").mkdir(parents=True)
-    api, registry = f"http://{API_HOST}:{ports[API_HOST]}", f"http://{REGISTRY_HOST}:{ports[REGISTRY_HOST]}"
+    api, registry = (
+        f"http://{API_HOST}:{ports[API_HOST]}",
+        f"http://{REGISTRY_HOST}:{ports[REGISTRY_HOST]}",
+    )
     (root / "panel.toml").write_text(
         '[intake]\nallow = ["127.0.0.0/8"]\n[evidence]\ncontact = "https://bench.example/"\n'
         f'repository_api = "{api}"\npypi_api = "{registry}"\nnightly_seconds = 3600\n'
+        f"workers = {workers}\n"
     )
     for n in range(tools):
         base = f"http://{vendor_host(n)}:{ports[vendor_host(n)]}"
@@ -178,12 +190,29 @@ def night(root: Path, when: datetime) -> dict[str, Any]:
     }
 
 
+def read_packs(root: Path) -> dict[str, Any]:
+    """What planning pays per night once evidence is stored: every tool's pack digest."""
+    from panel.config import Config
+    from panel.evidence.snapshots import evidence_digests
+    from panel.inputs.catalog import Catalog
+    from panel.paths import Home
+
+    home = Home(root)
+    catalog = Catalog.load(home.catalog)
+    config = Config.load(home.config_file)
+    wall, cpu = time.perf_counter(), time.process_time()
+    digests = evidence_digests(home, list(catalog.tools.values()), catalog=catalog, config=config)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"tools": len(digests), "wall_s": round(wall, 3), "cpu_s": round(cpu, 3)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tools", type=int, default=250)
     parser.add_argument("--repo-share", type=float, default=0.0)
     parser.add_argument("--package-share", type=float, default=0.0)
     parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--out", default="evidence-fetch")
     args = parser.parse_args()
 
@@ -193,7 +222,7 @@ def main() -> None:
     ports = here.recv()
     root = Path(tempfile.mkdtemp(prefix="bench-evidence-"))
     try:
-        make_project(root, args.tools, ports, args.repo_share, args.package_share)
+        make_project(root, args.tools, ports, args.repo_share, args.package_share, args.workers)
         import trafilatura  # noqa: F401  (imported once, as a night's first page would)
 
         load_before = os.getloadavg()
@@ -202,7 +231,13 @@ def main() -> None:
         print("night 1 (nothing stored)", json.dumps(first))
         second = night(root, t0 + timedelta(days=1))
         print("night 2 (conditional GETs)", json.dumps(second))
-        stored = sum(f.stat().st_size for f in (root / "runs" / "evidence").rglob("*") if f.is_file())
+        third = night(root, t0 + timedelta(days=1, hours=1))
+        print("night 3 (fetched ahead: nothing due)", json.dumps(third))
+        packs = read_packs(root)
+        print("reading every pack (the nightly's planning)", json.dumps(packs))
+        stored = sum(
+            f.stat().st_size for f in (root / "runs" / "evidence").rglob("*") if f.is_file()
+        )
         write_results(
             RESULTS / f"{args.out}.json",
             evidence_fetch={
@@ -211,12 +246,14 @@ def main() -> None:
                 + (f", a repository for {args.repo_share:.0%}" if args.repo_share else "")
                 + (f", a package for {args.package_share:.0%}" if args.package_share else ""),
                 "latency_s": args.latency,
-                "workers": 32,
+                "workers": args.workers,
                 "host_interval_s": 1.0,
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],
                 "night_1_cold": first,
                 "night_2_conditional": second,
+                "night_3_nothing_due": third,
+                "read_every_pack": packs,
                 "stored_bytes": stored,
             },
         )

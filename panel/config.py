@@ -164,7 +164,7 @@ class EvidenceSection(_Strict):
     max_bytes: Annotated[int, Field(ge=1_000, le=100_000_000)] = 5_000_000  # per download
     max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
     host_interval: Annotated[float, Field(ge=1.0, le=3_600)] = 1.0  # seconds between requests
-    workers: Annotated[int, Field(ge=1, le=256)] = 32  # hosts fetched at once
+    workers: Annotated[int, Field(ge=1, le=256)] = 64  # hosts fetched at once
     max_source_tokens: Annotated[int, Field(ge=50, le=100_000)] = 1_500
     max_tool_tokens: Annotated[int, Field(ge=50, le=500_000)] = 6_000
     repository_api: HttpBase = "https://api.github.com"

@@ -359,3 +359,21 @@ def test_the_per_source_and_per_tool_token_caps(home: Home, site: Site) -> None:
         "S1",
         "S2",
     )
+
+
+def test_a_lost_or_damaged_text_is_fetched_whole_again(home: Home, site: Site) -> None:
+    write_entry(home, "acme-widget", [(f"{site.url}/", "homepage")])
+    config = configure(home, site)
+    clock = FakeClock()
+    run(home, config, clock)
+    tool = Catalog.load(home.catalog).get("acme-widget")
+    (stored,) = (home.runs / "evidence" / "text").iterdir()
+    stored.write_text("Acme Widget is free forever.")  # no longer what its name says
+    assert load_pack(home, tool).empty  # never shown
+    for damage in (lambda: None, stored.unlink):
+        damage()
+        site.hits.clear()
+        (line,) = run(home, config, clock).sources  # not a conditional GET: fetched whole
+        assert line.status == "new" and "if-none-match" not in site.hits[-1].headers
+        assert load_pack(home, tool).ids() == ("S1",)
+        assert stored.read_text().startswith("Acme Widget")

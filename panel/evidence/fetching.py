@@ -18,7 +18,7 @@ from panel.evidence.extract import cap, page_text
 from panel.evidence.facts import ApiRequest, Apis, Facts, describe, read_answer, requests_for
 from panel.evidence.pack import SourceKind
 from panel.evidence.polite import Pacer, Robots
-from panel.evidence.snapshots import Snapshot, Validators, read_snapshot, store_text
+from panel.evidence.snapshots import Snapshot, Validators, has_text, read_snapshot, store_text
 from panel.evidence.snapshots import write_snapshot as _write
 from panel.inputs.fetch import Answer, FetchPolicy, get
 from panel.inputs.toolsources import SourceRef
@@ -160,6 +160,8 @@ class _Fetch:
 def fetch_source(ctx: Context, ref: SourceRef) -> Outcome:
     """Fetch ``ref`` and store its snapshot; a failure keeps the last one and says so."""
     previous = read_snapshot(ctx.home, ref)
+    if previous is not None and previous.usable and not has_text(ctx.home, previous.sha256):
+        previous = previous.model_copy(update={"sha256": "", "requests": {}})  # fetch it whole
     job = _Fetch(ctx, ref, previous)
     now = ctx.now()
     base = previous or Snapshot(url=ref.url, kind=ref.kind)

@@ -151,7 +151,8 @@ def fetch_refs(
                 outcomes[ref] = outcome
                 used[0] += outcome.bytes
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(max(1, workers) - 1)]
+    count = max(1, min(workers, len(queue.hosts)))  # more threads than hosts would idle
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(count - 1)]
     for thread in threads:
         thread.start()
     work()

@@ -7,7 +7,8 @@
   ETag and Last-Modified of each request for the next conditional GET, and the last
   error. A failed fetch keeps the snapshot it had and records the error beside it.
 
-Files are written atomically with the modes of the rest of runs/ (``panel/atomic.py``).
+Files are written atomically with the modes of the rest of runs/ (``panel/atomic.py``), and
+not fsynced (``DURABLE``: a cache, fetched again after a crash).
 Reading is pure: ``load_pack`` never fetches or writes.
 """
 
@@ -31,6 +32,11 @@ from panel.paths import Home
 from panel.safeio import UnreadableFileError, read_regular
 
 MAX_META_BYTES = 1024 * 1024
+# Snapshots are a cache of what the web said: atomic (a reader never sees half a file) but
+# not fsynced, like the site. A crash can lose the last fetches; the next run fetches them
+# again (a state file that does not read, or a text that does not match its hash, counts
+# as never fetched). Thousands of fsyncs a night would cost more than the fetch itself.
+DURABLE = False
 MAX_TEXT_BYTES = 4 * 1024 * 1024
 
 
@@ -97,7 +103,7 @@ def read_snapshot(home: Home, ref: SourceRef) -> Snapshot | None:
 def write_snapshot(home: Home, snapshot: Snapshot) -> None:
     ref = SourceRef(snapshot.url, snapshot.kind)
     data = snapshot.model_dump_json(indent=2, exclude_defaults=False) + "\n"
-    write_atomic(_meta_path(home, ref), data.encode())
+    write_atomic(_meta_path(home, ref), data.encode(), durable=DURABLE)
 
 
 def digest_text(text: str) -> str:
@@ -107,10 +113,14 @@ def digest_text(text: str) -> str:
 def store_text(home: Home, text: str) -> str:
     """Store ``text`` under its sha256 (once) and return the hash."""
     sha256 = digest_text(text)
-    path = _text_path(home, sha256)
-    if not path.exists():
-        write_atomic(path, text.encode())
+    if not has_text(home, sha256):  # absent, or damaged: (re)written
+        write_atomic(_text_path(home, sha256), text.encode(), durable=DURABLE)
     return sha256
+
+
+def has_text(home: Home, sha256: str) -> bool:
+    """Is the text stored under ``sha256`` there and what its name says?"""
+    return read_text(home, sha256) is not None
 
 
 def read_text(home: Home, sha256: str) -> str | None:
