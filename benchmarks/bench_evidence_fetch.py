@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_runner import write_results
+from panel.config import EvidenceSection
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
@@ -147,7 +148,7 @@ def serve_site(tools: int, latency: float, conn: Connection) -> None:
 
 
 def make_project(
-    root: Path, tools: int, ports: dict[str, int], repo: float, package: float, workers: int
+    root: Path, tools: int, ports: dict[str, int], repo: float, package: float, workers: int | None
 ) -> None:
     (root / "catalog").mkdir(parents=True)
     api, registry = (
@@ -157,7 +158,7 @@ def make_project(
     (root / "panel.toml").write_text(
         '[intake]\nallow = ["127.0.0.0/8"]\n[evidence]\ncontact = "https://bench.example/"\n'
         f'repository_api = "{api}"\npypi_api = "{registry}"\nnightly_seconds = 3600\n'
-        f"workers = {workers}\n"
+        + (f"workers = {workers}\n" if workers else "")
     )
     for n in range(tools):
         base = f"http://{vendor_host(n)}:{ports[vendor_host(n)]}"
@@ -212,7 +213,7 @@ def main() -> None:
     parser.add_argument("--repo-share", type=float, default=0.0)
     parser.add_argument("--package-share", type=float, default=0.0)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--workers", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=None, help="default: panel's")
     parser.add_argument("--out", default="evidence-fetch")
     args = parser.parse_args()
 
@@ -246,7 +247,7 @@ def main() -> None:
                 + (f", a repository for {args.repo_share:.0%}" if args.repo_share else "")
                 + (f", a package for {args.package_share:.0%}" if args.package_share else ""),
                 "latency_s": args.latency,
-                "workers": args.workers,
+                "workers": args.workers or EvidenceSection().workers,
                 "host_interval_s": 1.0,
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],

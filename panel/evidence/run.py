@@ -94,13 +94,19 @@ class _Queue:
 
     def __init__(self, refs: Sequence[SourceRef], apis: Apis, pacer: Pacer) -> None:
         self.pacer = pacer
-        self.hosts: dict[str, deque[SourceRef]] = {}
+        self.hosts: dict[str, deque[SourceRef | str]] = {}
         for ref in refs:
-            self.hosts.setdefault(_host(ref, apis), deque()).append(ref)
+            queue = self.hosts.setdefault(_host(ref, apis), deque())
+            if ref.kind not in API_KINDS and not any(isinstance(i, str) for i in queue):
+                queue.appendleft(ref.url)  # its robots.txt first, as a step of its own
+            queue.append(ref)
         self.busy: set[str] = set()
         self.cond = threading.Condition()
 
-    def take(self) -> tuple[str, SourceRef] | None:
+    def take(self) -> tuple[str, SourceRef | str] | None:
+        """The next item of the free host that may be asked soonest: a source, or a page URL
+        whose robots.txt is to be read (a step of its own, so no thread holds a host while
+        waiting out the second between robots.txt and the first page)."""
         with self.cond:
             while True:
                 free = [h for h, q in self.hosts.items() if q and h not in self.busy]
@@ -142,6 +148,12 @@ def fetch_refs(
     def work() -> None:
         while (taken := queue.take()) is not None:
             host, ref = taken
+            if isinstance(ref, str):
+                try:
+                    ctx.robots.check(ref)  # read once and kept for the run
+                finally:
+                    queue.done(host)
+                continue
             try:
                 why = over()
                 outcome = Outcome("deferred", why) if why else fetch_source(ctx, ref)
