@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from panel.errors import PanelError
+from panel.evidence.apis import ApiRequest, Apis, Facts, describe, read_answer, requests_for
 from panel.evidence.extract import cap, page_text
-from panel.evidence.facts import ApiRequest, Apis, Facts, describe, read_answer, requests_for
 from panel.evidence.pack import SourceKind
 from panel.evidence.polite import Pacer, Robots
 from panel.evidence.snapshots import Snapshot, Validators, has_text, read_snapshot, store_text

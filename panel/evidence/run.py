@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from panel.clock import now as clock_now
 from panel.config import Config
 from panel.errors import PanelError
-from panel.evidence.facts import Apis, requests_for
+from panel.evidence.apis import Apis, requests_for
 from panel.evidence.fetching import API_KINDS, Context, Outcome, fetch_source
 from panel.evidence.polite import Clock, Pacer, Robots, Sleep, user_agent
 from panel.evidence.snapshots import Snapshot, read_snapshot

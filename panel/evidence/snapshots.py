@@ -23,8 +23,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from panel.atomic import write_atomic
 from panel.config import Config
+from panel.evidence.apis import Facts
 from panel.evidence.extract import tokens
-from panel.evidence.facts import Facts
 from panel.evidence.pack import EvidencePack, EvidenceSource, SourceKind
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.toolsources import SourceRef
