@@ -168,6 +168,9 @@ class EvidenceSection(_Strict):
     max_source_tokens: Annotated[int, Field(ge=50, le=100_000)] = 1_500
     max_tool_tokens: Annotated[int, Field(ge=50, le=500_000)] = 6_000
     repository_api: HttpBase = "https://api.github.com"
+    # The environment variable holding a token for the repository API (GitHub allows 60
+    # requests an hour without one); sent only to repository_api, never stored or logged.
+    repository_token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
     pypi_api: HttpBase = "https://pypi.org"
     npm_api: HttpBase = "https://registry.npmjs.org"
     refresh_hours: Annotated[float, Field(ge=0, le=8_760)] = 20.0  # the nightly's re-fetch age

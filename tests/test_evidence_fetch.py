@@ -377,3 +377,35 @@ def test_a_lost_or_damaged_text_is_fetched_whole_again(home: Home, site: Site) -
         assert line.status == "new" and "if-none-match" not in site.hits[-1].headers
         assert load_pack(home, tool).ids() == ("S1",)
         assert "builds widgets from prompts" in stored.read_text()
+
+
+def test_a_repository_token_goes_to_the_api_only_and_is_never_stored(
+    home: Home, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PANEL_TEST_GH_TOKEN", "ghp_secret_token_123")
+    with serve({}) as other:  # another origin: the release answer redirects there
+        site.routes["/repos/acme/widget/releases/latest"] = Page(
+            status=302, headers={"Location": f"{other.url}/release"}
+        )
+        other.routes["/release"] = json_page(RELEASE)
+        write_entry(
+            home,
+            "acme-widget",
+            [("https://github.com/acme/widget", "repository"), (f"{site.url}/docs", "docs")],
+        )
+        configure(home, site, 'repository_token_env = "PANEL_TEST_GH_TOKEN"\n')
+        home.config_file.write_text(
+            home.config_file.read_text().replace(
+                f'allow = ["127.0.0.1:{site.port}"]',
+                f'allow = ["127.0.0.1:{site.port}", "127.0.0.1:{other.port}"]',
+            )
+        )
+        config = Config.load(home.config_file)
+        report = run(home, config, FakeClock())
+        assert [line.status for line in report.sources] == ["new", "new"], report.sources
+    sent = {hit.path: hit.headers for hit in site.hits}
+    assert sent["/repos/acme/widget"]["authorization"] == "Bearer ghp_secret_token_123"
+    assert "authorization" not in sent["/docs"]  # pages never get it
+    assert "authorization" not in other.hits[0].headers  # nor another origin, by redirect
+    stored = "".join(p.read_text() for p in (home.runs / "evidence").rglob("*") if p.is_file())
+    assert "ghp_secret_token_123" not in stored and "Latest release: v2.1.0" in stored

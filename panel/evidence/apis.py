@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -37,6 +37,13 @@ class Apis:
     repository: str = "https://api.github.com"
     pypi: str = "https://pypi.org"
     npm: str = "https://registry.npmjs.org"
+    repository_token: str = field(default="", repr=False)  # from the environment, if set
+
+    def auth(self, request: ApiRequest) -> dict[str, str]:
+        """The Authorization header for a repository API request, if a token is set."""
+        if not self.repository_token or request.reader not in ("repo", "release"):
+            return {}
+        return {"Authorization": f"Bearer {self.repository_token}"}
 
 
 @dataclass(frozen=True)

@@ -86,8 +86,11 @@ class _Fetch:
         self.fetched = 0
         self.requests: dict[str, Validators] = {}
 
-    def _get(self, url: str, accept: str, before: Validators | None) -> Answer:
+    def _get(
+        self, url: str, accept: str, before: Validators | None, auth: dict[str, str] | None = None
+    ) -> Answer:
         headers = {"User-Agent": self.ctx.agent, "Accept": accept, **_conditional(before)}
+        headers.update(auth or {})
         try:
             answer = get(url, self.ctx.policy, headers, self.ctx.pacer.wait)
         except PanelError as exc:
@@ -140,7 +143,9 @@ class _Fetch:
     def _answer(self, call: ApiRequest, before: Validators | None) -> Facts | None:
         """The facts of one API answer; None for a 304 on facts already stored."""
         usable = before is not None and before.facts is not None
-        answer = self._get(call.url, API_ACCEPT, before if usable else None)
+        answer = self._get(
+            call.url, API_ACCEPT, before if usable else None, self.ctx.apis.auth(call)
+        )
         if answer.status == 304 and before is not None and usable:
             self.requests[call.url] = before
             return None

@@ -10,6 +10,7 @@ reported as deferred. ``panel evidence fetch`` and the nightly both run through 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
@@ -173,6 +174,11 @@ def fetch_refs(
     return outcomes
 
 
+def _token(config: Config) -> str:
+    name = config.evidence.repository_token_env
+    return os.environ.get(name, "").strip() if name else ""
+
+
 def _order(
     catalog: Catalog, slugs: Sequence[str]
 ) -> tuple[list[SourceRef], dict[SourceRef, list[str]]]:
@@ -225,7 +231,7 @@ def fetch_evidence(
         agent=agent,
         pacer=pacer,
         robots=Robots(policy, agent, pacer),
-        apis=Apis(settings.repository_api, settings.pypi_api, settings.npm_api),
+        apis=Apis(settings.repository_api, settings.pypi_api, settings.npm_api, _token(config)),
         max_source_tokens=settings.max_source_tokens,
         now=now,
     )

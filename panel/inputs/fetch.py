@@ -322,18 +322,24 @@ def get(
     """GET ``url`` within ``policy``, following redirects: the final answer, whatever its
     status (a FetchError for a refused, failed or too slow download, or too many redirects).
 
-    ``headers`` are sent on every hop (the transport's own are fixed); ``before(host)`` is
-    called before each hop connects, so a caller can pace requests per host.
+    ``headers`` are sent on every hop (the transport's own are fixed), except an
+    ``Authorization`` header, which goes only to the first URL's origin (scheme, host, port):
+    a redirect elsewhere never carries a credential. ``before(host)`` is called before each
+    hop connects, so a caller can pace requests per host.
     """
     policy = policy or FetchPolicy()
     target = _target(url, url)
     clock = _Deadline(policy.deadline)
     setting = policy.timeout_setting
+    origin = (target.tls, target.host, target.port)
+    sent = dict(headers or {})
+    elsewhere = {k: v for k, v in sent.items() if k.lower() != "authorization"}
     try:
         for _ in range(policy.max_redirects + 1):
             if before is not None:
                 before(target.host)
-            answer = _hop(target, policy, clock, url, headers or {})
+            same = (target.tls, target.host, target.port) == origin
+            answer = _hop(target, policy, clock, url, sent if same else elsewhere)
             if clock.expired():
                 raise _too_slow(url, clock, setting)  # the socket was shut: the body may be cut
             if answer.status not in _REDIRECTS:
