@@ -409,3 +409,25 @@ def test_a_repository_token_goes_to_the_api_only_and_is_never_stored(
     assert "authorization" not in other.hits[0].headers  # nor another origin, by redirect
     stored = "".join(p.read_text() for p in (home.runs / "evidence").rglob("*") if p.is_file())
     assert "ghp_secret_token_123" not in stored and "Latest release: v2.1.0" in stored
+
+
+def test_a_bug_in_one_source_fails_that_source_alone(
+    home: Home, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from panel.evidence import run as module
+
+    write_entry(home, "acme-widget", [(f"{site.url}/", "homepage"), (f"{site.url}/docs", "docs")])
+    real = module.fetch_source
+
+    def flaky(ctx: object, ref: SourceRef) -> object:
+        if ref.url.endswith("/docs"):
+            raise KeyError("a bug")
+        return real(ctx, ref)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "fetch_source", flaky)
+    report = run(home, configure(home, site), FakeClock(), slugs=["acme-widget", "acme-widget"])
+    assert [(line.status, line.tools) for line in report.sources] == [
+        ("new", ["acme-widget"]),
+        ("failed", ["acme-widget"]),
+    ]
+    assert "internal error (KeyError)" in report.sources[1].detail

@@ -158,6 +158,8 @@ def fetch_refs(
             try:
                 why = over()
                 outcome = Outcome("deferred", why) if why else fetch_source(ctx, ref)
+            except Exception as exc:  # a bug must not stop the night: this source fails alone
+                outcome = Outcome("failed", f"{ref.url}: internal error ({type(exc).__name__})")
             finally:
                 queue.done(host)
             with lock:
@@ -209,7 +211,8 @@ def fetch_evidence(
     Never-fetched sources go first, then the longest unconfirmed; each source is fetched
     once however many tools list it. Failures are reported, never raised.
     """
-    chosen = [catalog.get(slug).slug for slug in slugs] if slugs else sorted(catalog.tools)
+    named = [catalog.get(slug).slug for slug in slugs or ()]
+    chosen = list(dict.fromkeys(named)) if named else sorted(catalog.tools)
     listed, owners = _order(catalog, chosen)
     states = {ref: read_snapshot(home, ref) for ref in listed}
     listed = [ref for ref in listed if due(states[ref])]
