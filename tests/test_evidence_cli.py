@@ -170,3 +170,51 @@ def test_fetch_and_show_through_the_command_line(home: Home) -> None:
     data = json.loads(runner.invoke(app, ["evidence", "show", "beta-tool", "--json"]).stdout)
     assert [s["id"] for s in data["pack"]] == ["S1"] and data["pack"][0]["kind"] == "docs"
     assert data["digest"] and data["sources"][1]["error"].endswith("HTTP 404")
+
+
+def test_json_lines_may_list_sources_and_a_bad_one_fails_the_import(
+    home: Home, tmp_path: Path
+) -> None:
+    good = tmp_path / "new.jsonl"
+    good.write_text(
+        json.dumps(
+            {
+                "name": "Delta Agent",
+                "description": "Delta plans.",
+                "sources": [{"url": "https://delta.example/pricing", "kind": "pricing"}],
+            }
+        )
+        + "\n"
+    )
+    assert import_source(Catalog.load(home.catalog), str(good)).added == ["delta-agent"]
+    assert Catalog.load(home.catalog).evidence_of("delta-agent") == (
+        SourceRef("https://delta.example/pricing", SourceKind.PRICING),
+    )
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        json.dumps({"name": "Echo", "description": "E.", "sources": [{"url": "x", "kind": "docs"}]})
+        + "\n"
+    )
+    result = runner.invoke(app, ["tools", "import", str(bad)])
+    one_line_error(result, "bad.jsonl:1: sources[1]", "not an http(s) URL")
+    assert not (home.catalog / "echo.toml").exists()
+
+
+def test_evidence_fetch_json(home: Home) -> None:
+    routes = {"/": Page(html("Alpha", "<p>Alpha generates text at $3 per million tokens.</p>"))}
+    with serve(routes) as site:
+        append(home, "alpha-tool", f'[[sources]]\nurl = "{site.url}/"\nkind = "homepage"\n')
+        configure(home, site)
+        result = runner.invoke(app, ["evidence", "fetch", "--json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["counts"]["new"] == 1 and data["bytes"] > 0
+    assert data["sources"] == [
+        {
+            "tools": ["alpha-tool"],
+            "url": f"{site.url}/",
+            "kind": "homepage",
+            "status": "new",
+            "detail": "",
+        }
+    ]
