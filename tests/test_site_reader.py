@@ -42,7 +42,7 @@ def test_an_incomplete_page_says_so_and_never_shows_provider_errors(
     out = tmp_path / "site"
     build(home, options(out))
     for path in out.rglob("*"):
-        if path.is_file():
+        if path.is_file() and path.suffix != ".png":  # share images hold no text
             text = path.read_text()
             assert ERROR_DETAIL not in text and "server_error" not in text, path
             assert "card-text-echo" not in text, path
