@@ -193,7 +193,7 @@ def test_the_preview_is_byte_for_byte_the_page_the_site_build_writes(
     rid, name = _rid(path), "alpha-tool-vs-beta-chat"
     preview = desk.get(f"/preview/{rid}/compare/{name}.html")
     data = desk.get(f"/preview/{rid}/compare/{name}.json")
-    assert preview.status_code == 200 and "75% ship (40 votes)" in preview.text
+    assert preview.status_code == 200 and "75% ship (40 votes)" in Page(preview.text).all_text()
     assert preview.headers["content-security-policy"].startswith(CSP.format(form="'none'"))
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     assert desk.get(f"/preview/{rid}/style.css").headers["content-type"].startswith("text/css")
