@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install debian browser demo test test-calendar lint format bench bench-injection mutation clean
+.PHONY: install debian axe browser demo test test-calendar lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -36,6 +36,12 @@ debian:
 
 browser: debian
 
+# axe-core (npm) for the accessibility checks in the browser tests (tests/test_site_design.py).
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14
+axe: $(AXE)
+
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
@@ -43,12 +49,12 @@ demo: install
 	# incomplete) still write a record: the tiny model fails now and then.
 	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
-test: install debian lint
+test: install debian axe lint
 	$(BIN)/python -m pytest
 
 # The suite again on another calendar (issue 25): the clock 400 days ahead under libfaketime
 # (past a year end, into 2028, a leap year), then in UTC+14. .ci/run runs it after `make test`.
-test-calendar: install debian
+test-calendar: install debian axe
 	faketime -f '+400d' $(BIN)/python -m pytest -q
 	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q
 
@@ -64,6 +70,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_store
 	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_site
+	$(BIN)/python -m benchmarks.bench_page_weight
 	$(BIN)/python -m benchmarks.bench_desk
 	$(BIN)/python -m benchmarks.leak_check
 

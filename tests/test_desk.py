@@ -193,13 +193,16 @@ def test_the_preview_is_byte_for_byte_the_page_the_site_build_writes(
     rid, name = _rid(path), "alpha-tool-vs-beta-chat"
     preview = desk.get(f"/preview/{rid}/compare/{name}.html")
     data = desk.get(f"/preview/{rid}/compare/{name}.json")
-    assert preview.status_code == 200 and "75% ship (40 votes)" in preview.text
+    assert preview.status_code == 200 and "75% ship (40 votes)" in Page(preview.text).all_text()
     assert preview.headers["content-security-policy"].startswith(CSP.format(form="'none'"))
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     assert desk.get(f"/preview/{rid}/style.css").headers["content-type"].startswith("text/css")
     assert desk.get(f"/preview/{rid}/tools/alpha-tool.html").status_code == 404
     assert desk.get(f"/preview/{rid}/compare/other.html").status_code == 404
+    assert "approved by" not in preview.text  # a draft's byline names no approval yet
     assert post(desk, f"/records/{rid}/approve", {}).status_code == 303  # type: ignore[attr-defined]
+    preview = desk.get(f"/preview/{rid}/compare/{name}.html")  # now with its approval's byline
+    assert "approved by" in preview.text
     assert post(desk, "/site/build", {"next": "/"}).status_code == 303  # type: ignore[attr-defined]
     site = home.root / "site" / "compare"
     assert (site / f"{name}.html").read_bytes() == preview.content

@@ -142,7 +142,7 @@ def _preview(desk: Desk, record_id: str, rest: str) -> tuple[bytes, str, str | N
         return STATIC[rest].read_bytes(), MEDIA.get(STATIC[rest].suffix, "image/svg+xml"), None
     options = configured(desk.settings.home, desk.settings.site_out, desk.settings.base_url, True)
     if rest == f"compare/{name}.html":
-        body = published_page(record, stored_votes(runs), options)
+        body = published_page(record, stored_votes(runs), options, runs)
         return body, MEDIA[".html"], page_csp(options)
     if rest == f"compare/{name}.json":
         return published_data(record, stored_votes(runs)), MEDIA[".json"], None

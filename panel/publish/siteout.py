@@ -33,13 +33,26 @@ from pathlib import Path, PurePosixPath
 from panel.atomic import dir_mode, file_mode, write_atomic
 from panel.errors import PanelError
 from panel.publish.render import registry
-from panel.publish.render.base import Comparison, Feed, IndexPage, Renderer, Sitemap, ToolPage
+from panel.publish.render.base import (
+    Comparison,
+    Feed,
+    IndexPage,
+    Methodology,
+    Renderer,
+    Sitemap,
+    ToolPage,
+)
 from panel.publish.render.html import STATIC
 from panel.slugs import is_slug
 
 # Where each subject's outputs go: "<folder>/<name><suffix>" per page, "<stem><suffix>" on top.
 FOLDERS: dict[type, str] = {Comparison: "compare", ToolPage: "tools"}
-TOP_STEMS: dict[type, str] = {IndexPage: "index", Feed: "feed", Sitemap: "sitemap"}
+TOP_STEMS: dict[type, str] = {
+    IndexPage: "index",
+    Feed: "feed",
+    Sitemap: "sitemap",
+    Methodology: "methodology",
+}
 PAGE_DIRS = tuple(FOLDERS.values())
 _TMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{1,16}\.tmp$")
 _HEAD = 8192
