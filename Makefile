@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test lint format bench bench-injection mutation clean
+.PHONY: install browser proxy demo test lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -30,6 +30,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
+# Debian's nginx for the desk-behind-a-proxy tests (tests/test_desk_proxy.py); the tests run
+# it as the current user with a config in a temp folder, never the system's service.
+proxy:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		echo "installing nginx (Debian package)"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx >/dev/null; \
+	fi
+
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
@@ -37,7 +46,7 @@ demo: install
 	# incomplete) still write a record: the tiny model fails now and then.
 	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
-test: install browser lint
+test: install browser proxy lint
 	$(BIN)/python -m pytest
 
 lint: install

@@ -93,7 +93,10 @@ class Desk:
 
     def check_host(self, request: Request) -> None:
         problem = host_problem(
-            request.headers.get("host", ""), self.settings.needs_login, request.headers
+            request.headers.get("host", ""),
+            self.settings.needs_login,
+            request.headers,
+            str(request.scope.get("http_version", "1.1")),
         )
         if problem:
             raise RefusedError(421 if "answers only" in problem else 403, problem)

@@ -10,8 +10,8 @@ worth nothing after it.
 Every POST must come from the desk's own origin (the ``Origin`` header, which
 browsers send with every form POST) and carry the session's CSRF token. Without a
 token the desk answers only to loopback host names (a DNS-rebinding page cannot
-use it) and refuses requests a reverse proxy forwarded: behind a proxy, editors
-must log in.
+use it) and refuses every request that looks forwarded (:func:`proxy_sign`):
+behind a proxy, editors must log in.
 """
 
 from __future__ import annotations
@@ -30,7 +30,21 @@ COOKIE = "panel_desk"
 MAX_SESSIONS = 10_000  # the oldest are dropped first: an anonymous flood cannot fill memory
 LOGIN_FAILURES = 10  # per client address and window; then the login answers 429
 LOGIN_WINDOW = 15 * 60.0
-PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto")
+# Headers a reverse proxy adds; any one of them means "forwarded" to a desk without a token.
+PROXY_HEADERS = (
+    "forwarded",
+    "via",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-server",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+)
 
 Clock = Callable[[], float]
 
@@ -149,14 +163,35 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def host_problem(host_header: str, needs_login: bool, headers: Mapping[str, str]) -> str | None:
+def proxy_sign(headers: Mapping[str, str], http_version: str) -> str | None:
+    """What shows that a request came through a reverse proxy, or None when nothing does.
+
+    nginx's plain ``proxy_pass`` rewrites Host to the upstream (127.0.0.1:8765) and adds
+    no X-Forwarded-* header, but it speaks HTTP/1.0 to the upstream and sends
+    ``Connection: close`` (also with ``proxy_http_version 1.1``). No browser does either.
+    """
+    named = next((name for name in PROXY_HEADERS if name in headers), None)
+    if named is not None:
+        return f"it carries a {named} header"
+    if http_version == "1.0":
+        return "it is HTTP/1.0, as nginx's proxy_pass sends"
+    if "close" in headers.get("connection", "").lower():
+        return "it asks for Connection: close, as nginx's proxy_pass sends"
+    return None
+
+
+def host_problem(
+    host_header: str, needs_login: bool, headers: Mapping[str, str], http_version: str = "1.1"
+) -> str | None:
     """Without a token the desk answers only to loopback names and to direct requests."""
     if needs_login:
         return None
-    if any(name in headers for name in PROXY_HEADERS):
+    sign = proxy_sign(headers, http_version)
+    if sign is not None:
         return (
-            "this desk runs without an editor token and a reverse proxy forwarded the request; "
-            "set PANEL_EDITOR_TOKEN and --public-url so editors log in"
+            f"this desk runs without an editor token and the request looks forwarded ({sign}); "
+            "a desk without a token serves only a browser on this machine: behind a reverse "
+            "proxy set PANEL_EDITOR_TOKEN and [desk] trusted_proxies so editors log in"
         )
     if not is_loopback(host_name(host_header)):
         return (
