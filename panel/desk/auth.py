@@ -2,10 +2,13 @@
 
 Sessions live in memory, on the server: the cookie holds only a random id
 (HttpOnly, SameSite=Strict, Secure when configured), so a restart logs everyone
-out and nothing about the editor is stored in the browser. Every visitor gets a
-session on the first page, with its own CSRF token; logging in replaces the
-session (a new id and a new CSRF token), so a session id planted before login is
-worth nothing after it.
+out and nothing about the editor is stored in the browser. With a token, a
+session is stored only when an editor logs in: a visitor who has not logged in
+costs the desk no memory, so no flood of anonymous requests can push an editor's
+session out. The login form is protected without a session (:class:`LoginForms`:
+a random nonce in a cookie, its keyed hash in the form). Without a token every
+visitor is the local editor and gets a session on the first page. Using a session
+makes it the most recent, so the cap drops the least recently used first.
 
 Every POST must come from the desk's own origin (the ``Origin`` header, which
 browsers send with every form POST) and carry the session's CSRF token. Without a
@@ -16,6 +19,7 @@ behind a proxy, editors must log in.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -27,7 +31,8 @@ from dataclasses import dataclass, field
 from panel.desk.settings import is_loopback
 
 COOKIE = "panel_desk"
-MAX_SESSIONS = 10_000  # the oldest are dropped first: an anonymous flood cannot fill memory
+MAX_SESSIONS = 10_000  # the least recently used are dropped first
+LOGIN_COOKIE = "panel_desk_login"  # the login form's nonce, before any session exists
 LOGIN_FAILURES = 10  # per client address and window; then the login answers 429
 LOGIN_WINDOW = 15 * 60.0
 # Headers a reverse proxy adds; any one of them means "forwarded" to a desk without a token.
@@ -84,7 +89,12 @@ class Sessions:
             if self.clock() - session.started > self.max_age:
                 del self._by_id[sid]
                 return None
+            self._by_id.move_to_end(sid)  # used: the cap drops it last
             return session
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._by_id)
 
     def new(self, editor: str | None) -> Session:
         session = Session(
@@ -99,16 +109,43 @@ class Sessions:
                 self._by_id.popitem(last=False)
         return session
 
-    def replace(self, old: Session, editor: str | None) -> Session:
+    def replace(self, old: Session | None, editor: str | None) -> Session:
         """A fresh session (new id, new CSRF token) for ``editor``; the old one ends."""
-        self.drop(old)
         fresh = self.new(editor)
-        fresh.flashes = list(old.flashes)
+        if old is not None:
+            self.drop(old)
+            fresh.flashes = list(old.flashes)
         return fresh
 
     def drop(self, session: Session) -> None:
         with self._lock:
             self._by_id.pop(session.sid, None)
+
+
+class LoginForms:
+    """CSRF for the login form with no session stored: a nonce cookie and its keyed hash.
+
+    The login page sets a random nonce in a cookie (HttpOnly, SameSite=Strict) and puts
+    HMAC(key, nonce) in the form; the POST must bring both. The key lives in this
+    process only, so a form from before a restart is stale.
+    """
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    @staticmethod
+    def nonce(cookie: str | None) -> str:
+        """The browser's nonce if it is one of ours in shape, else a new one."""
+        plain = (cookie or "").replace("-", "").replace("_", "")
+        if cookie and 20 <= len(cookie) <= 64 and plain.isascii() and plain.isalnum():
+            return cookie
+        return secrets.token_urlsafe(24)
+
+    def token(self, nonce: str) -> str:
+        return hmac.new(self._key, b"login:" + nonce.encode("ascii"), hashlib.sha256).hexdigest()
+
+    def valid(self, cookie: str | None, given: str) -> bool:
+        return bool(cookie) and same_secret(given, self.token(self.nonce(cookie)))
 
 
 class LoginLimiter:
