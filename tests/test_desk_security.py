@@ -117,6 +117,17 @@ def test_binding_beyond_loopback_needs_a_token(home: Home, host: str) -> None:
         desk_settings(home, host=loopback, site_out=home.root / "site", editor="a", token=None)
 
 
+def test_trusted_proxies_need_a_token_and_must_be_addresses(home: Home) -> None:
+    where = {"host": "127.0.0.1", "site_out": home.root / "site", "editor": "a"}
+    with pytest.raises(PanelError, match=r"trusted_proxies in panel\.toml puts the desk behind"):
+        desk_settings(home, token=None, trusted_proxies=("127.0.0.1",), **where)  # type: ignore[arg-type]
+    desk_settings(home, token=TOKEN, trusted_proxies=("127.0.0.1",), **where)  # type: ignore[arg-type]
+    (home.root / "panel.toml").write_text('[desk]\ntrusted_proxies = ["nginx.local"]\n')
+    result = runner.invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "'nginx.local' is not an IP address or network" in result.stderr
+
+
 def test_panel_serve_on_another_host_without_a_token_is_a_one_line_error(
     home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -27,10 +27,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from panel.desk.accesslog import AccessLog
 from panel.desk.auth import (
     COOKIE,
+    KnownBrowsers,
     LoginForms,
     LoginLimiter,
     Session,
@@ -86,6 +88,7 @@ class Desk:
         self.sessions = Sessions(settings.session_hours * 3600, clock)
         self.limiter = LoginLimiter(clock)
         self.login_forms = LoginForms()
+        self.known = KnownBrowsers(settings.token)
         access = settings.access_log or settings.home.runs / "desk" / "access.log"
         self.log = AccessLog(access, log_stream)
 
@@ -150,12 +153,18 @@ class Desk:
         return RedirectResponse(self.base(request) + path, status_code=303)
 
     def remember(
-        self, request: Request, response: Response, value: str, name: str = COOKIE
+        self,
+        request: Request,
+        response: Response,
+        value: str,
+        name: str = COOKIE,
+        max_age: int | None = None,
     ) -> None:
         """Set a desk cookie (the session id by default): HttpOnly, SameSite=Strict."""
         response.set_cookie(
             name,
             value,
+            max_age=max_age,
             httponly=True,
             samesite="strict",
             secure=self.settings.secure_cookies,
@@ -325,6 +334,10 @@ def create_app(
         yield
         desk.log.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, desk=desk)], lifespan=lifespan)
+    middleware = [Middleware(Guard, desk=desk)]
+    if settings.trusted_proxies:  # outermost: the log and the limiter see the real client
+        trusted = list(settings.trusted_proxies)
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.desk = desk
     return app

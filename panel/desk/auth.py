@@ -33,8 +33,11 @@ from panel.desk.settings import is_loopback
 COOKIE = "panel_desk"
 MAX_SESSIONS = 10_000  # the least recently used are dropped first
 LOGIN_COOKIE = "panel_desk_login"  # the login form's nonce, before any session exists
-LOGIN_FAILURES = 10  # per client address and window; then the login answers 429
+LOGIN_FAILURES = 10  # per client address (or known browser) and window; then 429
+GLOBAL_FAILURES = 100  # from all browsers the desk does not know, together, per window
 LOGIN_WINDOW = 15 * 60.0
+KNOWN_COOKIE = "panel_desk_known"  # a browser that has logged in before (KnownBrowsers)
+KNOWN_DAYS = 180
 # Headers a reverse proxy adds; any one of them means "forwarded" to a desk without a token.
 PROXY_HEADERS = (
     "forwarded",
@@ -149,33 +152,88 @@ class LoginForms:
 
 
 class LoginLimiter:
-    """At most ``LOGIN_FAILURES`` failed logins per client address in ``LOGIN_WINDOW``."""
+    """Failed logins, counted so that no one can lock every editor out.
+
+    A browser that has logged in before carries a *known-browser* cookie
+    (:class:`KnownBrowsers`); its failures count against that browser only, never
+    against an address, so neither an attacker nor a proxy that makes every editor
+    one address can lock it out. Any other login counts against its client address
+    (``LOGIN_FAILURES`` in ``LOGIN_WINDOW``) and against one limit for all unknown
+    browsers together (``GLOBAL_FAILURES``), which bounds guessing from many
+    addresses. A success does not clear an address's count: an attacker sharing an
+    editor's address gains no new guesses from the editor's login.
+    """
 
     def __init__(self, clock: Clock = time.monotonic) -> None:
         self.clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, client: str) -> deque[float]:
-        failures = self._failures.setdefault(client, deque())
+    def _recent(self, key: str) -> deque[float]:
+        failures = self._failures.setdefault(key, deque())
         while failures and failures[0] <= self.clock() - LOGIN_WINDOW:
             failures.popleft()
         return failures
 
-    def blocked(self, client: str) -> bool:
+    def blocked(self, client: str, known: str | None = None) -> str | None:
+        """Why this login is not even tried, or None."""
         with self._lock:
-            return len(self._recent(client)) >= LOGIN_FAILURES
+            if known is not None:
+                if len(self._recent(f"browser {known}")) >= LOGIN_FAILURES:
+                    return "too many failed logins from this browser; try again later"
+                return None
+            if len(self._recent(f"address {client}")) >= LOGIN_FAILURES:
+                return (
+                    "too many failed logins from this address; try again later (a browser "
+                    "that logged in to this desk before is not locked out)"
+                )
+            if len(self._recent("unknown browsers")) >= GLOBAL_FAILURES:
+                return (
+                    "too many failed logins to this desk from browsers it does not know; "
+                    "try again later (a browser that logged in here before still can)"
+                )
+            return None
 
-    def failed(self, client: str) -> None:
+    def failed(self, client: str, known: str | None = None) -> None:
         with self._lock:
-            self._recent(client).append(self.clock())
-            if len(self._failures) > MAX_SESSIONS:  # forget the quietest addresses
+            keys = [f"browser {known}"] if known else [f"address {client}", "unknown browsers"]
+            for key in keys:
+                self._recent(key).append(self.clock())
+            if len(self._failures) > MAX_SESSIONS:  # forget the quietest keys
                 for key in [k for k, v in self._failures.items() if not v][:1000]:
                     del self._failures[key]
 
-    def succeeded(self, client: str) -> None:
-        with self._lock:
-            self._failures.pop(client, None)
+    def succeeded(self, known: str | None) -> None:
+        if known is not None:
+            with self._lock:
+                self._failures.pop(f"browser {known}", None)
+
+
+class KnownBrowsers:
+    """The known-browser cookie: ``nonce.mac``, set at each successful login.
+
+    The MAC is keyed by the editor token itself, so the cookie outlives a restart and
+    dies with the token: rotating the token forgets every browser. It grants nothing
+    but its own login limit; a login still needs the token.
+    """
+
+    def __init__(self, token: str | None) -> None:
+        secret = (token or secrets.token_urlsafe(32)).encode("utf-8")
+        self._key = hmac.new(secret, b"panel desk: known browser", hashlib.sha256).digest()
+
+    def _mac(self, nonce: str) -> str:
+        return hmac.new(self._key, nonce.encode("ascii"), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, known: str | None) -> str:
+        nonce = known or secrets.token_urlsafe(18)
+        return f"{nonce}.{self._mac(nonce)}"
+
+    def check(self, cookie: str | None) -> str | None:
+        """The browser's id if ``cookie`` is one this desk issued, else None."""
+        if not cookie or len(cookie) > 100 or cookie.count(".") != 1 or not cookie.isascii():
+            return None
+        nonce, mac = cookie.split(".")
+        return nonce if nonce and same_secret(mac, self._mac(nonce)) else None
 
 
 def same_secret(given: str, expected: str) -> bool:

@@ -48,7 +48,15 @@ from panel.desk.app import (
     page,
     read_form,
 )
-from panel.desk.auth import COOKIE, LOGIN_COOKIE, Session, safe_next, same_secret
+from panel.desk.auth import (
+    COOKIE,
+    KNOWN_COOKIE,
+    KNOWN_DAYS,
+    LOGIN_COOKIE,
+    Session,
+    safe_next,
+    same_secret,
+)
 from panel.desk.index import FLAGS, PAGE_SIZES, STATES, age, parse_filters
 from panel.desk.material import material, usd
 from panel.desk.published import (
@@ -277,22 +285,27 @@ async def login(desk: Desk, request: Request) -> Response:
     if token is None:  # nothing to log in to (and no form to post: the page redirects)
         return desk.redirect(request, back)
     client = request.client.host if request.client else "-"
-    if desk.limiter.blocked(client):
-        raise RefusedError(429, "too many failed logins from this address; try again later")
+    known = desk.known.check(request.cookies.get(KNOWN_COOKIE))
+    blocked = desk.limiter.blocked(client, known)
+    if blocked:
+        note(request, action=f"login refused: {blocked}")
+        raise RefusedError(429, blocked)
     name = form.get("name", "")
     if not same_secret(form.get("token", ""), token):
-        desk.limiter.failed(client)
+        desk.limiter.failed(client, known)
         note(request, action=f"login refused for {name[:80]!r}: wrong token")
         return again("token")
     try:
         editor = editorial.editor(name)
     except PanelError:
         return again("name")
-    desk.limiter.succeeded(client)
+    desk.limiter.succeeded(known)
     fresh = desk.sessions.replace(desk.sessions.get(request.cookies.get(COOKIE)), editor)
     note(request, editor=editor, action=f"logged in as {editor}")
     response = desk.redirect(request, back)
     desk.remember(request, response, fresh.sid)
+    days = KNOWN_DAYS * 24 * 3600
+    desk.remember(request, response, desk.known.issue(known), KNOWN_COOKIE, days)
     response.delete_cookie(LOGIN_COOKIE, path=desk.base(request) or "/")
     return response
 

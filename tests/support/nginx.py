@@ -62,14 +62,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def nginx(folder: Path, upstream: str, extra: str = "") -> Iterator[int]:
+def nginx(folder: Path, upstream: str, extra: str = "", port: int = 0) -> Iterator[int]:
     """nginx proxying every path to ``upstream`` (``http://127.0.0.1:PORT``); yields its port.
 
-    ``extra`` is more directives for the location, e.g. ``proxy_set_header ...;``.
+    ``extra`` is more directives for the location, e.g. ``proxy_set_header ...;``; ``port``
+    0 picks a free one.
     """
     binary = need_nginx()
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     conf = folder / "nginx.conf"
     body = "\n".join(f"            {line.strip()}" for line in extra.splitlines() if line.strip())
     text = CONF.format(prefix=folder, port=port, upstream=upstream.rstrip("/"), extra=body)
