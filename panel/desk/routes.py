@@ -136,6 +136,7 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
         "live": effect.live == record.id,
         "page": page_file(record),
         "created": when(record.created_at),
+        "version": editorial.version(record),
     }
 
 
@@ -249,16 +250,19 @@ def _on_record(work: RecordWork) -> FormHandler:
 
 
 def _approve(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
-    return actions.approve(runs, record_id, by, confirmed=form.get("confirm") == "yes")
+    version = actions.form_version(form.get("version"))
+    return actions.approve(runs, record_id, by, form.get("confirm") == "yes", version)
 
 
 def _reject(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
-    return actions.reject(runs, record_id, by, form.get("reason", ""))
+    version = actions.form_version(form.get("version"))
+    return actions.reject(runs, record_id, by, form.get("reason", ""), version)
 
 
 def _override(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
     fields = {k: form.get(k, "") for k in ("persona", "tool", "verdict", "note")}
-    return actions.override(runs, record_id, by, **fields)
+    version = actions.form_version(form.get("version"))
+    return actions.override(runs, record_id, by, **fields, version=version)
 
 
 async def build_site(
