@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -19,17 +21,47 @@ from panel.paths import Home
 stderr = Console(stderr=True, highlight=False)
 
 
+INTERRUPTED = 130  # Ctrl-C (SIGINT)
+TERMINATED = 143  # SIGTERM (128 + 15, as a shell reports a process killed by it)
+_terminated: list[int] = []  # set once SIGTERM arrived
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM does what Ctrl-C does: the SIGINT handler in force (asyncio's cancels the
+    running work cleanly; Python's raises KeyboardInterrupt)."""
+    _terminated.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)  # type: ignore[arg-type]
+        return
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM (systemd's stop, ``kill``) like Ctrl-C, if no one else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """A PanelError becomes ``panel: error: ...`` on stderr and its exit code; no traceback."""
+    """A PanelError becomes ``panel: error: ...`` on stderr and its exit code; no traceback.
+
+    Ctrl-C exits 130 and SIGTERM 143, each with one line: work stops cleanly either way.
+    """
     try:
         yield
     except PanelError as exc:
         print(f"panel: error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
+        if _terminated:
+            print("panel: stopped by SIGTERM; nothing partial was written", file=sys.stderr)
+            raise typer.Exit(TERMINATED) from None
         print("panel: interrupted; nothing partial was written", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
 
 
 def home() -> Home:
@@ -62,6 +94,7 @@ class OneLineErrors(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        stop_on_sigterm()
         if not standalone_mode:
             return super().main(
                 args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra

@@ -124,7 +124,12 @@ class Runner:
             async with self._slot(call.provider):
                 if self.store is not None:
                     self.store.start(call.key)
-                result = await self.execute(call)
+                try:
+                    result = await self.execute(call)
+                except BaseException:  # cancelled (Ctrl-C, SIGTERM): not in flight any more
+                    if self.store is not None:
+                        self.store.defer(call.key)
+                    raise
                 if self.store is not None:
                     # A call stopped by the budget before any request stays planned for
                     # the next run; everything else is journaled as it ended.
