@@ -27,11 +27,12 @@ import contextlib
 import json
 import os
 import stat
-import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from panel import clock as wallclock
 from panel.errors import PanelError
 from panel.records.schema import CallResult
 from panel.records.store_errors import connect, os_error
@@ -77,7 +78,7 @@ class Store:
     (``store_errors.Connection``); ``readonly`` opens it for commands that only read."""
 
     def __init__(
-        self, path: Path, clock: Callable[[], float] = time.time, readonly: bool = False
+        self, path: Path, clock: Callable[[], float] = wallclock.timestamp, readonly: bool = False
     ) -> None:
         self.path = path
         self.clock = clock
@@ -174,7 +175,7 @@ class Store:
         answered = result.status == "ok"
         state = "done" if answered else "failed"
         payload = result.model_dump_json()
-        today = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
+        today = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
         self.db.execute(
             "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at, "
             "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -51,7 +51,7 @@ http {{
 
 def need_nginx() -> str:
     if NGINX is None:
-        pytest.skip("nginx is not installed (`make proxy` installs Debian's nginx)")
+        pytest.skip("nginx is not installed (`make debian` installs Debian's nginx)")
     return NGINX
 
 
