@@ -45,6 +45,20 @@ def stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
+def tolerant_output() -> None:
+    """Print what the terminal's encoding can show, and a "?" for the rest, never a crash.
+
+    Under a non-UTF-8 locale (``LC_ALL=en_US.ISO-8859-1``, ``PYTHONIOENCODING=latin-1``)
+    panel's own "—" and "…", and vendor or model text, would raise UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = str(getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        if callable(reconfigure) and encoding not in ("utf8", "utf_8"):
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """A PanelError becomes ``panel: error: ...`` on stderr and its exit code; no traceback.
@@ -95,6 +109,7 @@ class OneLineErrors(TyperGroup):
         **extra: Any,
     ) -> Any:
         stop_on_sigterm()
+        tolerant_output()
         if not standalone_mode:
             return super().main(
                 args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
