@@ -110,6 +110,17 @@ def os_error(path: Path, exc: OSError, doing: str) -> PanelError:
     return PanelError(f"cannot {doing} {path}: {exc.strerror}")
 
 
+BUGS = (sqlite3.ProgrammingError, sqlite3.InterfaceError, sqlite3.IntegrityError)
+
+
+def _mapped(path: Path, exc: sqlite3.Error) -> PanelError:
+    """:func:`store_error`, except for panel's own mistakes (a closed connection, a broken
+    constraint): those are raised as they are, bugs to see with their traceback."""
+    if isinstance(exc, BUGS):
+        raise exc
+    return store_error(path, exc)
+
+
 class Cursor:
     """A cursor whose fetches map SQLite errors like :class:`Connection`."""
 
@@ -121,20 +132,20 @@ class Cursor:
         try:
             return self._cursor.fetchone()
         except sqlite3.Error as exc:
-            raise store_error(self._path, exc) from None
+            raise _mapped(self._path, exc) from None
 
     def fetchall(self) -> list[Any]:
         try:
             return self._cursor.fetchall()
         except sqlite3.Error as exc:
-            raise store_error(self._path, exc) from None
+            raise _mapped(self._path, exc) from None
 
     def __iter__(self) -> Iterator[Any]:
         while True:
             try:
                 row = next(self._cursor, None)
             except sqlite3.Error as exc:
-                raise store_error(self._path, exc) from None
+                raise _mapped(self._path, exc) from None
             if row is None:
                 return
             yield row
@@ -160,31 +171,31 @@ class Connection:
         try:
             return Cursor(self.raw.execute(sql, params), self.path)
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            raise _mapped(self.path, exc) from None
 
     def executemany(self, sql: str, params: Iterable[Params]) -> Cursor:
         try:
             return Cursor(self.raw.executemany(sql, params), self.path)
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            raise _mapped(self.path, exc) from None
 
     def executescript(self, script: str) -> Cursor:
         try:
             return Cursor(self.raw.executescript(script), self.path)
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            raise _mapped(self.path, exc) from None
 
     def commit(self) -> None:
         try:
             self.raw.commit()
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            raise _mapped(self.path, exc) from None
 
     def rollback(self) -> None:
         try:
             self.raw.rollback()
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            raise _mapped(self.path, exc) from None
 
     @property
     def in_transaction(self) -> bool:
