@@ -290,3 +290,29 @@ def test_sigterm_stops_a_nightly_like_ctrl_c(
     assert runs == [("interrupted",)]
     assert "in_flight" not in states and states.get("planned") == 16
     assert not list(night.runs.glob("2*/*.json"))  # no partial record
+
+
+def test_a_review_during_a_nightly_waits_for_its_calls_instead_of_sending_them_again(
+    night: Home, server: FakeLLM
+) -> None:
+    """The review shares a pair with the night: every body reaches the server once."""
+    server.default = Behavior(latency=0.25)
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    nightly_args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    review_args = [sys.executable, "-m", "panel", "review", "new-agent", "old-agent"]
+    night_run = subprocess.Popen(
+        nightly_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.count() < 1 and time.monotonic() < deadline:  # the night is sending
+        time.sleep(0.02)
+    review = subprocess.run(
+        review_args, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    _, err = night_run.communicate(timeout=120)
+    assert night_run.returncode == 0, err
+    assert review.returncode == 0, review.stderr
+    bodies = [json.dumps(r["messages"], sort_keys=True) for r in server.requests]
+    assert len(set(bodies)) == 16  # the night's 16 calls; the review's 8 are among them
+    assert len(bodies) == 16  # and none was sent twice
+    assert len(list(night.runs.glob("2*/new-agent-vs-old-agent*.json"))) == 2  # both recorded
