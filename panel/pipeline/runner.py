@@ -3,7 +3,7 @@
 It is the only stage that talks to providers, and it owns the transport: a slot per
 provider (``max_in_flight``), the rate limiter, the transport-retry policy, the run
 budget, the response cache and the call journal (the store), and the sharing of an
-identical call already in flight, in this process or in another (``claims``). What
+identical call already in flight, in this process or in another (``inflight``). What
 an answer is worth is not its business: every completion goes to the judge
 (judge.py), whose outcome says accept, re-ask or reject.
 Whatever happens, a call ends as a ``CallResult``: a failed call is data, never an
@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
-from panel.pipeline.claims import Claims
+from panel.pipeline.inflight import Claims
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
 from panel.pipeline.outcome import Tally, call_result
