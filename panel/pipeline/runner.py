@@ -91,6 +91,12 @@ class Runner:
             )
         return self._limiters[provider.spec]
 
+    def close(self) -> None:
+        """Let go of the claims file (what the session's close does; the store is its own)."""
+        if self.claims is not None:
+            self.claims.close()
+            self.claims = None
+
     async def run(self, calls: list[Call]) -> list[CallResult]:
         """Every call's result, in the order the calls were given."""
         return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
