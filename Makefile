@@ -22,10 +22,12 @@ install: $(STAMP)
 	@$(BIN)/python -m compileall -q panel
 
 # Debian packages the tests use: Chromium and ChromeDriver for the real-browser site tests
-# (tests/test_browser.py), libfaketime for the suite under a moved clock (make test-calendar).
+# (tests/test_browser.py), libfaketime for the suite under a moved clock (make test-calendar),
+# nginx for the desk behind a real reverse proxy (tests/test_desk_proxy.py: the tests run it
+# as the current user with a config in a temp folder, never the system's service).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := chromium chromium-driver faketime
-DEB_BINS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/faketime
+DEBS := chromium chromium-driver faketime nginx
+DEB_BINS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/faketime /usr/sbin/nginx
 debian:
 	@missing=0; for bin in $(DEB_BINS); do [ -x "$$bin" ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \

@@ -258,7 +258,9 @@ class _Builder:
         self.publish(ToolPage, place(ToolPage, slug), key, lambda: page)
 
     def finish(self) -> None:
-        """Take down what this build did not produce; then remember what it did."""
+        """Put every staged file in place, take down what this build did not produce; then
+        remember what it did."""
+        self.writer.commit()
         listed = set(self.cache.old_outputs)
         self.report.removed = self.writer.remove_stale(set(self.cache.outputs), listed)
         self.report.modes_fixed = self.writer.modes_fixed
@@ -291,7 +293,11 @@ def build(home: Home, options: SiteOptions, now: datetime | None = None) -> Buil
     builder = _Builder(home, options, now or clock.now())
     try:
         with exclusive(builder.cache.lock, "panel site build for this site folder"):
-            _build(builder, home, options)
+            try:
+                _build(builder, home, options)
+            except BaseException:
+                builder.writer.abort()  # nothing staged is put in place
+                raise
     except OSError as exc:  # the lock file or the cache folder
         raise PanelError(f"cannot build the site: {exc.strerror or exc}") from None
     return builder.report
