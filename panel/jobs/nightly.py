@@ -23,7 +23,7 @@ from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
-from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal, require_keys
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
 from panel.jobs.review import (
     Plan,
@@ -218,6 +218,8 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
+    if not options.dry_run:
+        require_keys(config, list(panel.providers))
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
     shared = Shared(catalog, available, prompts)

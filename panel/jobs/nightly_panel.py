@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from panel.config import Config
-from panel.providers.registry import DEFAULT_PROVIDER
+from panel.providers.registry import DEFAULT_PROVIDER, describe
 
 
 def embedded_refusal(defaulted: Sequence[str], personas: int) -> str:
@@ -61,3 +61,12 @@ def describe_panel(config: Config, personas: Sequence[str], override: Sequence[s
     ]
     source = "--provider" if override else "built-in default" if defaulted else "panel.toml"
     return PanelUsed(models, chosen, source, defaulted)
+
+
+def require_keys(config: Config, providers: Sequence[str]) -> None:
+    """Every provider on tonight's panel has its API key in the environment, or a one-line
+    error naming the variable. Checked on every run, even one with nothing to do, so a cron
+    line without keys fails on its first night rather than on the first night with work."""
+    for name in providers:
+        settings = config.settings(name)
+        describe(settings.kind).api_key(settings)
