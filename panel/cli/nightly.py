@@ -189,7 +189,7 @@ def _run(
         f"tokens {summary.prompt_tokens}+{summary.completion_tokens}; "
         f"spent ${summary.spent_usd:.4f} (synchronously ${summary.sync_usd:.4f}; answers cost "
         f"${summary.cost_usd:.4f}); batch lines sent {summary.batch_lines}, batches open "
-        f"{summary.batches_open}; summary {path}"
+        f"{summary.batches_open}{_not_batched(summary.not_batched)}; summary {path}"
     )
     for failure in report["failures"]:
         log(
@@ -207,3 +207,7 @@ def _run(
     if log_file is None:
         print(json.dumps(report, indent=2))
     return summary.exit_code
+
+
+def _not_batched(refused: dict[str, str]) -> str:
+    return f" (not batched: {', '.join(refused)}; see not_batched)" if refused else ""

@@ -23,7 +23,14 @@ from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
-from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal, require_keys
+from panel.jobs.nightly_panel import (
+    PanelUsed,
+    batch_refusal,
+    describe_panel,
+    embedded_refusal,
+    not_batched,
+    require_keys,
+)
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
 from panel.jobs.review import (
     Plan,
@@ -70,6 +77,7 @@ class Summary:
     sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
     batch_lines: int = 0  # requests sent in new batches by this run
     batches_open: int = 0  # batches still running at the provider when this run ended
+    not_batched: dict[str, str] = field(default_factory=dict)  # asked to batch, cannot: why
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
@@ -127,7 +135,7 @@ async def _run(
     if night.batch is not None:
         await night.batch.collect()  # first what earlier runs sent
         everything = [c for _, plan in plans for c in plan.calls]
-        if wait:
+        if wait and (night.batch_keys or night.batch.journal.open()):
             log(f"waiting up to {wait:.0f}s for batches")
         await night.submit(everything, wait)
     night.refresh()
@@ -220,6 +228,9 @@ def prepare(
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
     if not options.dry_run:
         require_keys(config, list(panel.providers))
+    refused = not_batched(config, list(panel.providers), options.batch or config.panel.batch)
+    if options.batch and (error := batch_refusal(refused, list(panel.providers))):
+        raise PanelError(error)
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
     shared = Shared(catalog, available, prompts)
@@ -261,6 +272,7 @@ def prepare(
         panel=asdict(panel),
         planned=len(plans),
         skipped=skipped,
+        not_batched=refused,
     )
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
@@ -310,6 +322,7 @@ def dry_run_plan(
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "skipped": summary.skipped,
+        "not_batched": summary.not_batched,
         "calls": sum(r["calls"] for r in rows),
         "cached": sum(r["cached"] for r in rows),
         "estimated_usd": None if unknown else round(total, 6),
@@ -347,6 +360,8 @@ def run_nightly(
         journal(plan, store, run_id)
     total = sum(len(p.calls) for _, p in plans)
     log(PanelUsed(**summary.panel).line())
+    for name, reason in summary.not_batched.items():
+        log(f"not batched: {name} runs synchronously at full price: {reason}")
     log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")

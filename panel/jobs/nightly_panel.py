@@ -70,3 +70,24 @@ def require_keys(config: Config, providers: Sequence[str]) -> None:
     for name in providers:
         settings = config.settings(name)
         describe(settings.kind).api_key(settings)
+
+
+def not_batched(config: Config, providers: Sequence[str], forced: bool) -> dict[str, str]:
+    """Providers on the panel that were asked to batch (``forced``: ``--batch`` or ``[panel]
+    batch``; else the provider's own ``batch = true``) but run synchronously, and why."""
+    out: dict[str, str] = {}
+    for name in providers:
+        settings = config.settings(name)
+        if forced or settings.batch is True:
+            reason = describe(settings.kind).batch_refusal(settings)
+            if reason is not None:
+                out[name] = reason
+    return out
+
+
+def batch_refusal(refused: dict[str, str], providers: Sequence[str]) -> str | None:
+    """The one-line error for an explicit ``--batch`` where no provider can batch, else None."""
+    if not providers or len(refused) < len(providers):
+        return None
+    why = "; ".join(f"{name}: {reason}" for name, reason in refused.items())
+    return f"--batch: no provider on tonight's panel can batch ({why}); or drop --batch"
