@@ -28,6 +28,7 @@ class Status(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PUBLISHED = "published"
+    SUPERSEDED = "superseded"
 
 
 class VerdictChoice(StrEnum):
@@ -35,10 +36,11 @@ class VerdictChoice(StrEnum):
     SKIP = "skip"
 
 
-def _row(record: ComparisonRecord) -> dict[str, object]:
+def _row(record: ComparisonRecord, state: str) -> dict[str, object]:
     return {
         "id": record.id,
         "editorial": record.editorial.status,
+        "state": state,  # the one rule: published = live on the site (see publication.py)
         "status": record.status,
         "tools": [t.slug for t in record.tools],
         "created_at": record.created_at.isoformat(),
@@ -53,14 +55,19 @@ def _row(record: ComparisonRecord) -> dict[str, object]:
 
 def list_command(
     status: Annotated[
-        Status | None, typer.Option("--status", help="Only records in this state.")
+        Status | None,
+        typer.Option(
+            "--status",
+            help="Only records in this state (published: live on the site; superseded: "
+            "approved or published, but no longer the pair's page).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
 ) -> None:
     """The editorial queue: records newest first, with their ids."""
     with user_errors():
         found = editorial.queue(home().runs, status.value if status else None)
-    rows = [_row(record) for _, record in found]
+    rows = [_row(record, state) for _, record, state in found]
     if as_json:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -68,8 +75,8 @@ def list_command(
     if not rows:
         print("no records" + (f" in state {status.value}" if status else ""))
         return
-    header = ("editorial", "record", "overrides", "id")
-    lines = aligned(header, [(r["editorial"], r["status"], r["overrides"], r["id"]) for r in rows])
+    header = ("state", "record", "overrides", "id")
+    lines = aligned(header, [(r["state"], r["status"], r["overrides"], r["id"]) for r in rows])
     print("\n".join(lines))  # plain lines: an id is never wrapped or cut
 
 

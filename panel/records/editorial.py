@@ -25,7 +25,15 @@ from panel.defences.untrusted import strip_invisible
 from panel.errors import PanelError
 from panel.lock import exclusive
 from panel.records.io import dump, inside_runs, iter_records, load_in_runs, read_record, scan
-from panel.records.publication import PUBLISHABLE, live, pair_key, shortfall, standing
+from panel.records.publication import (
+    PUBLISHABLE,
+    live,
+    pair_key,
+    shortfall,
+    shown_state,
+    shown_states,
+    standing,
+)
 from panel.records.schema import (
     ComparisonRecord,
     Editorial,
@@ -205,11 +213,19 @@ def auto_approved(now: datetime) -> Editorial:
     return Editorial(status="approved", history=[event])
 
 
-def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path, ComparisonRecord]]:
-    """Records (newest first), optionally only those in one editorial state."""
+def queue(runs: Path, status: str | None = None) -> list[tuple[Path, ComparisonRecord, str]]:
+    """Records (newest first) with their shown state (``publication.shown_state``),
+    optionally only those in one shown state (``published``: live on the site)."""
     found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
     found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
-    return [item for item in found if status is None or item[1].editorial.status == status]
+    states = shown_states(standing(r) for _, r in found)
+    shown = [(p, r, states[r.id]) for p, r in found]
+    return [item for item in shown if status is None or item[2] == status]
+
+
+def shown(runs: Path, path: Path, record: ComparisonRecord) -> str:
+    """What ``record`` is to a reader: draft, approved, published (live), superseded, rejected."""
+    return shown_state(record.editorial.status, _is_live(runs, path, record))
 
 
 def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, ComparisonRecord]]:

@@ -12,6 +12,12 @@ One rule for the site, the digest and the editorial commands:
 Calibration reads another rule, over the same standings: per tool, the newest
 record reviewing it that is not rejected (:func:`newest_reviews`).
 
+What a record *is* to a reader follows from the page rule, in one place
+(:func:`shown_state`): it is ``published`` (live on the site) only while it is its
+pair's page and the site build has published it; an approved page not built yet is
+``approved``; an approved or published record that is no longer its pair's page is
+``superseded``. `panel show`, `panel list` and the desk all say it so.
+
 A record whose panel did not reach quorum is *incomplete*; approving it takes
 ``--force``, and its page says plainly that the panel did not reach quorum.
 """
@@ -28,6 +34,16 @@ from panel.records.schema import ComparisonRecord, Editorial
 
 PUBLISHABLE = ("approved", "published")
 T = TypeVar("T")
+
+# What each shown state means for the site, in the editor's words.
+MEANING = {
+    "draft": "not reviewed yet; not on the site",
+    "approved": "the pair's page from the next `panel site build`; not on the site yet",
+    "published": "live on the site: the pair's page",
+    "superseded": "not the pair's page: another record is (or the page was taken down)",
+    "rejected": "never published; a published page is taken down",
+}
+SHOWN_STATES = tuple(MEANING)
 
 
 @dataclass(frozen=True)
@@ -75,6 +91,19 @@ def live(items: Iterable[tuple[Standing, T]]) -> T | None:
         return None
     last, item = max(approved, key=lambda pair: _order(pair[0]))
     return item if last.status in PUBLISHABLE else None
+
+
+def shown_state(status: str, is_page: bool) -> str:
+    """The one rule for what a record is to a reader: its editorial status, except that an
+    approved or published record that is not its pair's page is ``superseded``."""
+    return "superseded" if status in PUBLISHABLE and not is_page else status
+
+
+def shown_states(standings: Iterable[Standing]) -> dict[str, str]:
+    """Record id -> its shown state, among any records (each judged within its pair)."""
+    found = list(standings)
+    pages = {s.id for s in live_pages((s, s) for s in found).values()}
+    return {s.id: shown_state(s.status, s.id in pages) for s in found}
 
 
 def _order(s: Standing) -> tuple[datetime, datetime, str]:

@@ -44,10 +44,16 @@ class Comparison:
 
     record: ComparisonRecord
     view: PageView
+    state: str | None = None  # its shown state (publication.shown_state), when its pair is known
 
     @classmethod
-    def of(cls, record: ComparisonRecord, votes: Mapping[str, Votes] | None = None) -> Comparison:
-        return cls(record, page_view(record, votes))
+    def of(
+        cls,
+        record: ComparisonRecord,
+        votes: Mapping[str, Votes] | None = None,
+        state: str | None = None,
+    ) -> Comparison:
+        return cls(record, page_view(record, votes), state)
 
 
 @dataclass(frozen=True)

@@ -140,7 +140,7 @@ def _headline(view: PageView) -> str:
 def comparison(subject: Comparison) -> str:
     """The page's layout plus the editorial state, seats and history (`panel show`)."""
     view = subject.view
-    editor = editor_view(subject.record, view)
+    editor = editor_view(subject.record, view, subject.state)
     lines = [
         f"# {escape(view.title)}: {PAGE_QUESTION.lower()}",
         "",

@@ -168,7 +168,7 @@ def _history(editor: EditorView) -> list[RenderableType]:
 def _show(comparison: Comparison, console: Console) -> None:
     """The record as an editor checks it: state, table, pick, seats, cards, quotes, history."""
     view = comparison.view
-    editor = editor_view(comparison.record, view)
+    editor = editor_view(comparison.record, view, comparison.state)
     console.print(_editorial(editor))
     console.print(verdict_table(view))
     console.print(pick_line(view))
