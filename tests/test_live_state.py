@@ -56,7 +56,11 @@ def test_show_and_list_say_a_superseded_record_is_not_live(home: Home) -> None:
     rows = {r["id"]: r for r in json.loads(runner.invoke(app, ["list", "--json"]).stdout)}
     assert rows[first]["state"] == "superseded" and rows[first]["editorial"] == "published"
     table = runner.invoke(app, ["list"]).stdout
-    assert re.search(rf"^superseded\s+complete\s+0\s+{re.escape(first)}$", table, re.M)
+    assert re.search(
+        rf"^superseded\s+complete\s+real\s+0\s+openai/gpt-4o-mini\s+{re.escape(first)}$",
+        table,
+        re.M,
+    )
     old = runner.invoke(app, ["list", "--status", "superseded", "--json"]).stdout
     assert [r["id"] for r in json.loads(old)] == [first]
 

@@ -13,6 +13,7 @@ from panel.cli._common import home, user_errors
 from panel.publish.render.columns import aligned
 from panel.records import editorial
 from panel.records.io import resolve_in_runs
+from panel.records.publication import stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord
 
 RecordArg = Annotated[
@@ -50,7 +51,16 @@ def _row(record: ComparisonRecord, state: str) -> dict[str, object]:
         "valid": record.totals.valid,
         "failed": record.totals.failed,
         "recused": record.totals.recused,
+        "providers": list(record.panel.providers),
+        "stand_in": stand_in_note(stand_ins(record)),  # not a real review: why; "" if it is
     }
+
+
+def _cells(row: dict[str, object]) -> tuple[object, ...]:
+    providers = row["providers"]
+    assert isinstance(providers, list)
+    review = "STAND-IN" if row["stand_in"] else "real"  # mock or embedded-model answers
+    return (row["state"], row["status"], review, row["overrides"], ",".join(providers), row["id"])
 
 
 def list_command(
@@ -75,8 +85,8 @@ def list_command(
     if not rows:
         print("no records" + (f" in state {status.value}" if status else ""))
         return
-    header = ("state", "record", "overrides", "id")
-    lines = aligned(header, [(r["state"], r["status"], r["overrides"], r["id"]) for r in rows])
+    header = ("state", "record", "review", "overrides", "providers", "id")
+    lines = aligned(header, [_cells(r) for r in rows])
     print("\n".join(lines))  # plain lines: an id is never wrapped or cut
 
 
@@ -87,7 +97,8 @@ def approve_command(
         bool,
         typer.Option(
             "--force",
-            help="Approve an incomplete record (quorum not met); its page says so plainly.",
+            help="Approve an incomplete record (quorum not met; its page says so plainly), "
+            "or one with mock or embedded-model answers.",
         ),
     ] = False,
 ) -> None:

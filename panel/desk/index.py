@@ -23,7 +23,15 @@ from panel.desk.published import safe
 from panel.errors import PanelError
 from panel.records.ids import is_day
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import SHOWN_STATES, Standing, pair_key, shown_states, standing
+from panel.records.publication import (
+    SHOWN_STATES,
+    Standing,
+    pair_key,
+    shown_states,
+    stand_in_note,
+    stand_ins,
+    standing,
+)
 from panel.records.schema import ComparisonRecord
 from panel.scoring.trust import MODERATE
 
@@ -33,6 +41,7 @@ FLAGS = {
     "recused": "recusals",
     "low-agreement": "low agreement",
     "incomplete": "incomplete",
+    "stand-in": "not a real review (mock or embedded model)",
 }
 PAGE_SIZES = (50, 100, 250, 1000)
 PER_PAGE = 100
@@ -58,6 +67,8 @@ class Row:
     valid: int
     overrides: int
     standing: Standing
+    providers: tuple[str, ...] = ()  # the panel's providers
+    stand_in: str = ""  # why its answers are not a real review (a mock, the embedded model)
 
     @property
     def low_agreement(self) -> bool:
@@ -69,6 +80,7 @@ class Row:
             "recused": self.recused > 0,
             "low-agreement": self.low_agreement,
             "incomplete": not self.complete,
+            "stand-in": bool(self.stand_in),
         }.get(flag, False)
 
 
@@ -94,6 +106,8 @@ def row(record: ComparisonRecord) -> Row:
         valid=record.totals.valid,
         overrides=len(record.editorial.overrides),
         standing=standing(record),
+        providers=tuple(safe(p) for p in record.panel.providers),
+        stand_in=stand_in_note(stand_ins(record)),
     )
 
 

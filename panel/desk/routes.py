@@ -62,7 +62,7 @@ from panel.errors import PanelError
 from panel.inputs.votes import stored_votes
 from panel.publish.siteconfig import configured
 from panel.records import editorial
-from panel.records.publication import shown_state
+from panel.records.publication import shown_state, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord
 
 MEDIA = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css"}
@@ -125,6 +125,7 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
         "material": material(record, view, editor, previous),
         "effect": effect.message,
         "live": effect.live == record.id,
+        "stand_in": stand_in_note(stand_ins(record)),
         "page": page_file(record),
         "created": when(record.created_at),
     }

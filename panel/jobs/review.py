@@ -181,9 +181,15 @@ def build_record(
         totals=count,
         provenance=plan.provenance(started, finished),
         editorial=(
-            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+            auto_approved(finished)
+            if plan.config.site.auto_approve and complete and not _stand_ins(calls)
+            else Editorial()  # a mock's or the embedded model's answers wait for an editor
         ),
     )
+
+
+def _stand_ins(calls: list[CallResult]) -> bool:
+    return any(registry.stand_in(c.provider, c.model, c.model_version) for c in calls)
 
 
 def exit_code(record: ComparisonRecord) -> int:

@@ -59,6 +59,11 @@ class ProviderKind:
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
     prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
     free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
+    # Answers not fit to publish: every model of the kind (``stand_in``: why), or the models
+    # (by model name or reported model_version) in ``stand_in_models``. Approving a record
+    # with such answers takes --force; list, queue and desk mark it.
+    stand_in: str = ""
+    stand_in_models: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:

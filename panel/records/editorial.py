@@ -32,6 +32,8 @@ from panel.records.publication import (
     shortfall,
     shown_state,
     shown_states,
+    stand_in_note,
+    stand_ins,
     standing,
 )
 from panel.records.schema import (
@@ -138,6 +140,17 @@ def approve(
                     "it with a notice that the panel did not reach quorum"
                 )
             reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
+        fake = stand_ins(record)
+        if fake:
+            if not force:
+                raise PanelError(
+                    f"record {record.id} has answers that are not a real review "
+                    f"({stand_in_note(fake)}); review the pair on real providers "
+                    "(`panel review A B --provider openai/gpt-4o-mini`), or pass --force to "
+                    "publish it anyway"
+                )
+            note = f"approved with --force: answers from {', '.join(fake)}, not a real review"
+            reason = f"{reason}; {note.removeprefix('approved with --force: ')}" if reason else note
         event = EditorialEvent(action="approved", by=by, at=now or datetime.now(UTC), reason=reason)
         return _event(record.editorial, event, status="approved")
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from panel.providers.registry import stand_in
 from panel.records.schema import ComparisonRecord, Editorial
 
 PUBLISHABLE = ("approved", "published")
@@ -175,3 +176,23 @@ def shortfall(record: ComparisonRecord) -> Shortfall | None:
         tools=[s.tool for s in record.scores.tools if not s.quorum_met],
         rule=record.scores.quorum.words,
     )
+
+
+def stand_ins(record: ComparisonRecord) -> dict[str, str]:
+    """Providers whose answers in ``record`` are not fit to publish (mock, the embedded test
+    model), with why; empty for a record reviewed by real models only."""
+    found: dict[str, str] = {}
+    for call in record.calls:
+        if call.provider not in found:
+            why = stand_in(call.provider, call.model, call.model_version)
+            if why is not None:
+                found[call.provider] = why
+    for name in record.panel.providers:  # a panel whose every call failed is still named
+        if name not in found and (why := stand_in(name, "", None)) is not None:
+            found[name] = why
+    return found
+
+
+def stand_in_note(found: dict[str, str]) -> str:
+    """``mock/any: mock answers: no model was asked``; several joined with ``; ``."""
+    return "; ".join(f"{name}: {why}" for name, why in found.items())
