@@ -15,6 +15,7 @@ from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
+from panel.jobs import recusal
 from panel.paths import Home
 from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
@@ -51,6 +52,8 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+    # Calls that would be recused, left out before sending, with their place (jobs/recusal).
+    recused: list[tuple[int, Call]] = field(default_factory=list)
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -147,14 +150,15 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
+    send, recused = recusal.split(calls, vendors, config.panel.recusal)
+    return Plan(tools, personas, list(providers.values()), send, prompts, config, vendors, recused)
 
 
 def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
-    recusal = plan.config.panel.recusal
-    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
+    rule = plan.config.panel.recusal
+    calls = mark_conflicts(recusal.restore(calls, plan.recused), plan.tools, plan.vendors, rule)
     count = totals(calls)
     quorum = plan.config.panel.quorum
     personas = [p.name for p in plan.personas]
@@ -162,7 +166,7 @@ def build_record(
     scores = scores.model_copy(
         update={
             "head_to_head": head_to_head(calls, plan.tools),
-            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+            "trust": trust(calls, plan.tools, personas, scores.split, rule),
         }
     )
     complete = all(s.quorum_met for s in scores.tools)
@@ -270,7 +274,8 @@ def fingerprint(
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:
-    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
+    every = [*plan.calls, *(c for _, c in plan.recused)]
+    models = {f"{c.provider.spec}={c.provider.model}" for c in every}
     return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
 
 
@@ -295,8 +300,10 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
     """sha256 of what a record says: each call's answer or failure (not its timing or cost),
     and what turns answers into scores (quorum, recusal, the providers' vendors).
 
-    The nightly writes a record for a pair again only when this changes.
+    The nightly writes a record for a pair again only when this changes. Calls recused
+    before sending are left out: the rules already say which they are.
     """
+    not_asked = {c.key for _, c in plan.recused}
     rows = sorted(
         json.dumps(
             [
@@ -306,6 +313,7 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
             sort_keys=True, default=str,
         )
         for c in calls
+        if c.key not in not_asked
     )  # fmt: skip
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)

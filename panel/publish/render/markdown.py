@@ -70,10 +70,13 @@ def _card(view: PageView, card: Card) -> list[str]:
 
 def _quote(quote: Quote) -> str:
     if quote.recused:
-        return (
+        head = (
             f"- *recused* ({escape(quote.provider)}, not counted: the model's vendor makes "
-            f"this tool): {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
+            "this tool)"
         )
+        if quote.verdict is None:  # planned out before sending: there is no answer
+            return f"{head}: not asked"
+        return f"{head}: {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
     if quote.verdict is None:
         return f"- *failed on {escape(quote.provider)}*: {escape(quote.text)}"
     label = "published" if quote.published else "also"
