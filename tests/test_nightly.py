@@ -217,7 +217,7 @@ def test_the_panel_is_named_in_the_dry_run_summary_and_log(night: Home, server: 
     summary = json.loads(out)
     assert summary["panel"]["providers"] == {"fake": "openai/m"}
     assert "panel nightly: panel fake = openai/m (panel.toml); personas dx, competitive" in err
-    assert "(8 calls: 8 valid, 0 failed, 0 recused)" in err
+    assert "(8 verdict calls: 8 valid, 0 failed, 0 recused)" in err
     done = summary["comparisons"][0]
     assert (done["calls"], done["valid"], done["failed"], done["recused"]) == (8, 8, 0, 0)
 

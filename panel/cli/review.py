@@ -18,7 +18,7 @@ from panel.publish.render.terminal import pick_line, verdict_table
 from panel.publish.render.view import page_view
 from panel.records.io import dump, records_folder
 from panel.records.schema import CallResult
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import tally_by_kind
 
 
 def review_command(
@@ -111,6 +111,5 @@ def review_command(
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
-    count = record.totals
-    print(tally(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
+    print(tally_by_kind(record.calls), file=sys.stderr)
     raise typer.Exit(exit_code(record))

@@ -67,6 +67,8 @@ class Row:
     valid: int
     overrides: int
     standing: Standing
+    verdicts: int = 0  # verdict calls (head-to-head calls are not counted here)
+    verdicts_valid: int = 0
     providers: tuple[str, ...] = ()  # the panel's providers
     stand_in: str = ""  # why its answers are not a real review (a mock, the embedded model)
 
@@ -106,6 +108,8 @@ def row(record: ComparisonRecord) -> Row:
         valid=record.totals.valid,
         overrides=len(record.editorial.overrides),
         standing=standing(record),
+        verdicts=sum(1 for c in record.calls if c.kind == "verdict"),
+        verdicts_valid=sum(1 for c in record.calls if c.kind == "verdict" and c.ok),
         providers=tuple(safe(p) for p in record.panel.providers),
         stand_in=stand_in_note(stand_ins(record)),
     )

@@ -47,7 +47,7 @@ from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import tally_by_kind
 
 __all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
 
@@ -181,10 +181,7 @@ async def _run(
                 summary.done += 1
             else:
                 summary.incomplete += 1
-            log(
-                f"{record.status} {record.id} "
-                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
-            )
+            log(f"{record.status} {record.id} ({tally_by_kind(record.calls)})")
         summary.comparisons.append(entry)
 
     await asyncio.gather(*(one(s, p) for s, p in plans))

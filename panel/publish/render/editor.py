@@ -48,12 +48,13 @@ class EditorView:
     history: list[Event]
     incomplete: str  # why the record is incomplete, or ""
     seats: list[SeatRow]
-    counts: str  # "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)"
+    counts: str  # "16 verdict calls: 12 valid, 0 failed, 4 recused; 16 head-to-head calls: ..."
 
 
 def counts_line(view: PageView) -> str:
-    """Every call is valid, failed or recused; the three always add up to the calls."""
-    return tally(view.calls, view.valid, view.failed, view.recused)
+    """Verdict and head-to-head calls counted apart; within each, valid, failed and recused
+    add up to the calls."""
+    return view.counts or tally(view.calls, view.valid, view.failed, view.recused)
 
 
 def ship_count(view: PageView, slug: str) -> str:

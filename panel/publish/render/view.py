@@ -19,6 +19,7 @@ from panel.defences.untrusted import strip_invisible, unmark
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
+from panel.scoring.aggregate import tally_by_kind
 from panel.urls import http_url
 
 PAGE_QUESTION = "Which one should you ship with?"
@@ -134,6 +135,7 @@ class PageView:
     evidence: str = ""  # the head-to-head as supporting evidence, and how it relates
     quorum_note: str = ""  # "" for a complete record, else a plain statement
     verdicts: VerdictCounts | None = None
+    counts: str = ""  # verdict and head-to-head calls counted apart (aggregate.tally_by_kind)
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,7 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         calls=record.totals.calls,
         failed=record.totals.failed,
         recused=record.totals.recused,
+        counts=tally_by_kind(record.calls),
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
         trust=safe(record.scores.trust.summary) if record.scores.trust else "",
