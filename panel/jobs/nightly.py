@@ -8,15 +8,12 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
@@ -32,6 +29,7 @@ from panel.jobs.nightly_panel import (
     require_keys,
 )
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
+from panel.jobs.nightly_summary import write_summary
 from panel.jobs.review import (
     Plan,
     Shared,
@@ -377,16 +375,9 @@ def run_nightly(
     summary.sync_usd = round(summary.sync_usd, 6)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
-    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
-    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
+    sent = session.runner.budget.calls > 0 or summary.batch_lines > 0
+    path = write_summary(home.runs / "nightly", summary.date, asdict(summary), sent)
     return summary, path
-
-
-def summary_paths(folder: Path, day: str) -> Iterator[Path]:
-    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
-    yield folder / f"{day}.json"
-    for n in itertools.count(2):
-        yield folder / f"{day}.{n}.json"
 
 
 def failure_reasons(summary: Summary) -> dict[str, int]:
