@@ -20,7 +20,7 @@ from panel.publish.siteconfig import configured, summary
 from panel.records import editorial
 from panel.records.ids import is_record_id
 from panel.records.io import load_in_runs, resolve_in_runs
-from panel.records.publication import shortfall, stand_in_note, stand_ins
+from panel.records.publication import shortfall, shortfall_fix, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Verdict
 
 
@@ -51,8 +51,8 @@ def approve(runs: Path, record_id: str, by: str, confirmed: bool) -> str:
     if short is not None and not confirmed:
         raise PanelError(
             f"record {record.id} is incomplete: {short.counts()}, quorum ({short.rule}) not met; "
-            "tick “approve with a below-quorum notice” to publish it anyway, or re-run it "
-            f"with `panel rerun {record.id}`"
+            "tick “approve with a below-quorum notice” to publish it anyway, or "
+            f"{shortfall_fix(record, short)}"
         )
     fake = stand_ins(record)
     if fake and not confirmed:

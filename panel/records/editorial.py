@@ -30,6 +30,7 @@ from panel.records.publication import (
     live,
     pair_key,
     shortfall,
+    shortfall_fix,
     shown_state,
     shown_states,
     stand_in_note,
@@ -136,7 +137,7 @@ def approve(
                 raise PanelError(
                     f"record {record.id} is incomplete: {short.counts()}, quorum "
                     f"({short.rule}) not met for {', '.join(short.tools) or 'the panel'}; "
-                    f"re-run it with `panel rerun {record.id}`, or pass --force to publish "
+                    f"{shortfall_fix(record, short)}, or pass --force to publish "
                     "it with a notice that the panel did not reach quorum"
                 )
             reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"

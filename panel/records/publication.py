@@ -164,6 +164,20 @@ class Shortfall:
         return text + (f", {self.recused} recused" if self.recused else "")
 
 
+def shortfall_fix(record: ComparisonRecord, short: Shortfall) -> str:
+    """What can bring ``record``'s pair to quorum. A rerun repeats the same panel, so where
+    recusals cost the quorum it would recuse the same seats again: name another panel."""
+    recused = sorted({c.provider for c in record.calls if c.recused})
+    if short.recused and recused:
+        a, b = (t.slug for t in record.tools)
+        return (
+            f"review the pair on another panel, with models whose vendor makes neither tool: "
+            f"`panel review {a} {b} --provider PROVIDER` (a rerun would recuse "
+            f"{', '.join(recused)} again)"
+        )
+    return f"re-run it with `panel rerun {record.id}`"
+
+
 def shortfall(record: ComparisonRecord) -> Shortfall | None:
     """None for a complete record; else the numbers an editor and a reader need."""
     if record.status == "complete":
