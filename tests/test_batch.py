@@ -93,6 +93,9 @@ def test_collecting_runs_update_the_nights_summary(night: Home, server: FakeBatc
     runs = [n for n, line in enumerate(lines) if " panel nightly: panel " in line]
     assert len(summaries) == len(runs) == 4
     assert [n + 1 for n in summaries] == [*runs[1:], len(lines)]  # each run ends on it
+    text = log.read_text()  # issue 25, item 12: a state the provider names alike is said once
+    assert " on fake completed" in text and "completed (completed)" not in text
+    assert f"submitted to fake: {CALLS} lines" in text
 
 
 PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'

@@ -357,7 +357,10 @@ def run_nightly(
     log(PanelUsed(**summary.panel).line())
     for name, reason in summary.not_batched.items():
         log(f"not batched: {name} runs synchronously at full price: {reason}")
-    log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    log(
+        f"planned {len(plans)} comparison{'' if len(plans) == 1 else 's'}, "
+        f"{total} call{'' if total == 1 else 's'} (since {summary.since})"
+    )
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)

@@ -148,7 +148,7 @@ def comparison(subject: Comparison) -> str:
         f"# {escape(view.title)}: {PAGE_QUESTION.lower()}",
         "",
         *_editorial(editor, view),
-        f"**{_headline(view)}** {escape(view.answer_reason)}",
+        f"**{_headline(view)}** {escape(view.lead_reason)}".rstrip(),
         "",
         *([f"*{escape(view.quorum_note)}*", ""] if view.quorum_note else []),
         f"*{escape(view.rule_sentence)}*",

@@ -72,9 +72,11 @@ def _mark(quote: Quote) -> Text:
 def pick_line(view: PageView) -> Text:
     """The page's one answer, its reason and its rule, as the page words them."""
     text = Text(f"Ship with {view.pick}. " if view.picked else "No pick. ", style="bold cyan")
-    text.append(view.answer_reason)
+    text.append(view.lead_reason)
     if view.quorum_note:
-        text.append(f" {view.quorum_note}", style="bold yellow")
+        text.append(
+            f" {view.quorum_note}" if view.lead_reason else view.quorum_note, style="bold yellow"
+        )
     text.append(f"\n{view.rule_sentence}", style="dim")
     if view.evidence:
         text.append(f"\n{view.evidence}")

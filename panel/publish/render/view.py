@@ -137,6 +137,12 @@ class PageView:
     verdicts: VerdictCounts | None = None
     counts: str = ""  # verdict and head-to-head calls counted apart (aggregate.tally_by_kind)
 
+    @property
+    def lead_reason(self) -> str:
+        """The reason beside the headline, unless the quorum note says it (no pick below
+        quorum): "No pick. The panel did not reach quorum ..." once, not twice."""
+        return "" if self.quorum_note and not self.picked else self.answer_reason
+
 
 @dataclass(frozen=True)
 class VerdictCounts:
