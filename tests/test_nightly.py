@@ -21,6 +21,7 @@ from panel.lock import exclusive
 from panel.paths import Home
 from tests.support.catalog import make_catalog
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
+from tests.support.local_extra import needs_local
 
 runner = CliRunner()
 TOOLS = {
@@ -228,6 +229,7 @@ def test_the_panel_is_named_in_the_dry_run_summary_and_log(night: Home, server: 
     assert (done["calls"], done["valid"], done["failed"], done["recused"]) == (8, 8, 0, 0)
 
 
+@needs_local
 def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM) -> None:
     """Issue 16, item 13: no panel.toml panel means the embedded model; say so and stop."""
     night.config_file.write_text("[panel]\nhead_to_head = false\n")
