@@ -6,13 +6,14 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from panel import clock
 from panel.atomic import append_line
 from panel.cli._common import home, stderr, user_errors
 from panel.cli.batches import parse_duration
@@ -28,7 +29,7 @@ Log = Callable[[str], None]
 
 
 def _stamped(message: str) -> str:
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    stamp = clock.now().isoformat(timespec="seconds")
     return f"{stamp} panel nightly: {message}"
 
 
