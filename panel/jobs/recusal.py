@@ -1,10 +1,10 @@
 """Calls that would be recused are planned out before anything is sent.
 
-Under ``recusal = "recuse"`` an answer from a model whose vendor makes a tool under
+Under ``Recusal.RECUSE`` (the default) an answer from a model whose vendor makes a tool under
 review is set aside (a conflict of interest). Asking for it anyway pays for an answer
 that no score counts, so a plan leaves such calls out (:func:`split`), and the record
 gets each one back, in its place, as a recused call that was never sent
-(:func:`restore`): no answer, no tokens, no cost, ``attempts`` 0. Under ``flag`` the
+(:func:`restore`): no answer, no tokens, no cost, ``attempts`` 0. Under ``Recusal.FLAG`` the
 calls are sent and their answers counted, marked as conflicted.
 """
 
