@@ -64,6 +64,11 @@ def test_list_marks_stand_ins_and_shows_providers(home: Home) -> None:
         rows[mock]["providers"] == ["mock/any"] and "no model was asked" in rows[mock]["stand_in"]
     )
     assert rows[real]["providers"] == ["openai/gpt-4o-mini"] and rows[real]["stand_in"] == ""
+    shown = runner.invoke(app, ["show", mock]).stdout  # what an editor checks before approving
+    assert "not a real review: mock/any: mock answers" in " ".join(shown.split())
+    md = runner.invoke(app, ["show", mock, "--format", "markdown"]).stdout
+    assert "> **Not a real review:** mock/any: mock answers" in md
+    assert "Not a real review" not in runner.invoke(app, ["show", real]).stdout
     table = runner.invoke(app, ["list"]).stdout.splitlines()
     assert next(line for line in table if line.endswith(mock)).split()[2:5] == [
         "STAND-IN", "0", "mock/any"

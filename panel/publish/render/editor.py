@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from panel.publish.render.view import PageView, safe
-from panel.records.publication import MEANING
+from panel.records.publication import MEANING, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Seat
 from panel.scoring.aggregate import tally
 
@@ -48,6 +48,7 @@ class EditorView:
     history: list[Event]
     incomplete: str  # why the record is incomplete, or ""
     seats: list[SeatRow]
+    stand_in: str  # "" or why its answers are not a real review (a mock, the embedded model)
     counts: str  # "16 verdict calls: 12 valid, 0 failed, 4 recused; 16 head-to-head calls: ..."
 
 
@@ -132,5 +133,6 @@ def editor_view(record: ComparisonRecord, view: PageView, state: str | None = No
             else ""
         ),
         seats=[_seat(s, names, titles) for s in h2h.seats] if h2h else [],
+        stand_in=stand_in_note(stand_ins(record)),
         counts=counts_line(view),
     )

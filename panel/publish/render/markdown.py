@@ -101,6 +101,8 @@ def _editorial(editor: EditorView, view: PageView) -> list[str]:
         lines += [">", f"> {escape(editor.decided)}{note}"]
     if editor.incomplete:
         lines += [">", f"> **Record {escape(editor.incomplete)}.**"]
+    if editor.stand_in:
+        lines += [">", f"> **Not a real review:** {escape(editor.stand_in)}."]
     return [*lines, ">", f"> {escape(counts_line(view))}.", ""]
 
 

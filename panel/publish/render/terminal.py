@@ -96,6 +96,8 @@ def _editorial(editor: EditorView) -> Panel:
         lines.append(Text(editor.decided + (f": {editor.note}" if editor.note else "")))
     if editor.incomplete:
         lines.append(Text(editor.incomplete, style="bold yellow"))
+    if editor.stand_in:
+        lines.append(Text(f"not a real review: {editor.stand_in}", style="bold red"))
     return Panel(Group(*lines), title="Editorial state", title_align="left")
 
 
