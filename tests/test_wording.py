@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
@@ -63,3 +64,10 @@ def test_counts_of_one_are_singular(home: Home, server: FakeLLM) -> None:  # noq
     later = runner.invoke(app, ["nightly", "--since", "2026-11-20"])
     reasons = [c["reason"] for c in json.loads(later.stdout)["comparisons"]]
     assert reasons == ["last review was incomplete; 1 failed call due"], later.stderr
+
+
+def test_votes_for_one_tool_is_singular(home: Home, tmp_path: Path) -> None:
+    votes = tmp_path / "votes.csv"
+    votes.write_text("tool,ship,skip\nalpha-tool,10,2\n")
+    done = runner.invoke(app, ["votes", "import", str(votes)])
+    assert done.stdout == f"imported votes for 1 tool from {votes}\n"
