@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -68,3 +69,17 @@ def test_under_flag_conflicted_calls_are_sent_and_counted(home: Home, server: Fa
     done = runner.invoke(app, ["review", "alpha-tool", "beta-tool", "--json"])
     record = json.loads(done.stdout)
     assert server.count() == record["totals"]["calls"] == record["totals"]["valid"]
+
+
+def test_the_readmes_first_review_example_completes(home: Home) -> None:
+    """The README's first `panel review` line runs on a fresh clone and ends complete."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    first = next(line for line in readme.splitlines() if line.startswith("panel review "))
+    args = first.split("#")[0].split()[1:]
+    for path in (Path(__file__).resolve().parent.parent / "catalog").glob("*.toml"):
+        (home.catalog / path.name).write_text(path.read_text())
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, (first, done.stderr)
+    (path,) = home.runs.glob("2*/*.json")
+    record = read_record(path)
+    assert record.status == "complete" and record.totals.recused == 0
