@@ -50,13 +50,20 @@ class ProviderEntry(_Strict):
     vendor: Annotated[str, Field(max_length=100)] | None = None  # the model's maker
     batch: bool | None = None  # through the Batch API (OpenAI-compatible servers opt in)
     batch_discount: Annotated[float, Field(gt=0, le=1)] | None = None  # batch price / list price
+    prompt_cache_key: bool | None = None  # send prompt_cache_key (default: to the kind's server)
 
 
 class Price(_Strict):
-    """USD per million tokens."""
+    """USD per million tokens; ``cached``: cached input tokens (left out: billed as input)."""
 
     input: Annotated[float, Field(ge=0)]
     output: Annotated[float, Field(ge=0)]
+    cached: Annotated[float, Field(ge=0)] | None = None
+
+    def listed(self) -> tuple[float, float] | tuple[float, float, float]:
+        if self.cached is None:
+            return (self.input, self.output)
+        return (self.input, self.output, self.cached)
 
 
 class PanelSection(_Strict):
@@ -225,4 +232,5 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         vendor=entry.vendor,
         batch=entry.batch,
         batch_discount=entry.batch_discount or settings.batch_discount,
+        prompt_cache_key=entry.prompt_cache_key,
     )

@@ -160,7 +160,11 @@ class NightCalls:
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""
         rate = self.list_rates.get(result.key)
-        return 0.0 if rate is None else rate.cost(result.prompt_tokens, result.completion_tokens)
+        return (
+            0.0
+            if rate is None
+            else rate.cost(result.prompt_tokens, result.completion_tokens, result.cached_tokens)
+        )
 
 
 def _given_up(last: CallResult, nights: int) -> dict[str, Any]:

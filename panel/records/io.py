@@ -143,7 +143,13 @@ def record_id(runs: Path, path: Path, detached: bool = False) -> str:
 
 
 def dump(record: ComparisonRecord) -> bytes:
-    return (record.model_dump_json(indent=2) + "\n").encode()
+    """The record's bytes. ``cached_tokens`` (call and totals) is left out where it is 0, so a
+    record without prompt-cache hits is byte for byte what it was before the field existed."""
+    calls = {n: {"cached_tokens"} for n, c in enumerate(record.calls) if not c.cached_tokens}
+    exclude: dict[str, Any] = {"calls": calls} if calls else {}
+    if not record.totals.cached_tokens:
+        exclude["totals"] = {"cached_tokens"}
+    return (record.model_dump_json(indent=2, exclude=exclude or None) + "\n").encode()
 
 
 def write_record(
