@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tomllib
 from collections.abc import Iterator
 
 import httpx2
@@ -22,6 +23,7 @@ from panel.pipeline.pricing import Rate, cacheable_tokens
 from panel.providers import registry
 from panel.providers.base import CompletionRequest, Message, ProviderSettings
 from panel.records.io import dump, iter_records
+from tests.conftest import TOOL_A
 from tests.support.fake_llm import Behavior, FakeLLM, PromptCache, panel_toml
 
 runner = CliRunner()
@@ -154,3 +156,30 @@ def test_the_cached_rate_prices_cached_tokens_and_batches_scale_it() -> None:
     assert cacheable_tokens("x" * (5 * 1023)) == 0
     assert cacheable_tokens("x" * (5 * 1024)) == 1024
     assert cacheable_tokens("x" * (5 * 1300)) == 1280
+
+
+def test_max_cost_estimates_with_the_expected_hits() -> None:
+    """The first call of a shared prefix pays it in full; the others expect it cached."""
+    from panel.inputs.catalog import Tool
+    from panel.inputs.personas import load_personas
+    from panel.pipeline.calls import Call, estimated_cost, expected_cached
+    from panel.pipeline.prompts import Rendered
+    from tests.support import project
+
+    personas = load_personas(project.PERSONAS, project.PROMPTS)
+    tool = Tool.model_validate(tomllib.loads(TOOL_A))
+    provider = registry.create(ProviderSettings(name="mock/m", kind="mock", model="m"))
+    rate = Rate(1.0, 2.0, 0.25)
+    system = "r" * 6000  # 1,200 tokens counted low: 1,152 in 128-token steps
+    calls = [
+        Call(
+            p, tool, provider, Rendered((Message("system", system), Message("user", p.name))), rate
+        )
+        for p in personas.values()
+    ]
+    assert expected_cached(calls) == {n: 1152 for n in range(1, len(calls))}
+    full = sum(c.estimated_cost() or 0 for c in calls)
+    saved = (len(calls) - 1) * 1152 * (1.0 - 0.25) / 1e6
+    assert estimated_cost(calls) == pytest.approx(full - saved)
+    free = [Call(c.persona, tool, provider, c.rendered, Rate(0.0, 0.0)) for c in calls]
+    assert expected_cached(free) == {}  # no discount: nothing warms, nothing is expected
