@@ -79,6 +79,11 @@ class PanelSection(_Strict):
     batch: bool = False  # the nightly sends through Batch APIs where a provider has one
     retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
     batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
+    # `panel seats` thresholds the nightly summary warns under (issue 30); None: not checked
+    seat_min_valid_share: Annotated[float, Field(ge=0, le=1)] | None = 0.8
+    seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    seat_min_calls: Annotated[int, Field(ge=1)] = 10  # fewer calls: too few to judge a seat
+    seat_window_days: Annotated[int, Field(ge=1, le=3_650)] = 30  # records looked at
 
 
 class SiteSection(_Strict):

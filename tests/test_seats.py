@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
+from panel.config import PanelSection
 from panel.paths import Home
 from panel.records.io import write_record
 from panel.records.schema import (
@@ -32,7 +33,15 @@ from panel.records.schema import (
     Provenance,
 )
 from panel.scoring.aggregate import aggregate, totals
-from panel.scoring.seats import Proportion, Thresholds, below, cohen_kappa, seats, wilson
+from panel.scoring.seats import (
+    Proportion,
+    Thresholds,
+    below,
+    cohen_kappa,
+    seat_warnings,
+    seats,
+    wilson,
+)
 from panel.scoring.trust import head_to_head
 from tests.support import calls as c
 from tests.support.records import tool
@@ -299,3 +308,21 @@ def test_seats_below_the_thresholds_are_named() -> None:
         "seat_max_overridden_share 30%",
     ]
     assert below(rows, Thresholds(min_valid_share=0.99)) == []  # under 10 calls: not judged
+
+
+def test_the_nightly_names_seats_under_the_panel_thresholds(home: Home) -> None:
+    for record in _records():
+        name = record.id.split("/")[1]
+        write_record(
+            home.runs, record.created_at.date(), name,
+            lambda rid, r=record: r.model_copy(update={"id": rid}),
+        )  # fmt: skip
+    strict = PanelSection(seat_min_valid_share=0.85, seat_min_calls=5)
+    assert seat_warnings(home.runs, strict, date(2026, 11, 26)) == [
+        f"seat {A} as dx: 5 of 6 calls valid (83%), under seat_min_valid_share 85%"
+    ]
+    recent = PanelSection(seat_min_valid_share=0.85, seat_min_calls=5, seat_window_days=5)
+    # since 22 November: A has 3 calls (too few to judge), B 3 of dx's
+    assert seat_warnings(home.runs, recent, date(2026, 11, 26)) == []
+    off = PanelSection(seat_min_valid_share=None, seat_min_calls=1)
+    assert seat_warnings(home.runs, off, date(2026, 11, 26)) == []

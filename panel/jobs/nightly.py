@@ -42,6 +42,7 @@ from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally
+from panel.scoring.seats import seat_warnings
 
 __all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
 
@@ -75,6 +76,7 @@ class Summary:
     failures: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
     given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
+    seats: list[str] = field(default_factory=list)  # seats under [panel]'s thresholds (issue 30)
 
     @property
     def exit_code(self) -> int:
@@ -362,6 +364,7 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
+    summary.seats = seat_warnings(session.home.runs, session.settings, options.today)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
     data = (json.dumps(asdict(summary), indent=2) + "\n").encode()

@@ -31,11 +31,12 @@ import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from statistics import mean
 from typing import Any
 
+from panel.config import PanelSection
 from panel.records.io import iter_records
 from panel.records.schema import CallResult, ComparisonRecord
 
@@ -277,3 +278,16 @@ def below(rows: Iterable[SeatRow], limits: Thresholds) -> list[str]:
                 f"({over.share:.0%}), over seat_max_overridden_share {most:.0%}"
             )
     return lines
+
+
+def seat_warnings(runs: Path, panel: PanelSection, today: date) -> list[str]:
+    """``below`` over the last ``seat_window_days`` of records, at ``[panel]``'s thresholds."""
+    limits = Thresholds(
+        min_valid_share=panel.seat_min_valid_share,
+        max_overridden_share=panel.seat_max_overridden_share,
+        min_calls=panel.seat_min_calls,
+    )
+    if limits.min_valid_share is None and limits.max_overridden_share is None:
+        return []
+    since = today - timedelta(days=panel.seat_window_days - 1)
+    return below(seats_in(runs, since), limits)
