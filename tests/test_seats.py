@@ -14,6 +14,7 @@ and B as business:
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 
 import pytest
@@ -326,3 +327,28 @@ def test_the_nightly_names_seats_under_the_panel_thresholds(home: Home) -> None:
     assert seat_warnings(home.runs, recent, date(2026, 11, 26)) == []
     off = PanelSection(seat_min_valid_share=None, seat_min_calls=1)
     assert seat_warnings(home.runs, off, date(2026, 11, 26)) == []
+
+
+def test_the_desk_shows_the_seats_table_and_plot(home: Home) -> None:
+    from tests.support.desk import client
+
+    for record in _records():
+        name = record.id.split("/")[1]
+        write_record(
+            home.runs, record.created_at.date(), name,
+            lambda rid, r=record: r.model_copy(update={"id": rid}),
+        )  # fmt: skip
+    desk = client(home)
+    html = desk.get("/seats").text
+    assert '<a href="/seats">Seats</a>' in html
+    assert 'openai/gpt-4o-mini <span class="quiet">(m)</span> as dx' in html
+    assert "1/3 33% [6%–79%]" in html and "timeout 1" in html and "withheld 1" in html
+    # two points (A and B as dx); B as business has no valid verdict: not plotted
+    assert html.count('<g class="seat-point">') == 2
+    assert "Not plotted (no price, or no verdict an editor acted on): " in html
+    assert f"{B} as business" in html and "<script" not in html
+    # A: $0.001133 per valid verdict (the most: right edge), 2 of 3 verdicts stand
+    assert re.search(r'<circle cx="504.0" cy="125.3" r="5"', html)
+    later = desk.get("/seats?since=2026-11-26").text
+    assert "No records since 2026-11-26" in later
+    assert "is not a date" in desk.get("/seats?since=soon").text
