@@ -155,7 +155,7 @@ KIND = ProviderKind(
     vendor="openai",
     # list prices, USD per 1M tokens (input, output, cached input): cached input is half
     # the input price on gpt-4o(-mini) and a quarter on the gpt-4.1 family (OpenAI's pricing
-    # page, https://developers.openai.com/api/docs/pricing, as quoted in README "Prices")
+    # page, https://developers.openai.com/api/docs/pricing, as quoted: README "Prompt caching")
     prices={
         "gpt-4o-mini": (0.15, 0.60, 0.075),
         "gpt-4o": (2.50, 10.00, 1.25),
