@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from panel import __version__, clock
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.paths import Home
@@ -51,6 +52,7 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+    evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -147,7 +149,10 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
+    catalog = shared.catalog if shared else None
+    evidence = evidence_digests(home, tools, catalog=catalog, config=config)
+    clients_used = list(providers.values())
+    return Plan(tools, personas, clients_used, calls, prompts, config, vendors, evidence)
 
 
 def build_record(
@@ -253,19 +258,29 @@ def fingerprint(
     template_digest: Callable[[str], str],
     tools: Sequence[Tool],
     models: Sequence[str],
+    evidence: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
-    """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
-    return {
+    """What decides a comparison's answers, for re-review on change (no prompt rendering).
+
+    ``evidence``: slug -> evidence pack digest, for tools with evidence only (a tool without
+    any keeps the fingerprint it had before sources existed).
+    """
+    found: dict[str, object] = {
         "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
         "personas": {p.name: p.digest for p in personas},
         "catalog": {t.slug: t.digest() for t in tools},
         "models": sorted(models),
     }
+    if evidence:
+        found["evidence"] = dict(sorted(evidence.items()))
+    return found
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:
     models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
-    return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
+    return fingerprint(
+        plan.personas, plan.prompts.template_digest, plan.tools, list(models), plan.evidence
+    )
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
