@@ -54,13 +54,18 @@ def tools(n: int) -> list[Tool]:
     return [
         Tool.model_validate(
             {
-                "slug": f"tool-{i:03d}", "name": f"Tool {i}", "vendor": f"Vendor {i}",
-                "category": "Coding agents", "tagline": f"Tool {i} turns tickets into code",
-                "entry_price": "free", "pricing_notes": "Free while in beta.",
-                "url": f"https://tool{i}.example/", "launched": date(2026, 1, 1),
+                "slug": f"tool-{i:03d}",
+                "name": f"Tool {i}",
+                "vendor": f"Vendor {i}",
+                "category": "Coding agents",
+                "tagline": f"Tool {i} turns tickets into code",
+                "entry_price": "free",
+                "pricing_notes": "Free while in beta.",
+                "url": f"https://tool{i}.example/",
+                "launched": date(2026, 1, 1),
                 "description": f"Tool {i} reads a ticket and opens a pull request. " * 6,
             }
-        )  # fmt: skip
+        )
         for i in range(n)
     ]
 
