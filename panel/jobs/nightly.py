@@ -38,7 +38,7 @@ from panel.jobs.review import (
     plan_tools,
     save,
 )
-from panel.pipeline.calls import Call
+from panel.pipeline.calls import Call, expected_cached
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
@@ -289,7 +289,8 @@ def dry_run_plan(
     unknown = False
     for selected, plan in plans:
         uncached = [c for c in plan.calls if store.cached(c.key) is None]
-        costs = [c.estimated_cost() for c in uncached]
+        hits = expected_cached(uncached)  # the warming order's expected prompt-cache hits
+        costs = [c.estimated_cost(hits.get(n, 0)) for n, c in enumerate(uncached)]
         unknown = unknown or any(c is None for c in costs)
         estimate = sum(c for c in costs if c is not None)
         total += estimate
