@@ -183,3 +183,25 @@ def test_max_cost_estimates_with_the_expected_hits() -> None:
     assert estimated_cost(calls) == pytest.approx(full - saved)
     free = [Call(c.persona, tool, provider, c.rendered, Rate(0.0, 0.0)) for c in calls]
     assert expected_cached(free) == {}  # no discount: nothing warms, nothing is expected
+
+
+@pytest.mark.parametrize("kind", ["openai", "mistral"])
+def test_batch_output_lines_carry_their_cached_tokens(kind: str) -> None:
+    """A batch line is read by the kind's own chat parser: its cached tokens come through."""
+    provider = registry.create(
+        ProviderSettings(name=f"{kind}/m", kind=kind, model="m", api_key_env="", batch=True)
+    )
+    api = getattr(provider, "batch_api")()  # noqa: B009 (a kind with a Batch API)
+    assert api is not None
+    body = {
+        "id": "c", "object": "chat.completion", "created": 0, "model": "m",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "{}"},
+                     "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 2000, "completion_tokens": 9, "total_tokens": 2009,
+                  "prompt_tokens_details": {"cached_tokens": 1920}},
+    }  # fmt: skip
+    line = {"custom_id": "pb-1-0", "response": {"status_code": 200, "body": body}, "error": None}
+    parsed = api.result(line)
+    assert parsed.completion is not None
+    assert parsed.completion.tokens == (2000, 9, 1920)
+    asyncio.run(provider.aclose())

@@ -18,6 +18,8 @@ import re
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from panel.cli import app
@@ -352,3 +354,16 @@ def test_the_desk_shows_the_seats_table_and_plot(home: Home) -> None:
     later = desk.get("/seats?since=2026-11-26").text
     assert "No records since 2026-11-26" in later
     assert "is not a date" in desk.get("/seats?since=soon").text
+
+
+@given(st.integers(0, 500), st.integers(0, 500))
+def test_the_wilson_interval_holds_its_share(k: int, extra: int) -> None:
+    n = k + extra
+    interval = wilson(k, n)
+    if n == 0:
+        assert interval is None
+        return
+    assert interval is not None
+    low, high = interval
+    assert 0.0 <= low <= k / n <= high <= 1.0
+    assert (low == 0.0) is (k == 0) and (high == 1.0) is (k == n)
