@@ -136,9 +136,8 @@ class ProviderSettings:
     vendor: str | None = None  # who made the model; None: the kind's descriptor decides
     batch: bool | None = None  # use the kind's Batch API (None: at the kind's own server only)
     batch_discount: float = 0.5  # batch price as a share of the list price
-    prompt_cache_key: bool | None = (
-        None  # send the request's cache key (None: at the kind's own server only)
-    )
+    # send the request's cache key as ``prompt_cache_key`` (None: at the kind's own server only)
+    prompt_cache_key: bool | None = None
     # HTTP kinds only: the httpx2 transport their client sends through (``httpx2.MockTransport``
     # in tests and downstream code, so no socket is opened). Never from panel.toml; not part of
     # equality, the cache key or any record.
