@@ -25,6 +25,7 @@ from panel.providers.base import CompletionRequest, Message, ProviderSettings
 from panel.records.io import dump, iter_records
 from tests.conftest import TOOL_A
 from tests.support.fake_llm import Behavior, FakeLLM, PromptCache, panel_toml
+from tests.support.scripted import valid_answer
 
 runner = CliRunner()
 INPUT, OUTPUT, CACHED = 1.0, 2.0, 0.25  # USD per 1M tokens: round numbers to check by hand
@@ -205,3 +206,42 @@ def test_batch_output_lines_carry_their_cached_tokens(kind: str) -> None:
     assert parsed.completion is not None
     assert parsed.completion.tokens == (2000, 9, 1920)
     asyncio.run(provider.aclose())
+
+
+def test_the_budget_is_charged_the_real_cost_at_the_cached_rate() -> None:
+    """--max-cost checks with the real hits: each answer is charged what the server billed."""
+    from panel.inputs.catalog import Tool
+    from panel.inputs.personas import load_personas
+    from panel.pipeline.budget import Budget
+    from panel.pipeline.calls import Call
+    from panel.pipeline.prompts import Rendered
+    from panel.pipeline.runner import Runner
+    from panel.providers.base import Completion, Limits, Sampling, StructuredMode
+    from tests.support import project
+
+    class Billing:
+        """A provider whose every answer has 2,000 prompt tokens, 1,536 of them cached."""
+
+        spec, model, decoding, endpoint = "billing/m", "m", "", ""
+        sampling, limits = Sampling(), Limits()
+
+        async def complete(self, request: CompletionRequest) -> Completion:
+            text = json.dumps(valid_answer(request.schema, "ship", 3))
+            return Completion(text, "stop", 2000, 100, "m", StructuredMode.TEXT, None, 1536)
+
+        async def aclose(self) -> None:
+            return None
+
+    personas = load_personas(project.PERSONAS, project.PROMPTS)
+    tool = Tool.model_validate(tomllib.loads(TOOL_A))
+    rate = Rate(1.0, 2.0, 0.25)
+    calls = [
+        Call(p, tool, Billing(), Rendered((Message("system", "r"), Message("user", p.name))), rate)
+        for p in personas.values()
+    ]
+    runner = Runner(budget=Budget(cap=1.0))
+    results = asyncio.run(runner.run(calls))
+    each = (464 * 1.0 + 1536 * 0.25 + 100 * 2.0) / 1e6  # 0.001048, not 0.0022 at full rate
+    assert runner.budget.spent == pytest.approx(each * len(calls))
+    assert all(r.ok and r.attempts == 1 for r in results)
+    assert [r.cost_usd for r in results] == [pytest.approx(each)] * len(calls)
