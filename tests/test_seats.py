@@ -314,21 +314,32 @@ def test_seats_below_the_thresholds_are_named() -> None:
 
 
 def test_the_nightly_names_seats_under_the_panel_thresholds(home: Home) -> None:
-    for record in _records():
+    records = _records()
+    for record in records:
         name = record.id.split("/")[1]
         write_record(
             home.runs, record.created_at.date(), name,
             lambda rid, r=record: r.model_copy(update={"id": rid}),
         )  # fmt: skip
+    tonight = [call for record in records for call in record.calls]  # A's alpha: counted once
+    today = date(2026, 11, 26)
     strict = PanelSection(seat_min_valid_share=0.85, seat_min_calls=5)
-    assert seat_warnings(home.runs, strict, date(2026, 11, 26)) == [
+    assert seat_warnings(home.runs, strict, today, tonight) == [
         f"seat {A} as dx: 5 of 6 calls valid (83%), under seat_min_valid_share 85%"
     ]
-    recent = PanelSection(seat_min_valid_share=0.85, seat_min_calls=5, seat_window_days=5)
-    # since 22 November: A has 3 calls (too few to judge), B 3 of dx's
-    assert seat_warnings(home.runs, recent, date(2026, 11, 26)) == []
+    assert seat_warnings(home.runs, strict, today, tonight[:3]) == []  # too few to judge
+    editors = PanelSection(
+        seat_min_valid_share=None, seat_max_overridden_share=0.3, seat_min_calls=5
+    )
+    assert seat_warnings(home.runs, editors, today, []) == [
+        f"seat {A} as dx: editors overrode 1 of 3 verdicts (33%), over "
+        "seat_max_overridden_share 30%"
+    ]
+    # the last 5 days (since 22 November): A has 3 calls there, too few to judge
+    recent = editors.model_copy(update={"seat_window_days": 5})
+    assert seat_warnings(home.runs, recent, today, []) == []
     off = PanelSection(seat_min_valid_share=None, seat_min_calls=1)
-    assert seat_warnings(home.runs, off, date(2026, 11, 26)) == []
+    assert seat_warnings(home.runs, off, today, tonight) == []
 
 
 def test_the_desk_shows_the_seats_table_and_plot(home: Home) -> None:

@@ -371,7 +371,9 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
-    summary.seats = seat_warnings(session.home.runs, session.settings, options.today)
+    summary.seats = seat_warnings(
+        home.runs, session.settings, options.today, list(night.tonight.values())
+    )
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
     data = (json.dumps(asdict(summary), indent=2) + "\n").encode()

@@ -186,6 +186,18 @@ def seats(records: Iterable[ComparisonRecord]) -> list[SeatRow]:
     return [rows[s] for s in sorted(rows)]
 
 
+def call_rows(calls: Iterable[CallResult]) -> list[SeatRow]:
+    """Rows from calls alone (no records: no editors, no head-to-head pairs, no agreement)."""
+    rows: dict[tuple[str, str, str], SeatRow] = {}
+    seen: set[str] = set()
+    for call in calls:
+        row = rows.setdefault(_seat(call), SeatRow(*_seat(call)))
+        if call.key not in seen:
+            seen.add(call.key)
+            _count(row, call)
+    return [rows[s] for s in sorted(rows)]
+
+
 def seats_in(runs: Path, since: date | None = None) -> list[SeatRow]:
     """``seats`` over the records in ``runs`` made on or after ``since`` (a UTC day)."""
     return seats(r for _, r in iter_records(runs) if since is None or r.created_at.date() >= since)
@@ -280,14 +292,22 @@ def below(rows: Iterable[SeatRow], limits: Thresholds) -> list[str]:
     return lines
 
 
-def seat_warnings(runs: Path, panel: PanelSection, today: date) -> list[str]:
-    """``below`` over the last ``seat_window_days`` of records, at ``[panel]``'s thresholds."""
-    limits = Thresholds(
-        min_valid_share=panel.seat_min_valid_share,
-        max_overridden_share=panel.seat_max_overridden_share,
-        min_calls=panel.seat_min_calls,
+def seat_warnings(
+    runs: Path, panel: PanelSection, today: date, tonight: Sequence[CallResult]
+) -> list[str]:
+    """The nightly's lines: seats under ``[panel]``'s thresholds.
+
+    The valid share is tonight's (``tonight``: the calls this run answered, in memory, so a
+    night reads no extra file for it); the overridden share, which editors make later, is
+    the last ``seat_window_days`` of records', and only read when a threshold asks for it.
+    """
+    lines = below(
+        call_rows(tonight),
+        Thresholds(min_valid_share=panel.seat_min_valid_share, min_calls=panel.seat_min_calls),
     )
-    if limits.min_valid_share is None and limits.max_overridden_share is None:
-        return []
-    since = today - timedelta(days=panel.seat_window_days - 1)
-    return below(seats_in(runs, since), limits)
+    most = panel.seat_max_overridden_share
+    if most is not None:
+        since = today - timedelta(days=panel.seat_window_days - 1)
+        limits = Thresholds(None, most, panel.seat_min_calls)
+        lines += below(seats_in(runs, since), limits)
+    return lines
