@@ -200,7 +200,8 @@ def call_rows(calls: Iterable[CallResult]) -> list[SeatRow]:
 
 def seats_in(runs: Path, since: date | None = None) -> list[SeatRow]:
     """``seats`` over the records in ``runs`` made on or after ``since`` (a UTC day)."""
-    return seats(r for _, r in iter_records(runs) if since is None or r.created_at.date() >= since)
+    found = iter_records(runs, since=since)  # day folders before ``since`` are not opened
+    return seats(r for _, r in found if since is None or r.created_at.date() >= since)
 
 
 def as_json(row: SeatRow) -> dict[str, Any]:
