@@ -296,6 +296,7 @@ def test_panel_seats_on_a_store_of_records(home: Home) -> None:
     assert (a["overridden"]["k"], a["overridden"]["n"], a["rejected"]["k"]) == (0, 1, 1)
     table = runner.invoke(app, ["seats"]).stdout
     assert "openai/gpt-4o-mini (m) as dx" in table and "1/3 33% [6%-79%]" in table
+    assert "unknown" not in table  # B as business has no valid verdict: "-", not "unknown"
     bad = runner.invoke(app, ["seats", "--since", "last week"])
     assert bad.exit_code == 2 and "use YYYY-MM-DD" in bad.output
 

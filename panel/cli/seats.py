@@ -63,10 +63,17 @@ def cells(row: SeatRow) -> list[str]:
         str(row.recused),
         str(row.abstained),
         "-" if row.mean_latency_ms is None else f"{row.mean_latency_ms:.0f} ms",
-        "unknown" if row.cost_per_valid_verdict is None else f"{row.cost_per_valid_verdict:.6f}",
+        per_verdict(row),
         proportion(row.order),
         ("-" if row.agreement.value is None else f"{row.agreement.value:.2f}")
         + f" ({row.agreement.pairs})",
         proportion(row.overridden),
         proportion(row.rejected),
     ]
+
+
+def per_verdict(row: SeatRow) -> str:
+    """USD per valid verdict; "unknown" when a price is, "-" with no valid verdict."""
+    if row.cost_usd is None:
+        return "unknown"
+    return "-" if row.cost_per_valid_verdict is None else f"{row.cost_per_valid_verdict:.6f}"
