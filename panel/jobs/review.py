@@ -16,6 +16,7 @@ from panel.errors import PanelError
 from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
+from panel.jobs import recusal
 from panel.paths import Home
 from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
@@ -53,6 +54,8 @@ class Plan:
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
     evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
+    # Calls that would be recused, left out before sending, with their place (jobs/recusal).
+    recused: list[tuple[int, Call]] = field(default_factory=list)
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -152,14 +155,15 @@ def plan_tools(
     catalog = shared.catalog if shared else None
     evidence = evidence_digests(home, tools, catalog=catalog, config=config)
     clients_used = list(providers.values())
-    return Plan(tools, personas, clients_used, calls, prompts, config, vendors, evidence)
+    send, recused = recusal.split(calls, vendors, config.panel.recusal)
+    return Plan(tools, personas, clients_used, send, prompts, config, vendors, evidence, recused)
 
 
 def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
-    recusal = plan.config.panel.recusal
-    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
+    rule = plan.config.panel.recusal
+    calls = mark_conflicts(recusal.restore(calls, plan.recused), plan.tools, plan.vendors, rule)
     count = totals(calls)
     quorum = plan.config.panel.quorum
     personas = [p.name for p in plan.personas]
@@ -167,7 +171,7 @@ def build_record(
     scores = scores.model_copy(
         update={
             "head_to_head": head_to_head(calls, plan.tools),
-            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+            "trust": trust(calls, plan.tools, personas, scores.split, rule),
         }
     )
     complete = all(s.quorum_met for s in scores.tools)
@@ -186,9 +190,15 @@ def build_record(
         totals=count,
         provenance=plan.provenance(started, finished),
         editorial=(
-            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+            auto_approved(finished)
+            if plan.config.site.auto_approve and complete and not _stand_ins(calls)
+            else Editorial()  # a mock's or the embedded model's answers wait for an editor
         ),
     )
+
+
+def _stand_ins(calls: list[CallResult]) -> bool:
+    return any(registry.stand_in(c.provider, c.model, c.model_version) for c in calls)
 
 
 def exit_code(record: ComparisonRecord) -> int:
@@ -277,7 +287,8 @@ def fingerprint(
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:
-    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
+    every = [*plan.calls, *(c for _, c in plan.recused)]
+    models = {f"{c.provider.spec}={c.provider.model}" for c in every}
     return fingerprint(
         plan.personas, plan.prompts.template_digest, plan.tools, list(models), plan.evidence
     )
@@ -304,8 +315,10 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
     """sha256 of what a record says: each call's answer or failure (not its timing or cost),
     and what turns answers into scores (quorum, recusal, the providers' vendors).
 
-    The nightly writes a record for a pair again only when this changes.
+    The nightly writes a record for a pair again only when this changes. Calls recused
+    before sending are left out: the rules already say which they are.
     """
+    not_asked = {c.key for _, c in plan.recused}
     rows = sorted(
         json.dumps(
             [
@@ -315,6 +328,7 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
             sort_keys=True, default=str,
         )
         for c in calls
+        if c.key not in not_asked
     )  # fmt: skip
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
