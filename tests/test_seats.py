@@ -322,23 +322,25 @@ def test_the_nightly_names_seats_under_the_panel_thresholds(home: Home) -> None:
             home.runs, record.created_at.date(), name,
             lambda rid, r=record: r.model_copy(update={"id": rid}),
         )  # fmt: skip
-    tonight = [call for record in records for call in record.calls]  # A's alpha: counted once
+    tonight = {c.key: c for record in records for c in record.calls}  # A's alpha: once
     today = date(2026, 11, 26)
     strict = PanelSection(seat_min_valid_share=0.85, seat_min_calls=5)
     assert seat_warnings(home.runs, strict, today, tonight) == [
         f"seat {A} as dx: 5 of 6 calls valid (83%), under seat_min_valid_share 85%"
     ]
-    assert seat_warnings(home.runs, strict, today, tonight[:3]) == []  # too few to judge
+    assert (
+        seat_warnings(home.runs, strict, today, dict(list(tonight.items())[:3])) == []
+    )  # too few to judge
     editors = PanelSection(
         seat_min_valid_share=None, seat_max_overridden_share=0.3, seat_min_calls=5
     )
-    assert seat_warnings(home.runs, editors, today, []) == [
+    assert seat_warnings(home.runs, editors, today, {}) == [
         f"seat {A} as dx: editors overrode 1 of 3 verdicts (33%), over "
         "seat_max_overridden_share 30%"
     ]
     # the last 5 days (since 22 November): A has 3 calls there, too few to judge
     recent = editors.model_copy(update={"seat_window_days": 5})
-    assert seat_warnings(home.runs, recent, today, []) == []
+    assert seat_warnings(home.runs, recent, today, {}) == []
     off = PanelSection(seat_min_valid_share=None, seat_min_calls=1)
     assert seat_warnings(home.runs, off, today, tonight) == []
 

@@ -43,7 +43,7 @@ from panel.jobs.review import (
     plan_tools,
     save,
 )
-from panel.pipeline.calls import Call, expected_cached
+from panel.pipeline.calls import Call, estimated_costs
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
@@ -298,8 +298,7 @@ def dry_run_plan(
     unknown = False
     for selected, plan in plans:
         uncached = [c for c in plan.calls if store.cached(c.key) is None]
-        hits = expected_cached(uncached)  # the warming order's expected prompt-cache hits
-        costs = [c.estimated_cost(hits.get(n, 0)) for n, c in enumerate(uncached)]
+        costs = estimated_costs(uncached)  # with the warming order's expected cache hits
         unknown = unknown or any(c is None for c in costs)
         estimate = sum(c for c in costs if c is not None)
         total += estimate
@@ -391,9 +390,7 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
-    summary.seats = seat_warnings(
-        home.runs, session.settings, options.today, list(night.tonight.values())
-    )
+    summary.seats = seat_warnings(home.runs, session.settings, options.today, night.tonight)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
     sent = session.runner.budget.calls > 0 or summary.batch_lines > 0

@@ -124,12 +124,17 @@ def expected_cached(calls: Iterable[Call]) -> dict[int, int]:
     return expected
 
 
-def estimated_cost(calls: Iterable[Call]) -> float | None:
-    """Upper-bound USD for one send of every call, with the cache hits the call order
-    should give (``expected_cached``); None if any price is unknown."""
+def estimated_costs(calls: Iterable[Call]) -> list[float | None]:
+    """Each call's estimate for one send, with the cache hits the call order should give
+    (``expected_cached``); None where its price is unknown."""
     calls = list(calls)
     cached = expected_cached(calls)
-    costs = [c.estimated_cost(cached.get(n, 0)) for n, c in enumerate(calls)]
+    return [c.estimated_cost(cached.get(n, 0)) for n, c in enumerate(calls)]
+
+
+def estimated_cost(calls: Iterable[Call]) -> float | None:
+    """USD for one send of every call (``estimated_costs``); None if any price is unknown."""
+    costs = estimated_costs(calls)
     if any(c is None for c in costs):
         return None
     return sum(c for c in costs if c is not None)

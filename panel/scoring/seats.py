@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -294,16 +294,16 @@ def below(rows: Iterable[SeatRow], limits: Thresholds) -> list[str]:
 
 
 def seat_warnings(
-    runs: Path, panel: PanelSection, today: date, tonight: Sequence[CallResult]
+    runs: Path, panel: PanelSection, today: date, tonight: Mapping[str, CallResult]
 ) -> list[str]:
     """The nightly's lines: seats under ``[panel]``'s thresholds.
 
-    The valid share is tonight's (``tonight``: the calls this run answered, in memory, so a
+    The valid share is tonight's (``tonight``: key -> the calls this run answered, so a
     night reads no extra file for it); the overridden share, which editors make later, is
     the last ``seat_window_days`` of records', and only read when a threshold asks for it.
     """
     lines = below(
-        call_rows(tonight),
+        call_rows(tonight.values()),
         Thresholds(min_valid_share=panel.seat_min_valid_share, min_calls=panel.seat_min_calls),
     )
     most = panel.seat_max_overridden_share
