@@ -51,13 +51,20 @@ class ProviderEntry(_Strict):
     vendor: Annotated[str, Field(max_length=100)] | None = None  # the model's maker
     batch: bool | None = None  # through the Batch API (OpenAI-compatible servers opt in)
     batch_discount: Annotated[float, Field(gt=0, le=1)] | None = None  # batch price / list price
+    prompt_cache_key: bool | None = None  # send prompt_cache_key (default: to the kind's server)
 
 
 class Price(_Strict):
-    """USD per million tokens."""
+    """USD per million tokens; ``cached``: cached input tokens (left out: billed as input)."""
 
     input: Annotated[float, Field(ge=0)]
     output: Annotated[float, Field(ge=0)]
+    cached: Annotated[float, Field(ge=0)] | None = None
+
+    def listed(self) -> tuple[float, float] | tuple[float, float, float]:
+        if self.cached is None:
+            return (self.input, self.output)
+        return (self.input, self.output, self.cached)
 
 
 class PanelSection(_Strict):
@@ -73,6 +80,11 @@ class PanelSection(_Strict):
     batch: bool = False  # the nightly sends through Batch APIs where a provider has one
     retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
     batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
+    # `panel seats` thresholds the nightly summary warns under (issue 30); None: not checked
+    seat_min_valid_share: Annotated[float, Field(ge=0, le=1)] | None = 0.8
+    seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    seat_min_calls: Annotated[int, Field(ge=1)] = 10  # fewer calls: too few to judge a seat
+    seat_window_days: Annotated[int, Field(ge=1, le=3_650)] = 30  # records looked at
 
 
 class SiteSection(_Strict):
@@ -289,4 +301,5 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         vendor=entry.vendor,
         batch=entry.batch,
         batch_discount=entry.batch_discount or settings.batch_discount,
+        prompt_cache_key=entry.prompt_cache_key,
     )

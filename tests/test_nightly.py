@@ -264,6 +264,23 @@ def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM)
     assert server.count() == 0
 
 
+def test_the_summary_names_seats_under_the_valid_share_threshold(
+    night: Home, server: FakeLLM
+) -> None:
+    """Issue 30: a seat whose calls fail shows up in the summary and the log."""
+    toml = night.config_file.read_text().replace("[panel]\n", "[panel]\nseat_min_calls = 1\n", 1)
+    night.config_file.write_text(toml)
+    server.default = Behavior(invalid=True)  # every answer fails validation
+    code, out, err = nightly()
+    seats = json.loads(out)["seats"]
+    assert code == 1 and seats and all("under seat_min_valid_share 80%" in s for s in seats)
+    assert seats[0].startswith("seat fake as ") and " calls valid (0%)" in seats[0]
+    assert seats[0] in err  # logged too
+    server.default = Behavior()
+    night.config_file.write_text(toml.replace("seat_min_calls = 1\n", "seat_min_calls = 1000\n"))
+    assert json.loads(nightly()[1])["seats"] == []  # too few calls to judge a seat
+
+
 @pytest.mark.parametrize(
     ("sent", "code", "said"),
     [

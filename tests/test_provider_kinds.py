@@ -116,7 +116,7 @@ def test_every_shipped_kind_declares_a_consistent_descriptor(name: str) -> None:
     assert kind.address.startswith(f"{name}/")
     hosted = kind.key_env is not None
     assert hosted is bool(kind.endpoint) is (not kind.free) is bool(kind.prices)
-    assert all(i >= 0 and o >= 0 for i, o in kind.prices.values())
+    assert all(len(p) in (2, 3) and min(p) >= 0 for p in kind.prices.values())
 
 
 @needs_local
@@ -148,8 +148,8 @@ def test_the_vendor_for_recusal_is_decided_by_the_descriptor(
 
 def test_prices_come_from_the_descriptors_and_panel_toml_wins() -> None:
     book = PriceBook()
-    assert book.rate(settings("openai/gpt-4o-mini")) == Rate(0.15, 0.60)
-    assert book.rate(settings("mistral/open-mistral-nemo")) == Rate(0.15, 0.15)
+    assert book.rate(settings("openai/gpt-4o-mini")) == Rate(0.15, 0.60, 0.075)
+    assert book.rate(settings("mistral/open-mistral-nemo")) == Rate(0.15, 0.15, 0.015)
     assert book.rate(settings("openai/brand-new")) is None
     assert book.rate(settings("local/smollm2")) == FREE
     assert book.rate(settings("mock/any")) == FREE

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,35 @@ async def test_the_request_bytes_of_http_kinds_are_pinned(
     assert (req.method, req.headers["authorization"]) == ("POST", f"Bearer {KEY}")
     assert req.headers["content-type"] == "application/json"
     pinned(f"{kind}.body.json", req.content)
+
+
+@pytest.mark.parametrize(
+    ("kind", "url"), [("openai", "https://openai.invalid/v1"), ("mistral", "https://m.invalid")]
+)
+async def test_the_prompt_cache_key_on_the_wire_is_pinned(
+    kind: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 30: ``prompt_cache_key`` (sent to the kind's own server, or where configured)."""
+    monkeypatch.setenv("WIRE_TEST_KEY", KEY)
+    sent: list[httpx2.Request] = []
+
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        sent.append(req)
+        return httpx2.Response(200, json=_completion("test-model"))
+
+    provider: Provider = registry.create(
+        ProviderSettings(
+            name=f"{kind}/test-model", kind=kind, model="test-model", base_url=url,
+            api_key_env="WIRE_TEST_KEY", prompt_cache_key=True,
+            transport=httpx2.MockTransport(handler),
+        )
+    )  # fmt: skip
+    try:
+        await provider.complete(replace(request(), cache_key="panel-0123456789abcdef01234567"))
+    finally:
+        await provider.aclose()
+    (req,) = sent
+    pinned(f"{kind}.cache-key.body.json", req.content)
 
 
 @needs_local

@@ -13,6 +13,7 @@ from panel.cli.nightly import nightly_command
 from panel.cli.rerun import rerun_command
 from panel.cli.review import review_command
 from panel.cli.schema import schema_command
+from panel.cli.seats import seats_command
 from panel.cli.serve import serve_command
 from panel.cli.show import show_command
 
@@ -34,6 +35,7 @@ app.command("override")(editorial.override_command)
 app.command("digest")(digest_command)
 app.command("schema")(schema_command)
 app.command("calibrate")(calibrate_command)
+app.command("seats")(seats_command)
 app.command("rerun")(rerun_command)
 app.command("serve")(serve_command)
 app.add_typer(site.app, name="site")

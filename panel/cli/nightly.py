@@ -203,6 +203,8 @@ def _run(
             f"given up {gone['persona']}/{gone['tool']} on {gone['provider']} after "
             f"{gone['nights']} nights: {gone['reason']}: {gone['detail']}"
         )
+    for warning in summary.seats:
+        log(warning)
     if summary.deferred:
         log(f"{summary.calls_deferred} calls stay planned for the next run (budget reached)")
     log(line)  # last: the log's last line is the night's one-line summary

@@ -11,6 +11,7 @@
 ``POST /records/<day>/<name>/reject``   reject with a ``reason``
 ``POST /records/<day>/<name>/override`` ``persona``, ``tool``, ``verdict``, ``note``
 ``POST /site/build``                  ``panel site build`` into the desk's site folder
+``GET /seats``                        `panel seats` and its cost-against-editors plot
 ``GET|POST /login``, ``POST /logout``  with an editor token
 ``GET /static/…``, ``/healthz``       no session needed
 ====================================  ===================================================
@@ -68,6 +69,7 @@ from panel.desk.published import (
     views,
     when,
 )
+from panel.desk.seats import seats_page
 from panel.desk.settings import DeskSettings
 from panel.errors import PanelError
 from panel.inputs.votes import stored_votes
@@ -346,6 +348,7 @@ ROUTES = [
     Route("/records/{day}/{name}/reject", action(_on_record(_reject)), methods=["POST"]),
     Route("/records/{day}/{name}/override", action(_on_record(_override)), methods=["POST"]),
     Route("/site/build", action(build_site), methods=["POST"]),
+    Route("/seats", page(seats_page), methods=["GET"]),
     Route("/login", checked(login_page), methods=["GET"]),
     Route("/login", checked(login), methods=["POST"]),
     Route("/logout", action(logout, login=False), methods=["POST"]),

@@ -43,12 +43,13 @@ from panel.jobs.review import (
     plan_tools,
     save,
 )
-from panel.pipeline.calls import Call
+from panel.pipeline.calls import Call, estimated_costs
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally_by_kind
+from panel.scoring.seats import seat_warnings
 
 __all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
 
@@ -84,6 +85,7 @@ class Summary:
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
     given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
     evidence: dict[str, Any] = field(default_factory=dict)  # the re-fetch: counts, time, bytes
+    seats: list[str] = field(default_factory=list)  # seats under [panel]'s thresholds (issue 30)
 
     @property
     def exit_code(self) -> int:
@@ -296,7 +298,7 @@ def dry_run_plan(
     unknown = False
     for selected, plan in plans:
         uncached = [c for c in plan.calls if store.cached(c.key) is None]
-        costs = [c.estimated_cost() for c in uncached]
+        costs = estimated_costs(uncached)  # with the warming order's expected cache hits
         unknown = unknown or any(c is None for c in costs)
         estimate = sum(c for c in costs if c is not None)
         total += estimate
@@ -388,6 +390,7 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
+    summary.seats = seat_warnings(home.runs, session.settings, options.today, night.tonight)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
     sent = session.runner.budget.calls > 0 or summary.batch_lines > 0

@@ -123,7 +123,7 @@ def plan_tools(
     for name, chosen in (sampling or {}).items():
         if name in settings:
             settings[name] = replace(settings[name], sampling=chosen)
-    prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+    prices = PriceBook.of(config.prices)
     for name in names:  # one client per provider, shared by every plan of the session
         if name not in clients:
             clients[name] = registry.create(settings[name])

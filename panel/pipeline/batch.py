@@ -58,7 +58,7 @@ MAX_LINES = 2_000
 
 def batch_rate(rate: Rate | None, discount: float) -> Rate | None:
     """The batch price: ``discount`` times the list price (unknown stays unknown)."""
-    return None if rate is None else Rate(rate.input * discount, rate.output * discount)
+    return None if rate is None else rate.scaled(discount)
 
 
 @dataclass
@@ -135,7 +135,7 @@ class BatchPath:
                 parsed = api.result(line)
                 if parsed.completion is not None:
                     c = parsed.completion
-                    cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
+                    cost = None if rate is None else rate.cost(*c.tokens)
                     results[parsed.custom_id] = ("answered", asdict(c), cost)
                 elif parsed.error is not None and status.state is BatchState.COMPLETED:
                     # in an expired, failed or cancelled batch an unanswered line is lost
@@ -208,6 +208,7 @@ class BatchPath:
             reasks=ready.reasks,
             prompt_tokens=int(carried.get("prompt_tokens", 0)),
             completion_tokens=int(carried.get("completion_tokens", 0)),
+            cached_tokens=int(carried.get("cached_tokens", 0)),
         )
         messages = _messages(ready.messages) or call.rendered.messages
         if ready.state == "errored":
@@ -222,6 +223,7 @@ class BatchPath:
                 "attempts": tally.attempts,
                 "prompt_tokens": tally.prompt_tokens,
                 "completion_tokens": tally.completion_tokens,
+                "cached_tokens": tally.cached_tokens,
                 "started": carried.get("started", clock.timestamp()),
             }
             return Line("", call.key, ready.reasks + 1, _dicts(outcome.messages), carried)

@@ -41,7 +41,8 @@ class Runner:
     Keyword-only, every part optional: ``policy`` transport retries; ``judge`` validation,
     flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
     journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
-    cached); ``progress`` called once per finished call.
+    cached); ``progress`` called once per finished call; ``warm`` (default on) the first
+    call of a shared prompt prefix goes alone, the rest after it (``run``).
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class Runner:
         store: Store | None = None,
         fresh: bool = False,
         progress: Progress | None = None,
+        warm: bool = True,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.judge = judge or Judge()
@@ -60,6 +62,7 @@ class Runner:
         self.store = store
         self.fresh = fresh
         self.progress = progress
+        self.warm = warm  # send the first call of a shared prompt prefix alone (``run``)
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
@@ -98,8 +101,37 @@ class Runner:
             self.claims = None
 
     async def run(self, calls: list[Call]) -> list[CallResult]:
-        """Every call's result, in the order the calls were given."""
-        return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
+        """Every call's result, in the order the calls were given.
+
+        The first call of each shared prompt prefix on a provider (``Call.warms``: a prefix
+        long enough for the server's prompt cache, and a rate that makes cache hits
+        cheaper) goes alone; the other calls with that prefix start when it has ended, so
+        they find the prefix in the cache instead of all missing it at once.
+        """
+        firsts: dict[tuple[str, str], asyncio.Event] = {}
+        order: list[tuple[asyncio.Event | None, asyncio.Event | None]] = []  # (wait, then set)
+        for call in calls:
+            if not (self.warm and call.warms):
+                order.append((None, None))
+                continue
+            group = (call.provider.spec, call.prefix_key)
+            if group in firsts:
+                order.append((firsts[group], None))
+            else:
+                firsts[group] = asyncio.Event()
+                order.append((None, firsts[group]))
+
+        async def one(n: int, call: Call) -> CallResult:
+            wait, done = order[n]
+            if wait is not None:
+                await wait.wait()
+            try:
+                return await self._run_one(call)
+            finally:
+                if done is not None:
+                    done.set()
+
+        return list(await asyncio.gather(*(one(n, call) for n, call in enumerate(calls))))
 
     async def _run_one(self, call: Call) -> CallResult:
         shared = self._inflight.get(call.key)
@@ -194,9 +226,7 @@ class Runner:
                 return call_result(call, tally, Reject(self._failure(exc)))
             tally.add(completion)
             if call.rate is not None:
-                self.budget.charge(
-                    call.rate.cost(completion.prompt_tokens, completion.completion_tokens)
-                )
+                self.budget.charge(call.rate.cost(*completion.tokens))
             outcome = self.judge.judge(call, messages, completion, tally.reasks)
             if not isinstance(outcome, Reask):
                 return call_result(call, tally, outcome)

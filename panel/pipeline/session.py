@@ -120,7 +120,7 @@ class RunSession:
             policy=self.policy,
             judge=self.runner.judge,
             budget=self.runner.budget,
-            prices=PriceBook({k: (v.input, v.output) for k, v in config.prices.items()}),
+            prices=PriceBook.of(config.prices),
             run_id=run_id,
             log=log,
             poll=self.settings.batch_poll,

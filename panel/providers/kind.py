@@ -56,8 +56,11 @@ class ProviderKind:
     endpoint: str = ""  # the server used when none is configured; "" in-process
     vendor: str = ""  # who makes the models served at ``endpoint``; "" unknown
     model_vendors: Mapping[str, str] = field(default_factory=dict)  # per-model exceptions
-    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
-    prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
+    # model -> USD per 1M tokens: (input, output) or (input, output, cached input)
+    prices: Mapping[str, tuple[float, float] | tuple[float, float, float]] = field(
+        default_factory=dict
+    )
+    prices_date: str = ""  # when ``prices`` were read off the vendor's list
     free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
     # Answers not fit to publish: every model of the kind (``stand_in``: why), or the models
     # (by model name or reported model_version) in ``stand_in_models``. Approving a record
