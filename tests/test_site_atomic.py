@@ -54,4 +54,5 @@ def test_a_build_that_runs_out_of_space_leaves_the_site_as_it_was(
     again = runner.invoke(app, ["site", "build", "--out", str(site)])  # with room: all new
     assert again.exit_code == 0, again.stderr
     assert all(b"Verdicts, new" in data for rel, data in files(site).items() if rel == "index.html")
-    assert len([rel for rel in files(site) if rel.startswith("compare/")]) == 3 * 8  # html, json, png
+    pages = [rel for rel in files(site) if rel.startswith("compare/")]
+    assert len(pages) == 3 * 8  # html, json and share image per comparison
