@@ -39,6 +39,17 @@ def _rows(html: str, css: str) -> list[str]:
     return [" ".join(re.sub(r"<[^>]+>", " ", r).split()) for r in rows]
 
 
+def _calls(html: str) -> list[tuple[str, str]]:
+    """(reviewer, the call card's text) for each call on the record page, in page order."""
+    out = []
+    for group in re.findall(r'<details class="persona-calls"[^>]*>(.*?)</details>', html, re.S):
+        title = re.search(r"<summary><strong>(.*?)</strong>", group)
+        assert title is not None
+        for card in re.findall(r'<article class="call [^"]*">(.*?)</article>', group, re.S):
+            out.append((title.group(1), " ".join(re.sub(r"<[^>]+>", " ", card).split())))
+    return out
+
+
 def _rid(path: Path) -> str:
     return path.relative_to(path.parent.parent).with_suffix("").as_posix()
 
@@ -151,13 +162,19 @@ def test_the_record_page_shows_the_editors_material(home: Home, desk: TestClient
     page = Page(response.text)
     text = page.all_text()
     # every call: persona, provider, verdict, confidence, structured fields
-    calls = _rows(response.text, "call")
-    assert len(calls) == 32  # 16 verdicts, 16 head-to-head answers
-    assert calls[4].startswith("Competitive verdict Alpha Tool openai/gpt-4o-mini gpt-4o-mini")
-    assert "answered ship (4/5) Quote by competitive on alpha-tool" in calls[4]
-    assert "best_for competitive teams risks lock-in, pricing" in calls[4]
-    assert "head-to-head Beta Chat shown first" in calls[-1]
-    assert "Alpha Tool (3/5) competitive prefers" not in calls[-1]
+    cards = _calls(response.text)
+    assert len(cards) == 32  # 16 verdicts, 16 head-to-head answers, each readable whole
+    titles = [r for r, _ in cards]
+    assert titles == sorted(titles, key=titles.index)  # each reviewer's calls together
+    (card,) = [
+        c
+        for r, c in cards
+        if r == "Competitive" and c.startswith("Alpha Tool verdict openai/gpt-4o-mini gpt-4o-mini")
+    ]
+    assert "answered · ship (4/5) Quote by competitive on alpha-tool" in card
+    assert "best_for competitive teams risks lock-in, pricing" in card
+    assert "head-to-head" in cards[-1][1] and "Beta Chat shown first" in cards[-1][1]
+    assert "Alpha Tool (3/5) competitive prefers" not in cards[-1][1]
     assert f"server_error: {ERROR_DETAIL}" in text  # editors see why
     # withheld answers with their flag and reason
     withheld = page.classes["withheld"][0]
