@@ -49,7 +49,8 @@ for (const el of document.querySelectorAll('main *, header.site *, footer.site *
   if (el.closest('.split')) continue;
   // visually hidden on purpose (a table's header row on a phone, kept for screen readers)
   let hidden = false;
-  for (let up = el; up; up = up.parentElement) if (up.getBoundingClientRect().width <= 1) hidden = true;
+  for (let up = el; up; up = up.parentElement)
+    if (up.getBoundingClientRect().width <= 1) hidden = true;
   if (hidden) continue;
   if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 && style.overflowX !== 'visible')
     out.push('cut: ' + el.tagName + '.' + el.className + ' ' + el.textContent.slice(0, 40));
