@@ -40,7 +40,7 @@ def list_command(
         configured = [*config.panel.providers, *assigned, *config.providers]
         settled = _settled_modes()
         names = list(dict.fromkeys([*configured, *settled]))  # and those that answered here
-        prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+        prices = PriceBook.of(config.prices)
         rows = []
         for name in names:
             try:

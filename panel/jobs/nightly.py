@@ -8,24 +8,31 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from panel import clock
-from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.run import refresh_evidence
+from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
-from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.nightly_panel import (
+    PanelUsed,
+    batch_refusal,
+    describe_panel,
+    embedded_refusal,
+    not_batched,
+    require_keys,
+)
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
+from panel.jobs.nightly_summary import write_summary
 from panel.jobs.review import (
     Plan,
     Shared,
@@ -36,12 +43,13 @@ from panel.jobs.review import (
     plan_tools,
     save,
 )
-from panel.pipeline.calls import Call
+from panel.pipeline.calls import Call, estimated_costs
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import tally_by_kind
+from panel.scoring.seats import seat_warnings
 
 __all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
 
@@ -71,10 +79,13 @@ class Summary:
     sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
     batch_lines: int = 0  # requests sent in new batches by this run
     batches_open: int = 0  # batches still running at the provider when this run ended
+    not_batched: dict[str, str] = field(default_factory=dict)  # asked to batch, cannot: why
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
     given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
+    evidence: dict[str, Any] = field(default_factory=dict)  # the re-fetch: counts, time, bytes
+    seats: list[str] = field(default_factory=list)  # seats under [panel]'s thresholds (issue 30)
 
     @property
     def exit_code(self) -> int:
@@ -128,7 +139,7 @@ async def _run(
     if night.batch is not None:
         await night.batch.collect()  # first what earlier runs sent
         everything = [c for _, plan in plans for c in plan.calls]
-        if wait:
+        if wait and (night.batch_keys or night.batch.journal.open()):
             log(f"waiting up to {wait:.0f}s for batches")
         await night.submit(everything, wait)
     night.refresh()
@@ -174,10 +185,7 @@ async def _run(
                 summary.done += 1
             else:
                 summary.incomplete += 1
-            log(
-                f"{record.status} {record.id} "
-                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
-            )
+            log(f"{record.status} {record.id} ({tally_by_kind(record.calls)})")
         summary.comparisons.append(entry)
 
     await asyncio.gather(*(one(s, p) for s, p in plans))
@@ -219,13 +227,19 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
+    if not options.dry_run:
+        require_keys(config, list(panel.providers))
+    refused = not_batched(config, list(panel.providers), options.batch or config.panel.batch)
+    if options.batch and (error := batch_refusal(refused, list(panel.providers))):
+        raise PanelError(error)
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
     shared = Shared(catalog, available, prompts)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
-        return fingerprint(personas, digests, (tool, rival), models)
+        evidence = evidence_digests(home, (tool, rival), catalog=catalog, config=config)
+        return fingerprint(personas, digests, (tool, rival), models, evidence)
 
     settings = config.panel
     day = options.today.isoformat()
@@ -260,6 +274,7 @@ def prepare(
         panel=asdict(panel),
         planned=len(plans),
         skipped=skipped,
+        not_batched=refused,
     )
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
@@ -283,7 +298,7 @@ def dry_run_plan(
     unknown = False
     for selected, plan in plans:
         uncached = [c for c in plan.calls if store.cached(c.key) is None]
-        costs = [c.estimated_cost() for c in uncached]
+        costs = estimated_costs(uncached)  # with the warming order's expected cache hits
         unknown = unknown or any(c is None for c in costs)
         estimate = sum(c for c in costs if c is not None)
         total += estimate
@@ -309,6 +324,7 @@ def dry_run_plan(
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "skipped": summary.skipped,
+        "not_batched": summary.not_batched,
         "calls": sum(r["calls"] for r in rows),
         "cached": sum(r["cached"] for r in rows),
         "estimated_usd": None if unknown else round(total, 6),
@@ -329,7 +345,9 @@ def run_nightly(
     home, store = session.home, session.store
     run_id = f"{KIND}-{clock.now().strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
+    evidence = refresh_evidence(home, log)  # then their sources (conditional GETs, own budget)
     summary, plans = prepare(session, options)
+    summary.evidence = evidence
     session.require_prices(c for _, plan in plans for c in plan.calls)
     on = options.batch or session.settings.batch
     night = NightCalls(
@@ -346,14 +364,24 @@ def run_nightly(
         journal(plan, store, run_id)
     total = sum(len(p.calls) for _, p in plans)
     log(PanelUsed(**summary.panel).line())
-    log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    for name, reason in summary.not_batched.items():
+        log(f"not batched: {name} runs synchronously at full price: {reason}")
+    log(
+        f"planned {len(plans)} comparison{'' if len(plans) == 1 else 's'}, "
+        f"{total} call{'' if total == 1 else 's'} (since {summary.since})"
+    )
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
     try:
         session.run(_run(plans, night, store, home.runs, run_id, summary, log, options.wait))
-    except BaseException:
+    except BaseException as exc:
         store.end_run(run_id, "interrupted")
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (handled the same way)
+            log(
+                f"interrupted: run {run_id} is marked interrupted, calls not answered go back "
+                "to planned, and the next run resumes them"
+            )
         raise
     summary.given_up = night.gave_up
     assert night.batch is not None
@@ -362,18 +390,12 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
+    summary.seats = seat_warnings(home.runs, session.settings, options.today, night.tonight)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
-    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
-    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
+    sent = session.runner.budget.calls > 0 or summary.batch_lines > 0
+    path = write_summary(home.runs / "nightly", summary.date, asdict(summary), sent)
     return summary, path
-
-
-def summary_paths(folder: Path, day: str) -> Iterator[Path]:
-    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
-    yield folder / f"{day}.json"
-    for n in itertools.count(2):
-        yield folder / f"{day}.{n}.json"
 
 
 def failure_reasons(summary: Summary) -> dict[str, int]:

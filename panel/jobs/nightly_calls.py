@@ -59,6 +59,7 @@ class NightCalls:
     list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)
+    tonight: dict[str, CallResult] = field(default_factory=dict)  # calls answered this run
     _counted: set[str] = field(default_factory=set)
     _failing: set[str] | None = None
     _pending: set[str] | None = None
@@ -148,6 +149,7 @@ class NightCalls:
 
     def settle(self, results: Sequence[CallResult]) -> None:
         """Note calls that failed tonight for the last time allowed (``retry_nights``)."""
+        self.tonight.update((r.key, r) for r in results if not r.cached and r.attempts)
         for result in results:
             failure = result.failure
             if result.cached or failure is None or failure.reason is FailureReason.BUDGET:
@@ -160,7 +162,11 @@ class NightCalls:
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""
         rate = self.list_rates.get(result.key)
-        return 0.0 if rate is None else rate.cost(result.prompt_tokens, result.completion_tokens)
+        return (
+            0.0
+            if rate is None
+            else rate.cost(result.prompt_tokens, result.completion_tokens, result.cached_tokens)
+        )
 
 
 def _given_up(last: CallResult, nights: int) -> dict[str, Any]:

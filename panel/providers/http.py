@@ -83,6 +83,10 @@ class HttpProvider:
         self.timeout = settings.timeout or (LOCAL_TIMEOUT if self.local else REMOTE_TIMEOUT)
         in_flight = settings.limits.max_in_flight or (1 if self.local else REMOTE_IN_FLIGHT)
         self.limits = replace(settings.limits, max_in_flight=in_flight)
+        # ``prompt_cache_key`` goes to the kind's own server; elsewhere only when configured
+        # (an OpenAI-compatible server may refuse a field it does not know)
+        wanted = settings.prompt_cache_key
+        self.sends_cache_key = wanted if wanted is not None else not self.base_url
         self.profile: ServerProfile = UNKNOWN
         self.health = Health()
         self._probed = False
