@@ -23,7 +23,7 @@ def test_migration_3_keeps_every_journaled_call(tmp_path: Path) -> None:
     with Store(path) as store:
         row = store.db.execute("SELECT key, state, result, failed_nights FROM calls").fetchone()
         assert row == ("k", "done", "{}", 0)
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 3
 
 
 def _journal(tmp_path: Path) -> tuple[Store, BatchJournal]:

@@ -24,6 +24,7 @@ from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.nightly_policy import RetryRule, look, same_answers
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
 from panel.jobs.review import (
     Plan,
@@ -38,6 +39,7 @@ from panel.jobs.review import (
 from panel.pipeline.calls import Call
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
+from panel.records.rows import ReviewInputs
 from panel.records.schema import CallResult
 from panel.records.store import Store
 from panel.scoring.aggregate import tally
@@ -94,7 +96,9 @@ class Summary:
         self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
         return deferred
 
-    def add(self, plan: Plan, reason: str, calls: list[CallResult], night: NightCalls) -> str:
+    def add(self, plan: Plan, calls: list[CallResult], night: NightCalls) -> bool:
+        """Count a finished comparison's calls and list its failures; True if some calls
+        were deferred (never sent: the budget)."""
         deferred = self.count(calls, night)
         for c in calls:
             if not c.ok and c.failure and c not in deferred:
@@ -108,87 +112,93 @@ class Summary:
                         "detail": c.failure.detail,
                     }
                 )
-        return "deferred" if deferred else ""
+        return bool(deferred)
 
 
 ProgressHook = Callable[[str], None]
 
 
-async def _run(
-    plans: list[tuple[Selected, Plan]],
-    night: NightCalls,
-    store: Store,
-    out: Path,
-    run_id: str,
-    summary: Summary,
-    log: ProgressHook,
-    wait: float | None,
-) -> None:
-    if night.batch is not None:
-        await night.batch.collect()  # first what earlier runs sent
-        everything = [c for _, plan in plans for c in plan.calls]
-        if wait:
-            log(f"waiting up to {wait:.0f}s for batches")
-        await night.submit(everything, wait)
-    night.refresh()
+@dataclass
+class Night:
+    """One run of the nightly over its planned comparisons."""
 
-    async def one(selected: Selected, plan: Plan) -> None:
+    plans: list[tuple[Selected, Plan]]
+    calls: NightCalls
+    store: Store
+    out: Path
+    run_id: str
+    summary: Summary
+    log: ProgressHook
+
+    async def run(self, wait: float | None) -> None:
+        night = self.calls
+        if night.batch is not None:
+            await night.batch.collect()  # first what earlier runs sent
+            everything = [c for _, plan in self.plans for c in plan.calls]
+            if wait:
+                self.log(f"waiting up to {wait:.0f}s for batches")
+            await night.submit(everything, wait)
+        night.refresh()
+        await asyncio.gather(*(self.one(s, p) for s, p in self.plans))
+
+    async def one(self, selected: Selected, plan: Plan) -> None:
+        """Answer one comparison's calls and record it (or say why it is not recorded)."""
         started = datetime.now(UTC)
+        summary, pair = self.summary, f"{selected.tool.slug} vs {selected.rival.slug}"
         entry: dict[str, Any] = {
             "tool": selected.tool.slug,
             "rival": selected.rival.slug,
             "reason": selected.reason,
         }
-        complete, calls = await night.answer(plan.calls)
-        night.settle(calls)
+        complete, calls = await self.calls.answer(plan.calls)
+        self.calls.settle(calls)
         if not complete:
-            summary.count(calls, night)  # what ended tonight; the record waits for the rest
+            summary.count(calls, self.calls)  # what ended tonight; the record waits for the rest
             summary.waiting += 1
             entry["status"] = "waiting"
-            log(f"waiting {selected.tool.slug} vs {selected.rival.slug}: calls in a batch")
-        elif summary.add(plan, selected.reason, calls, night) == "deferred":
+            self.log(f"waiting {pair}: calls in a batch")
+        elif summary.add(plan, calls, self.calls):
             summary.deferred += 1
             entry["status"] = "deferred"
-            log(f"deferred {selected.tool.slug} vs {selected.rival.slug}: budget reached")
-        elif _same_as_last(store, plan, calls):
+            self.log(f"deferred {pair}: budget reached")
+        elif self._same_as_last(plan, calls):
             summary.unchanged += 1
             entry["status"] = "unchanged"
-            log(f"unchanged {selected.tool.slug} vs {selected.rival.slug}: no new record")
+            self.log(f"unchanged {pair}: no new record")
         else:
-            # Off the event loop: the record's fsyncs would stall every call in flight.
-            record, path = await asyncio.to_thread(save, plan, calls, out, started)
-            index(store, plan, record, path, run_id)
-            count = record.totals
-            entry.update(
-                status=record.status,
-                record=record.id,
-                calls=count.calls,
-                valid=count.valid,
-                failed=count.failed,
-                recused=count.recused,
-            )
-            if record.totals.valid == 0:
-                summary.failed += 1  # not one valid verdict: the record says why, call by call
-            elif record.status == "complete":
-                summary.done += 1
-            else:
-                summary.incomplete += 1
-            log(
-                f"{record.status} {record.id} "
-                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
-            )
+            entry.update(await self._record(plan, calls, started))
         summary.comparisons.append(entry)
 
-    await asyncio.gather(*(one(s, p) for s, p in plans))
+    async def _record(
+        self, plan: Plan, calls: list[CallResult], started: datetime
+    ) -> dict[str, Any]:
+        # Off the event loop: the record's fsyncs would stall every call in flight.
+        record, path = await asyncio.to_thread(save, plan, calls, self.out, started)
+        index(self.store, plan, record, path, self.run_id)
+        count = record.totals
+        if count.valid == 0:
+            self.summary.failed += 1  # not one valid verdict: the record says why, call by call
+        elif record.status == "complete":
+            self.summary.done += 1
+        else:
+            self.summary.incomplete += 1
+        self.log(
+            f"{record.status} {record.id} "
+            f"({tally(count.calls, count.valid, count.failed, count.recused)})"
+        )
+        return {
+            "status": record.status,
+            "record": record.id,
+            "calls": count.calls,
+            "valid": count.valid,
+            "failed": count.failed,
+            "recused": count.recused,
+        }
 
-
-def _same_as_last(store: Store, plan: Plan, calls: list[CallResult]) -> bool:
-    """Did the pair's last record say exactly this (same calls, same answers)?"""
-    pair = (plan.tools[0].slug, plan.tools[1].slug)
-    history = [r for r in store.records_for(pair[0]) if tuple(r["tools"]) == pair]
-    if not history:
-        return False
-    return bool(history[-1]["provenance"].get("answers") == answers_digest(plan, calls))
+    def _same_as_last(self, plan: Plan, calls: list[CallResult]) -> bool:
+        pair = (plan.tools[0].slug, plan.tools[1].slug)
+        history = self.store.records_for(pair[0])
+        return same_answers(history, pair, answers_digest(plan, calls))
 
 
 @dataclass
@@ -223,19 +233,14 @@ def prepare(
     shared = Shared(catalog, available, prompts)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
-    def current(tool: Tool, rival: Tool) -> dict[str, Any]:
+    def current(tool: Tool, rival: Tool) -> ReviewInputs:
         return fingerprint(personas, digests, (tool, rival), models)
 
-    settings = config.panel
-    day = options.today.isoformat()
-
-    def due(key: str) -> bool:  # a failed call is retried once a night, on retry_nights nights
-        nights, failed_on, _ = store.failed_before(key)
-        return nights < settings.retry_nights and failed_on != day
-
+    retry = RetryRule(config.panel.retry_nights, options.today.isoformat())
+    tonight = look(store, since, retry, catalog.tools, first=last is None)
     skipped: list[dict[str, str]] = []
     seats = seats_of(session, panel)
-    chosen = select(catalog, store, since, current, seats, skipped, due)
+    chosen = select(catalog, store, tonight, current, seats, skipped)
     plans = []
     # A tool's calls are the same in every pair it is in: one Call each, sent once. The
     # builder renders a prompt once and the session makes one client per provider, so
@@ -335,8 +340,7 @@ def run_nightly(
         store,
         session.runner,
         session.batch_path(run_id, log),
-        session.settings.retry_nights,
-        options.today.isoformat(),
+        RetryRule(session.settings.retry_nights, options.today.isoformat()),
     )
     for _, plan in plans:
         plan.calls = night.route(plan.calls, on)
@@ -350,7 +354,7 @@ def run_nightly(
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
     try:
-        session.run(_run(plans, night, store, home.runs, run_id, summary, log, options.wait))
+        session.run(Night(plans, night, store, home.runs, run_id, summary, log).run(options.wait))
     except BaseException:
         store.end_run(run_id, "interrupted")
         raise

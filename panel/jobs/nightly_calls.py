@@ -8,16 +8,19 @@ Every call of the night ends one of these ways, in this order:
   result is in, else it is *waiting* (its comparison is recorded on a later run);
 - **given up**: it failed on ``retry_nights`` nights already; its last failure stands;
 - **held**: it failed earlier today; a failed call is retried at most once a night;
-- otherwise it is sent synchronously by the session's runner.
+- otherwise it is sent synchronously by the session's runner (a call whose answer was
+  withheld is sent afresh, not served from the cache).
+
+The rules (retry nights, given up) are ``nightly_policy``'s ``RetryRule``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel.jobs.nightly_policy import RetryRule, Standing
 from panel.pipeline.batch import BatchPath, batch_rate
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Reject
@@ -54,12 +57,12 @@ class NightCalls:
     store: Store
     runner: Runner
     batch: BatchPath | None
-    retry_nights: int
-    today: str = field(default_factory=lambda: time.strftime("%Y-%m-%d"))
+    retry: RetryRule
     list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)
     _counted: set[str] = field(default_factory=set)
+    _fresh: set[str] = field(default_factory=set)  # due for a retry with an answer cached
     _failing: set[str] | None = None
     _pending: set[str] | None = None
     _handed: set[str] = field(default_factory=set)  # batch results already counted tonight
@@ -82,20 +85,20 @@ class NightCalls:
     def _gate(self, call: Call) -> CallResult | None:
         """The last failure of a call that is not due tonight, else None (send it)."""
         if self._failing is None:
-            self._failing = self.store.failing_keys()  # failed before this run
+            self._failing = self.store.failing_keys()  # failed (or withheld) before this run
         if call.key not in self._failing:
             return None
-        nights, failed_on, last = self.store.failed_before(call.key)
-        if last is None or self.store.cached(call.key) is not None:
+        history = self.store.failed_before(call.key)
+        standing = self.retry.standing(history)
+        last = history.last
+        if last is None or standing in (Standing.FRESH, Standing.DUE):
+            if standing is Standing.DUE and self.store.cached(call.key) is not None:
+                self._fresh.add(call.key)  # withheld last time: ask again, not the cache
             return None
-        if nights >= self.retry_nights:
-            if call.key not in self._counted:
-                self._counted.add(call.key)
-                self.gave_up.append(_given_up(last, nights))
-            return last.model_copy(update={"cached": True})
-        if failed_on == self.today:
-            return last.model_copy(update={"cached": True})
-        return None
+        if standing is Standing.GIVEN_UP and call.key not in self._counted:
+            self._counted.add(call.key)
+            self.gave_up.append(_given_up(last, history.nights))
+        return last.model_copy(update={"cached": True})
 
     def due(self, calls: Sequence[Call]) -> list[Call]:
         """Tonight's batch-routed calls that may be sent (neither given up nor held)."""
@@ -107,7 +110,7 @@ class NightCalls:
         if self.batch is None:
             return
         due = self.due(calls)
-        await self.batch.submit(due)
+        await self.batch.submit(due, fresh=self._fresh)
         if wait:
             await self.batch.wait(wait, due)
 
@@ -133,29 +136,35 @@ class NightCalls:
                 waiting = True
             elif (held := self._gate(call)) is not None:
                 results[n] = held
-            elif self.batch and call.key in self.batch_keys and self.store.cached(call.key) is None:
+            elif self.batch and call.key in self.batch_keys and self._uncached(call.key):
                 if call.key in self.batch.deferred:
                     results[n] = _deferred(call)
                 else:
                     waiting = True  # not sent yet (an upload to retry): the next run sends it
             else:
                 send.append((n, call))
-        answered = await self.runner.run([c for _, c in send])
+        answered = await self.runner.run([c for _, c in send], fresh=self._fresh)
         results.update({n: r for (n, _), r in zip(send, answered, strict=True)})
         if waiting:
             return False, [r for r in results.values() if not r.cached]
         return True, [results[n] for n in range(len(calls))]
 
+    def _uncached(self, key: str) -> bool:
+        return key in self._fresh or self.store.cached(key) is None
+
     def settle(self, results: Sequence[CallResult]) -> None:
-        """Note calls that failed tonight for the last time allowed (``retry_nights``)."""
+        """Note calls that failed (or were withheld) tonight for the last time allowed."""
         for result in results:
             failure = result.failure
-            if result.cached or failure is None or failure.reason is FailureReason.BUDGET:
+            if result.cached or result.outcome != "failed":
                 continue
-            nights, _, _ = self.store.failed_before(result.key)
-            if nights >= self.retry_nights and result.key not in self._counted:
+            if failure is not None and failure.reason is FailureReason.BUDGET:
+                continue
+            history = self.store.failed_before(result.key)
+            given_up = self.retry.standing(history) is Standing.GIVEN_UP
+            if given_up and result.key not in self._counted:
                 self._counted.add(result.key)
-                self.gave_up.append(_given_up(result, nights))
+                self.gave_up.append(_given_up(result, history.nights))
 
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""
@@ -170,8 +179,8 @@ def _given_up(last: CallResult, nights: int) -> dict[str, Any]:
         "tool": last.tool,
         "provider": last.provider,
         "nights": nights,
-        "reason": failure.reason.value if failure else "",
-        "detail": failure.detail if failure else "",
+        "reason": failure.reason.value if failure else "withheld",
+        "detail": failure.detail if failure else ", ".join(last.flags),
     }
 
 

@@ -24,6 +24,7 @@ from panel.providers import registry
 from panel.providers.base import Provider, Sampling
 from panel.records.editorial import auto_approved
 from panel.records.io import check_folder, pair_stem, write_record
+from panel.records.rows import ReviewInputs
 from panel.records.schema import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
 from panel.records.store import Store
 from panel.scoring.aggregate import aggregate, totals
@@ -253,35 +254,35 @@ def fingerprint(
     template_digest: Callable[[str], str],
     tools: Sequence[Tool],
     models: Sequence[str],
-) -> dict[str, object]:
+) -> ReviewInputs:
     """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
-    return {
-        "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
-        "personas": {p.name: p.digest for p in personas},
-        "catalog": {t.slug: t.digest() for t in tools},
-        "models": sorted(models),
-    }
+    return ReviewInputs(
+        templates={p.spec.template: template_digest(p.spec.template) for p in personas},
+        personas={p.name: p.digest for p in personas},
+        catalog={t.slug: t.digest() for t in tools},
+        models=tuple(sorted(models)),
+    )
 
 
-def plan_fingerprint(plan: Plan) -> dict[str, object]:
+def plan_fingerprint(plan: Plan) -> ReviewInputs:
     models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
     return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
     """Index the record with what decided it, its failed calls and a digest of its answers."""
-    provenance = {
-        **plan_fingerprint(plan),
-        "answers": answers_digest(plan, record.calls),
-        "failed": sorted({c.key for c in record.calls if c.outcome == "failed"}),
-    }
+    inputs = replace(
+        plan_fingerprint(plan),
+        answers=answers_digest(plan, record.calls),
+        failed=tuple(sorted({c.key for c in record.calls if c.outcome == "failed"})),
+    )
     store.index_record(
         record.id,
         path,
         run_id,
         (plan.tools[0].slug, plan.tools[1].slug),
         record.status,
-        provenance,
+        inputs,
     )
 
 

@@ -23,7 +23,7 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -161,8 +161,11 @@ class BatchPath:
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     # -- submit --------------------------------------------------------------
-    async def submit(self, calls: Iterable[Call]) -> None:
+    async def submit(self, calls: Iterable[Call], fresh: Collection[str] = ()) -> None:
         """Judge the calls with a result in, and send the rest (and re-asks) in new batches.
+
+        A call whose key is in ``fresh`` is sent even when an answer is cached (a withheld
+        answer's retry).
 
         Judging writes its verdicts in one transaction: a crash before it commits leaves
         every line to be judged again by the next run.
@@ -178,7 +181,7 @@ class BatchPath:
                 if key in seen or key in pending or key in self.finished:
                     continue
                 seen.add(key)
-                if key in done:
+                if key in done and (key not in fresh or key in self.finished):
                     if key in ready:
                         self.journal.use([ready[key]])
                     continue

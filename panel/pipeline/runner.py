@@ -12,7 +12,7 @@ exception that stops the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
@@ -88,11 +88,12 @@ class Runner:
             )
         return self._limiters[provider.spec]
 
-    async def run(self, calls: list[Call]) -> list[CallResult]:
-        """Every call's result, in the order the calls were given."""
-        return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
+    async def run(self, calls: list[Call], fresh: Collection[str] = ()) -> list[CallResult]:
+        """Every call's result, in the order the calls were given; the calls whose key is in
+        ``fresh`` are sent even when an answer is cached (a withheld answer's retry)."""
+        return list(await asyncio.gather(*(self._run_one(call, fresh) for call in calls)))
 
-    async def _run_one(self, call: Call) -> CallResult:
+    async def _run_one(self, call: Call, fresh: Collection[str] = ()) -> CallResult:
         shared = self._inflight.get(call.key)
         if shared is not None:  # the same call is already being made: wait for its answer
             result = (await asyncio.shield(shared)).model_copy(update={"cached": True})
@@ -100,7 +101,7 @@ class Runner:
             future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
             self._inflight[call.key] = future
             try:
-                result = await self._answer(call)
+                result = await self._answer(call, call.key in fresh)
                 future.set_result(result)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -112,8 +113,9 @@ class Runner:
             self.progress(call, result)
         return result
 
-    async def _answer(self, call: Call) -> CallResult:
-        cached = None if self.store is None or self.fresh else self.store.cached(call.key)
+    async def _answer(self, call: Call, fresh: bool = False) -> CallResult:
+        skip = self.store is None or self.fresh or fresh
+        cached = None if skip or self.store is None else self.store.cached(call.key)
         if cached is not None:
             # The checks run again: a stricter leak check applies to answers already paid for.
             flags = (

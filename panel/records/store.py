@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from panel.errors import PanelError
+from panel.records.rows import FailureHistory, IndexedRecord, ReviewInputs
 from panel.records.schema import CallResult
 from panel.records.store_migrations import MIGRATIONS
 
@@ -149,10 +150,12 @@ class Store:
         A verdict flagged by the leak check is cached too: it was paid for, and the
         flag travels with it. A failure counts the nights the call has failed on (one
         a calendar day, however many runs that day) and keeps its last result, for the
-        nightly's ``retry_nights`` cap; an answer clears that history.
+        nightly's ``retry_nights`` cap; an answer clears that history. A withheld answer
+        (flagged) is a failure for that count, though cached.
         """
         answered = result.status == "ok"
         state = "done" if answered else "failed"
+        clean = result.outcome != "failed"
         payload = result.model_dump_json()
         today = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
         self.db.execute(
@@ -160,7 +163,7 @@ class Store:
             "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
             "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at, "
-            "failed_nights = CASE WHEN excluded.state = 'done' THEN 0 "
+            "failed_nights = CASE WHEN excluded.failed_on IS NULL THEN 0 "
             "WHEN calls.failed_on IS excluded.failed_on THEN calls.failed_nights "
             "ELSE calls.failed_nights + 1 END, "
             "failed_on = excluded.failed_on, failure = excluded.failure",
@@ -173,21 +176,21 @@ class Store:
                 result.tool,
                 payload if answered else None,
                 self.clock(),
-                0 if answered else 1,
-                None if answered else today,
-                None if answered else payload,
+                0 if clean else 1,
+                None if clean else today,
+                None if clean else payload,
             ),
         )
 
-    def failed_before(self, key: str) -> tuple[int, str | None, CallResult | None]:
-        """(nights the call failed on, the last such day, its last failed result)."""
+    def failed_before(self, key: str) -> FailureHistory:
+        """The nights the call failed on, the last such day and its last failed result."""
         row = self.db.execute(
             "SELECT failed_nights, failed_on, failure FROM calls WHERE key = ?", (key,)
         ).fetchone()
         if row is None or not row[0]:
-            return 0, None, None
+            return FailureHistory()
         last = CallResult.model_validate_json(row[2]) if row[2] else None
-        return int(row[0]), row[1], last
+        return FailureHistory(int(row[0]), row[1], last)
 
     def defer(self, key: str) -> None:
         """Back to planned: never sent (budget), so the next run sends it."""
@@ -236,13 +239,13 @@ class Store:
         run_id: str | None,
         tools: tuple[str, str],
         status: str,
-        provenance: dict[str, Any],
+        inputs: ReviewInputs,
     ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO records "
             "(id, path, run_id, tool_a, tool_b, status, created_at, provenance) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record_id, str(path), run_id, *tools, status, self.clock(), json.dumps(provenance)),
+            (record_id, str(path), run_id, *tools, status, self.clock(), inputs.to_json()),
         )
 
     # -- community votes -----------------------------------------------------
@@ -261,17 +264,37 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
+    # -- the tools panel has seen ----------------------------------------------
+    def learn_tools(self, slugs: Iterable[str], *, late: bool) -> None:
+        """Remember the tools seen for the first time now; ``late``: learned after a nightly
+        (so reviewed whatever their launch date), else part of what panel started with."""
+        now = self.clock()
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO tools_seen (slug, first_seen, late) VALUES (?, ?, ?)",
+                [(slug, now, int(late)) for slug in slugs],
+            )
+
+    def knows_tools(self) -> bool:
+        """Has panel remembered any tool yet?"""
+        return self.db.execute("SELECT 1 FROM tools_seen LIMIT 1").fetchone() is not None
+
+    def late_tools(self) -> dict[str, float]:
+        """Tools learned after a nightly -> when panel first saw them."""
+        rows = self.db.execute("SELECT slug, first_seen FROM tools_seen WHERE late = 1")
+        return {str(slug): float(seen) for slug, seen in rows}
+
     def votes(self) -> dict[str, tuple[int, int]]:
         """tool slug -> (ship votes, skip votes)."""
         rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
         return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
 
-    def reviews(self) -> dict[str, list[dict[str, Any]]]:
+    def reviews(self) -> dict[str, list[IndexedRecord]]:
         """First tool of a pair -> its records (as ``records_for``), oldest first; one query."""
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records ORDER BY created_at"
         )
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[IndexedRecord]] = {}
         for row in rows:
             out.setdefault(row[2], []).append(_record(row))
         return out
@@ -283,8 +306,8 @@ class Store:
         }
 
     def failing_keys(self) -> set[str]:
-        """Keys of calls whose last try failed (see ``failed_before``)."""
-        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0 AND state != 'done'")
+        """Keys of calls whose last try failed or was withheld (see ``failed_before``)."""
+        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0")
         return {str(row[0]) for row in rows}
 
     @contextlib.contextmanager
@@ -298,7 +321,7 @@ class Store:
             raise
         self.db.execute("COMMIT")
 
-    def records_for(self, tool: str) -> list[dict[str, Any]]:
+    def records_for(self, tool: str) -> list[IndexedRecord]:
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
             "WHERE tool_a = ? OR tool_b = ? ORDER BY created_at",
@@ -307,12 +330,6 @@ class Store:
         return [_record(row) for row in rows]
 
 
-def _record(r: Any) -> dict[str, Any]:
-    """A record index row (id, path, tool_a, tool_b, status, provenance) as a dict."""
-    return {
-        "id": r[0],
-        "path": r[1],
-        "tools": (r[2], r[3]),
-        "status": r[4],
-        "provenance": json.loads(r[5]),
-    }
+def _record(r: Any) -> IndexedRecord:
+    """A record index row (id, path, tool_a, tool_b, status, provenance), typed."""
+    return IndexedRecord(r[0], Path(r[1]), (r[2], r[3]), r[4], ReviewInputs.from_json(r[5]))
