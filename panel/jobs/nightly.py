@@ -220,7 +220,9 @@ def prepare(
     catalog = Catalog.load(home.catalog)
     last = store.last_run(KIND, "done")
     since = options.since or (
-        datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
+        datetime.fromtimestamp(last.started_at).date()
+        if last
+        else options.today - timedelta(days=1)
     )
 
     available = load_personas(home.personas, home.prompts)

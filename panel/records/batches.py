@@ -71,25 +71,15 @@ class Ready:
 
 class BatchJournal:
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.db = store.db
         self.clock = store.clock
 
     def _commit(self, statements: Iterable[tuple[str, Any]]) -> None:
-        if self.db.in_transaction:  # part of a larger one (``Store.transaction``)
+        """Every statement in one transaction (``Store.transaction``, which a caller's joins)."""
+        with self.store.transaction():
             for sql, params in statements:
                 (self.db.executemany if isinstance(params, list) else self.db.execute)(sql, params)
-            return
-        self.db.execute("BEGIN")
-        try:
-            for sql, params in statements:
-                if isinstance(params, list):
-                    self.db.executemany(sql, params)
-                else:
-                    self.db.execute(sql, params)
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # -- submit --------------------------------------------------------------
     def prepare(

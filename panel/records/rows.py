@@ -5,6 +5,7 @@
   ``jobs/review.py`` writes it with the record's index row; the nightly's policy reads it.
 - ``IndexedRecord``: one row of the record index.
 - ``FailureHistory``: a call's failure nights (``retry_nights`` is the nightly's cap).
+- ``RunRow``: a run of the run index.
 """
 
 from __future__ import annotations
@@ -78,3 +79,9 @@ class FailureHistory:
     nights: int = 0
     failed_on: str | None = None  # YYYY-MM-DD
     last: CallResult | None = None
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: str
+    started_at: float  # seconds since the epoch

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from panel.errors import PanelError
-from panel.records.rows import FailureHistory, IndexedRecord, ReviewInputs
+from panel.records.rows import FailureHistory, IndexedRecord, ReviewInputs, RunRow
 from panel.records.schema import CallResult
 from panel.records.store_migrations import MIGRATIONS
 
@@ -101,7 +101,14 @@ class Store:
                 f"({len(MIGRATIONS)}); upgrade panel"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            # A script (DDL) is the one write that cannot go through ``transaction()``:
+            # ``executescript`` commits first. Its own BEGIN/COMMIT, rolled back on error.
+            try:
+                self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.db.close()
@@ -125,17 +132,16 @@ class Store:
         Done rows stay done, and rows submitted in an open batch stay submitted.
         """
         now = self.clock()
-        self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, updated_at) "
-            "VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
-            "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
-            "ELSE 'planned' END, "
-            "updated_at = excluded.updated_at",
-            [(*row, run_id, now) for row in rows],
-        )
-        self.db.execute("COMMIT")
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, "
+                "updated_at) VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
+                "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
+                "ELSE 'planned' END, "
+                "updated_at = excluded.updated_at",
+                [(*row, run_id, now) for row in rows],
+            )
 
     def start(self, key: str) -> None:
         self.db.execute(
@@ -224,13 +230,13 @@ class Store:
             (self.clock(), status, json.dumps(summary) if summary else None, run_id),
         )
 
-    def last_run(self, kind: str, status: str) -> tuple[str, float] | None:
+    def last_run(self, kind: str, status: str) -> RunRow | None:
         row = self.db.execute(
             "SELECT id, started_at FROM runs WHERE kind = ? AND status = ? "
             "ORDER BY started_at DESC LIMIT 1",
             (kind, status),
         ).fetchone()
-        return None if row is None else (str(row[0]), float(row[1]))
+        return None if row is None else RunRow(str(row[0]), float(row[1]))
 
     def index_record(
         self,
@@ -252,17 +258,12 @@ class Store:
     def set_votes(self, counts: Iterable[tuple[str, int, int]], source: str) -> None:
         """Replace the vote counts of the given tools, all in one transaction."""
         now = self.clock()
-        self.db.execute("BEGIN")
-        try:
+        with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO votes (tool, ship, skip, source, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(tool, ship, skip, source, now) for tool, ship, skip in counts],
             )
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # -- the tools panel has seen ----------------------------------------------
     def learn_tools(self, slugs: Iterable[str], *, late: bool) -> None:
@@ -312,14 +313,20 @@ class Store:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Many writes in one commit: all of them, or (on any error) none."""
+        """The one way to write more than one statement: all of them, or (on any error,
+        the commit's included) none. Inside another transaction it joins that one, which
+        commits or rolls back the whole."""
+        if self.db.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
     def records_for(self, tool: str) -> list[IndexedRecord]:
         rows = self.db.execute(
