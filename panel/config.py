@@ -224,5 +224,7 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         json_object_schema=entry.json_object_schema,
         vendor=entry.vendor,
         batch=entry.batch,
-        batch_discount=entry.batch_discount or settings.batch_discount,
+        batch_discount=entry.batch_discount
+        if entry.batch_discount is not None
+        else settings.batch_discount,
     )

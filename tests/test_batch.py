@@ -318,14 +318,13 @@ def test_the_dry_run_estimates_batched_calls_at_batch_prices(
 def test_which_providers_have_a_batch_api(monkeypatch: pytest.MonkeyPatch) -> None:
     from panel.providers import registry
     from panel.providers.base import ProviderSettings
-    from panel.providers.batch import batch_api
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
 
     def api(kind: str, **extra: Any) -> object:
         settings = ProviderSettings(name="p", kind=kind, model="m", api_key_env="", **extra)
-        return batch_api(registry.create(settings))
+        return registry.batch_api(registry.create(settings))
 
     other = {"base_url": "http://127.0.0.1:9/v1"}
     assert api("openai") is not None and api("mistral") is not None  # the vendors' own APIs

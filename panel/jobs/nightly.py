@@ -22,7 +22,7 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
-from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
+from panel.jobs.nightly_calls import BatchRoutes, NightCalls
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
 from panel.jobs.nightly_policy import RetryRule, look, same_answers
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
@@ -275,9 +275,10 @@ def prepare(
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:
     """What tonight would review and what it would cost; nothing is sent."""
     summary, plans = prepare(session, options)
-    on = options.batch or session.settings.batch  # estimated at batch prices where batched
+    # estimated at batch prices where batched
+    routes = BatchRoutes(options.batch or session.settings.batch)
     for _, plan in plans:
-        plan.calls = [with_batch_price(c) if batched(c, on) else c for c in plan.calls]
+        plan.calls = [routes.priced(c) if routes.batched(c) else c for c in plan.calls]
     return dry_run_plan(session.store, plans, summary)
 
 
@@ -337,7 +338,7 @@ def run_nightly(
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
     summary, plans = prepare(session, options)
     session.require_prices(c for _, plan in plans for c in plan.calls)
-    on = options.batch or session.settings.batch
+    routes = BatchRoutes(options.batch or session.settings.batch)
     night = NightCalls(
         store,
         session.runner,
@@ -345,7 +346,7 @@ def run_nightly(
         RetryRule(session.settings.retry_nights, options.today.isoformat()),
     )
     for _, plan in plans:
-        plan.calls = night.route(plan.calls, on)
+        plan.calls = night.route(plan.calls, routes)
     store.begin_run(run_id, KIND)
     for _, plan in plans:
         journal(plan, store, run_id)

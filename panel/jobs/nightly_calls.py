@@ -27,27 +27,42 @@ from panel.pipeline.judge import Reject
 from panel.pipeline.outcome import Tally, call_result
 from panel.pipeline.pricing import Rate
 from panel.pipeline.runner import Runner
-from panel.providers.base import FailureReason, ProviderSettings
-from panel.providers.batch import batch_api
+from panel.providers import registry
+from panel.providers.base import FailureReason
+from panel.providers.batch import BatchApi
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
 
 
-def batched(call: Call, on: bool) -> bool:
-    """Does ``call`` go through its provider's Batch API tonight?"""
-    settings = getattr(call.provider, "settings", None)
-    wanted = on or (isinstance(settings, ProviderSettings) and settings.batch is True)
-    return wanted and batch_api(call.provider) is not None
+class BatchRoutes:
+    """Which calls go through their provider's Batch API tonight, and at what price.
 
+    ``on``: ``--batch`` or ``[panel] batch``; a provider whose own settings ask for its
+    Batch API (``batch = true``) is batched either way. One client per provider.
+    """
 
-def with_batch_price(call: Call) -> Call:
-    """``call`` priced at its provider's batch rate (``batch_discount`` of the list price)."""
-    settings = getattr(call.provider, "settings", None)
-    discount = settings.batch_discount if isinstance(settings, ProviderSettings) else 0.5
-    return Call(
-        call.persona, call.tool, call.provider, call.rendered, batch_rate(call.rate, discount),
-        call.pair,
-    )  # fmt: skip
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self._apis: dict[str, BatchApi | None] = {}
+
+    def api(self, call: Call) -> BatchApi | None:
+        spec = call.provider.spec
+        if spec not in self._apis:
+            self._apis[spec] = registry.batch_api(call.provider)
+        return self._apis[spec]
+
+    def batched(self, call: Call) -> bool:
+        api = self.api(call)
+        return api is not None and (self.on or api.requested)
+
+    def priced(self, call: Call) -> Call:
+        """``call`` at its provider's batch rate (the kind's discount of the list price)."""
+        api = self.api(call)
+        assert api is not None
+        return Call(
+            call.persona, call.tool, call.provider, call.rendered,
+            batch_rate(call.rate, api.discount), call.pair,
+        )  # fmt: skip
 
 
 @dataclass
@@ -71,14 +86,14 @@ class NightCalls:
         """Read which calls wait on a batch again (after collecting or submitting)."""
         self._pending = self.batch.pending() if self.batch else set()
 
-    def route(self, calls: Sequence[Call], on: bool) -> list[Call]:
+    def route(self, calls: Sequence[Call], routes: BatchRoutes) -> list[Call]:
         """The calls, batch-priced where they go through a Batch API tonight."""
         out = []
         for call in calls:
             self.list_rates[call.key] = call.rate
-            if self.batch is not None and batched(call, on):
+            if self.batch is not None and routes.batched(call):
                 self.batch_keys.add(call.key)
-                call = with_batch_price(call)
+                call = routes.priced(call)
             out.append(call)
         return out
 

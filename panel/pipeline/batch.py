@@ -34,16 +34,16 @@ from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.outcome import Tally, call_result
 from panel.pipeline.pricing import PriceBook, Rate
 from panel.pipeline.retry import RetryPolicy
+from panel.providers import registry
 from panel.providers.base import (
     Completion,
     FailureReason,
     Message,
     Provider,
     ProviderError,
-    ProviderSettings,
     StructuredMode,
 )
-from panel.providers.batch import BatchApi, BatchState, batch_api
+from panel.providers.batch import BatchApi, BatchSource, BatchState
 from panel.records.batches import Batch, BatchJournal, Line, Ready
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
@@ -91,7 +91,7 @@ class BatchPath:
             except PanelError as exc:  # say, removed from panel.toml with a batch still open
                 self.log(f"provider {name}: {exc}")
                 return None
-        return batch_api(self.clients[name])
+        return registry.batch_api(self.clients[name])
 
     def pending(self) -> set[str]:
         return self.journal.pending()
@@ -122,7 +122,7 @@ class BatchPath:
             self.journal.polled(batch.id, status.done + status.failed)
             return
         results: dict[str, tuple[str, dict[str, Any], float | None]] = {}
-        rate = self._rate(batch.provider)
+        rate = self._rate(batch.provider, api)
         for file_id in (status.output_file, status.error_file):
             if not file_id:
                 continue
@@ -147,11 +147,11 @@ class BatchPath:
         note = f", {lost} lines without a result go back to planned" if lost else ""
         self.log(f"batch {batch.id} on {batch.provider} {state} ({status.raw}){note}")
 
-    def _rate(self, name: str) -> Rate | None:
-        settings = getattr(self.clients[name], "settings", None)
-        if not isinstance(settings, ProviderSettings):
+    def _rate(self, name: str, api: BatchApi) -> Rate | None:
+        provider = self.clients[name]
+        if not isinstance(provider, BatchSource):
             return None
-        return batch_rate(self.prices.rate(settings), settings.batch_discount)
+        return batch_rate(self.prices.rate(provider.settings), api.discount)
 
     async def _retrying(self, step: Callable[[], Any]) -> Any:
         async for attempt in self.policy.retrying():

@@ -124,7 +124,7 @@ class ProviderSettings:
     json_object_schema: bool = False  # send the schema with json_object (llama.cpp servers)
     vendor: str | None = None  # who made the model; None: the kind's descriptor decides
     batch: bool | None = None  # use the kind's Batch API (None: at the kind's own server only)
-    batch_discount: float = 0.5  # batch price as a share of the list price
+    batch_discount: float | None = None  # batch price / list price; None: the kind's own
     # HTTP kinds only: the httpx2 transport their client sends through (``httpx2.MockTransport``
     # in tests and downstream code, so no socket is opened). Never from panel.toml; not part of
     # equality, the cache key or any record.

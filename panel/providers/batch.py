@@ -2,28 +2,36 @@
 
 OpenAI and Mistral (and OpenAI-compatible servers that opt in with ``batch = true``)
 take a JSONL file of requests, each with a ``custom_id``, and answer within a
-completion window at a lower price. A provider that can do this returns a ``BatchApi``
-from ``batch_api()``; the kind's own module (``openai_batch.py``, ``mistral_batch.py``)
-speaks its SDK. Orchestration (the journal, judging, re-asks) is ``pipeline/batch.py``'s
+completion window at a lower price. A kind with a Batch API says so in its descriptor:
+``ProviderKind(batch=BatchSpec(client=..., discount=...))``, the client class being a
+``BatchClient`` in the kind's batch module (``openai_batch.py``, ``mistral_batch.py``).
+
+A client is built from the provider's SDK client and its ``ChatCodec`` (the request body,
+the reading of an answer, the one error mapping: public methods every HTTP kind has),
+never from a provider's private members. ``BatchClient.sdk`` wraps every SDK call in that
+error mapping. ``registry.batch_api(provider)`` builds the client when the provider's
+settings want one. Orchestration (the journal, judging, re-asks) is ``pipeline/batch.py``'s
 and knows nothing provider-specific.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from panel.providers.base import (
     Completion,
     CompletionRequest,
     FailureReason,
     ProviderError,
-    StructuredMode,
+    ProviderSettings,
     classify_status,
 )
-from panel.providers.ladder import Ladder
+
+T = TypeVar("T")
+TAG = "panel_batch"  # the metadata key that carries panel's batch id
 
 
 class BatchState(StrEnum):
@@ -62,8 +70,47 @@ class LineResult:
 
 
 @runtime_checkable
+class ChatCodec(Protocol):
+    """What a batch client needs of its kind: the chat wire format and the error mapping.
+
+    Every HTTP kind implements it (``providers/http.py``), at its ladder's current rung.
+    """
+
+    spec: str
+    model: str
+
+    def body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The chat request body a synchronous call would send (plain JSON)."""
+        ...
+
+    def answer(self, body: Any) -> Completion:
+        """A 200 chat response body (JSON) read as a synchronous answer (key check included)."""
+        ...
+
+    def error(self, exc: Exception) -> ProviderError:
+        """The kind's one mapping of an SDK exception to a typed, redacted error."""
+        ...
+
+    def detail(self, exc: Exception) -> str:
+        """An error's text, redacted."""
+        ...
+
+
+@runtime_checkable
+class BatchSource(ChatCodec, Protocol):
+    """A provider a batch client can be built from: its codec, settings and SDK client."""
+
+    settings: ProviderSettings
+    endpoint: str
+    client: Any  # the SDK client it sends through
+
+
+@runtime_checkable
 class BatchApi(Protocol):
     """A provider's batch endpoint. Every method raises ``ProviderError`` on failure."""
+
+    discount: float  # the batch price as a share of the list price
+    requested: bool  # the provider's own settings ask for it (``batch = true``)
 
     def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
         """One JSONL line of the input file."""
@@ -92,57 +139,102 @@ class BatchApi(Protocol):
         ...
 
 
-def batch_api(provider: object) -> BatchApi | None:
-    """The provider's batch endpoint, or None when it has none (or it is not switched on)."""
-    make = getattr(provider, "batch_api", None)
-    return None if make is None else make()
+class BatchClient:
+    """The template of a kind's Batch API client: the SDK client, the codec, one error mapping.
+
+    A subclass names the SDK's exception types in ``errors`` and implements the steps
+    (``line``, ``upload``, ``create``, ``find``, ``status``, ``download``, ``cancel``), each
+    SDK call made through ``sdk``. Output and error lines in OpenAI's shape (Mistral's too)
+    are read by ``result``.
+    """
+
+    errors: ClassVar[tuple[type[Exception], ...]] = ()
+
+    def __init__(
+        self, client: Any, codec: ChatCodec, *, discount: float, requested: bool = False
+    ) -> None:
+        self.client = client
+        self.codec = codec
+        self.discount = discount
+        self.requested = requested
+
+    async def sdk(self, step: Callable[[], Awaitable[T]]) -> T:
+        """``await step()``, its SDK errors mapped by the kind's codec."""
+        try:
+            return await step()
+        except self.errors as exc:
+            raise self.codec.error(exc) from None
+
+    def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def upload(self, name: str, data: bytes) -> str:
+        raise NotImplementedError
+
+    async def create(self, file_id: str, tag: str) -> str:
+        raise NotImplementedError
+
+    async def find(self, tag: str) -> str | None:
+        raise NotImplementedError
+
+    async def status(self, batch_id: str) -> BatchStatus:
+        raise NotImplementedError
+
+    async def download(self, file_id: str) -> bytes:
+        raise NotImplementedError
+
+    async def cancel(self, batch_id: str) -> None:
+        raise NotImplementedError
+
+    def result(self, line: dict[str, Any]) -> LineResult:
+        return parse_line(self.codec, line)
 
 
-TAG = "panel_batch"  # the metadata key that carries panel's batch id
+@dataclass(frozen=True)
+class BatchSpec:
+    """A kind's Batch API, in its descriptor: the client class and the batch price."""
+
+    client: type[BatchClient]
+    discount: float = 0.5  # batch price / list price, unless panel.toml says otherwise
+
+    def wanted(self, settings: ProviderSettings, endpoint: str, home: str) -> bool:
+        """Do these settings use it? Never with ``batch = false``; at a server other than
+        the kind's own (``home``) only with ``batch = true`` (vLLM, Together...)."""
+        if settings.batch is False:
+            return False
+        return settings.batch is True or endpoint.rstrip("/") == home.rstrip("/")
+
+    def build(self, source: BatchSource) -> BatchClient:
+        """The kind's client over ``source``'s SDK client and codec."""
+        settings = source.settings
+        discount = self.discount if settings.batch_discount is None else settings.batch_discount
+        return self.client(
+            source.client, source, discount=discount, requested=settings.batch is True
+        )
 
 
-class ChatParser(Protocol):
-    """What ``parse_line`` needs of a provider: its chat parser and its error redaction."""
-
-    spec: str
-
-    @property
-    def ladder(self) -> Ladder: ...
-
-    def completion(self, response: Any, rung: StructuredMode) -> Completion: ...
-
-    def detail(self, exc: Exception) -> str: ...
-
-
-def parse_line(
-    provider: ChatParser, line: dict[str, Any], parse: Callable[[Any], Any]
-) -> LineResult:
+def parse_line(codec: ChatCodec, line: dict[str, Any]) -> LineResult:
     """An output or error line into a ``LineResult``.
 
     The line format is OpenAI's, and Mistral's batch files follow it: ``custom_id``,
-    ``response`` (``status_code``, ``body``) and ``error``. ``parse`` turns a 200 body into
-    the SDK's chat response type; ``provider.completion`` reads it exactly as a synchronous
-    answer (the key check included); error text is redacted by ``provider.detail``.
+    ``response`` (``status_code``, ``body``) and ``error``. ``codec.answer`` reads a 200
+    body exactly as a synchronous answer (the key check included); error text is redacted
+    by ``codec.detail``.
     """
     custom_id = str(line.get("custom_id", ""))
     response = line.get("response") or {}
     error = line.get("error")
     status = int(response.get("status_code") or (200 if not error else 500))
     body = response.get("body")
-    spec = provider.spec
+    spec = codec.spec
     if status != 200 or error:
         message = error.get("message") if isinstance(error, dict) else None
         if message is None and isinstance(body, dict):
             message = (body.get("error") or {}).get("message") or body.get("message")
         reason, retryable = (
-            classify_status(status)
-            if status != 200
-            else (
-                FailureReason.SERVER_ERROR,
-                True,
-            )
+            classify_status(status) if status != 200 else (FailureReason.SERVER_ERROR, True)
         )
-        detail = provider.detail(Exception(str(message or error or "no detail")))
+        detail = codec.detail(Exception(str(message or error or "no detail")))
         return LineResult(
             custom_id,
             error=ProviderError(
@@ -151,7 +243,7 @@ def parse_line(
             ),
         )  # fmt: skip
     try:
-        completion = provider.completion(parse(body), provider.ladder.rung)
+        completion = codec.answer(body)
     except ProviderError as exc:
         return LineResult(custom_id, error=exc)
     except Exception:  # a body that is no chat response

@@ -11,7 +11,8 @@ descriptors:
 - default list prices (``panel/pipeline/pricing.py`` reads them; panel.toml overrides);
 - the address hints in errors about unknown providers;
 - capabilities: the structured-output rungs a provider of the kind may use (panel.toml's
-  ``structured`` must name one of them) and whether the API has a batch endpoint;
+  ``structured`` must name one of them) and whether the API has a batch endpoint (derived
+  from ``batch``, the kind's ``BatchSpec``: its client class and batch price);
 - ``endpoint``: the server a provider talks to when none is configured ("" in-process).
   Each provider reports the server it really uses as ``Provider.endpoint``, which is part
   of the cache key.
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 
 from panel.errors import PanelError
 from panel.providers.base import Provider, ProviderSettings, StructuredMode
+from panel.providers.batch import BatchSpec
 from panel.providers.keys import NO_KEY, api_key, key_present
 
 Factory = Callable[[ProviderSettings], Provider]
@@ -31,10 +33,13 @@ Factory = Callable[[ProviderSettings], Provider]
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a kind can do beyond answering one request."""
+    """What a kind can do beyond answering one request.
+
+    ``batch`` is not declared: ``ProviderKind`` derives it from its ``batch`` spec.
+    """
 
     structured: tuple[StructuredMode, ...]  # the structured-output rungs it can use, best first
-    batch: bool = False  # the API has an asynchronous batch endpoint (issue 15 uses it)
+    batch: bool = field(default=False, init=False)  # the kind has a Batch API (``BatchSpec``)
 
     def __post_init__(self) -> None:
         if not self.structured or len(set(self.structured)) != len(self.structured):
@@ -58,6 +63,12 @@ class ProviderKind:
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
     prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
     free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
+    batch: BatchSpec | None = None  # its Batch API: the client class and the batch price
+
+    def __post_init__(self) -> None:
+        derived = Capabilities(self.capabilities.structured)
+        object.__setattr__(derived, "batch", self.batch is not None)  # frozen: set once, here
+        object.__setattr__(self, "capabilities", derived)
 
     @property
     def address(self) -> str:

@@ -1,25 +1,22 @@
 """Mistral's batch jobs (``/v1/files`` + ``/v1/batch/jobs``) through the official SDK (mistralai).
 
-Input lines carry ``custom_id`` and ``body`` (the provider's own chat arguments); output
-and error lines have the same shape as OpenAI's, so one parser reads both.
+Input lines carry ``custom_id`` and ``body`` (the kind's own chat request body, without the
+model: the job names it); output and error lines have the same shape as OpenAI's, so one
+parser (``BatchClient.result``) reads both.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx2 as httpx
+from mistralai.client import Mistral
 from mistralai.client.errors import MistralError, NoResponseError
-from mistralai.client.models import ChatCompletionResponse
 
-from panel.providers.base import CompletionRequest, ProviderError
-from panel.providers.batch import TAG, BatchState, BatchStatus, LineResult, parse_line
-
-if TYPE_CHECKING:
-    from panel.providers.mistral import MistralProvider
+from panel.providers.base import CompletionRequest
+from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus
 
 ENDPOINT: Final = "/v1/chat/completions"
-ERRORS = (MistralError, NoResponseError, httpx.HTTPError)
 STATES = {
     "QUEUED": BatchState.RUNNING,
     "RUNNING": BatchState.RUNNING,
@@ -31,55 +28,45 @@ STATES = {
 }
 
 
-class MistralBatch:
-    def __init__(self, provider: MistralProvider) -> None:
-        self.provider = provider
-        self.client = provider.client
-
-    def _fail(self, exc: Exception) -> ProviderError:
-        return self.provider._error(exc, self.provider.ladder.rung)
+class MistralBatch(BatchClient):
+    errors = (MistralError, NoResponseError, httpx.HTTPError)
+    client: Mistral
 
     def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
-        body = self.provider._arguments(request, self.provider.ladder.rung)
+        body = self.codec.body(request)
         body.pop("model", None)  # the job names the model
         return {"custom_id": custom_id, "body": body}
 
     async def upload(self, name: str, data: bytes) -> str:
-        try:
-            created = await self.client.files.upload_async(
+        created = await self.sdk(
+            lambda: self.client.files.upload_async(
                 file={"file_name": name, "content": data}, purpose="batch"
             )
-        except ERRORS as exc:
-            raise self._fail(exc) from None
+        )
         return str(created.id)
 
     async def create(self, file_id: str, tag: str) -> str:
-        try:
-            job = await self.client.batch.jobs.create_async(
+        job = await self.sdk(
+            lambda: self.client.batch.jobs.create_async(
                 input_files=[file_id],
-                model=self.provider.model,
+                model=self.codec.model,
                 endpoint=ENDPOINT,
                 metadata={TAG: tag},
             )
-        except ERRORS as exc:
-            raise self._fail(exc) from None
+        )
         return str(job.id)
 
     async def find(self, tag: str) -> str | None:
-        try:
-            listed = await self.client.batch.jobs.list_async(metadata={TAG: tag}, page_size=100)
-        except ERRORS as exc:
-            raise self._fail(exc) from None
+        listed = await self.sdk(
+            lambda: self.client.batch.jobs.list_async(metadata={TAG: tag}, page_size=100)
+        )
         for job in listed.data or []:
             if (job.metadata or {}).get(TAG) == tag:
                 return str(job.id)
         return None
 
     async def status(self, batch_id: str) -> BatchStatus:
-        try:
-            job = await self.client.batch.jobs.get_async(job_id=batch_id)
-        except ERRORS as exc:
-            raise self._fail(exc) from None
+        job = await self.sdk(lambda: self.client.batch.jobs.get_async(job_id=batch_id))
         raw = str(job.status)
         errors = "; ".join(str(getattr(e, "message", e)) for e in (job.errors or []))
         return BatchStatus(
@@ -94,17 +81,11 @@ class MistralBatch:
         )
 
     async def download(self, file_id: str) -> bytes:
-        try:
+        async def read() -> bytes:
             response = await self.client.files.download_async(file_id=file_id)
             return await response.aread()
-        except ERRORS as exc:
-            raise self._fail(exc) from None
+
+        return await self.sdk(read)
 
     async def cancel(self, batch_id: str) -> None:
-        try:
-            await self.client.batch.jobs.cancel_async(job_id=batch_id)
-        except ERRORS as exc:
-            raise self._fail(exc) from None
-
-    def result(self, line: dict[str, Any]) -> LineResult:
-        return parse_line(self.provider, line, ChatCompletionResponse.model_validate)
+        await self.sdk(lambda: self.client.batch.jobs.cancel_async(job_id=batch_id))
