@@ -40,10 +40,12 @@ demo: install
 test: install browser lint
 	$(BIN)/python -m pytest
 
+# lint-imports checks docs/ARCHITECTURE.md's layer table (the contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check panel tests benchmarks
 	$(BIN)/ruff format --check panel tests benchmarks
 	$(BIN)/mypy panel
+	$(BIN)/lint-imports --no-cache
 
 # Benchmarks write benchmarks/results/*.json; the README summarises them.
 bench: install

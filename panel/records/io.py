@@ -4,7 +4,7 @@ A record lives at ``runs/YYYY-MM-DD/<a>-vs-<b>.json``. A second run of the same
 pair on the same day gets ``<a>-vs-<b>.2.json`` (then ``.3``...): nothing
 already written is ever replaced. A record's id is its path under runs/
 without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3`` (see
-``record_ids.py``; a record written outside runs/ gets an ``out:`` id).
+``ids.py``; a record written outside runs/ gets an ``out:`` id).
 
 Every reader of runs/ goes through :func:`iter_records`: each file is read only
 if it is a regular file under the size cap, validated against the schema and

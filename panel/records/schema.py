@@ -2,7 +2,7 @@
 
 Field order is part of the contract (``schema_version`` first, then identity,
 then content); new fields are appended and a version bump comes with a
-migration in ``records.py``.
+migration in ``io.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from panel.providers.base import FailureReason, StructuredMode
 from panel.scoring.rules import Quorum, Recusal
 
 SCHEMA_VERSION: Final = 5
-# The one version this code reads and writes; older records are migrated first (records.py).
+# The one version this code reads and writes; older records are migrated first (io.py).
 SchemaVersion = Literal[5]
 assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SCHEMA_VERSION"
 
