@@ -354,7 +354,7 @@ def test_a_batch_answer_that_contains_the_key_is_never_stored(
 def test_a_large_night_is_split_into_batches(
     night: Home, server: FakeBatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("panel.pipeline.batch.MAX_LINES", 5)
+    monkeypatch.setattr("panel.pipeline.batch_path.MAX_LINES", 5)
     code, summary, _ = nightly()
     assert summary["batch_lines"] == CALLS and server.created() == 4  # 5 + 5 + 5 + 1
     assert sorted(len(server.files[j.input_file].splitlines()) for j in server.jobs.values()) == [

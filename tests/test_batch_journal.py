@@ -1,11 +1,11 @@
-"""The batch journal in the store (records/batches.py, store migration 3)."""
+"""The batch journal in the store (records/batch_journal.py, store migration 3)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from panel.records.batches import BatchJournal, Line, age
+from panel.records.batch_journal import BatchJournal, Line, age
 from panel.records.store import Store
 from panel.records.store_migrations import MIGRATIONS
 

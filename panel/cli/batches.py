@@ -13,7 +13,7 @@ from panel.cli._common import home, user_errors
 from panel.lock import exclusive
 from panel.pipeline.session import RunSession
 from panel.publish.render.columns import aligned
-from panel.records.batches import BatchJournal, listing
+from panel.records.batch_journal import BatchJournal, listing
 
 app = typer.Typer(help="Batch API jobs sent by `panel nightly --batch`.", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ from panel.pipeline.calls import Call
 from panel.pipeline.session import RunSession
 from panel.records.io import dump, records_folder
 from panel.records.schema import CallResult
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 
 
 def review_command(
@@ -114,5 +114,5 @@ def review_command(
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
     count = record.totals
-    print(tally(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
+    print(count_phrase(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
     raise typer.Exit(exit_code(record))

@@ -42,15 +42,22 @@ from panel.pipeline.session import RunSession
 from panel.records.rows import ReviewInputs
 from panel.records.schema import CallResult
 from panel.records.store import Store
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 
-__all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
+__all__ = [
+    "RIVAL_RULE",
+    "NightSummary",
+    "NightlyOptions",
+    "dry_run_report",
+    "rival_for",
+    "run_nightly",
+]
 
 KIND = "nightly"
 
 
 @dataclass
-class Summary:
+class NightSummary:
     date: str
     since: str
     rival_rule: str = RIVAL_RULE
@@ -127,7 +134,7 @@ class Night:
     store: Store
     out: Path
     run_id: str
-    summary: Summary
+    summary: NightSummary
     log: ProgressHook
 
     async def run(self, wait: float | None) -> None:
@@ -184,7 +191,7 @@ class Night:
             self.summary.incomplete += 1
         self.log(
             f"{record.status} {record.id} "
-            f"({tally(count.calls, count.valid, count.failed, count.recused)})"
+            f"({count_phrase(count.calls, count.valid, count.failed, count.recused)})"
         )
         return {
             "status": record.status,
@@ -214,7 +221,7 @@ class NightlyOptions:
 
 def prepare(
     session: RunSession, options: NightlyOptions
-) -> tuple[Summary, list[tuple[Selected, Plan]]]:
+) -> tuple[NightSummary, list[tuple[Selected, Plan]]]:
     """Tonight's comparisons, planned (prompts rendered, nothing sent) in ``session``."""
     home, store, config = session.home, session.store, session.config
     catalog = Catalog.load(home.catalog)
@@ -260,7 +267,7 @@ def prepare(
         )
         plan.calls = [same.setdefault((id(c.provider), id(c.rendered)), c) for c in plan.calls]
         plans.append((s, plan))
-    summary = Summary(
+    summary = NightSummary(
         date=options.today.isoformat(),
         since=since.isoformat(),
         panel=asdict(panel),
@@ -283,7 +290,7 @@ def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, An
 
 
 def dry_run_plan(
-    store: Store, plans: list[tuple[Selected, Plan]], summary: Summary
+    store: Store, plans: list[tuple[Selected, Plan]], summary: NightSummary
 ) -> dict[str, Any]:
     rows = []
     total = 0.0
@@ -327,7 +334,7 @@ def run_nightly(
     options: NightlyOptions,
     log: ProgressHook,
     on_plan: Callable[[int], None] = lambda total: None,
-) -> tuple[Summary, Path]:
+) -> tuple[NightSummary, Path]:
     """Run the night's comparisons and write the summary to runs/nightly/<date>[.N].json.
 
     The budget is the session's: past the cap no new call starts, and the calls not sent
@@ -380,10 +387,3 @@ def summary_paths(folder: Path, day: str) -> Iterator[Path]:
     yield folder / f"{day}.json"
     for n in itertools.count(2):
         yield folder / f"{day}.{n}.json"
-
-
-def failure_reasons(summary: Summary) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for f in summary.failures:
-        counts[f["reason"]] = counts.get(f["reason"], 0) + 1
-    return counts

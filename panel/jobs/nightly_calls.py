@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from panel.jobs.nightly_policy import RetryRule, Standing
-from panel.pipeline.batch import BatchPath, batch_rate
+from panel.pipeline.batch_path import BatchPath, batch_rate
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Reject
-from panel.pipeline.outcome import Tally, call_result
 from panel.pipeline.pricing import Rate
+from panel.pipeline.result import CallUsage, call_result
 from panel.pipeline.runner import Runner
 from panel.providers import registry
 from panel.providers.base import FailureReason
@@ -202,4 +202,4 @@ def _given_up(last: CallResult, nights: int) -> dict[str, Any]:
 def _deferred(call: Call) -> CallResult:
     """A batch-routed call the budget kept back: planned for the next run, like the runner's."""
     failure = Failure(reason=FailureReason.BUDGET, detail="--max-cost reached; batch not sent")
-    return call_result(call, Tally(), Reject(failure))
+    return call_result(call, CallUsage(), Reject(failure))

@@ -66,7 +66,7 @@ class Reject:
     failure: Failure
 
 
-Outcome = Accept | Reask | Reject
+Judgement = Accept | Reask | Reject
 
 
 def read_answer(call: Call, completion: Completion) -> Answer:
@@ -112,7 +112,7 @@ class Judge:
 
     def judge(
         self, call: Call, messages: tuple[Message, ...], completion: Completion, reasks: int
-    ) -> Outcome:
+    ) -> Judgement:
         """The outcome of ``completion``, the answer to ``messages``, after ``reasks`` re-asks."""
         try:
             answer = read_answer(call, completion)

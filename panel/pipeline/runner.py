@@ -18,7 +18,7 @@ from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
-from panel.pipeline.outcome import Tally, call_result
+from panel.pipeline.result import CallUsage, call_result
 from panel.pipeline.retry import RetryPolicy
 from panel.providers.base import (
     Completion,
@@ -137,7 +137,7 @@ class Runner:
                         self.store.finish(result)
         return result
 
-    async def _send(self, call: Call, request: CompletionRequest, tally: Tally) -> Completion:
+    async def _send(self, call: Call, request: CompletionRequest, tally: CallUsage) -> Completion:
         prompt, completion = call.estimated_tokens()
         limiter = self._limiter(call.provider)
         async for attempt in self.policy.retrying():
@@ -163,7 +163,7 @@ class Runner:
 
     async def execute(self, call: Call) -> CallResult:
         """One call through retries and re-asks to a verdict or a typed failure (no cache)."""
-        tally = Tally()
+        tally = CallUsage()
         messages = call.rendered.messages
         while True:
             try:

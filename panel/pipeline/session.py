@@ -33,7 +33,7 @@ from typing import Any, Self, TypeVar
 from panel.config import Config, PanelSection
 from panel.errors import PanelError
 from panel.paths import Home
-from panel.pipeline.batch import BatchPath
+from panel.pipeline.batch_path import BatchPath
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call, estimated_cost, unpriced
 from panel.pipeline.judge import Judge
@@ -110,7 +110,7 @@ class RunSession:
         )
 
     def batch_path(self, run_id: str, log: Callable[[str], None] = lambda m: None) -> BatchPath:
-        """The batch side of a run (``pipeline/batch.py``), sharing the runner's judge and
+        """The batch side of a run (``pipeline/batch_path.py``), sharing the runner's judge and
         budget, the retry policy, the store and the provider clients."""
         config = self.config
         return BatchPath(

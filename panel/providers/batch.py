@@ -10,7 +10,7 @@ A client is built from the provider's SDK client and its ``ChatCodec`` (the requ
 the reading of an answer, the one error mapping: public methods every HTTP kind has),
 never from a provider's private members. ``BatchClient.sdk`` wraps every SDK call in that
 error mapping. ``registry.batch_api(provider)`` builds the client when the provider's
-settings want one. Orchestration (the journal, judging, re-asks) is ``pipeline/batch.py``'s
+settings want one. Orchestration (the journal, judging, re-asks) is ``pipeline/batch_path.py``'s
 and knows nothing provider-specific.
 """
 

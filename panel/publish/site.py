@@ -47,7 +47,7 @@ from panel.publish.render.base import (
     as_bytes,
 )
 from panel.publish.render.view import page_view
-from panel.publish.sitecache import BuildCache, Summary, ToolSummary
+from panel.publish.sitecache import BuildCache, PageSummary, ToolSummary
 from panel.publish.siteout import SiteWriter, outputs, page_rel, place
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
@@ -124,9 +124,9 @@ def base_url(value: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def summarise(record: ComparisonRecord, digest: str) -> Summary:
+def summarise(record: ComparisonRecord, digest: str) -> PageSummary:
     view = page_view(record)
-    return Summary(
+    return PageSummary(
         id=record.id,
         page="-vs-".join(t.slug for t in record.tools),
         title=view.title,
@@ -158,14 +158,14 @@ def summarise(record: ComparisonRecord, digest: str) -> Summary:
     )
 
 
-def headline(summary: Summary) -> str:
+def headline(summary: PageSummary) -> str:
     """The one answer in a sentence or two: "Ship with X. X has the higher ... ."."""
     answer = f"Ship with {summary.pick}." if summary.picked else "No pick."
     text = f"{answer} {summary.reason}"
     return f"{text} {summary.quorum_note}" if summary.quorum_note else text
 
 
-Pages = dict[str, tuple[str, Summary]]  # page -> (record path relative to runs, summary)
+Pages = dict[str, tuple[str, PageSummary]]  # page -> (record path relative to runs, summary)
 
 
 class _Builder:
@@ -179,7 +179,7 @@ class _Builder:
         self.report = BuildReport(out=options.out)
 
     # -- inputs -------------------------------------------------------------
-    def _read(self, path: Path) -> Summary | None:
+    def _read(self, path: Path) -> PageSummary | None:
         rel = path.relative_to(self.home.runs).as_posix()
         try:
             info = path.stat()
@@ -208,7 +208,7 @@ class _Builder:
 
     def select(self) -> Pages:
         """The page of every pair that has one (see panel.records.publication)."""
-        found: list[tuple[Standing, tuple[str, Summary]]] = []
+        found: list[tuple[Standing, tuple[str, PageSummary]]] = []
         for path in scan(self.home.runs):
             rel = path.relative_to(self.home.runs).as_posix()
             summary = self._read(path)
@@ -265,7 +265,9 @@ class _Builder:
             output = renderer.render(whole, self.options.context(made, rel))
             self.emit(rel, as_bytes(output), key)
 
-    def comparison(self, page: str, rel: str, summary: Summary, votes: Mapping[str, Votes]) -> None:
+    def comparison(
+        self, page: str, rel: str, summary: PageSummary, votes: Mapping[str, Votes]
+    ) -> None:
         pair = [t.slug for t in summary.tools]
         tallies = {s: votes.get(s, NO_VOTES) for s in pair}
         key = _key(self.options.key(), summary.digest, list(tallies.values()))
@@ -276,7 +278,7 @@ class _Builder:
             lambda: Comparison.of(self._record(rel), tallies),
         )
 
-    def tool(self, slug: str, items: list[Summary], votes: Mapping[str, Votes]) -> None:
+    def tool(self, slug: str, items: list[PageSummary], votes: Mapping[str, Votes]) -> None:
         info = next(t for t in items[0].tools if t.slug == slug).model_dump()
         tally = votes.get(slug, NO_VOTES)
         page = ToolPage(tool=info, votes=tally, comparisons=[_listing(s) for s in items])
@@ -297,7 +299,7 @@ def _key(options_key: str, digest: str, votes: list[Votes]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _listing(summary: Summary) -> dict[str, Any]:
+def _listing(summary: PageSummary) -> dict[str, Any]:
     return {
         "page": summary.page,
         "record": summary.id,
@@ -309,7 +311,7 @@ def _listing(summary: Summary) -> dict[str, Any]:
     }
 
 
-def _published(summary: Summary) -> datetime:
+def _published(summary: PageSummary) -> datetime:
     return summary.published_at or summary.created_at
 
 
@@ -329,7 +331,7 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     builder.publish_new(pages)
     votes = stored_votes(home.runs)
     newest = sorted(pages.values(), key=lambda p: (p[1].created_at, p[1].id), reverse=True)
-    by_tool: dict[str, list[Summary]] = defaultdict(list)
+    by_tool: dict[str, list[PageSummary]] = defaultdict(list)
     for page, (rel, summary) in sorted(pages.items()):
         builder.comparison(page, rel, summary, votes)
     for _, summary in newest:

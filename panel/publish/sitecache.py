@@ -71,7 +71,7 @@ class ToolSummary(_Frozen):
         return value
 
 
-class Summary(_Frozen):
+class PageSummary(_Frozen):
     """What the site needs from one record, without reading it again."""
 
     id: str
@@ -109,7 +109,7 @@ class Summary(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Summary:
+    def _consistent(self) -> PageSummary:
         slugs = [t.slug for t in self.tools]
         if self.page != "-vs-".join(slugs) or not is_pair(self.page):
             raise ValueError("page name is not made of the tools' slugs")
@@ -168,19 +168,19 @@ class BuildCache:
             return {}
         return data
 
-    def summary(self, rel: str, mark: list[int]) -> Summary | None:
+    def summary(self, rel: str, mark: list[int]) -> PageSummary | None:
         """The cached summary of the record at ``rel`` if its file is unchanged and valid."""
         entry = self._records.get(rel)
         if not isinstance(entry, dict) or entry.get("stat") != mark:
             return None
         try:
-            summary = Summary.model_validate(entry.get("summary"))
+            summary = PageSummary.model_validate(entry.get("summary"))
         except (ValidationError, ValueError, TypeError):
             return None
         self.fresh[rel] = entry
         return summary
 
-    def remember(self, rel: str, mark: list[int], summary: Summary) -> None:
+    def remember(self, rel: str, mark: list[int], summary: PageSummary) -> None:
         self.fresh[rel] = {"stat": mark, "summary": summary.model_dump(mode="json")}
 
     def forget(self, rel: str) -> None:

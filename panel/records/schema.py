@@ -23,7 +23,7 @@ assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SC
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
-Outcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
+CallOutcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
 
 
 class _Model(BaseModel):
@@ -84,7 +84,7 @@ class CallResult(_Model):
     recused: bool = Field(False, description="left out of scores for a conflict of interest")
 
     @property
-    def outcome(self) -> Outcome:
+    def outcome(self) -> CallOutcome:
         """What the call counts as; every call is exactly one of the three.
 
         ``failed``: no usable answer (the call failed, or its answer was withheld by the

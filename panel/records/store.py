@@ -2,7 +2,7 @@
 
 - **Journal**: one row per call key (sha256 of provider, model, rendered messages, schema,
   sampling). States: planned -> in_flight -> done | failed, or planned -> submitted (in a
-  Batch API job: ``records/batches.py`` holds its batch and custom_id) -> done | failed.
+  Batch API job: ``records/batch_journal.py`` holds its batch and custom_id) -> done | failed.
   A row left in_flight by a killed process is simply sent again: the provider never
   answered us, or we never recorded the answer, so nothing was paid for twice that we
   could have reused. A failed row counts the nights it failed on (``retry_nights``).

@@ -52,7 +52,7 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
-    # 3: Batch API journal (records/batches.py); calls gain 'submitted' and a failure history
+    # 3: Batch API journal (records/batch_journal.py); calls gain 'submitted' and a failure history
     """
     CREATE TABLE calls3 (
         key TEXT PRIMARY KEY,

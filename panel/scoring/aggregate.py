@@ -232,7 +232,7 @@ def totals(calls: Sequence[CallResult]) -> Totals:
     )
 
 
-def tally(calls: int, valid: int, failed: int, recused: int) -> str:
+def count_phrase(calls: int, valid: int, failed: int, recused: int) -> str:
     """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": the three add up."""
     line = f"{calls} call{'' if calls == 1 else 's'}: {valid} valid, {failed} failed"
     return line + (f", {recused} recused (conflict of interest)" if recused else ", 0 recused")

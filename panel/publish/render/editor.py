@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from panel.publish.render.view import PageView, safe
 from panel.records.schema import ComparisonRecord, Seat
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 
 _STATE = {
     "draft": "not reviewed yet; not on the site",
@@ -59,7 +59,7 @@ class EditorView:
 
 def counts_line(view: PageView) -> str:
     """Every call is valid, failed or recused; the three always add up to the calls."""
-    return tally(view.calls, view.valid, view.failed, view.recused)
+    return count_phrase(view.calls, view.valid, view.failed, view.recused)
 
 
 def ship_count(view: PageView, slug: str) -> str:

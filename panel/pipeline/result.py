@@ -1,6 +1,6 @@
 """How a judged call becomes a ``CallResult``: shared by the runner and the batch path.
 
-The runner (synchronous calls) and ``pipeline/batch.py`` (Batch API lines) count the same
+The runner (synchronous calls) and ``pipeline/batch_path.py`` (Batch API lines) count the same
 things per call: sends, re-asks, tokens, the model version and the structured-output mode.
 Both end a call here, so a batched answer's record is built exactly like a synchronous one.
 """
@@ -17,7 +17,7 @@ from panel.records.schema import CallResult
 
 
 @dataclass
-class Tally:
+class CallUsage:
     """What one call has used so far, over its sends and re-asks."""
 
     attempts: int = 0
@@ -36,7 +36,7 @@ class Tally:
 
 
 def call_result(
-    call: Call, tally: Tally, outcome: Accept | Reject, latency_ms: float | None = None
+    call: Call, tally: CallUsage, outcome: Accept | Reject, latency_ms: float | None = None
 ) -> CallResult:
     """The record of one call: who, what, how it went and what it cost.
 

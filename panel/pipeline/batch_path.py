@@ -2,12 +2,12 @@
 
 Used by the nightly through its ``RunSession`` (``BatchPath(session, run_id)``):
 
-1. ``collect()`` first: every open batch in the journal (records/batches.py) moves on.
+1. ``collect()`` first: every open batch in the journal (records/batch_journal.py) moves on.
    A batch whose submission was interrupted is uploaded or created now (never twice:
    a created batch is found by its tag); a finished one is downloaded and each line's
    raw answer or typed error is journaled in one transaction.
 2. ``submit(calls)``: calls with a result in are judged exactly as synchronous answers
-   are (``Judge.judge``, then ``outcome.call_result``): accepted or rejected calls end
+   are (``Judge.judge``, then ``result.call_result``): accepted or rejected calls end
    in the store's journal and cache, re-asks go into the next batch. Calls not yet sent
    are grouped per provider into a new batch each, journaled before every step.
 3. ``wait(seconds)``: poll (collect, judge, submit re-asks) until nothing is open or
@@ -31,8 +31,8 @@ from panel.errors import PanelError
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Judge, Reask, Reject
-from panel.pipeline.outcome import Tally, call_result
 from panel.pipeline.pricing import PriceBook, Rate
+from panel.pipeline.result import CallUsage, call_result
 from panel.pipeline.retry import RetryPolicy
 from panel.providers import registry
 from panel.providers.base import (
@@ -44,7 +44,7 @@ from panel.providers.base import (
     StructuredMode,
 )
 from panel.providers.batch import BatchApi, BatchSource, BatchState
-from panel.records.batches import Batch, BatchJournal, Line, Ready
+from panel.records.batch_journal import Batch, BatchJournal, Line, Ready
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
 
@@ -202,7 +202,7 @@ class BatchPath:
     def _judge(self, call: Call, ready: Ready) -> Line | None:
         """End ``call`` from its line's result (None), or the re-ask line to send next."""
         carried = ready.carried
-        tally = Tally(
+        tally = CallUsage(
             attempts=int(carried.get("attempts", 0)) + 1,
             reasks=ready.reasks,
             prompt_tokens=int(carried.get("prompt_tokens", 0)),
