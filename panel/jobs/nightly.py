@@ -7,7 +7,6 @@ that never finished, and a finished night reruns with zero provider calls.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -24,25 +23,14 @@ from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import BatchRoutes, NightCalls
 from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
-from panel.jobs.nightly_policy import RetryRule, look, same_answers
+from panel.jobs.nightly_policy import RetryRule, look
+from panel.jobs.nightly_run import Night, Planner, ProgressHook, slices
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
-from panel.jobs.review import (
-    Plan,
-    Shared,
-    answers_digest,
-    fingerprint,
-    index,
-    journal,
-    plan_tools,
-    save,
-)
-from panel.pipeline.calls import Call
+from panel.jobs.nightly_summary import NightSummary
+from panel.jobs.review import Plan, Shared, fingerprint, plan_tools
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.rows import ReviewInputs
-from panel.records.schema import CallResult
-from panel.records.store import Store
-from panel.scoring.aggregate import count_phrase
 
 __all__ = [
     "RIVAL_RULE",
@@ -54,158 +42,6 @@ __all__ = [
 ]
 
 KIND = "nightly"
-
-
-@dataclass
-class NightSummary:
-    date: str
-    since: str
-    rival_rule: str = RIVAL_RULE
-    panel: dict[str, Any] = field(default_factory=dict)
-    planned: int = 0
-    done: int = 0
-    incomplete: int = 0
-    failed: int = 0
-    deferred: int = 0
-    waiting: int = 0  # comparisons with calls in an open batch: recorded on a later run
-    unchanged: int = 0  # re-reviewed, same answers: no new record
-    calls_made: int = 0
-    calls_cached: int = 0
-    calls_deferred: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    spent_usd: float = 0.0  # paid by this run: calls not served from the cache
-    cost_usd: float = 0.0  # what the night's answers cost, cached ones included
-    sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
-    batch_lines: int = 0  # requests sent in new batches by this run
-    batches_open: int = 0  # batches still running at the provider when this run ended
-    comparisons: list[dict[str, Any]] = field(default_factory=list)
-    failures: list[dict[str, str]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
-    given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
-
-    @property
-    def exit_code(self) -> int:
-        """0 nothing wrong (batches still running are not wrong); 1 otherwise."""
-        return 0 if self.incomplete == 0 and self.failed == 0 and self.deferred == 0 else 1
-
-    def count(self, calls: list[CallResult], night: NightCalls) -> list[CallResult]:
-        """Count calls and what they cost; the deferred ones (never sent: the budget)."""
-        self.sync_usd += sum(night.sync_cost(c) for c in calls if not c.cached)
-        deferred = [c for c in calls if c.attempts == 0 and not c.cached and not c.ok]
-        self.calls_cached += sum(1 for c in calls if c.cached)
-        self.calls_made += sum(1 for c in calls if not c.cached and c.attempts > 0)
-        self.calls_deferred += len(deferred)
-        fresh = [c for c in calls if not c.cached]
-        self.prompt_tokens += sum(c.prompt_tokens for c in fresh)
-        self.completion_tokens += sum(c.completion_tokens for c in fresh)
-        self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
-        self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
-        return deferred
-
-    def add(self, plan: Plan, calls: list[CallResult], night: NightCalls) -> bool:
-        """Count a finished comparison's calls and list its failures; True if some calls
-        were deferred (never sent: the budget)."""
-        deferred = self.count(calls, night)
-        for c in calls:
-            if not c.ok and c.failure and c not in deferred:
-                self.failures.append(
-                    {
-                        "comparison": f"{plan.tools[0].slug} vs {plan.tools[1].slug}",
-                        "persona": c.persona,
-                        "tool": c.tool,
-                        "provider": c.provider,
-                        "reason": c.failure.reason.value,
-                        "detail": c.failure.detail,
-                    }
-                )
-        return bool(deferred)
-
-
-ProgressHook = Callable[[str], None]
-
-
-@dataclass
-class Night:
-    """One run of the nightly over its planned comparisons."""
-
-    plans: list[tuple[Selected, Plan]]
-    calls: NightCalls
-    store: Store
-    out: Path
-    run_id: str
-    summary: NightSummary
-    log: ProgressHook
-
-    async def run(self, wait: float | None) -> None:
-        night = self.calls
-        if night.batch is not None:
-            await night.batch.collect()  # first what earlier runs sent
-            everything = [c for _, plan in self.plans for c in plan.calls]
-            if wait:
-                self.log(f"waiting up to {wait:.0f}s for batches")
-            await night.submit(everything, wait)
-        night.refresh()
-        await asyncio.gather(*(self.one(s, p) for s, p in self.plans))
-
-    async def one(self, selected: Selected, plan: Plan) -> None:
-        """Answer one comparison's calls and record it (or say why it is not recorded)."""
-        started = datetime.now(UTC)
-        summary, pair = self.summary, f"{selected.tool.slug} vs {selected.rival.slug}"
-        entry: dict[str, Any] = {
-            "tool": selected.tool.slug,
-            "rival": selected.rival.slug,
-            "reason": selected.reason,
-        }
-        complete, calls = await self.calls.answer(plan.calls)
-        self.calls.settle(calls)
-        if not complete:
-            summary.count(calls, self.calls)  # what ended tonight; the record waits for the rest
-            summary.waiting += 1
-            entry["status"] = "waiting"
-            self.log(f"waiting {pair}: calls in a batch")
-        elif summary.add(plan, calls, self.calls):
-            summary.deferred += 1
-            entry["status"] = "deferred"
-            self.log(f"deferred {pair}: budget reached")
-        elif self._same_as_last(plan, calls):
-            summary.unchanged += 1
-            entry["status"] = "unchanged"
-            self.log(f"unchanged {pair}: no new record")
-        else:
-            entry.update(await self._record(plan, calls, started))
-        summary.comparisons.append(entry)
-
-    async def _record(
-        self, plan: Plan, calls: list[CallResult], started: datetime
-    ) -> dict[str, Any]:
-        # Off the event loop: the record's fsyncs would stall every call in flight.
-        record, path = await asyncio.to_thread(save, plan, calls, self.out, started)
-        index(self.store, plan, record, path, self.run_id)
-        count = record.totals
-        if count.valid == 0:
-            self.summary.failed += 1  # not one valid verdict: the record says why, call by call
-        elif record.status == "complete":
-            self.summary.done += 1
-        else:
-            self.summary.incomplete += 1
-        self.log(
-            f"{record.status} {record.id} "
-            f"({count_phrase(count.calls, count.valid, count.failed, count.recused)})"
-        )
-        return {
-            "status": record.status,
-            "record": record.id,
-            "calls": count.calls,
-            "valid": count.valid,
-            "failed": count.failed,
-            "recused": count.recused,
-        }
-
-    def _same_as_last(self, plan: Plan, calls: list[CallResult]) -> bool:
-        pair = (plan.tools[0].slug, plan.tools[1].slug)
-        history = self.store.records_for(pair[0])
-        return same_answers(history, pair, answers_digest(plan, calls))
 
 
 @dataclass
@@ -221,8 +57,8 @@ class NightlyOptions:
 
 def prepare(
     session: RunSession, options: NightlyOptions
-) -> tuple[NightSummary, list[tuple[Selected, Plan]]]:
-    """Tonight's comparisons, planned (prompts rendered, nothing sent) in ``session``."""
+) -> tuple[NightSummary, list[Selected], Planner]:
+    """Tonight's comparisons (selected, nothing planned or sent yet) and their planner."""
     home, store, config = session.home, session.store, session.config
     catalog = Catalog.load(home.catalog)
     last = store.last_run(KIND, "done")
@@ -250,13 +86,9 @@ def prepare(
     skipped: list[dict[str, str]] = []
     seats = seats_of(session, panel)
     chosen = select(catalog, store, tonight, current, seats, skipped)
-    plans = []
-    # A tool's calls are the same in every pair it is in: one Call each, sent once. The
-    # builder renders a prompt once and the session makes one client per provider, so
-    # (client, prompt) names a call without hashing it again; ``same`` keeps both alive.
-    same: dict[tuple[int, int], Call] = {}
-    for s in chosen:
-        plan = plan_tools(
+
+    def plan(s: Selected) -> Plan:
+        return plan_tools(
             home,
             (s.tool, s.rival),
             options.providers,
@@ -265,52 +97,44 @@ def prepare(
             config=config,
             shared=shared,
         )
-        plan.calls = [same.setdefault((id(c.provider), id(c.rendered)), c) for c in plan.calls]
-        plans.append((s, plan))
+
     summary = NightSummary(
         date=options.today.isoformat(),
         since=since.isoformat(),
         panel=asdict(panel),
-        planned=len(plans),
+        planned=len(chosen),
         skipped=skipped,
     )
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
-    return summary, plans
+    return summary, chosen, Planner(plan, prompts.forget)
 
 
 def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, Any]:
     """What tonight would review and what it would cost; nothing is sent."""
-    summary, plans = prepare(session, options)
+    summary, chosen, planner = prepare(session, options)
     # estimated at batch prices where batched
     routes = BatchRoutes(options.batch or session.settings.batch)
-    for _, plan in plans:
-        plan.calls = [routes.priced(c) if routes.batched(c) else c for c in plan.calls]
-    return dry_run_plan(session.store, plans, summary)
-
-
-def dry_run_plan(
-    store: Store, plans: list[tuple[Selected, Plan]], summary: NightSummary
-) -> dict[str, Any]:
-    rows = []
-    total = 0.0
-    unknown = False
-    for selected, plan in plans:
-        uncached = [c for c in plan.calls if store.cached(c.key) is None]
-        costs = [c.estimated_cost() for c in uncached]
-        unknown = unknown or any(c is None for c in costs)
-        estimate = sum(c for c in costs if c is not None)
-        total += estimate
-        rows.append(
-            {
-                "tool": selected.tool.slug,
-                "rival": selected.rival.slug,
-                "reason": selected.reason,
-                "calls": len(plan.calls),
-                "cached": len(plan.calls) - len(uncached),
-                "estimated_usd": round(estimate, 6),
-            }
-        )
+    rows: list[dict[str, Any]] = []
+    total, unknown = 0.0, False
+    for part in slices(chosen):  # a slice planned at a time, as a real night is
+        for selected, plan in planner.slice(part):
+            calls = [routes.priced(c) if routes.batched(c) else c for c in plan.calls]
+            uncached = [c for c in calls if session.store.cached(c.key) is None]
+            costs = [c.estimated_cost() for c in uncached]
+            unknown = unknown or any(c is None for c in costs)
+            estimate = sum(c for c in costs if c is not None)
+            total += estimate
+            rows.append(
+                {
+                    "tool": selected.tool.slug,
+                    "rival": selected.rival.slug,
+                    "reason": selected.reason,
+                    "calls": len(calls),
+                    "cached": len(calls) - len(uncached),
+                    "estimated_usd": round(estimate, 6),
+                }
+            )
     panel = summary.panel
     return {
         "since": summary.since,
@@ -343,8 +167,10 @@ def run_nightly(
     home, store = session.home, session.store
     run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
-    summary, plans = prepare(session, options)
-    session.require_prices(c for _, plan in plans for c in plan.calls)
+    summary, chosen, planner = prepare(session, options)
+    first = planner.slice(chosen[:1])  # every comparison has the same panel: its calls
+    session.require_prices(c for _, plan in first for c in plan.calls)
+    per = len(first[0][1].calls) if first else 0
     routes = BatchRoutes(options.batch or session.settings.batch)
     night = NightCalls(
         store,
@@ -352,22 +178,31 @@ def run_nightly(
         session.batch_path(run_id, log),
         RetryRule(session.settings.retry_nights, options.today.isoformat()),
     )
-    for _, plan in plans:
-        plan.calls = night.route(plan.calls, routes)
     store.begin_run(run_id, KIND)
-    for _, plan in plans:
-        journal(plan, store, run_id)
-    total = sum(len(p.calls) for _, p in plans)
+    total = per * len(chosen)
     log(PanelUsed(**summary.panel).line())
-    log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    log(f"planned {len(chosen)} comparisons, {total} calls (since {summary.since})")
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
+    run = Night(
+        chosen,
+        planner,
+        night,
+        routes,
+        store,
+        home.runs,
+        run_id,
+        summary,
+        log,
+        check=session.require_prices,
+    )
     try:
-        session.run(Night(plans, night, store, home.runs, run_id, summary, log).run(options.wait))
+        session.run(run.run(options.wait, session.settings.batch_poll))
     except BaseException:
         store.end_run(run_id, "interrupted")
         raise
+    run.finish()
     summary.given_up = night.gave_up
     assert night.batch is not None
     summary.batch_lines = night.batch.submitted

@@ -82,9 +82,18 @@ class NightCalls:
     _pending: set[str] | None = None
     _handed: set[str] = field(default_factory=set)  # batch results already counted tonight
 
-    def refresh(self) -> None:
-        """Read which calls wait on a batch again (after collecting or submitting)."""
-        self._pending = self.batch.pending() if self.batch else set()
+    def refresh(self, keys: Sequence[str] | None = None) -> None:
+        """Read which calls (among ``keys``) wait on a batch (after collecting or submitting)."""
+        self._pending = self.batch.pending(keys) if self.batch else set()
+
+    def forget(self) -> None:
+        """Let go of what one slice of the night held (results, prices, routes)."""
+        self.list_rates.clear()
+        self.batch_keys.clear()
+        self._handed.clear()
+        self._pending = None
+        if self.batch is not None:
+            self.batch.finished.clear()
 
     def route(self, calls: Sequence[Call], routes: BatchRoutes) -> list[Call]:
         """The calls, batch-priced where they go through a Batch API tonight."""
@@ -119,15 +128,11 @@ class NightCalls:
         """Tonight's batch-routed calls that may be sent (neither given up nor held)."""
         return [c for c in calls if c.key in self.batch_keys and self._gate(c) is None]
 
-    async def submit(self, calls: Sequence[Call], wait: float | None = None) -> None:
-        """Send the due batch-routed calls (after collecting open batches); with ``wait``,
-        poll, judge and send re-asks for that many seconds or until nothing is open."""
+    async def submit(self, calls: Sequence[Call]) -> None:
+        """Judge the due batch-routed calls whose results are in; send the rest."""
         if self.batch is None:
             return
-        due = self.due(calls)
-        await self.batch.submit(due, fresh=self._fresh)
-        if wait:
-            await self.batch.wait(wait, due)
+        await self.batch.submit(self.due(calls), fresh=self._fresh)
 
     async def answer(self, calls: Sequence[Call]) -> tuple[bool, list[CallResult]]:
         """(True, every call's result in order), or (False, the results that ended this run)

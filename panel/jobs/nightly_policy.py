@@ -122,7 +122,6 @@ def rereview(last: IndexedRecord, now: ReviewInputs, tonight: Look) -> str | Non
     return None
 
 
-def same_answers(history: list[IndexedRecord], pair: tuple[str, str], answers: str) -> bool:
+def same_answers(last: IndexedRecord | None, answers: str) -> bool:
     """Did the pair's last record say exactly this? Then a re-review writes no record."""
-    mine = [r for r in history if r.tools == pair]
-    return bool(mine) and mine[-1].inputs.answers == answers
+    return last is not None and last.inputs.answers == answers

@@ -93,8 +93,8 @@ class BatchPath:
                 return None
         return registry.batch_api(self.clients[name])
 
-    def pending(self) -> set[str]:
-        return self.journal.pending()
+    def pending(self, keys: Collection[str] | None = None) -> set[str]:
+        return self.journal.pending(keys)
 
     # -- collect -------------------------------------------------------------
     async def collect(self) -> None:
@@ -170,9 +170,11 @@ class BatchPath:
         Judging writes its verdicts in one transaction: a crash before it commits leaves
         every line to be judged again by the next run.
         """
-        ready = self.journal.ready()
-        pending = self.journal.pending()
-        done = self.store.done_keys()
+        calls = list(calls)
+        keys = {call.key for call in calls}
+        ready = self.journal.ready(keys)
+        pending = self.journal.pending(keys)
+        done = self.store.done_keys(keys)
         lines: dict[str, list[tuple[Call, Line, str | None]]] = {}
         seen: set[str] = set()
         with self.store.transaction():

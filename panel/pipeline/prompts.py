@@ -122,6 +122,13 @@ class PromptBuilder:
         self._system_shared: bool | None = None
         self._rendered: dict[tuple[str, ...], Rendered] = {}
 
+    def forget(self) -> None:
+        """Let go of the prompts and cards rendered so far (a night, a slice at a time);
+        templates and their digests stay."""
+        self._cards.clear()
+        self._systems.clear()
+        self._rendered.clear()
+
     def template_digest(self, name: str) -> str:
         """sha256 over a template and the shared partials it can include.
 

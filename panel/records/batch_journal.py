@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from panel.records.store import Store
+from panel.records.store import Store, among
 
 OPEN = ("preparing", "uploaded", "submitted")
 CLOSED = ("completed", "failed", "expired", "cancelled")
@@ -232,17 +232,19 @@ class BatchJournal:
         ).fetchone()
         return int(row[0]), float(row[1])
 
-    def pending(self) -> set[str]:
-        """Call keys with a line in an open batch: neither sent again nor recorded yet."""
-        rows = self.db.execute("SELECT key FROM batch_lines WHERE state = 'submitted'")
+    def pending(self, keys: Collection[str] | None = None) -> set[str]:
+        """Call keys with a line in an open batch: neither sent again nor recorded yet.
+
+        ``keys``: only among these (a night asks for one slice of its calls at a time).
+        """
+        sql = "SELECT key FROM batch_lines WHERE state = 'submitted'"
+        rows = self.db.execute(*among(sql, keys))
         return {str(row[0]) for row in rows}
 
-    def ready(self) -> dict[str, str]:
-        """Call key -> custom_id of its line with a result not judged yet."""
-        rows = self.db.execute(
-            "SELECT key, custom_id FROM batch_lines WHERE state IN ('answered', 'errored')"
-        )
-        return {str(key): str(custom_id) for key, custom_id in rows}
+    def ready(self, keys: Collection[str] | None = None) -> dict[str, str]:
+        """Call key -> custom_id of its line with a result not judged yet (among ``keys``)."""
+        sql = "SELECT key, custom_id FROM batch_lines WHERE state IN ('answered', 'errored')"
+        return {str(key): str(custom_id) for key, custom_id in self.db.execute(*among(sql, keys))}
 
     def line(self, custom_id: str) -> Ready:
         """One line with its result (see ``ready``)."""

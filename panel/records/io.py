@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -158,7 +159,7 @@ def write_record(
     ``out:`` prefix and can never name a record in runs/.
     """
     folder = runs / day.isoformat()
-    sweep_temp_files(folder)
+    _sweep_once(folder)
     try:
         return write_new(
             _candidates(folder, stem), lambda p: dump(build(record_id(runs, p, detached)))
@@ -169,6 +170,24 @@ def write_record(
         ) from None
     except OSError as exc:
         raise PanelError(f"cannot write a record in {folder}: {exc.strerror}") from None
+
+
+_SWEPT: set[Path] = set()  # day folders this process has swept already
+_SWEPT_LOCK = threading.Lock()
+
+
+def _sweep_once(folder: Path) -> None:
+    """Sweep stale temp files from ``folder`` the first time this process writes there.
+
+    Once, not per record: a night writes thousands of records into one day folder, and a
+    sweep reads the whole folder (a sweep per record made collecting a night quadratic).
+    A temp file goes stale only after ``atomic.STALE_AFTER``; readers of runs/ sweep too.
+    """
+    with _SWEPT_LOCK:
+        if folder in _SWEPT:
+            return
+        _SWEPT.add(folder)
+    sweep_temp_files(folder)
 
 
 def check_folder(folder: Path, day: date, what: str) -> None:

@@ -29,7 +29,7 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Self
 
@@ -300,11 +300,10 @@ class Store:
             out.setdefault(row[2], []).append(_record(row))
         return out
 
-    def done_keys(self) -> set[str]:
-        """Keys of every answered call (in the cache), for checks over many calls at once."""
-        return {
-            str(row[0]) for row in self.db.execute("SELECT key FROM calls WHERE state = 'done'")
-        }
+    def done_keys(self, keys: Collection[str] | None = None) -> set[str]:
+        """Keys of answered calls (in the cache), among ``keys`` if given, in one query."""
+        rows = self.db.execute(*among("SELECT key FROM calls WHERE state = 'done'", keys))
+        return {str(row[0]) for row in rows}
 
     def failing_keys(self) -> set[str]:
         """Keys of calls whose last try failed or was withheld (see ``failed_before``)."""
@@ -328,6 +327,15 @@ class Store:
                 self.db.execute("ROLLBACK")
             raise
 
+    def last_record(self, pair: tuple[str, str]) -> IndexedRecord | None:
+        """The pair's newest indexed record (by the (tool_a, tool_b) index: no scan)."""
+        row = self.db.execute(
+            "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
+            "WHERE tool_a = ? AND tool_b = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            pair,
+        ).fetchone()
+        return None if row is None else _record(row)
+
     def records_for(self, tool: str) -> list[IndexedRecord]:
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
@@ -335,6 +343,15 @@ class Store:
             (tool, tool),
         )
         return [_record(row) for row in rows]
+
+
+def among(sql: str, keys: Collection[str] | None) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (a query with a WHERE clause) narrowed to rows whose ``key`` is in ``keys``
+    (None: every row), as (sql, parameters): one JSON parameter, however many keys."""
+    if keys is None:
+        return sql, ()
+    # ``sql`` is one of the store's own constant queries; the keys go in as a parameter
+    return sql + " AND key IN (SELECT value FROM json_each(?))", (json.dumps(list(keys)),)  # noqa: S608
 
 
 def _record(r: Any) -> IndexedRecord:
