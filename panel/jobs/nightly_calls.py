@@ -80,11 +80,13 @@ class NightCalls:
     _fresh: set[str] = field(default_factory=set)  # due for a retry with an answer cached
     _failing: set[str] | None = None
     _pending: set[str] | None = None
+    _done: set[str] | None = None  # answered (cached) among the slice's keys
     _handed: set[str] = field(default_factory=set)  # batch results already counted tonight
 
     def refresh(self, keys: Sequence[str] | None = None) -> None:
         """Read which calls (among ``keys``) wait on a batch (after collecting or submitting)."""
         self._pending = self.batch.pending(keys) if self.batch else set()
+        self._done = self.store.done_keys(keys) if self.batch else set()
 
     def forget(self) -> None:
         """Let go of what one slice of the night held (results, prices, routes)."""
@@ -92,6 +94,7 @@ class NightCalls:
         self.batch_keys.clear()
         self._handed.clear()
         self._pending = None
+        self._done = None
         if self.batch is not None:
             self.batch.finished.clear()
 
@@ -170,7 +173,9 @@ class NightCalls:
         return True, [results[n] for n in range(len(calls))]
 
     def _uncached(self, key: str) -> bool:
-        return key in self._fresh or self.store.cached(key) is None
+        if self._done is None:
+            self._done = self.store.done_keys()
+        return key in self._fresh or key not in self._done
 
     def settle(self, results: Sequence[CallResult]) -> None:
         """Note calls that failed (or were withheld) tonight for the last time allowed."""

@@ -132,12 +132,14 @@ class Night:
             summary.deferred += 1
             entry["status"] = "deferred"
             self.log(f"deferred {pair}: budget reached")
-        elif self._same_as_last(plan, calls):
+        elif same_answers(
+            self.store.last_record(_pair(plan)), answers := answers_digest(plan, calls)
+        ):
             summary.unchanged += 1
             entry["status"] = "unchanged"
             self.log(f"unchanged {pair}: no new record")
         else:
-            entry.update(await self._record(plan, calls, started))
+            entry.update(await self._record(plan, calls, started, answers))
         return True
 
     def finish(self) -> None:
@@ -147,11 +149,11 @@ class Night:
         summary.waiting = sum(1 for e in self.entries.values() if e["status"] == "waiting")
 
     async def _record(
-        self, plan: Plan, calls: list[CallResult], started: datetime
+        self, plan: Plan, calls: list[CallResult], started: datetime, answers: str
     ) -> dict[str, Any]:
         # Off the event loop: the record's fsyncs would stall every call in flight.
         record, path = await asyncio.to_thread(save, plan, calls, self.out, started)
-        index(self.store, plan, record, path, self.run_id)
+        index(self.store, plan, record, path, self.run_id, answers)
         count = record.totals
         if count.valid == 0:
             self.summary.failed += 1  # not one valid verdict: the record says why, call by call
@@ -172,6 +174,6 @@ class Night:
             "recused": count.recused,
         }
 
-    def _same_as_last(self, plan: Plan, calls: list[CallResult]) -> bool:
-        last = self.store.last_record((plan.tools[0].slug, plan.tools[1].slug))
-        return same_answers(last, answers_digest(plan, calls))
+
+def _pair(plan: Plan) -> tuple[str, str]:
+    return (plan.tools[0].slug, plan.tools[1].slug)

@@ -269,11 +269,19 @@ def plan_fingerprint(plan: Plan) -> ReviewInputs:
     return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
 
 
-def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
-    """Index the record with what decided it, its failed calls and a digest of its answers."""
+def index(
+    store: Store,
+    plan: Plan,
+    record: ComparisonRecord,
+    path: Path,
+    run_id: str,
+    answers: str | None = None,
+) -> None:
+    """Index the record with what decided it, its failed calls and a digest of its answers
+    (``answers``: that digest, when the caller has taken it already)."""
     inputs = replace(
         plan_fingerprint(plan),
-        answers=answers_digest(plan, record.calls),
+        answers=answers or answers_digest(plan, record.calls),
         failed=tuple(sorted({c.key for c in record.calls if c.outcome == "failed"})),
     )
     store.index_record(

@@ -123,24 +123,12 @@ class BatchPath:
             return
         results: dict[str, tuple[str, dict[str, Any], float | None]] = {}
         rate = self._rate(batch.provider, api)
+        completed = status.state is BatchState.COMPLETED
         for file_id in (status.output_file, status.error_file):
             if not file_id:
                 continue
             data = await self._retrying(lambda f=file_id: api.download(f))  # type: ignore[misc]
-            for raw in data.splitlines():
-                line = _json_object(raw)
-                if line is None:  # blank or unreadable: its call is lost and planned again
-                    continue
-                parsed = api.result(line)
-                if parsed.completion is not None:
-                    c = parsed.completion
-                    cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
-                    results[parsed.custom_id] = ("answered", asdict(c), cost)
-                elif parsed.error is not None and status.state is BatchState.COMPLETED:
-                    # in an expired, failed or cancelled batch an unanswered line is lost
-                    # (sent again), not a failure of its call
-                    error = {"reason": parsed.error.reason.value, "detail": str(parsed.error)}
-                    results[parsed.custom_id] = ("errored", error, None)
+            _read_lines(api, data.splitlines(), rate, completed, results)
         state = status.state.value
         lost = batch.lines - len(results)
         self.journal.settle(batch.id, state, results, status.detail or None)
@@ -311,6 +299,33 @@ class BatchPath:
         else:
             await self._retrying(lambda: api.cancel(str(batch.batch_id)))
         return batch
+
+
+def _read_lines(
+    api: BatchApi,
+    lines: Iterable[bytes],
+    rate: Rate | None,
+    completed: bool,
+    results: dict[str, tuple[str, dict[str, Any], float | None]],
+) -> None:
+    """Each output or error line into ``results`` (custom_id -> (state, result, cost)).
+
+    Takes the lines one at a time (any iterable: a download read in chunks fits here).
+    """
+    for raw in lines:
+        line = _json_object(raw)
+        if line is None:  # blank or unreadable: its call is lost and planned again
+            continue
+        parsed = api.result(line)
+        if parsed.completion is not None:
+            c = parsed.completion
+            cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
+            results[parsed.custom_id] = ("answered", asdict(c), cost)
+        elif parsed.error is not None and completed:
+            # in an expired, failed or cancelled batch an unanswered line is lost (sent
+            # again), not a failure of its call
+            error = {"reason": parsed.error.reason.value, "detail": str(parsed.error)}
+            results[parsed.custom_id] = ("errored", error, None)
 
 
 def _json_object(raw: bytes) -> dict[str, Any] | None:
