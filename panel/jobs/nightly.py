@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from panel import clock
 from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
@@ -52,7 +53,7 @@ class NightlyOptions:
     allow_embedded: bool = False  # run on the built-in default panel (the embedded model)
     batch: bool = False  # --batch: through Batch APIs where a provider has one
     wait: float | None = None  # --wait: seconds to poll open batches before returning
-    today: date = field(default_factory=lambda: datetime.now().astimezone().date())
+    today: date = field(default_factory=clock.today)
 
 
 def prepare(
@@ -63,7 +64,7 @@ def prepare(
     catalog = Catalog.load(home.catalog)
     last = store.last_run(KIND, "done")
     since = options.since or (
-        datetime.fromtimestamp(last.started_at).date()
+        datetime.fromtimestamp(last.started_at, UTC).date()
         if last
         else options.today - timedelta(days=1)
     )
@@ -165,7 +166,7 @@ def run_nightly(
     stay planned for the next run (there is no up-front refusal over an estimate).
     """
     home, store = session.home, session.store
-    run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+    run_id = f"{KIND}-{clock.now().strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
     summary, chosen, planner = prepare(session, options)
     first = planner.slice(chosen[:1])  # every comparison has the same panel: its calls

@@ -13,10 +13,11 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from panel import clock
 from panel.jobs.nightly_calls import BatchRoutes, NightCalls
 from panel.jobs.nightly_policy import same_answers
 from panel.jobs.nightly_select import Selected
@@ -113,7 +114,7 @@ class Night:
 
     async def one(self, selected: Selected, plan: Plan) -> bool:
         """Answer one comparison's calls and record it (or say why not); False: waiting."""
-        started = datetime.now(UTC)
+        started = clock.now()
         summary, pair = self.summary, f"{selected.tool.slug} vs {selected.rival.slug}"
         entry: dict[str, Any] = {
             "tool": selected.tool.slug,

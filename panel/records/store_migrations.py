@@ -115,7 +115,7 @@ MIGRATIONS: list[str] = [
         late INTEGER NOT NULL CHECK (late IN (0, 1))
     );
     UPDATE calls SET failed_nights = 1,
-        failed_on = date(updated_at, 'unixepoch', 'localtime'), failure = result
+        failed_on = date(updated_at, 'unixepoch'), failure = result
         WHERE state = 'done' AND failed_nights = 0
         AND json_array_length(json_extract(result, '$.flags')) > 0;
     """,
