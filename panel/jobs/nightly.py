@@ -187,15 +187,15 @@ def run_nightly(
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
     run = Night(
-        chosen,
-        planner,
-        night,
-        routes,
-        store,
-        home.runs,
-        run_id,
-        summary,
-        log,
+        chosen=chosen,
+        planner=planner,
+        calls=night,
+        routes=routes,
+        store=store,
+        out=home.runs,
+        run_id=run_id,
+        summary=summary,
+        log=log,
         check=session.require_prices,
     )
     try:

@@ -61,7 +61,7 @@ def slices(chosen: Sequence[Selected], size: int = SLICE) -> Iterator[Sequence[S
         yield chosen[start : start + size]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Night:
     """One run of the nightly: plan, send, answer and record the chosen comparisons."""
 
