@@ -43,6 +43,7 @@ __all__ = ["DB_NAME", "MIGRATIONS", "PRIVATE", "Store"]
 
 DB_NAME = "panel.db"
 PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
+WAL_LIMIT = 8 * 2**20  # bytes of -wal file kept after a checkpoint
 
 
 def _make_private(path: Path) -> None:
@@ -84,6 +85,9 @@ class Store:
             self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # the WAL file is cut back to this size after each checkpoint (it would otherwise
+            # keep the size of the largest run's writes: tens of MB after a big night)
+            self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise PanelError(
