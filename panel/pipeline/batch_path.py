@@ -56,7 +56,7 @@ MAX_LINES = 2_000
 
 def batch_rate(rate: Rate | None, discount: float) -> Rate | None:
     """The batch price: ``discount`` times the list price (unknown stays unknown)."""
-    return None if rate is None else Rate(rate.input * discount, rate.output * discount)
+    return None if rate is None else rate.scaled(discount)
 
 
 @dataclass
@@ -131,8 +131,11 @@ class BatchPath:
         state = status.state.value
         lost = batch.lines - len(results)
         self.journal.settle(batch.id, state, results, status.detail or None)
-        note = f", {lost} lines without a result go back to planned" if lost else ""
-        self.log(f"batch {batch.id} on {batch.provider} {state} ({status.raw}){note}")
+        back = "line without a result goes" if lost == 1 else "lines without a result go"
+        note = f", {lost} {back} back to planned"
+        note = note if lost else ""
+        raw = "" if status.raw.lower() == str(state).lower() else f" ({status.raw})"
+        self.log(f"batch {batch.id} on {batch.provider} {state}{raw}{note}")
 
     def _rate(self, name: str, api: BatchApi) -> Rate | None:
         provider = self.clients[name]
@@ -196,6 +199,7 @@ class BatchPath:
             reasks=ready.reasks,
             prompt_tokens=int(carried.get("prompt_tokens", 0)),
             completion_tokens=int(carried.get("completion_tokens", 0)),
+            cached_tokens=int(carried.get("cached_tokens", 0)),
         )
         messages = _messages(ready.messages) or call.rendered.messages
         if ready.state == "errored":
@@ -210,6 +214,7 @@ class BatchPath:
                 "attempts": tally.attempts,
                 "prompt_tokens": tally.prompt_tokens,
                 "completion_tokens": tally.completion_tokens,
+                "cached_tokens": tally.cached_tokens,
                 "started": carried.get("started", clock.timestamp()),
             }
             return Line("", call.key, ready.reasks + 1, _dicts(outcome.messages), carried)
@@ -269,7 +274,8 @@ class BatchPath:
                 return
         remote = await self._retrying(lambda: api.create(str(file_id), batch.id))
         self.journal.submitted(batch.id, str(remote))
-        self.log(f"batch {batch.id} submitted to {batch.provider}: {batch.lines} lines")
+        lines = f"{batch.lines} line{'' if batch.lines == 1 else 's'}"
+        self.log(f"batch {batch.id} submitted to {batch.provider}: {lines}")
 
     async def cancel(self, ident: str) -> Batch:
         """Ask the provider to cancel a batch (by panel's id or the provider's)."""
@@ -307,7 +313,7 @@ def _read_lines(
         parsed = api.result(line)
         if parsed.completion is not None:
             c = parsed.completion
-            cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
+            cost = None if rate is None else rate.cost(*c.tokens)
             results[parsed.custom_id] = ("answered", asdict(c), cost)
         elif parsed.error is not None and completed:
             # in an expired, failed or cancelled batch an unanswered line is lost (sent
