@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from panel import __version__
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.pack import EvidencePack
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.paths import Home
@@ -24,7 +25,14 @@ from panel.providers import registry
 from panel.providers.base import Provider, Sampling
 from panel.records.editorial import auto_approved
 from panel.records.io import check_folder, pair_stem, write_record
-from panel.records.schema import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
+from panel.records.schema import (
+    CallResult,
+    ComparisonRecord,
+    Editorial,
+    EvidenceRef,
+    PanelInfo,
+    Provenance,
+)
 from panel.records.store import Store
 from panel.scoring.aggregate import aggregate, totals
 from panel.scoring.trust import head_to_head, mark_conflicts, trust
@@ -51,6 +59,25 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+    evidence: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its sources
+
+    def evidence_refs(self) -> dict[str, list[EvidenceRef]]:
+        """What the record keeps of each tool's sources: where and when, not the text."""
+        return {
+            tool.slug: [
+                EvidenceRef(
+                    id=s.id,
+                    url=s.url,
+                    kind=s.kind.value,
+                    title=s.title,
+                    fetched_at=s.fetched_at,
+                    sha256=s.sha256,
+                )
+                for s in pack.sources
+            ]
+            for tool in self.tools
+            if (pack := self.evidence.get(tool.slug)) is not None and not pack.empty
+        }
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -77,6 +104,7 @@ def plan_review(
     clients: dict[str, Provider],
     config: Config | None = None,
     shared: Shared | None = None,
+    evidence: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call.
 
@@ -89,7 +117,14 @@ def plan_review(
     catalog = shared.catalog if shared else Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
     return plan_tools(
-        home, tools, provider_names, persona_names, clients=clients, config=config, shared=shared
+        home,
+        tools,
+        provider_names,
+        persona_names,
+        clients=clients,
+        config=config,
+        shared=shared,
+        evidence=evidence,
     )
 
 
@@ -103,11 +138,13 @@ def plan_tools(
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
     shared: Shared | None = None,
+    evidence: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """A plan for two given tool entries; ``sampling`` overrides providers' settings.
 
     ``shared``, when given, is what many plans of one job read alike (the nightly's):
-    templates compile and persona files are read once.
+    templates compile and persona files are read once. ``evidence``: tool slug -> its
+    evidence pack (issue 26); a tool without one is reviewed from its card alone.
     """
     config = config or Config.load(home.config_file)
     available = shared.personas if shared else load_personas(home.personas, home.prompts)
@@ -124,11 +161,19 @@ def plan_tools(
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
     prompts = shared.prompts if shared else PromptBuilder(home.prompts, fence_key(home.runs))
+    packs = {t.slug: p for t in tools if (p := (evidence or {}).get(t.slug)) and not p.empty}
     calls = [
-        Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
+        Call(
+            persona,
+            tool,
+            providers[name],
+            rendered,
+            prices.rate(settings[name]),
+            evidence=packs.get(tool.slug),
+        )
         for tool in tools
         for persona in personas
-        for rendered in [prompts.render(persona, tool)]
+        for rendered in [prompts.render(persona, tool, packs.get(tool.slug))]
         for name in panels[persona.name]
     ]
     if config.panel.head_to_head:
@@ -147,7 +192,9 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
+    return Plan(
+        tools, personas, list(providers.values()), calls, prompts, config, vendors, packs
+    )
 
 
 def build_record(
@@ -183,6 +230,7 @@ def build_record(
         editorial=(
             auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
         ),
+        evidence=plan.evidence_refs(),
     )
 
 
@@ -291,16 +339,18 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
 
     The nightly writes a record for a pair again only when this changes.
     """
-    rows = sorted(
-        json.dumps(
-            [
-                c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
-                c.failure.reason.value if c.failure else None,
-            ],
-            sort_keys=True, default=str,
-        )
-        for c in calls
-    )  # fmt: skip
+    rows = sorted(json.dumps(_said(c), sort_keys=True, default=str) for c in calls)
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
     return hashlib.sha256("\n".join([rules, *rows]).encode()).hexdigest()
+
+
+def _said(c: CallResult) -> list[object]:
+    """One call's part of ``answers_digest``; a card-only call's is as before issue 26."""
+    row: list[object] = [
+        c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
+        c.failure.reason.value if c.failure else None,
+    ]  # fmt: skip
+    if c.evidence is not None:
+        row += [c.evidence, c.citations, [[x.text, x.outcome] for x in c.claims]]
+    return row

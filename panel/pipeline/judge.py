@@ -15,16 +15,19 @@ nothing and keeps no state: the runner counts the re-asks made and passes them i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from panel.defences.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
 from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
 from panel.pipeline import headtohead
+from panel.evidence.pack import EvidencePack
 from panel.pipeline.calls import Call
+from panel.pipeline import grounded as grounding
+from panel.pipeline.grounded import UNGROUNDED, Grounded
 from panel.pipeline.validate import InvalidAnswerError, check, check_model
 from panel.providers.base import Completion, FailureReason, Message
-from panel.records.schema import Failure, Verdict
+from panel.records.schema import CallResult, Claim, Failure, Sufficiency, Verdict
 
 MAX_REASKS = 2
 
@@ -33,6 +36,8 @@ MAX_REASKS = 2
 REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT_PROSE}
 
 Fields = Mapping[str, str | list[str]]
+# The grounding check: (quote, cited ids, pack) -> each claim's outcome (issue 26).
+Ground = Callable[[str, Sequence[str], EvidencePack], Grounded]
 
 
 @dataclass(frozen=True)
@@ -47,12 +52,15 @@ class Answer:
     quote: str
     fields: Fields
     verdict: Verdict | None = None
+    citations: tuple[str, ...] = ()  # the evidence ids the quote cites (a tool with sources)
+    evidence: Sufficiency | None = None  # the reviewer's word on the pack; None: card only
 
 
 @dataclass(frozen=True)
 class Accept:
     answer: Answer
     flags: tuple[str, ...] = ()
+    claims: tuple[Claim, ...] = ()  # the grounding check's outcome per claim
 
 
 @dataclass(frozen=True)
@@ -79,12 +87,28 @@ def read_answer(call: Call, completion: Completion) -> Answer:
             quote=pick.reason,
             fields={"pick": chosen.slug, "position": pick.pick},
         )
-    data = check(call.persona, completion).model_dump()  # fields made per persona
+    pack = call.pack
+    ids = () if pack is None else pack.ids()
+    data = check(call.persona, completion, ids).model_dump()  # fields made per persona
     return Answer(
         confidence=data["confidence"],
         quote=data["quote"],
         fields={name: data[name] for name in call.persona.field_names},
         verdict=data["verdict"],
+        citations=tuple(dict.fromkeys(data.get("citations", ()))),
+        evidence=data.get("evidence"),
+    )
+
+
+def cached_answer(result: CallResult) -> Answer:
+    """A cached call's answer, to be checked again (decision 4)."""
+    return Answer(
+        confidence=result.confidence or 0,
+        quote=result.quote or "",
+        fields=result.fields,
+        verdict=result.verdict,
+        citations=tuple(result.citations),
+        evidence=result.evidence,
     )
 
 
@@ -106,9 +130,11 @@ def reask_messages(
 
 @dataclass(frozen=True)
 class Judge:
-    """Decides on each answer; ``max_reasks`` is the re-ask budget per call."""
+    """Decides on each answer; ``max_reasks`` is the re-ask budget per call; ``ground``
+    checks a quote's claims against the tool's evidence pack (a tool with sources)."""
 
     max_reasks: int = MAX_REASKS
+    ground: Ground = field(default=grounding.ground)
 
     def judge(
         self, call: Call, messages: tuple[Message, ...], completion: Completion, reasks: int
@@ -123,13 +149,38 @@ class Judge:
                     detail = f"{detail} (still invalid after {reasks} re-asks)"
                 return Reject(Failure(reason=exc.reason, detail=detail))
             return Reask(reask_messages(messages, completion.text, exc.detail), exc.detail)
-        flags = self.flags(call, answer.quote, answer.fields)
-        fixable = "; ".join(REASK_FOR[flag] for flag in flags if flag in REASK_FOR)
+        flags, grounded = self.checks(call, answer)
+        fixes = [REASK_FOR[flag] for flag in flags if flag in REASK_FOR]
+        if grounded is not None and UNGROUNDED in flags:
+            fixes.append(grounded.reask())
+        fixable = "; ".join(fixes)
         if fixable and reasks < self.max_reasks:
-            # Vendor copy, our own rules or a repeated word is no review: ask for one in
-            # the model's own words. Out of re-asks, it is kept flagged, unpublished.
+            # Vendor copy, our own rules, a repeated word or a claim no source states is no
+            # review: ask again. Out of re-asks, it is kept flagged, unpublished.
             return Reask(reask_messages(messages, completion.text, fixable), fixable)
-        return Accept(answer, flags)
+        return Accept(answer, flags, () if grounded is None else grounded.claims)
+
+    def checks(self, call: Call, answer: Answer) -> tuple[tuple[str, ...], Grounded | None]:
+        """The answer's flags, and the grounding check's findings when its tool has sources.
+
+        Run on fresh answers and again on cached ones (``recheck``). An abstention is not
+        checked: it is never published.
+        """
+        flags = self.flags(call, answer.quote, answer.fields)
+        pack = call.pack
+        if pack is None or answer.evidence != "sufficient":
+            return flags, None
+        grounded = self.ground(answer.quote, answer.citations, pack)
+        return ((*flags, UNGROUNDED) if not grounded.publishable else flags), grounded
+
+    def recheck(self, call: Call, cached: CallResult) -> CallResult:
+        """A cached answer with its checks run again: a stricter check also covers answers
+        already paid for (decision 4). A cached failure stays as it was."""
+        if cached.failure:
+            return cached.model_copy(update={"cached": True, "flags": []})
+        flags, grounded = self.checks(call, cached_answer(cached))
+        claims = [] if grounded is None else list(grounded.claims)
+        return cached.model_copy(update={"cached": True, "flags": list(flags), "claims": claims})
 
     @staticmethod
     def flags(call: Call, quote: str | None, fields: Fields) -> tuple[str, ...]:

@@ -73,6 +73,9 @@ def call_result(
         truncated_input=list(call.rendered.truncated),
         defences=list(call.rendered.defences),
         flags=list(outcome.flags) if isinstance(outcome, Accept) else [],
+        citations=[] if answer is None else list(answer.citations),
+        evidence=None if answer is None else answer.evidence,
+        claims=list(outcome.claims) if isinstance(outcome, Accept) else [],
         cost_usd=(
             None
             if call.rate is None

@@ -115,11 +115,8 @@ class Runner:
     async def _answer(self, call: Call) -> CallResult:
         cached = None if self.store is None or self.fresh else self.store.cached(call.key)
         if cached is not None:
-            # The checks run again: a stricter leak check applies to answers already paid for.
-            flags = (
-                [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
-            )
-            result = cached.model_copy(update={"cached": True, "flags": flags})
+            # The checks run again: a stricter check applies to answers already paid for.
+            result = self.judge.recheck(call, cached)
         else:
             async with self._slot(call.provider):
                 if self.store is not None:

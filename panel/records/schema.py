@@ -16,14 +16,17 @@ from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 from panel.scoring.rules import Quorum, Recusal
 
-SCHEMA_VERSION: Final = 5
+SCHEMA_VERSION: Final = 6
 # The one version this code reads and writes; older records are migrated first (records.py).
-SchemaVersion = Literal[5]
+SchemaVersion = Literal[6]
 assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SCHEMA_VERSION"
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
-Outcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
+# CallResult.outcome: the one definition
+Outcome = Literal["valid", "failed", "recused", "abstained"]
+Sufficiency = Literal["sufficient", "insufficient"]
+ClaimOutcome = Literal["supported", "unsupported", "contradicted"]
 
 
 class _Model(BaseModel):
@@ -33,6 +36,29 @@ class _Model(BaseModel):
 class Failure(_Model):
     reason: FailureReason
     detail: str
+
+
+class Claim(_Model):
+    """One checked claim of a quote (issue 26): what it says, what it cites, the outcome."""
+
+    text: str = Field(description="the claim, as the quote states it (a number, price, ...)")
+    sources: list[str] = Field(default_factory=list, description="the S ids it cites")
+    outcome: ClaimOutcome
+    detail: str = Field("", description="why, for editors: what the cited source says")
+    checker: str = Field(
+        "deterministic", description="'deterministic', or the provider of the model claim check"
+    )
+
+
+class EvidenceRef(_Model):
+    """One source a tool was reviewed with: what was fetched, not its text."""
+
+    id: str = Field(description="S1, S2, ... as the prompt numbered it")
+    url: str
+    kind: str = Field(description="homepage, docs, pricing, changelog, repository, package, ...")
+    title: str = ""
+    fetched_at: datetime
+    sha256: str = Field(description="of the snapshot's text (stored content-addressed)")
 
 
 class CallResult(_Model):
@@ -82,17 +108,33 @@ class CallResult(_Model):
         False, description="the model's vendor is the vendor of a tool under review"
     )
     recused: bool = Field(False, description="left out of scores for a conflict of interest")
+    citations: list[str] = Field(
+        default_factory=list, description="the evidence ids (S1, ...) the quote cites"
+    )
+    evidence: Sufficiency | None = Field(
+        None,
+        description=(
+            "the reviewer's word on the tool's evidence pack; 'insufficient' is an abstention; "
+            "null: reviewed from the card alone"
+        ),
+    )
+    claims: list[Claim] = Field(
+        default_factory=list, description="the grounding check's outcome for each claim"
+    )
 
     @property
     def outcome(self) -> Outcome:
-        """What the call counts as; every call is exactly one of the three.
+        """What the call counts as; every call is exactly one of the four.
 
         ``failed``: no usable answer (the call failed, or its answer was withheld by the
-        leak and quote checks). ``recused``: a usable answer set aside for a conflict of
-        interest. ``valid``: any other answer, the only kind scores count.
+        leak, quote and grounding checks). ``abstained``: the reviewer found the evidence
+        insufficient for a verdict. ``recused``: a usable answer set aside for a conflict
+        of interest. ``valid``: any other answer, the only kind scores count.
         """
         if self.status == "failed" or self.flags:
             return "failed"
+        if self.evidence == "insufficient":
+            return "abstained"
         return "recused" if self.recused else "valid"
 
     @property
@@ -209,7 +251,8 @@ class Scores(_Model):
 
 
 class Totals(_Model):
-    """Every call is exactly one of valid, failed or recused: the three add up to ``calls``."""
+    """Every call is exactly one of valid, failed, recused or abstained: they add up to
+    ``calls``."""
 
     calls: int
     valid: int
@@ -231,6 +274,9 @@ class Totals(_Model):
         description=(
             "USD this run paid: the calls not served from the cache; null if a price is unknown"
         ),
+    )
+    abstained: int = Field(
+        0, description="answers that found the evidence insufficient for a verdict"
     )
 
 
@@ -303,3 +349,10 @@ class ComparisonRecord(_Model):
     totals: Totals
     provenance: Provenance
     editorial: Editorial = Field(default_factory=Editorial)
+    evidence: dict[str, list[EvidenceRef]] = Field(
+        default_factory=dict,
+        description=(
+            "tool slug -> the sources its reviewers were shown; a tool not here was reviewed "
+            "from its card alone"
+        ),
+    )

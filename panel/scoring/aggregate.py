@@ -229,6 +229,7 @@ def totals(calls: Sequence[CallResult]) -> Totals:
         cached=sum(1 for c in calls if c.cached),
         recused=sum(1 for c in calls if set_aside(c)),
         spent_usd=total_cost([c for c in calls if not c.cached]),
+        abstained=sum(1 for c in calls if c.outcome == "abstained"),
     )
 
 

@@ -1,0 +1,55 @@
+"""The grounding check as the judge runs it (issue 26): a quote's claims against its sources.
+
+``panel.evidence.grounding.check(quote, cited_ids, pack)`` is deterministic: every cited id
+exists, and every number, price, percentage, version and date in a cited sentence appears
+in the cited source's text (format variants allowed); a number with no citation is
+unsupported. This module turns its outcome into what the record keeps (``Claim``) and
+what the judge decides on (a flag that withholds the answer, and the re-ask text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from panel.evidence.pack import EvidencePack
+from panel.records.schema import Claim
+
+UNGROUNDED = "ungrounded-claim"  # the flag: a claim its cited sources do not support
+UNGROUNDED_REASK = (
+    "its quote states {claims}, which the sources it cites do not state; cite the source "
+    "that states each claim, like [S2], or leave the claim out"
+)
+MAX_NAMED = 3  # claims named in a re-ask
+
+
+@dataclass(frozen=True)
+class Grounded:
+    """What the check found: every claim's outcome, and whether the quote may be published."""
+
+    claims: tuple[Claim, ...]
+    publishable: bool
+
+    def problems(self) -> tuple[Claim, ...]:
+        return tuple(c for c in self.claims if c.outcome != "supported")
+
+    def reask(self) -> str:
+        named = ", ".join(repr(c.text) for c in self.problems()[:MAX_NAMED]) or "claims"
+        return UNGROUNDED_REASK.format(claims=named)
+
+
+def ground(quote: str, citations: Sequence[str], pack: EvidencePack) -> Grounded:
+    """The deterministic check of ``quote`` (citing ``citations``) against ``pack``."""
+    from panel.evidence import grounding  # TEMPORARY: until the grounding branch lands
+
+    result = grounding.check(quote, list(citations), pack)
+    claims = tuple(
+        Claim(
+            text=claim.text,
+            sources=list(claim.sources),
+            outcome=claim.outcome.value,
+            detail=claim.detail,
+        )
+        for claim in result.claims
+    )
+    return Grounded(claims, result.publishable)
