@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from panel.evidence import grounding
 from panel.evidence.pack import EvidencePack
 from panel.records.schema import Claim
 
@@ -29,6 +30,7 @@ class Grounded:
 
     claims: tuple[Claim, ...]
     publishable: bool
+    reason: str = ""  # the check's own summary, for editors
 
     def problems(self) -> tuple[Claim, ...]:
         return tuple(c for c in self.claims if c.outcome != "supported")
@@ -38,18 +40,24 @@ class Grounded:
         return UNGROUNDED_REASK.format(claims=named)
 
 
-def ground(quote: str, citations: Sequence[str], pack: EvidencePack) -> Grounded:
-    """The deterministic check of ``quote`` (citing ``citations``) against ``pack``."""
-    from panel.evidence import grounding  # TEMPORARY: until the grounding branch lands
+def ground(
+    quote: str, citations: Sequence[str], pack: EvidencePack, questions: Sequence[str] = ()
+) -> Grounded:
+    """The deterministic check of ``quote`` (citing ``citations``) against ``pack``.
 
-    result = grounding.check(quote, list(citations), pack)
+    ``questions``: the persona's task as the reviewer read it (a fact that only repeats
+    it, "the next twelve months", is no claim about the tool).
+    """
+    result = grounding.check(quote, citations, pack, questions=questions)
     claims = tuple(
         Claim(
             text=claim.text,
-            sources=list(claim.sources),
+            kind=claim.kind,
+            cited=list(claim.cited),
             outcome=claim.outcome.value,
-            detail=claim.detail,
+            source=claim.source,
+            reason=claim.reason,
         )
         for claim in result.claims
     )
-    return Grounded(claims, result.publishable)
+    return Grounded(claims, result.publishable, result.reason)

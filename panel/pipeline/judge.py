@@ -36,8 +36,8 @@ MAX_REASKS = 2
 REASK_FOR = {CARD_ECHO: COPIED_CARD, PROMPT_ECHO: ECHOED_PROMPT, REPETITIVE: NOT_PROSE}
 
 Fields = Mapping[str, str | list[str]]
-# The grounding check: (quote, cited ids, pack) -> each claim's outcome (issue 26).
-Ground = Callable[[str, Sequence[str], EvidencePack], Grounded]
+# The grounding check: (quote, cited ids, pack, the persona's task) -> each claim's outcome.
+Ground = Callable[[str, Sequence[str], EvidencePack, Sequence[str]], Grounded]
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,8 @@ class Judge:
         pack = call.pack
         if pack is None or answer.evidence != "sufficient":
             return flags, None
-        grounded = self.ground(answer.quote, answer.citations, pack)
+        task = tuple(m.content for m in call.rendered.messages if m.role == "user")
+        grounded = self.ground(answer.quote, answer.citations, pack, task)
         return ((*flags, UNGROUNDED) if not grounded.publishable else flags), grounded
 
     def recheck(self, call: Call, cached: CallResult) -> CallResult:

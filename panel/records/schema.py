@@ -26,7 +26,7 @@ Majority = Literal["ship", "skip", "tie", "none"]
 # CallResult.outcome: the one definition
 Outcome = Literal["valid", "failed", "recused", "abstained"]
 Sufficiency = Literal["sufficient", "insufficient"]
-ClaimOutcome = Literal["supported", "unsupported", "contradicted"]
+ClaimOutcome = Literal["supported", "unsupported", "contradicted", "unknown_source"]
 
 
 class _Model(BaseModel):
@@ -41,10 +41,12 @@ class Failure(_Model):
 class Claim(_Model):
     """One checked claim of a quote (issue 26): what it says, what it cites, the outcome."""
 
-    text: str = Field(description="the claim, as the quote states it (a number, price, ...)")
-    sources: list[str] = Field(default_factory=list, description="the S ids it cites")
+    text: str = Field(description="the fact as the quote writes it (a price, number, ...)")
+    kind: str = Field(description="price, percentage, version, date, number, or citation")
+    cited: list[str] = Field(default_factory=list, description="the S ids its sentence cites")
     outcome: ClaimOutcome
-    detail: str = Field("", description="why, for editors: what the cited source says")
+    source: str | None = Field(None, description="the id of the source that supports it")
+    reason: str = Field("", description="why, for editors")
     checker: str = Field(
         "deterministic", description="'deterministic', or the provider of the model claim check"
     )
