@@ -22,7 +22,7 @@ from pathlib import Path
 from panel.atomic import write_atomic
 from panel.errors import PanelError
 from panel.inputs.votes import Votes
-from panel.publish.render import registry
+from panel.publish.render import registry, sources
 from panel.publish.render.base import Context, Digest, DigestItem, DigestTool, as_bytes
 from panel.publish.render.view import page_view, safe
 from panel.records.io import iter_records
@@ -117,6 +117,7 @@ def _items(
                     )
                     for c in view.cards
                 ],
+                evidence=" ".join(sources.label(c.name, c.sources) for c in view.cards),
             )
         )
     return items

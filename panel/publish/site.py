@@ -33,7 +33,7 @@ from panel.errors import PanelError
 from panel.inputs.votes import NO_VOTES, Votes, stored_votes
 from panel.lock import exclusive
 from panel.paths import Home
-from panel.publish.render import html
+from panel.publish.render import html, sources
 from panel.publish.render.base import (
     Comparison,
     Context,
@@ -155,6 +155,7 @@ def summarise(record: ComparisonRecord, digest: str) -> Summary:
         ],
         models=view.providers,
         digest=digest,
+        evidence=" ".join(sources.label(c.name, c.sources) for c in view.cards),
     )
 
 
@@ -352,7 +353,8 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
             title=s.title,
             summary=f"{headline(s)} Panel ship: "
             + ", ".join(f"{t.name} {s.ship[t.slug]}" for t in s.tools)
-            + ".",
+            + "."
+            + (f" {s.evidence}" if s.evidence else ""),
             date=_published(s),
         )
         for _, s in by_date[: options.feed_size]

@@ -26,7 +26,7 @@ from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
 from panel.urls import http_url
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: summaries carry the evidence label (issue 26)
 CACHE_LIMIT = 64 * 1024 * 1024
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -90,8 +90,9 @@ class Summary(_Frozen):
     tools: list[ToolSummary] = Field(min_length=2, max_length=2)
     models: list[str]
     digest: str = Field(pattern=_HEX64)
+    evidence: str = ""  # what each tool was reviewed from, for feeds (sources.label)
 
-    @field_validator("id", "title", "pick", "reason", "quorum_note")
+    @field_validator("id", "title", "pick", "reason", "quorum_note", "evidence")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean(value)
@@ -164,7 +165,7 @@ class BuildCache:
         except (UnreadableFileError, ValueError, RecursionError):
             return {}
         # An older format's output list still says which pages an older panel wrote.
-        if not isinstance(data, dict) or data.get("format") not in (1, CACHE_FORMAT):
+        if not isinstance(data, dict) or data.get("format") not in (1, 2, CACHE_FORMAT):
             return {}
         return data
 

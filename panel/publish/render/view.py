@@ -18,6 +18,7 @@ from datetime import date
 from panel.defences.untrusted import strip_invisible, unmark
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
+from panel.publish.render.sources import VENDOR_ONLY, Part, SourceLink, cited_parts, sources_of
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
 from panel.urls import http_url
 
@@ -55,6 +56,12 @@ class Card:
     url: str = ""  # http(s) only, else ""
     pricing_notes: str = ""
     votes: Votes = NO_VOTES
+    sources: tuple[SourceLink, ...] = ()  # what its reviewers were shown beyond the card
+
+    @property
+    def evidence_note(self) -> str:
+        """ "" with sources, else "Reviewed from the vendor's description only"."""
+        return "" if self.sources else VENDOR_ONLY
 
     @property
     def ship_label(self) -> str:
@@ -73,6 +80,7 @@ class Card:
 
 NO_ANSWER = "No answer."
 WITHHELD = "Withheld."
+ABSTAINED = "Abstained: the evidence was not enough for a verdict."
 
 
 @dataclass(frozen=True)
@@ -83,9 +91,15 @@ class Quote:
     text: str  # the quote; NO_ANSWER or WITHHELD without one (safe for readers)
     published: bool = False  # the quote the page publishes for this persona and tool
     conflict: str = ""  # "" or why this seat is recused / flagged
-    outcome: str = "answered"  # answered | no-answer | withheld
+    outcome: str = "answered"  # answered | no-answer | withheld | abstained
     detail: str = ""  # for editors only: why there is no answer (never on a page)
     recused: bool = False  # a valid answer set aside for a conflict of interest: not counted
+    parts: tuple[Part, ...] = ()  # ``text`` split at citation markers, each linked to its source
+
+    @property
+    def pieces(self) -> tuple[Part, ...]:
+        """The quote as text and citation links (the whole text when it cites nothing)."""
+        return self.parts or (Part(self.text),)
 
 
 @dataclass(frozen=True)
@@ -122,8 +136,9 @@ class PageView:
     record_id: str
     valid: int
     calls: int
-    failed: int = 0  # valid + failed + recused == calls
+    failed: int = 0  # valid + failed + recused + abstained == calls
     recused: int = 0
+    abstained: int = 0
     providers: list[str] = field(default_factory=list)
     reviewed: date | None = None
     trust: str = ""  # "3 of 4 reviewers ship A; ...; models agree strongly."
@@ -138,12 +153,13 @@ class PageView:
 
 @dataclass(frozen=True)
 class VerdictCounts:
-    """Verdict calls only (not head-to-head): valid, without an answer, recused."""
+    """Verdict calls only (not head-to-head): valid, without an answer, recused, abstained."""
 
     total: int
     valid: int
     failed: int
     recused: int
+    abstained: int = 0
 
     def sentence(self) -> str:
         parts = [f"{self.valid} of {self.total} reviewer verdicts were valid"]
@@ -151,6 +167,8 @@ class VerdictCounts:
             parts.append(f"{self.failed} got no usable answer")
         if self.recused:
             parts.append(f"{self.recused} recused for a conflict of interest")
+        if self.abstained:
+            parts.append(f"{self.abstained} found the evidence insufficient for a verdict")
         return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
 
 
@@ -162,24 +180,46 @@ def _conflict(call: CallResult) -> str:
     return "conflict of interest: the model's vendor makes this tool"
 
 
-def _quote(call: CallResult, published: str | None) -> Quote:
+def _withheld(call: CallResult) -> str:
+    """Why an answer is withheld, for editors: the flags, and each claim no source states."""
+    why = f"withheld by panel's checks ({', '.join(call.flags)})"
+    failed = [c for c in call.claims if c.outcome != "supported"]
+    if failed:
+        why += ": " + "; ".join(safe(f"{c.text}: {c.reason or c.outcome}") for c in failed[:3])
+    return why
+
+
+def _quote(call: CallResult, published: str | None, links: Mapping[str, str]) -> Quote:
+    text = safe(call.quote)
     if call.outcome == "recused":
         return Quote(
             call.provider,
             call.verdict,
             call.confidence,
-            safe(call.quote),
+            text,
             False,
             _conflict(call),
             recused=True,
+            parts=cited_parts(text, links),
         )
-    if call.flags:  # the answer leaked its instructions or copied the card: never shown
-        why = f"withheld by panel's checks ({', '.join(call.flags)})"
-        return Quote(call.provider, None, None, WITHHELD, outcome="withheld", detail=why)
+    if call.flags:  # leaked, copied the card or stated a claim no source states: never shown
+        return Quote(
+            call.provider, None, None, WITHHELD, outcome="withheld", detail=_withheld(call)
+        )
+    if call.outcome == "abstained":
+        return Quote(
+            call.provider, None, None, ABSTAINED, outcome="abstained", detail="evidence insufficient"
+        )
     if call.ok:
         mark = call.provider == published
         return Quote(
-            call.provider, call.verdict, call.confidence, safe(call.quote), mark, _conflict(call)
+            call.provider,
+            call.verdict,
+            call.confidence,
+            text,
+            mark,
+            _conflict(call),
+            parts=cited_parts(text, links),
         )
     reason = call.failure.reason.value if call.failure else "failed"
     detail = safe(call.failure.detail if call.failure else "")
@@ -195,6 +235,7 @@ def _counts(record: ComparisonRecord) -> VerdictCounts:
         valid=sum(1 for c in verdicts if c.outcome == "valid"),
         failed=sum(1 for c in verdicts if c.outcome == "failed"),
         recused=sum(1 for c in verdicts if c.outcome == "recused"),
+        abstained=sum(1 for c in verdicts if c.outcome == "abstained"),
     )
 
 
@@ -222,9 +263,11 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
             url=http_url(t.url),
             pricing_notes=safe(t.pricing_notes),
             votes=votes.get(t.slug, NO_VOTES),
+            sources=sources_of(record, t.slug),
         )
         for t in record.tools
     ]
+    links = {c.slug: {s.id: s.url for s in c.sources if s.url} for c in cards}
     names = {c.slug: c.name for c in cards}
     published = {s.persona: s.published for s in record.scores.split}
     majority = {s.persona: dict(s.majority) for s in record.scores.split}
@@ -235,7 +278,7 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
             quotes={
                 c.slug: sorted(
                     (
-                        _quote(call, published.get(persona, {}).get(c.slug))
+                        _quote(call, published.get(persona, {}).get(c.slug), links[c.slug])
                         for call in record.calls
                         if call.persona == persona
                         and call.tool == c.slug
@@ -265,6 +308,7 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         calls=record.totals.calls,
         failed=record.totals.failed,
         recused=record.totals.recused,
+        abstained=record.totals.abstained,
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
         trust=safe(record.scores.trust.summary) if record.scores.trust else "",
