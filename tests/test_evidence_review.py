@@ -189,3 +189,23 @@ def test_insufficient_evidence_is_an_abstention_counted_apart(
     assert totals.valid + totals.failed + totals.recused + totals.abstained == totals.calls
     score = next(s for s in record.scores.tools if s.tool == "alpha-tool")
     assert score.valid == 0 and score.failed == 0 and not score.quorum_met
+
+
+def test_abstentions_are_flagged_in_panel_list_and_the_desk_queue(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    from typer.testing import CliRunner
+
+    from panel.cli import app
+    from panel.desk.index import row
+
+    quote = "The pages say too little about this tool to judge it either way [S1]."
+    scripted_kind["m"] = scripted.Script(default=_says(quote, ["S1"], "insufficient"))
+    record, _ = _review(home, "scripted/m", evidence.pack())
+    listed = CliRunner().invoke(app, ["list"])
+    assert "incomplete,2-abstained" in listed.stdout, listed.output
+    rows = json.loads(CliRunner().invoke(app, ["list", "--json"]).stdout)
+    assert rows[0]["abstained"] == 2
+    assert rows[0]["valid"] + rows[0]["failed"] + rows[0]["recused"] + 2 == rows[0]["calls"]
+    queued = row(record)
+    assert queued.abstained == 2 and queued.flagged("abstained")

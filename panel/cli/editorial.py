@@ -44,11 +44,19 @@ def _row(record: ComparisonRecord) -> dict[str, object]:
         "created_at": record.created_at.isoformat(),
         "overrides": len(record.editorial.overrides),
         "pick": record.scores.pick.tool,
-        "calls": record.totals.calls,  # valid + failed + recused
+        "calls": record.totals.calls,  # valid + failed + recused + abstained
         "valid": record.totals.valid,
         "failed": record.totals.failed,
         "recused": record.totals.recused,
+        "abstained": record.totals.abstained,
     }
+
+
+def _state(row: dict[str, object]) -> str:
+    """ "complete", or "complete,2-abstained" (one word, like every column but the last):
+    answers that found the evidence insufficient are flagged to editors."""
+    abstained = row["abstained"]
+    return f"{row['status']},{abstained}-abstained" if abstained else str(row["status"])
 
 
 def list_command(
@@ -69,7 +77,7 @@ def list_command(
         print("no records" + (f" in state {status.value}" if status else ""))
         return
     header = ("editorial", "record", "overrides", "id")
-    lines = aligned(header, [(r["editorial"], r["status"], r["overrides"], r["id"]) for r in rows])
+    lines = aligned(header, [(r["editorial"], _state(r), r["overrides"], r["id"]) for r in rows])
     print("\n".join(lines))  # plain lines: an id is never wrapped or cut
 
 

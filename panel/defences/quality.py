@@ -22,6 +22,8 @@ from panel.defences.leaks import FUNCTION_WORDS
 from panel.defences.untrusted import DATAMARK
 
 REPETITIVE = "repetitive-quote"
+# A quote stating a claim its cited sources do not state (issue 26; pipeline/grounded.py).
+UNGROUNDED = "ungrounded-claim"
 MIN_DISTINCT = 8
 MAX_SHARE = 1 / 3
 LONG_QUOTE = 12

@@ -31,6 +31,7 @@ STATES = ("draft", "approved", "published", "rejected")  # the queue's order
 FLAGS = {
     "withheld": "withheld answers",
     "recused": "recusals",
+    "abstained": "abstentions (evidence insufficient)",
     "low-agreement": "low agreement",
     "incomplete": "incomplete",
 }
@@ -52,6 +53,7 @@ class Row:
     pick: str  # the picked tool's name, or "No pick"
     withheld: int  # answers the leak and quote checks set aside
     recused: int  # answers set aside for a conflict of interest
+    abstained: int  # answers that found the evidence insufficient for a verdict
     agreement: float | None  # Krippendorff's alpha across models, None when undefined
     cost_usd: float | None
     calls: int
@@ -67,6 +69,7 @@ class Row:
         return {
             "withheld": self.withheld > 0,
             "recused": self.recused > 0,
+            "abstained": self.abstained > 0,
             "low-agreement": self.low_agreement,
             "incomplete": not self.complete,
         }.get(flag, False)
@@ -88,6 +91,7 @@ def row(record: ComparisonRecord) -> Row:
         pick=names.get(pick, pick) if pick else "No pick",
         withheld=sum(1 for c in record.calls if c.flags),
         recused=record.totals.recused,
+        abstained=record.totals.abstained,
         agreement=agreement.value if agreement else None,
         cost_usd=record.totals.cost_usd,
         calls=record.totals.calls,

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from panel.defences.quality import UNGROUNDED as UNGROUNDED  # the flag, re-exported
 from panel.evidence import grounding
 from panel.evidence.pack import EvidencePack
 from panel.records.schema import Claim
 
-UNGROUNDED = "ungrounded-claim"  # the flag: a claim its cited sources do not support
 UNGROUNDED_REASK = (
     "its quote states {claims}, which the sources it cites do not state; cite the source "
     "that states each claim, like [S2], or leave the claim out"
