@@ -19,8 +19,10 @@ from panel.evidence.pack import EvidencePack
 
 # Characters, before datamarking. A source's text is capped on its own and all texts
 # together: a pack of many long pages is cut, source by source, at the pack's cap.
-SOURCE_CAPS = {"title": 200, "url": 300, "text": 6_000}
-PACK_TEXT_CAP = 18_000
+# Datamarked page text costs about 0.64 SmolLM2 tokens a character (benchmarks/
+# evidence_tokens.py): a full pack adds about 7,700 tokens to each call's prompt.
+SOURCE_CAPS = {"title": 200, "url": 300, "text": 4_000}
+PACK_TEXT_CAP = 12_000
 
 
 @dataclass(frozen=True)
