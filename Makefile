@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test lint format bench bench-injection mutation clean
+.PHONY: install debian browser demo test test-calendar lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -21,14 +21,20 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 	@$(BIN)/python -m compileall -q panel
 
-# Debian's Chromium and ChromeDriver for the real-browser site test (tests/test_browser.py).
+# Debian packages the tests use: Chromium and ChromeDriver for the real-browser site tests
+# (tests/test_browser.py), libfaketime for the suite under a moved clock (make test-calendar).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-browser:
-	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
-		echo "installing chromium and chromium-driver (Debian packages)"; \
+DEBS := chromium chromium-driver faketime
+DEB_BINS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/faketime
+debian:
+	@missing=0; for bin in $(DEB_BINS); do [ -x "$$bin" ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+		echo "installing Debian packages: $(DEBS)"; \
 		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEBS) >/dev/null; \
 	fi
+
+browser: debian
 
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
@@ -37,8 +43,14 @@ demo: install
 	# incomplete) still write a record: the tiny model fails now and then.
 	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
-test: install browser lint
+test: install debian lint
 	$(BIN)/python -m pytest
+
+# The suite again on another calendar (issue 25): the clock 400 days ahead under libfaketime
+# (past a year end, into 2028, a leap year), then in UTC+14. .ci/run runs it after `make test`.
+test-calendar: install debian
+	faketime -f '+400d' $(BIN)/python -m pytest -q
+	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q
 
 lint: install
 	$(BIN)/ruff check panel tests benchmarks

@@ -21,9 +21,10 @@ import re
 import stat
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from panel import clock
 
 STALE_AFTER = 3600.0  # seconds: no write takes this long; a temp file this old was abandoned
 # mkstemp's random part: 8 characters of [a-z0-9_]
@@ -128,7 +129,7 @@ def sweep_temp_files(
     last modified more than ``older_than`` seconds ago, and not locked by a writer
     that still has them open. Errors (a read-only folder) leave things as they are.
     """
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))

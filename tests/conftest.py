@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from panel import clock
 from panel.paths import Home
 from panel.providers import registry
 from tests.support import project as fixture
 from tests.support import scripted
+from tests.support.clock import TickingClock
 
 TOOL_A = """\
 slug = "alpha-tool"
@@ -34,6 +36,24 @@ description = "Beta Tool runs models locally."
 
 
 NO_HEAD_TO_HEAD = "[panel]\nhead_to_head = false\n"
+
+
+@pytest.fixture(autouse=True)
+def wall_clock(request: pytest.FixtureRequest) -> Iterator[TickingClock]:
+    """panel's clock in every test: a fixed start (tests.support.clock.START), never the date
+    the suite happens to run on. A test moves it with ``wall_clock.set`` or ``advance``.
+
+    A test marked ``real_clock`` runs panel in subprocesses that read the real clock, and
+    reads their records in process: its clock is left real, so both agree. Such a test must
+    not depend on the date (CI runs the suite again under faketime and another time zone).
+    """
+    source = TickingClock()
+    if request.node.get_closest_marker("real_clock"):
+        yield source
+        return
+    previous = clock.use(source)
+    yield source
+    clock.use(previous)
 
 
 @pytest.fixture

@@ -13,17 +13,18 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from panel import clock
 from panel.cli import app
 from panel.errors import PanelError
 from panel.paths import Home
 from panel.records.editorial import approve
 from panel.records.io import dump, iter_records, read_record
+from tests.support.clock import WEEK
 from tests.support.records import make_record, save_record, tool
 
 runner = CliRunner()
@@ -43,7 +44,7 @@ def _missing_score(home: Home, day: str) -> Path:
 
 
 def _bad_runs(home: Home) -> tuple[Path, list[Path]]:
-    now = datetime.now(UTC).replace(microsecond=0)
+    now = clock.now().replace(microsecond=0)
     good = save_record(home.runs, A, B, created=now)
     approve(home.runs, good, "ed")
     day = good.parent
@@ -99,7 +100,7 @@ def test_every_reader_of_runs_skips_bad_files_and_reads_the_rest(
     assert not (site / "compare" / "gamma-tool-vs-delta-tool.html").exists()
     _warned_once_each(built, bad)
 
-    week = datetime.now(UTC).strftime("%G-W%V")
+    week = WEEK  # the week of the approval above, on the suite's clock
     digest = _panel("digest", "--week", week, "--out", str(tmp_path / "digest"))
     assert "error" not in digest.stderr, digest.stderr
     _warned_once_each(digest, bad)

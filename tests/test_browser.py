@@ -50,6 +50,16 @@ FLAGS = (
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """Serves the built site as the README tells a web server to: ``Cache-Control: no-cache``,
+    so a browser revalidates and a page taken down is gone on the next visit. With only
+    Last-Modified, Chromium keeps a page fresh for a tenth of its age (heuristic freshness),
+    and under a moved clock (libfaketime does not move file times) it served a rejected page
+    from its cache."""
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
     def log_message(self, format: str, *args: object) -> None:
         pass
 

@@ -21,6 +21,7 @@ from panel.paths import Home
 from panel.records.io import read_record, write_record
 from panel.records.store import Store
 from panel.slugs import RESERVED, is_slug, slugify
+from tests.support.clock import TODAY
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data" / "records"
@@ -98,14 +99,14 @@ def test_records_on_disk_with_duplicate_keys_or_future_dates(home: Home, tmp_pat
 
 
 def test_a_tool_launching_in_the_future_is_refused(home: Home, tmp_path: Path) -> None:
-    later = (date.today() + timedelta(days=30)).isoformat()
+    later = (TODAY + timedelta(days=30)).isoformat()
     line = json.dumps({"name": "Time Traveller", "description": "d", "launched": later})
     path = tmp_path / "tools.jsonl"
     path.write_text(line + "\n")
     result = runner.invoke(app, ["tools", "import", str(path)])
     _check_error(result.output, result.stderr, result.exit_code)
     assert "in the future" in result.stderr
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()  # time zones: one day of slack
+    tomorrow = (TODAY + timedelta(days=1)).isoformat()  # time zones: one day of slack
     path.write_text(json.dumps({"name": "Launch Day", "description": "d", "launched": tomorrow}))
     assert runner.invoke(app, ["tools", "import", str(path)]).exit_code == 0
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +16,11 @@ from panel.inputs.lookalike import skeleton
 from panel.paths import Home
 from tests.conftest import NO_HEAD_TO_HEAD
 from tests.support import scripted
+from tests.support.clock import TODAY
 
 runner = CliRunner()
 PHISH = "https://aider.phish.example/login"
-RECENT = (date.today() - timedelta(days=2)).isoformat()
+RECENT = (TODAY - timedelta(days=2)).isoformat()  # on the suite's clock (tests/support/clock.py)
 AIDER = f"""\
 slug = "aider"
 name = "Aider"

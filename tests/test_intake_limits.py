@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,11 @@ import pytest
 from panel.paths import Home
 
 HANG_GUARD = 120  # seconds; a command that takes this long is hung
-RECENT = (date.today() - timedelta(days=1)).isoformat()
+# Fixed dates, never "yesterday" read at import: these commands run in subprocesses on the real
+# clock, and a run that crossed midnight saw its tools drop out of the plan. The nightly is
+# told where to start (--since), so what it plans does not depend on the day the suite runs.
+RECENT = "2026-11-20"
+SINCE = ("--since", "2026-11-19")
 # A panel with a provider that is never called (dry runs and failures before any call).
 CONFIG = """\
 [panel]
@@ -89,7 +92,7 @@ def special(path: Path, kind: str) -> None:
 
 def test_the_project_works_before_anything_is_broken(project: Home, tmp_path: Path) -> None:
     assert panel(project, "tools", "list").returncode == 0
-    result = panel(project, "nightly", "--dry-run")
+    result = panel(project, "nightly", "--dry-run", *SINCE)
     assert result.returncode == 0 and '"alpha-tool"' in result.stdout, result.stderr
 
 
@@ -104,7 +107,7 @@ def test_a_special_file_in_catalog_never_hangs_a_command(
         ["tools", "list"],
         ["tools", "show", "alpha-tool"],
         ["tools", "import", str(lines)],
-        ["nightly", "--dry-run"],
+        ["nightly", "--dry-run", *SINCE],
     ):
         one_line_error(panel(project, *args), "evil.toml", "not a regular file")
     assert not (project.catalog / "new.toml").exists()
@@ -123,7 +126,7 @@ def test_a_special_config_persona_or_prompt_file_never_hangs(
     project: Home, kind: str, target: str, needle: str
 ) -> None:
     special(project.root / target, kind)
-    one_line_error(panel(project, "nightly", "--dry-run"), needle, "not a regular file")
+    one_line_error(panel(project, "nightly", "--dry-run", *SINCE), needle, "not a regular file")
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero"])

@@ -13,21 +13,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from datetime import date
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from panel import clock
 from panel.atomic import STALE_AFTER, sweep_temp_files
 from panel.cli import app
 from panel.paths import Home
 from tests.support import scripted
+from tests.support.clock import TODAY
 from tests.support.records import save_record, tool
 
 runner = CliRunner()
-OLD = time.time() - 2 * STALE_AFTER
 
 # A writer that stops (as if killed) while its temp file is open: prints the temp file's
 # path, then waits for stdin to close.
@@ -42,7 +41,10 @@ with _temp_beside(Path(sys.argv[1]), b"{half a record") as tmp:
 
 
 def _age(path: Path) -> None:
-    os.utime(path, (OLD, OLD), follow_symlinks=False)
+    """Stale on panel's clock (the suite's, tests/support/clock.py), whatever the real date:
+    files written now keep the real time, which is never before the suite's start."""
+    old = clock.timestamp() - 2 * STALE_AFTER
+    os.utime(path, (old, old), follow_symlinks=False)
 
 
 def test_a_killed_writers_temp_file_is_swept_once_stale_and_never_while_held(
@@ -129,9 +131,9 @@ def test_review_out_is_checked_before_the_first_call(
     _refused_before_any_call(["--out", str(a_file / "below")], scripted_kind)
     blocked = tmp_path / "records"
     blocked.mkdir()
-    (blocked / date.today().isoformat()).write_text("a file where today's folder goes")
+    (blocked / TODAY.isoformat()).write_text("a file where today's folder goes")
     line = _refused_before_any_call(["--out", str(blocked)], scripted_kind)
-    assert date.today().isoformat() in line
+    assert TODAY.isoformat() in line
     assert a_file.read_text() == "not a folder"
 
 

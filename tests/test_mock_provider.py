@@ -152,6 +152,7 @@ def test_an_answer_over_max_tokens_is_cut_off_like_a_model_s() -> None:
     assert completion.text is not None and len(completion.text) == 80
 
 
+@pytest.mark.real_clock  # panel runs in a subprocess; its record is read here
 def test_review_with_the_mock_needs_no_key_no_model_and_no_sdk(home: Home) -> None:
     """`panel review A B --provider mock/any` on a fresh project: no key, no model, no SDK."""
     env = {k: v for k, v in os.environ.items() if not k.endswith("_API_KEY")}

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -48,6 +49,15 @@ def night(home: Home, server: FakeLLM) -> Home:
 def nightly(*args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["nightly", "--since", "2026-11-20", *args])
     return result.exit_code, result.stdout, result.stderr
+
+
+def summary(*args: str) -> dict[str, Any]:
+    """A nightly that must succeed, its JSON summary parsed; a failure shows its log (issue 25:
+    one run under load gave an empty stdout, and json.loads hid why)."""
+    code, out, err = nightly(*args)
+    assert code == 0 and out.strip(), f"exit {code}; stderr:\n{err}"
+    parsed: dict[str, Any] = json.loads(out)
+    return parsed
 
 
 def test_rival_rule() -> None:
@@ -196,11 +206,11 @@ def test_summary_splits_what_the_run_spent_from_what_its_answers_cost(
 ) -> None:
     """Issue 16, item 14, for the nightly: cached answers cost money once, not tonight."""
     night.config_file.write_text(night.config_file.read_text() + PRICES)
-    first = json.loads(nightly()[1])
+    first = summary()
     assert first["calls_made"] == 16 and first["spent_usd"] == first["cost_usd"] > 0
     template = night.prompts / "business.j2"
     template.write_text(template.read_text().replace("Review the business.", "Assess it."))
-    second = json.loads(nightly()[1])
+    second = summary()
     assert (second["calls_made"], second["calls_cached"]) == (4, 12)
     assert 0 < second["spent_usd"] < second["cost_usd"]
 

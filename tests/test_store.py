@@ -120,6 +120,7 @@ def test_cache_key_changes_with_the_prompt(configured: Home, server: FakeLLM) ->
     assert data["totals"]["cached"] == 6  # type: ignore[index]
 
 
+@pytest.mark.real_clock  # panel runs in a subprocess; its record is read here
 def test_kill_9_mid_review_then_rerun_pays_once_per_done_call(
     configured: Home, server: FakeLLM
 ) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from panel import clock
 from panel.cli._common import home, stderr, user_errors
 from panel.cli.batches import parse_duration
 from panel.jobs.nightly import NightlyOptions, dry_run_report, run_nightly
@@ -22,7 +23,7 @@ from panel.records.schema import CallResult
 
 
 def _log_line(message: str) -> None:
-    stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+    stamp = clock.now().isoformat(timespec="seconds")
     print(f"{stamp} panel nightly: {message}", file=sys.stderr, flush=True)
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from panel import clock
 from panel.errors import PanelError
 
 MAX_FIELD = 300
@@ -61,7 +62,7 @@ class AccessLog:
         note: str = "",
         now: datetime | None = None,
     ) -> None:
-        at = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = (now or clock.now()).strftime("%Y-%m-%dT%H:%M:%SZ")
         request = clean(f"{method} {path}").replace('"', "%22")
         who = clean(editor or "-", 80).replace(" ", "_") or "-"
         line = f'{at} {clean(client, 60)} {who} "{request}" {status}'

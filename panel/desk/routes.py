@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlencode
@@ -34,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from panel import clock
 from panel.desk import actions
 from panel.desk.app import (
     TEMPLATES,
@@ -94,7 +94,7 @@ async def queue(desk: Desk, request: Request, session: Session) -> Response:
         found=found,
         filters=filters,
         notices=notices,
-        now=datetime.now(UTC),
+        now=clock.now(),
         age=age,
         usd=usd,
         states=STATES,

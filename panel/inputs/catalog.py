@@ -16,6 +16,7 @@ from typing import Annotated, Any, Self
 import tomli_w
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from panel import clock
 from panel.atomic import write_atomic
 from panel.controls import strip_controls
 from panel.errors import PanelError, UnknownNameError, describe_error
@@ -45,7 +46,7 @@ FUTURE_SLACK = timedelta(days=1)
 
 
 def _not_future(value: date | None) -> date | None:
-    if value is not None and value > date.today() + FUTURE_SLACK:
+    if value is not None and value > clock.today() + FUTURE_SLACK:
         raise ValueError(f"launch date {value.isoformat()} is in the future; use the real date")
     return value
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from panel import clock
 from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
@@ -133,7 +134,7 @@ async def _run(
     night.refresh()
 
     async def one(selected: Selected, plan: Plan) -> None:
-        started = datetime.now(UTC)
+        started = clock.now()
         entry: dict[str, Any] = {
             "tool": selected.tool.slug,
             "rival": selected.rival.slug,
@@ -199,7 +200,7 @@ class NightlyOptions:
     allow_embedded: bool = False  # run on the built-in default panel (the embedded model)
     batch: bool = False  # --batch: through Batch APIs where a provider has one
     wait: float | None = None  # --wait: seconds to poll open batches before returning
-    today: date = field(default_factory=lambda: datetime.now().astimezone().date())
+    today: date = field(default_factory=clock.today)
 
 
 def prepare(
@@ -210,7 +211,7 @@ def prepare(
     catalog = Catalog.load(home.catalog)
     last = store.last_run(KIND, "done")
     since = options.since or (
-        datetime.fromtimestamp(last[1]).date() if last else options.today - timedelta(days=1)
+        datetime.fromtimestamp(last[1], UTC).date() if last else options.today - timedelta(days=1)
     )
 
     available = load_personas(home.personas, home.prompts)
@@ -326,7 +327,7 @@ def run_nightly(
     stay planned for the next run (there is no up-front refusal over an estimate).
     """
     home, store = session.home, session.store
-    run_id = f"{KIND}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%fZ')}"
+    run_id = f"{KIND}-{clock.now().strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
     summary, plans = prepare(session, options)
     session.require_prices(c for _, plan in plans for c in plan.calls)

@@ -13,11 +13,11 @@ Every call of the night ends one of these ways, in this order:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from panel import clock
 from panel.pipeline.batch import BatchPath, batch_rate
 from panel.pipeline.calls import Call
 from panel.pipeline.judge import Reject
@@ -55,7 +55,7 @@ class NightCalls:
     runner: Runner
     batch: BatchPath | None
     retry_nights: int
-    today: str = field(default_factory=lambda: time.strftime("%Y-%m-%d"))
+    today: str = field(default_factory=lambda: clock.today().isoformat())
     list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)

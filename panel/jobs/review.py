@@ -6,10 +6,10 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from panel import __version__
+from panel import __version__, clock
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
@@ -266,8 +266,8 @@ def review(
     project's runs/ (``--out``): the record gets an ``out:`` id and is not indexed, so
     the nightly never takes it for the project's own review of the pair.
     """
-    started = datetime.now(UTC)
-    check_folder(out, started.astimezone().date(), "--out folder" if detached else "runs folder")
+    started = clock.now()
+    check_folder(out, started.date(), "--out folder" if detached else "runs folder")
     store = session.store
     run_id = run_id or f"review-{started.strftime('%Y%m%dT%H%M%S.%fZ')}"
     store.begin_run(run_id, "review")
@@ -284,7 +284,7 @@ def save(
     plan: Plan, calls: list[CallResult], out: Path, started: datetime, detached: bool = False
 ) -> tuple[ComparisonRecord, Path]:
     """Build the record and write it under ``out`` (never over an existing one)."""
-    finished = datetime.now(UTC)
+    finished = clock.now()
     built: list[ComparisonRecord] = []
 
     def build(record_id: str) -> ComparisonRecord:
@@ -292,7 +292,7 @@ def save(
         return built[-1]
 
     stem = pair_stem(plan.tools[0].slug, plan.tools[1].slug)
-    path = write_record(out, finished.astimezone().date(), stem, build, detached)
+    path = write_record(out, finished.date(), stem, build, detached)
     return built[-1], path
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from panel import clock
 from panel.errors import PanelError
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
@@ -218,10 +219,10 @@ class BatchPath:
                 "attempts": tally.attempts,
                 "prompt_tokens": tally.prompt_tokens,
                 "completion_tokens": tally.completion_tokens,
-                "started": carried.get("started", time.time()),
+                "started": carried.get("started", clock.timestamp()),
             }
             return Line("", call.key, ready.reasks + 1, _dicts(outcome.messages), carried)
-        elapsed = (time.time() - float(carried.get("started", time.time()))) * 1000
+        elapsed = (clock.timestamp() - float(carried.get("started", clock.timestamp()))) * 1000
         result = call_result(call, tally, outcome, latency_ms=elapsed)
         self.store.finish(result)
         self.journal.use([ready.custom_id])
@@ -247,7 +248,7 @@ class BatchPath:
             self.budget.count_request()
             custom_id = f"{batch_id}-{n}"
             messages = _messages(line.messages) or call.rendered.messages
-            carried = {**line.carried, "started": line.carried.get("started", time.time())}
+            carried = {**line.carried, "started": line.carried.get("started", clock.timestamp())}
             body = api.line(custom_id, call.request(messages))
             lines.append(replace(line, custom_id=custom_id, carried=carried, body=body))
             if reasked is not None:

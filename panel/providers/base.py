@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import email.utils
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from panel import clock
 from panel.providers.redaction import Redactor
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):
         return None
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - clock.timestamp())
 
 
 _TOKEN_SHAPES = (

@@ -133,9 +133,17 @@ def disclosure(records: list[ComparisonRecord]) -> str:
     )
 
 
+# English month names, never the locale's (strftime's %b follows LC_TIME once anything sets it).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(day: date) -> str:
+    return f"{day.day:02d} {_MONTHS[day.month - 1]}"
+
+
 def _subheading(week: Week) -> str:
     end = week.start + timedelta(days=6)
-    return f"Week {week.number}, {week.year}: {week.start:%d %b} to {end:%d %b %Y}"
+    return f"Week {week.number}, {week.year}: {_day(week.start)} to {_day(end)} {end.year}"
 
 
 def digest(week: Week, items: list[DigestItem], note: str) -> Digest:

@@ -23,11 +23,11 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from panel import __version__
+from panel import __version__, clock
 from panel.config import SiteSection
 from panel.errors import PanelError
 from panel.inputs.votes import NO_VOTES, Votes, stored_votes
@@ -316,7 +316,7 @@ def _published(summary: Summary) -> datetime:
 
 def build(home: Home, options: SiteOptions, now: datetime | None = None) -> BuildReport:
     """Build the site into ``options.out``; one build at a time per site folder."""
-    builder = _Builder(home, options, now or datetime.now(UTC))
+    builder = _Builder(home, options, now or clock.now())
     try:
         with exclusive(builder.cache.lock, "panel site build for this site folder"):
             _build(builder, home, options)

@@ -22,11 +22,11 @@ the journal (``Store.finish``) or goes into the next batch as a re-ask.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from panel import clock
 from panel.records.store import Store
 
 OPEN = ("preparing", "uploaded", "submitted")
@@ -307,7 +307,7 @@ def listing(journal: BatchJournal, everything: bool = False) -> list[dict[str, A
 
 def age(created_at: float, now: float | None = None) -> str:
     """``42s``, ``17m``, ``3h``, ``2d``."""
-    seconds = max(0.0, (now if now is not None else time.time()) - created_at)
+    seconds = max(0.0, (now if now is not None else clock.timestamp()) - created_at)
     for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"

@@ -17,9 +17,10 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
+from panel import clock
 from panel.atomic import write_atomic
 from panel.defences.untrusted import strip_invisible
 from panel.errors import PanelError
@@ -130,7 +131,7 @@ def approve(
                     "it with a notice that the panel did not reach quorum"
                 )
             reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
-        event = EditorialEvent(action="approved", by=by, at=now or datetime.now(UTC), reason=reason)
+        event = EditorialEvent(action="approved", by=by, at=now or clock.now(), reason=reason)
         return _event(record.editorial, event, status="approved")
 
     return update(runs, path, change)
@@ -143,7 +144,7 @@ def reject(
 
     def change(record: ComparisonRecord) -> Editorial:
         _check(record, "rejected")
-        at = now or datetime.now(UTC)
+        at = now or clock.now()
         event = EditorialEvent(action="rejected", by=by, at=at, reason=reason)
         return _event(record.editorial, event, status="rejected")
 
@@ -175,7 +176,7 @@ def override(
             raise PanelError(
                 f"record {record.id} has no tool {tool!r}; use one of: {', '.join(slugs)}"
             )
-        at = now or datetime.now(UTC)
+        at = now or clock.now()
         new = Override(persona=persona, tool=tool, verdict=verdict, note=note, by=by, at=at)
         kept = [o for o in record.editorial.overrides if (o.persona, o.tool) != (persona, tool)]
         event = EditorialEvent(action="override", by=by, at=at, override=new)

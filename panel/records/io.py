@@ -19,12 +19,13 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from panel import clock
 from panel.atomic import sweep_temp_files, write_new
 from panel.errors import PanelError, describe_error
 from panel.records.checks import inconsistency
@@ -315,7 +316,7 @@ def parse_record(raw: bytes, where: str) -> ComparisonRecord:
         record = ComparisonRecord.model_validate(migrate(data, where))
     except ValidationError as exc:
         raise PanelError(f"{where}: invalid record, {describe_error(exc)}") from None
-    if record.created_at > datetime.now(UTC) + FUTURE_SLACK:
+    if record.created_at > clock.now() + FUTURE_SLACK:
         raise PanelError(
             f"{where}: created_at {record.created_at.isoformat()} is in the future; "
             "check the clock of the machine that wrote it"

@@ -28,11 +28,12 @@ import json
 import os
 import sqlite3
 import stat
-import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from panel import clock as wallclock
 from panel.errors import PanelError
 from panel.records.schema import CallResult
 from panel.records.store_migrations import MIGRATIONS
@@ -73,7 +74,7 @@ def _make_private(path: Path) -> None:
 
 
 class Store:
-    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = wallclock.timestamp) -> None:
         self.path = path
         self.clock = clock
         try:
@@ -154,7 +155,7 @@ class Store:
         answered = result.status == "ok"
         state = "done" if answered else "failed"
         payload = result.model_dump_json()
-        today = time.strftime("%Y-%m-%d", time.localtime(self.clock()))
+        today = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
         self.db.execute(
             "INSERT INTO calls (key, state, provider, model, persona, tool, result, updated_at, "
             "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from datetime import timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 
 from typer.testing import CliRunner
