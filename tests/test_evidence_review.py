@@ -65,7 +65,9 @@ def test_the_pack_follows_the_card_in_the_shared_system_message(
     assert len({r.system for r in rendered}) == 1  # every persona shares the system message
     system = rendered[0].system
     assert system.index("Tool card") < system.index("S1 BEGIN") < system.index("S2 BEGIN")
-    assert "Kind: pricing" in system and "Fetched: 2026-12-03" in system
+    assert "Kind: pricing" in system and "2026-12-03" not in system  # no fetch date: see below
+    later = evidence.pack(fetched=evidence.FETCHED.replace(day=4))
+    assert prompts.render(personas["dx"], TOOL, later).system == system  # re-fetched, unchanged
     assert "$20^per^month^per^seat" in system  # datamarked like the card
     assert "[S2]" in system  # the rule: cite every factual claim inline
     assert '"citations"' in rendered[0].messages[1].content

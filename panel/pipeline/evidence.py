@@ -4,7 +4,10 @@ Fetched pages are untrusted data, exactly like the vendor's card: each source's 
 URL and text go through the same defences (``panel.defences.untrusted.clean``: invisible
 and control characters stripped, fence and role look-alikes defused, capped, datamarked)
 and sit between two lines that carry the tool's evidence fence (keyed like the card's
-fence, with the source's number). Kind, number and fetch date are panel's own.
+fence, with the source's number). Kind and number are panel's own. The fetch date is not
+shown: a re-fetch that only confirms a page unchanged must change neither the prompt nor the
+call key (``EvidencePack.digest`` leaves fetch times out for the same reason), or a batch
+submitted one night would not find its calls the next. Pages show the date instead.
 
 A tool with no sources gets no evidence at all: its prompt, schema and call key are
 those of a card-only review, byte for byte.
@@ -29,7 +32,7 @@ PACK_TEXT_CAP = 12_000
 class PackView:
     """The template's ``evidence`` variable, and what the defences did to the pack."""
 
-    values: dict[str, object]  # {"boundary": ..., "sources": [{id, kind, title, url, fetched, text}]}
+    values: dict[str, object]  # {"boundary": ..., "sources": [{id, kind, title, url, text}]}
     truncated: tuple[str, ...]  # "S2.text", ...
     stripped: int  # invisible or control characters removed
     texts: tuple[str, ...]  # the untrusted fields as the model saw them (for the echo check)
@@ -51,7 +54,6 @@ def view(pack: EvidencePack, fence: str, defences: Defences) -> PackView:
         shown: dict[str, str] = {
             "id": source.id,
             "kind": source.kind.value,
-            "fetched": source.fetched_at.date().isoformat(),
         }
         raw = {"title": source.title, "url": source.url, "text": source.text}
         for name, cap in SOURCE_CAPS.items():

@@ -179,7 +179,7 @@ class PromptBuilder:
         the card in the system message; none, or an empty pack, renders the card alone.
         """
         pack = evidence if packs.present(evidence) else None
-        shown = "" if pack is None else _pack_key(pack)
+        shown = "" if pack is None else pack.digest()
         key = (persona.name, persona.digest, tool.digest(), shown)
         if key not in self._rendered:
             self._rendered[key] = self._render_verdict(persona, tool, pack, shown)
@@ -301,9 +301,3 @@ class PromptBuilder:
             child is not None and self._reads_none(child, seen)
             for child in jinja2.meta.find_referenced_templates(ast)
         )
-
-
-def _pack_key(pack: EvidencePack) -> str:
-    """What of a pack the prompt shows: its digest and each source's fetch date."""
-    dates = ",".join(s.fetched_at.date().isoformat() for s in pack.sources)
-    return f"{pack.digest()}@{dates}"
