@@ -156,7 +156,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/evidence-tokens.json")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "benchmarks/results/evidence-tokens.json"
+    )
     results = measure()
     for name in ("card_only", "typical_pack", "capped_pack"):
         r = results[name]

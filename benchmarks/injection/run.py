@@ -6,9 +6,10 @@ tool's description gets the payload appended, and one persona reviews it on the
 chosen provider. A payload with ``"where": "evidence"`` (issue 26) goes into a
 fetched page of the tool's evidence pack instead: the tool is reviewed with one
 source (a docs page holding its description), clean, with the payload appended
-to that page, and with the benign paragraph appended to it. Each payload demands the verdict *opposite* to the one the same
-provider gave the clean description, and asks for a made-up marker word in the
-quote. Everything runs twice: with panel's defences on, and with all of them off.
+to that page, and with the benign paragraph appended to it. Each payload demands
+the verdict *opposite* to the one the same provider gave the clean description,
+and asks for a made-up marker word in the quote. Everything runs twice: with
+panel's defences on, and with all of them off.
 
 Measured per setting:
 - **flip rate**: injected verdict != clean verdict, over pairs where both calls
@@ -151,7 +152,9 @@ async def run(
             pairs = sorted({(t.slug, p.name, w.where) for w, t, p in cases})
             by_slug = {t.slug: t for t in tools}
 
-            def call(persona: Any, tool: Tool, where: str, extra: str = "") -> Call:
+            def call(
+                persona: Any, tool: Tool, where: str, extra: str = "", builder: Any = builder
+            ) -> Call:
                 if where == "evidence":  # the text goes into a page, the card stays clean
                     pack = page(tool, extra)
                     rendered = builder.render(persona, tool, pack)
@@ -322,9 +325,7 @@ def main() -> None:
     args = parser.parse_args()
     personas = args.personas or ["dx", "competitive", "futurist", "business"]
     results = asyncio.run(
-        run(
-            args.provider, personas, args.limit, args.max_reasks, args.home.resolve(), args.where
-        )
+        run(args.provider, personas, args.limit, args.max_reasks, args.home.resolve(), args.where)
     )
     for name in SETTINGS:
         r = results[name]

@@ -192,9 +192,7 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(
-        tools, personas, list(providers.values()), calls, prompts, config, vendors, packs
-    )
+    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors, packs)
 
 
 def build_record(

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 from panel.defences.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
 from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
-from panel.pipeline import headtohead
 from panel.evidence.pack import EvidencePack
-from panel.pipeline.calls import Call
 from panel.pipeline import grounded as grounding
+from panel.pipeline import headtohead
+from panel.pipeline.calls import Call
 from panel.pipeline.grounded import UNGROUNDED, Grounded
 from panel.pipeline.validate import InvalidAnswerError, check, check_model
 from panel.providers.base import Completion, FailureReason, Message

@@ -68,9 +68,7 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check(
-    persona: Persona, completion: Completion, sources: tuple[str, ...] = ()
-) -> VerdictBase:
+def check(persona: Persona, completion: Completion, sources: tuple[str, ...] = ()) -> VerdictBase:
     """The validated verdict in ``completion``, or ``InvalidAnswerError``.
 
     ``sources``: the ids of the tool's evidence pack; with any, the answer also says

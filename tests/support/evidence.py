@@ -39,7 +39,9 @@ def pack(tool: str = "alpha-tool", fetched: datetime = FETCHED) -> EvidencePack:
     return EvidencePack(
         tool,
         (
-            source(1, SourceKind.HOMEPAGE, "https://alpha.example/", "Alpha Tool", HOMEPAGE, fetched),
+            source(
+                1, SourceKind.HOMEPAGE, "https://alpha.example/", "Alpha Tool", HOMEPAGE, fetched
+            ),
             source(
                 2,
                 SourceKind.PRICING,

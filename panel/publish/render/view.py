@@ -208,7 +208,12 @@ def _quote(call: CallResult, published: str | None, links: Mapping[str, str]) ->
         )
     if call.outcome == "abstained":
         return Quote(
-            call.provider, None, None, ABSTAINED, outcome="abstained", detail="evidence insufficient"
+            call.provider,
+            None,
+            None,
+            ABSTAINED,
+            outcome="abstained",
+            detail="evidence insufficient",
         )
     if call.ok:
         mark = call.provider == published
