@@ -14,6 +14,7 @@ ordinals (``1st``), ``24/7``, and small counts of the review's own points ("3 re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -52,30 +53,25 @@ class Fact:
     period: str | None = None  # price: "month", "year", …; None when not written
     version: str | None = None  # canonical: no "v", no trailing ".0"
     day: Day | None = None
-    unit: str | None = None  # the noun right after a number, singular: "star", "token"
+    units: tuple[str, ...] = ()  # what a number counts, singular: ("star",), ("weekly", "download")
 
 
+def words(text: str) -> tuple[str, ...]:
+    """A word list written as one string."""
+    return tuple(text.split())
+
+
+_MONTH_NAMES = ("jan january", "feb february", "mar march", "apr april", "may", "jun june",
+                "jul july", "aug august", "sep sept september", "oct october", "nov november",
+                "dec december")  # fmt: skip
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
+        (words(n) for n in _MONTH_NAMES),
         start=1,
     )
     for name in names
-}
+}  # fmt: skip
 _MONTH = r"(?P<mon>(?:" + "|".join(sorted({n.title() for n in _MONTHS}, key=len, reverse=True))
 _MONTH += r")\b\.?)"
 _ORD = r"(?:st|nd|rd|th)?"
@@ -90,43 +86,26 @@ _WORD_NUM = (
     r"\s+(?P<mag>thousand|million|billion)\b"
 )
 _WORD_VALUES = {"a": 1, "twelve": 12, "twenty": 20, "fifty": 50} | {
-    w: i
-    for i, w in enumerate(
-        ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"], 1
-    )
+    w: i for i, w in enumerate(words("one two three four five six seven eight nine ten"), 1)
 }
-_MULTIPLIER = {
-    "k": 10**3,
-    "thousand": 10**3,
-    "m": 10**6,
-    "million": 10**6,
-    "b": 10**9,
-    "bn": 10**9,
-    "billion": 10**9,
-    "trillion": 10**12,
-}
+_MULTIPLIER = {"k": 10**3, "thousand": 10**3, "m": 10**6, "million": 10**6, "b": 10**9,
+               "bn": 10**9, "billion": 10**9, "trillion": 10**12}  # fmt: skip
 _CURRENCY_SIGN = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 _CODES = "USD|EUR|GBP|CAD|AUD|JPY|INR|CHF"
 _CURRENCY_WORD = {"dollar": "USD", "buck": "USD", "euro": "EUR"}
 _TIME = {
-    "month": "month",
-    "mo": "month",
-    "monthly": "month",
-    "year": "year",
-    "yr": "year",
-    "annum": "year",
-    "annually": "year",
-    "yearly": "year",
-    "annual": "year",
-    "week": "week",
-    "wk": "week",
-    "weekly": "week",
-    "day": "day",
-    "daily": "day",
-    "hour": "hour",
-    "hr": "hour",
-    "hourly": "hour",
-}
+    word: period
+    for period, names in (
+        ("month", "month mo monthly"), ("year", "year yr annum annually yearly annual"),
+        ("week", "week wk weekly"), ("day", "day daily"), ("hour", "hour hr hourly"),
+    )
+    for word in words(names)
+}  # fmt: skip
+# Abbreviations of what a number counts, so "4.2k QPS" counts queries as "4,200 queries" does.
+_UNIT_ALIASES = {
+    "qps": "query", "rps": "request", "tps": "token", "gigabyte": "gb", "megabyte": "mb",
+    "millisecond": "ms", "sec": "second", "min": "minute", "hr": "hour", "repo": "repository",
+}  # fmt: skip
 _PER = r"(?:\s*/\s*|\s+(?:per|a|an|each)\s+)"
 _PER_UNIT = _PER + r"(?:(?:1\s?[kKmM]|1,000|1,000,000|million|thousand|\d+)\s*)?(?P<u{n}>[A-Za-z]+)"
 _PRICE_TAIL = (
@@ -134,7 +113,8 @@ _PRICE_TAIL = (
     r"|\s+(?P<adverb>monthly|annually|yearly|weekly|daily|hourly)\b)?"
 )
 _BOUND_WORDS = {
-    Bound.AT_LEAST: r"over|more than|above|at least|upwards of|north of|in excess of|>",
+    Bound.AT_LEAST: r"over|more than|above|at least|upwards of|north of|in excess of|crossed"
+    r"|passed|surpassed|topped|>",
     Bound.AT_MOST: r"under|less than|fewer than|below|at most|up to|<",
     Bound.ABOUT: r"about|around|roughly|approximately|approx\.|nearly|almost|close to|~",
 }
@@ -142,59 +122,17 @@ _BOUND = re.compile(
     r"(?i)(?:" + "|".join(f"(?P<{b.value}>{w})" for b, w in _BOUND_WORDS.items()) + r")\s*$"
 )
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "with",
-        "at",
-        "by",
-        "from",
-        "per",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "it",
-        "its",
-        "this",
-        "that",
-        "than",
-        "as",
-        "into",
-        "over",
-        "under",
-        "about",
-    ]
+    words(
+        "a an the and or of to in on for with at by from per is are was were be it its this "
+        "that than as into over under about"
+    )
 )
 # Counts of the review's own points ("3 reasons", "my 2 cents"): never facts about the tool.
 DISCOURSE_NOUNS = frozenset(
-    [
-        "reason",
-        "concern",
-        "thing",
-        "question",
-        "point",
-        "way",
-        "takeaway",
-        "caveat",
-        "worry",
-        "objection",
-        "lesson",
-        "idea",
-        "argument",
-        "observation",
-        "note",
-        "cent",
-    ]
+    words(
+        "reason concern thing question point way takeaway caveat worry objection lesson idea "
+        "argument observation note cent"
+    )
 )
 MAX_DISCOURSE_COUNT = 10
 
@@ -233,14 +171,20 @@ _VERSION_PATTERNS = (
         r"(?<![\w.])(?P<v>\d+\.\d+\.\d+(?:[-.+]?(?:alpha|beta|rc|post|dev)\.?\d*)?)(?![\w.])"
     ),
 )
-_NUMBER = re.compile(_NUM + r"(?P<plus>\+)?(?P<x>x(?![A-Za-z]))?")
+_NUMBER = re.compile(_NUM + r"(?P<plus>\+)?(?P<x>x(?![A-Za-z]))?(?![A-Za-z\d])")
 _WORD_NUMBER = re.compile(_WORD_NUM, re.IGNORECASE)
-_UNIT_AFTER = re.compile(r"\s*-?\s*([A-Za-z]+)")
+_UNIT_AFTER = re.compile(r"[ \t]*-?[ \t]*([A-Za-z]+)")
+_KEY_BEFORE = re.compile(r"([A-Za-z][A-Za-z_ ]{0,30}?)\"?[ \t]*[:=][ \t]*\"?$")  # "stars: 1512"
+_YEAR_BEFORE = re.compile(
+    r"(?i)\b(?:in|by|since|until|till|from|before|after|of|early|late|mid)[ -]$"
+)
 _IDIOMS = re.compile(r"(?<![\w/])24/7(?![\w/])")
 
 
 def _singular(word: str) -> str:
     word = word.lower()
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"  # queries -> query
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
@@ -255,12 +199,25 @@ def _number(m: re.Match[str]) -> tuple[Decimal, Decimal]:
     return value * multiplier, Decimal(1).scaleb(-len(dec)) * multiplier
 
 
-def _unit(text: str, end: int) -> str | None:
-    """The noun right after a number: "10,412 stars" -> "star"; None for a stop word."""
-    m = _UNIT_AFTER.match(text, end)
-    if not m or m.group(1).lower() in _STOP:
-        return None
-    return _singular(m.group(1))
+def _unit_word(word: str) -> str:
+    one = _singular(word)
+    return _UNIT_ALIASES.get(word.lower()) or _UNIT_ALIASES.get(one, one)
+
+
+def _units(text: str, start: int, end: int) -> tuple[str, ...]:
+    """What a number counts: the (up to two) words right after it ("10,412 stars", "412k
+    weekly downloads"), up to a stop word; else the key before it ("stars: 1512")."""
+    found: list[str] = []
+    while len(found) < 2:
+        m = _UNIT_AFTER.match(text, end)
+        if not m or m.group(1).lower() in _STOP:
+            break
+        found.append(_unit_word(m.group(1)))
+        end = m.end()
+    key = _KEY_BEFORE.search(text[max(0, start - 40) : start])
+    if not found and key:
+        return (_unit_word(key.group(1).strip().replace("_", " ").split()[-1]),)
+    return tuple(found)
 
 
 def _bound(text: str, start: int, plus: bool = False) -> Bound:
@@ -305,28 +262,42 @@ class _Scanner:
         self.text = text
         self.work = _IDIOMS.sub(lambda m: " " * len(m.group()), text)
         self.facts: list[Fact] = []
+        self.taken: list[tuple[int, int]] = []
+
+    def each(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+        """Matches in the text not yet taken; what they take is masked once they are done."""
+        yield from list(pattern.finditer(self.work))
+        if self.taken:
+            pieces, at = [], 0
+            for start, end in sorted(self.taken):
+                pieces += [self.work[at:start], " " * (end - start)]
+                at = end
+            self.work = "".join(pieces) + self.work[at:]
+            self.taken.clear()
 
     def take(self, m: re.Match[str], fact: Fact) -> None:
         self.facts.append(fact)
-        self.work = self.work[: m.start()] + " " * (m.end() - m.start()) + self.work[m.end() :]
+        self.take_span(m)
 
     def fact(self, m: re.Match[str], kind: FactKind, **fields: object) -> Fact:
-        text = self.text[m.start() : m.end()].strip()
-        return Fact(kind, text, m.start(), m.start() + len(text), **fields)  # type: ignore[arg-type]
+        raw = self.text[m.start() : m.end()]
+        start = m.start() + len(raw) - len(raw.lstrip())
+        text = raw.strip()
+        return Fact(kind, text, start, start + len(text), **fields)  # type: ignore[arg-type]
 
     def dates(self) -> None:
         for pattern in _DATE_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 for day in _day(m):
                     self.facts.append(self.fact(m, FactKind.DATE, day=day))
                 self.take_span(m)
 
     def take_span(self, m: re.Match[str]) -> None:
-        self.work = self.work[: m.start()] + " " * (m.end() - m.start()) + self.work[m.end() :]
+        self.taken.append((m.start(), m.end()))
 
     def prices(self) -> None:
         for pattern in _PRICE_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 value, step = _number(m)
                 groups = m.groupdict()
                 sign = (groups.get("sign") or "").strip().lower()
@@ -344,7 +315,7 @@ class _Scanner:
                 self.take(m, fact)
 
     def percentages(self) -> None:
-        for m in list(_PERCENT.finditer(self.work)):
+        for m in self.each(_PERCENT):
             value, _ = _number(m)
             step = Decimal(1).scaleb(-len(m.group("dec") or ""))
             bound = _bound(self.work, m.start())
@@ -352,12 +323,12 @@ class _Scanner:
 
     def versions(self) -> None:
         for pattern in _VERSION_PATTERNS:
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 self.take(m, self.fact(m, FactKind.VERSION, version=version_key(m.group("v"))))
 
     def numbers(self) -> None:
         for pattern in (_WORD_NUMBER, _NUMBER):
-            for m in list(pattern.finditer(self.work)):
+            for m in self.each(pattern):
                 self._one_number(m)
 
     def _one_number(self, m: re.Match[str]) -> None:
@@ -369,17 +340,18 @@ class _Scanner:
             step = Decimal(_MULTIPLIER[groups["mag"].lower()])
         else:
             value, step = _number(m)
-        unit = "x" if groups.get("x") else _unit(self.text, m.end())
+        units = ("x",) if groups.get("x") else _units(self.text, m.start(), m.end())
         bound = _bound(self.work, m.start(), plus=bool(groups.get("plus")))
         plain = step == 0 and "." not in m.group() and not groups.get("x")
-        if plain and unit in DISCOURSE_NOUNS and value <= MAX_DISCOURSE_COUNT:
+        if plain and units[:1] and units[0] in DISCOURSE_NOUNS and value <= MAX_DISCOURSE_COUNT:
             self.take_span(m)  # "3 reasons": the review's own structure
             return
-        if plain and unit is None and 1990 <= value <= 2100 and "," not in m.group():
+        year_word = _YEAR_BEFORE.search(self.text[max(0, m.start() - 12) : m.start()])
+        if plain and (not units or year_word) and 1990 <= value <= 2100 and "," not in m.group():
             year = int(value)
             self.take(m, self.fact(m, FactKind.DATE, value=value, day=(year, None, None)))
             return
-        fact = self.fact(m, FactKind.NUMBER, value=value, step=step, bound=bound, unit=unit)
+        fact = self.fact(m, FactKind.NUMBER, value=value, step=step, bound=bound, units=units)
         self.take(m, fact)
 
 

@@ -14,6 +14,8 @@ an editor can read. The rules (docs/ARCHITECTURE.md, "The grounding check"):
 3. A fact in a sentence that cites nothing is unsupported.
 4. A fact that only repeats the persona's own question wording ("the next 12 months") is
    not a claim about the tool and is not checked.
+5. A date after the newest snapshot in a sentence that cites nothing ("by 2028, …") is a
+   forecast, which no fetched page can support: it is not checked. Cited, it is.
 
 A marker at the very start of a sentence belongs to the sentence before it ("… $20/month.
 [S1] Next …"). Pure: no I/O, no clock.
@@ -24,40 +26,23 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from panel.evidence.facts import Bound, Fact, FactKind, extract, version_key
+from panel.evidence.facts import Fact, FactKind, extract, words
+from panel.evidence.matching import anchors, competes, rebound, supports
 from panel.evidence.pack import EvidencePack
 
 RULES = "grounding-1"  # the rules' version: bump when a change can flip an outcome
 CITATION = "citation"  # the kind of a claim that is a citation of an unknown source
 _MARKER = re.compile(r"\[\s*(S\d+(?:\s*[,;]\s*S\d+)*)\s*\]", re.IGNORECASE)
 _ID = re.compile(r"S\d+", re.IGNORECASE)
-_ABBREVIATIONS = frozenset(
-    [
-        "e.g",
-        "i.e",
-        "vs",
-        "etc",
-        "approx",
-        "inc",
-        "ltd",
-        "no",
-        "fig",
-        "cf",
-        "dr",
-        "mr",
-        "ms",
-        "st",
-        "jr",
-        "sr",
-    ]
+_ABBREVIATIONS = frozenset(  # a full stop right after these does not end a sentence
+    words("e.g i.e vs etc approx inc ltd cf fig jan feb mar apr jun jul aug sep sept oct nov dec")
 )
 _BREAK = re.compile(r"[.!?]+[\"')\]”’]*\s+(?=[A-Z0-9\"'“‘(\[$€£])")
-_ABOUT = Decimal("0.1")  # "about 10k": within 10%
 _SHOWN_FAILURES = 3
 
 
@@ -114,8 +99,9 @@ def _sentences(quote: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; abbreviations and decimals do not end one."""
     spans, start = [], 0
     for m in _BREAK.finditer(quote):
-        word = quote[start : m.start()].rsplit(None, 1)[-1:] or [""]
-        if word[0].lower().rstrip(".") in _ABBREVIATIONS:
+        before = quote[start : m.start()]
+        word = before.rsplit(None, 1)[-1] if before and not before[-1].isspace() else ""
+        if word.lower().rstrip(".") in _ABBREVIATIONS:
             continue
         spans.append((start, m.end()))
         start = m.end()
@@ -141,117 +127,76 @@ def _facts(text: str) -> tuple[Fact, ...]:
     return tuple(extract(text))
 
 
-def _close(claim: Fact, found: Fact) -> bool:
-    """Does a source's value match the claim's, at the precision and bound it was written?"""
-    c, s = claim.value, found.value
-    if c is None or s is None:
+def _forecast(fact: Fact, newest: datetime) -> bool:
+    """Is ``fact`` a date after ``newest`` (to the precision it is written at)?"""
+    if fact.kind is not FactKind.DATE or fact.day is None:
         return False
-    if claim.bound is Bound.AT_LEAST:
-        return s >= c
-    if claim.bound is Bound.AT_MOST:
-        return s <= c
-    slack = max(claim.step, found.step) / 2
-    if claim.bound is Bound.ABOUT:
-        slack = max(slack, abs(c) * _ABOUT)
-    return abs(s - c) <= slack
-
-
-def _units_agree(claim: Fact, found: Fact) -> bool:
-    exact = claim.bound is Bound.EXACT and claim.step == 0
-    return exact or claim.unit is None or claim.unit == found.unit
-
-
-def _same_day(claim: Fact, found: Fact) -> bool:
-    if claim.day is None:
+    year, month, day = fact.day
+    if year is None:
         return False
-    if found.day is None:
-        return claim.day[1:] == (None, None) and found.value == claim.value
-    return all(a is None or b is None or a == b for a, b in zip(claim.day, found.day, strict=True))
-
-
-def _granular(claim: Fact, found: Fact) -> bool:
-    """Is ``found`` a date as precise as the claim (so a different one contradicts it)?"""
-    if claim.day is None or found.day is None:
-        return False
-    return all(b is not None for a, b in zip(claim.day, found.day, strict=True) if a is not None)
-
-
-def _supports(claim: Fact, found: Fact) -> bool:
-    kind = claim.kind
-    if kind is FactKind.PRICE:
-        return (
-            found.kind is FactKind.PRICE
-            and _close(claim, found)
-            and (claim.currency is None or found.currency in (None, claim.currency))
-            and _periods_agree(claim, found)
-        )
-    if kind is FactKind.PERCENTAGE:
-        return found.kind is FactKind.PERCENTAGE and _close(claim, found)
-    if kind is FactKind.VERSION:
-        key = _version_of(found)
-        return key is not None and claim.version is not None and _prefix(claim.version, key)
-    if kind is FactKind.DATE:
-        return _same_day(claim, found) and (found.kind is FactKind.DATE or claim.day is not None)
-    return found.value is not None and _close(claim, found) and _units_agree(claim, found)
-
-
-def _periods_agree(claim: Fact, found: Fact) -> bool:
-    return claim.period is None or found.period is None or claim.period == found.period
-
-
-def _version_of(found: Fact) -> str | None:
-    if found.kind is FactKind.VERSION:
-        return found.version
-    if found.kind is FactKind.NUMBER and "." in found.text and found.step == 0:
-        return version_key(found.text)
-    return None
-
-
-def _prefix(claim: str, found: str) -> bool:
-    """``2.1`` is supported by ``2.1`` and by ``2.1.4`` (a patch of it), not by ``2.10``."""
-    a, b = claim.split("."), found.split(".")
-    return a == b[: len(a)]
-
-
-def _competes(claim: Fact, found: Fact) -> bool:
-    """Does ``found`` state the same kind of fact differently (a contradiction)?"""
-    if claim.kind is FactKind.PRICE:
-        return found.kind is FactKind.PRICE and _periods_agree(claim, found)
-    if claim.kind is FactKind.PERCENTAGE:
-        return found.kind is FactKind.PERCENTAGE
-    if claim.kind is FactKind.VERSION:
-        return found.kind is FactKind.VERSION
-    if claim.kind is FactKind.DATE:
-        return found.kind is FactKind.DATE and _granular(claim, found)
-    return found.kind is FactKind.NUMBER and claim.unit is not None and found.unit == claim.unit
+    if month is None:
+        return year > newest.year
+    return (year, month, day or 31) > (newest.year, newest.month, newest.day)
 
 
 def _signature(fact: Fact) -> tuple[object, ...]:
-    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, fact.unit)
+    """What makes two facts the same for rule 4: "12 months" in a question and in a quote."""
+    head = fact.units[:1]  # "the next 12 months," and "the next 12 months you"
+    return (fact.kind, fact.value, fact.version, fact.day, fact.currency, fact.period, head)
 
 
-def _judge(fact: Fact, cited: Sequence[str], pack: EvidencePack) -> tuple[Outcome, str | None, str]:
+def _judge(
+    fact: Fact, cited: Sequence[str], pack: EvidencePack, names: Sequence[str] = ()
+) -> tuple[Outcome, str | None, str]:
+    """One fact against the sources its sentence cites; ``names`` are those its clause
+    gives it to (rule 2's attribute check: ``matching.rebound``)."""
     known = [i for i in cited if pack.get(i) is not None]
     if not cited:
         return Outcome.UNSUPPORTED, None, f"{fact.text!r} has no citation"
     if not known:
-        return (
-            Outcome.UNKNOWN_SOURCE,
-            None,
-            f"{fact.text!r} cites {', '.join(cited)}, not in the evidence",
-        )
+        where = ", ".join(cited)
+        return Outcome.UNKNOWN_SOURCE, None, f"{fact.text!r} cites {where}, not in the evidence"
     rival: tuple[str, Fact] | None = None
     for source_id in known:
         source = pack.get(source_id)
         assert source is not None
-        for found in _facts(source.text):
-            if _supports(fact, found):
+        found_facts = _facts(source.text)
+        if any(supports(fact, found) for found in found_facts):
+            other = rebound(fact, names, source.text, found_facts)
+            if other is None:
                 return Outcome.SUPPORTED, source_id, f"{fact.text!r} is in {source_id}"
-            if rival is None and _competes(fact, found):
-                rival = (source_id, found)
+            owner = next(n for n in names if n in source.text)
+            rival = (source_id, other)
+            why = f"{fact.text!r}: {source_id} gives {owner} {other.text!r}"
+            return _contradicted_unless_elsewhere(fact, known, source_id, names, pack, why)
+        if rival is None:
+            rival = next(((source_id, f) for f in found_facts if competes(fact, f)), None)
     if rival is not None:
         return Outcome.CONTRADICTED, None, f"{fact.text!r}: {rival[0]} says {rival[1].text!r}"
     return Outcome.UNSUPPORTED, None, f"{fact.text!r} is not in {', '.join(known)}"
+
+
+def _contradicted_unless_elsewhere(
+    fact: Fact,
+    known: Sequence[str],
+    rebound_in: str,
+    names: Sequence[str],
+    pack: EvidencePack,
+    why: str,
+) -> tuple[Outcome, str | None, str]:
+    """A value rebound in one cited source is still supported if another cited source
+    states it for the same names."""
+    for source_id in known:
+        source = pack.get(source_id)
+        if source_id == rebound_in or source is None:
+            continue
+        found_facts = _facts(source.text)
+        if (
+            any(supports(fact, f) for f in found_facts)
+            and rebound(fact, names, source.text, found_facts) is None
+        ):
+            return Outcome.SUPPORTED, source_id, f"{fact.text!r} is in {source_id}"
+    return Outcome.CONTRADICTED, None, why
 
 
 def check(
@@ -266,12 +211,13 @@ def check(
     masked = quote
     for start, end, _, _ in markers:
         masked = masked[:start] + " " * (end - start) + masked[end:]
-    sentences = _sentences(masked)
+    sentences = _sentences(quote)  # the same spans as _markers used
     per_sentence: list[list[str]] = [[] for _ in sentences]
     for _, _, ids, index in markers:
         here = per_sentence[min(index, len(sentences) - 1)]
         here.extend(i for i in ids if i not in here)
     echoed = {_signature(f) for q in questions for f in extract(q)}
+    newest = max((s.fetched_at for s in pack.sources), default=None)
     claims: list[Claim] = []
     for start, end, ids, _ in markers:
         for bad in (i for i in ids if pack.get(i) is None):
@@ -289,12 +235,17 @@ def check(
                     reason=reason,
                 )
             )
-    for fact in extract(masked):
+    facts = extract(masked)
+    spans = [(f.start, f.end) for f in facts]
+    for fact in facts:
         if _signature(fact) in echoed:
             continue
         index = next(i for i, (s, e) in enumerate(sentences) if s <= fact.start < e)
         sentence_ids = tuple(per_sentence[index])
-        outcome, source, reason = _judge(fact, sentence_ids, pack)
+        if not sentence_ids and newest is not None and _forecast(fact, newest):
+            continue
+        names = anchors(masked, fact, sentences[index], spans)
+        outcome, source, reason = _judge(fact, sentence_ids, pack, names)
         claims.append(
             Claim(
                 text=fact.text,
