@@ -72,6 +72,9 @@ class PanelSection(_Strict):
     batch: bool = False  # the nightly sends through Batch APIs where a provider has one
     retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
     batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
+    # A provider that checks each valid quote's claims against its tool's sources (issue 26);
+    # never the quote's own author. None: the deterministic grounding check alone.
+    fact_check: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class SiteSection(_Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from panel.defences.leaks import CANARY_LEAK, CARD_ECHO, ECHO_WORDS, PROMPT_ECHO
-from panel.defences.quality import REPETITIVE, UNGROUNDED
+from panel.defences.quality import CLAIM_CHECK_FAILED, REPETITIVE, UNGROUNDED
 from panel.desk.published import EditorView, PageView, safe
 from panel.jobs.rerun import Change, compare
 from panel.records.schema import CallResult, ComparisonRecord
@@ -23,6 +23,7 @@ FLAG_REASONS = {
     CARD_ECHO: f"it copies {ECHO_WORDS} or more words of the vendor's card verbatim",
     REPETITIVE: "its quote repeats the same words: it is not a review",
     UNGROUNDED: "its quote states a claim that the sources it cites do not state",
+    CLAIM_CHECK_FAILED: "the model claim check found a claim its cited sources do not support",
 }
 
 

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from panel.evidence import claims
 from panel.evidence.pack import EvidencePack
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona
@@ -59,6 +60,7 @@ class Call:
     rate: Rate | None = FREE  # None: price unknown
     pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
     evidence: EvidencePack | None = None  # the tool's sources (a verdict); None: card only
+    check: str | None = None  # a model claim check: the key of the verdict whose quote it checks
 
     @property
     def pack(self) -> EvidencePack | None:
@@ -75,13 +77,18 @@ class Call:
     def estimated_tokens(self) -> tuple[int, int]:
         """(prompt, completion) upper-bound estimate for one send."""
         prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
-        return prompt, self.provider.sampling.max_tokens
+        return prompt, self.request().sampling.max_tokens
 
     def estimated_cost(self) -> float | None:
         return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
 
     def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
         pack = self.pack
+        if self.check is not None:  # the claim check's schema and sampling (evidence/claims)
+            return CompletionRequest(
+                messages or self.rendered.messages, claims.schema(), claims.SCHEMA_NAME,
+                claims.SAMPLING,
+            )  # fmt: skip
         if self.pair is not None:
             schema, name = headtohead.schema(), f"{self.persona.name}_head_to_head"
         elif pack is not None:  # the answer cites the pack's sources (issue 26)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from panel.defences.leaks import CARD_ECHO, COPIED_CARD, ECHOED_PROMPT, PROMPT_ECHO, leak_flags
 from panel.defences.quality import NOT_PROSE, REPETITIVE, quote_flags
+from panel.evidence import claims as claim_check
 from panel.evidence.pack import EvidencePack
 from panel.pipeline import grounded as grounding
 from panel.pipeline import headtohead
@@ -141,14 +142,14 @@ class Judge:
     ) -> Outcome:
         """The outcome of ``completion``, the answer to ``messages``, after ``reasks`` re-asks."""
         try:
+            if call.check is not None:  # a model claim check: its own strict answer
+                return Accept(*_checked(call, completion))
             answer = read_answer(call, completion)
+        except claim_check.ClaimCheckError as bad:
+            invalid = InvalidAnswerError(bad.reason, bad.detail)
+            return self._invalid(invalid, messages, completion, reasks)
         except InvalidAnswerError as exc:
-            if exc.reason is FailureReason.REFUSED or reasks >= self.max_reasks:
-                detail = exc.detail
-                if reasks:
-                    detail = f"{detail} (still invalid after {reasks} re-asks)"
-                return Reject(Failure(reason=exc.reason, detail=detail))
-            return Reask(reask_messages(messages, completion.text, exc.detail), exc.detail)
+            return self._invalid(exc, messages, completion, reasks)
         flags, grounded = self.checks(call, answer)
         fixes = [REASK_FOR[flag] for flag in flags if flag in REASK_FOR]
         if grounded is not None and UNGROUNDED in flags:
@@ -159,6 +160,20 @@ class Judge:
             # review: ask again. Out of re-asks, it is kept flagged, unpublished.
             return Reask(reask_messages(messages, completion.text, fixable), fixable)
         return Accept(answer, flags, () if grounded is None else grounded.claims)
+
+    def _invalid(
+        self,
+        exc: InvalidAnswerError,
+        messages: tuple[Message, ...],
+        completion: Completion,
+        reasks: int,
+    ) -> Reask | Reject:
+        if exc.reason is FailureReason.REFUSED or reasks >= self.max_reasks:
+            detail = exc.detail
+            if reasks:
+                detail = f"{detail} (still invalid after {reasks} re-asks)"
+            return Reject(Failure(reason=exc.reason, detail=detail))
+        return Reask(reask_messages(messages, completion.text, exc.detail), exc.detail)
 
     def checks(self, call: Call, answer: Answer) -> tuple[tuple[str, ...], Grounded | None]:
         """The answer's flags, and the grounding check's findings when its tool has sources.
@@ -177,7 +192,7 @@ class Judge:
     def recheck(self, call: Call, cached: CallResult) -> CallResult:
         """A cached answer with its checks run again: a stricter check also covers answers
         already paid for (decision 4). A cached failure stays as it was."""
-        if cached.failure:
+        if cached.failure or call.check is not None:  # a claim check is final as it is
             return cached.model_copy(update={"cached": True, "flags": []})
         flags, grounded = self.checks(call, cached_answer(cached))
         claims = [] if grounded is None else list(grounded.claims)
@@ -198,3 +213,24 @@ class Judge:
         if call.pair is not None:  # a head-to-head reason is never published
             return tuple(leaks)
         return (*leaks, *quote_flags(quote or ""))
+
+
+def _checked(
+    call: Call, completion: Completion
+) -> tuple[Answer, tuple[str, ...], tuple[Claim, ...]]:
+    """A model claim check's answer (``evidence/claims.parse``, strict) as an accepted answer:
+    its reason as the quote, each labelled claim as a ``Claim`` by this checker."""
+    pack = call.pack
+    assert pack is not None, "a claim check is planned only for a tool with sources"
+    checked = claim_check.parse(completion, pack, checker=call.provider.spec)
+    found = tuple(
+        Claim(
+            text=c.claim,
+            kind="claim",
+            cited=list(c.sources),
+            outcome="supported" if c.label is claim_check.Label.SUPPORTED else "unsupported",
+            checker=call.provider.spec,
+        )
+        for c in checked.claims
+    )
+    return Answer(confidence=0, quote=checked.reason, fields={}), (), found

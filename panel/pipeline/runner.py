@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
+from panel.pipeline.factcheck import FactChecker, merged
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
 from panel.pipeline.outcome import Tally, call_result
@@ -39,7 +40,8 @@ class Runner:
     Keyword-only, every part optional: ``policy`` transport retries; ``judge`` validation,
     flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
     journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
-    cached); ``progress`` called once per finished call.
+    cached); ``progress`` called once per finished call; ``checker`` the model claim check
+    of each valid verdict on a tool with sources (``fact_check``), sent like any call.
     """
 
     def __init__(
@@ -51,6 +53,7 @@ class Runner:
         store: Store | None = None,
         fresh: bool = False,
         progress: Progress | None = None,
+        checker: FactChecker | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.judge = judge or Judge()
@@ -58,6 +61,7 @@ class Runner:
         self.store = store
         self.fresh = fresh
         self.progress = progress
+        self.checker = checker
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
@@ -100,7 +104,7 @@ class Runner:
             future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
             self._inflight[call.key] = future
             try:
-                result = await self._answer(call)
+                result = await self._checked(call, await self._answer(call))
                 future.set_result(result)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -131,6 +135,13 @@ class Runner:
                     else:
                         self.store.finish(result)
         return result
+
+    async def _checked(self, call: Call, result: CallResult) -> CallResult:
+        """``result`` with its model claim check, when one is configured and due."""
+        check = None if self.checker is None else self.checker.plan(call, result)
+        if check is None:
+            return result
+        return merged(result, await self._answer(check))
 
     async def _send(self, call: Call, request: CompletionRequest, tally: Tally) -> Completion:
         prompt, completion = call.estimated_tokens()

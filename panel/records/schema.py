@@ -63,6 +63,23 @@ class EvidenceRef(_Model):
     sha256: str = Field(description="of the snapshot's text (stored content-addressed)")
 
 
+class FactCheck(_Model):
+    """The model claim check of one verdict (``fact_check`` in ``[panel]``): by whom, how it
+    went, what it cost. Its claims are in the verdict's ``claims`` (their ``checker``)."""
+
+    key: str = Field(description="the claim check's own call key (cached like any call)")
+    provider: str
+    model: str
+    status: Literal["ok", "failed"]
+    publishable: bool = Field(description="every claim supported by a cited source")
+    reason: str = ""
+    cached: bool = False
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+
 class CallResult(_Model):
     """One persona x tool x provider call, successful or not."""
 
@@ -102,9 +119,12 @@ class CallResult(_Model):
             "scored or published"
         ),
     )
-    kind: Literal["verdict", "head_to_head"] = Field(
+    kind: Literal["verdict", "head_to_head", "claim_check"] = Field(
         "verdict",
-        description="head_to_head: 'which one should you ship with?', tool = '<first>-vs-<second>'",
+        description=(
+            "head_to_head: 'which one should you ship with?', tool = '<first>-vs-<second>'; "
+            "claim_check: a model claim check (kept in the store, summarised in fact_check)"
+        ),
     )
     conflict: bool = Field(
         False, description="the model's vendor is the vendor of a tool under review"
@@ -122,6 +142,9 @@ class CallResult(_Model):
     )
     claims: list[Claim] = Field(
         default_factory=list, description="the grounding check's outcome for each claim"
+    )
+    fact_check: FactCheck | None = Field(
+        None, description="the model claim check, when [panel] fact_check names a checker"
     )
 
     @property

@@ -218,19 +218,31 @@ def aggregate(
 
 
 def totals(calls: Sequence[CallResult]) -> Totals:
+    """The record's counts; tokens, attempts and cost include each answer's model claim
+    check (``fact_check``), which is no call of its own in the record."""
+    checks = [c.fact_check for c in calls if c.fact_check is not None]
+    spent = total_cost([c for c in calls if not c.cached])
+    cost = total_cost(calls)
     return Totals(
         calls=len(calls),
         valid=sum(1 for c in calls if c.ok),
         failed=sum(1 for c in calls if _failed(c)),
-        attempts=sum(c.attempts for c in calls),
-        prompt_tokens=sum(c.prompt_tokens for c in calls),
-        completion_tokens=sum(c.completion_tokens for c in calls),
-        cost_usd=total_cost(calls),
+        attempts=sum(c.attempts for c in calls) + sum(f.attempts for f in checks),
+        prompt_tokens=sum(c.prompt_tokens for c in calls) + sum(f.prompt_tokens for f in checks),
+        completion_tokens=sum(c.completion_tokens for c in calls)
+        + sum(f.completion_tokens for f in checks),
+        cost_usd=_plus(cost, [f.cost_usd for f in checks]),
         cached=sum(1 for c in calls if c.cached),
         recused=sum(1 for c in calls if set_aside(c)),
-        spent_usd=total_cost([c for c in calls if not c.cached]),
+        spent_usd=_plus(spent, [f.cost_usd for f in checks if not f.cached]),
         abstained=sum(1 for c in calls if c.outcome == "abstained"),
     )
+
+
+def _plus(total: float | None, more: Sequence[float | None]) -> float | None:
+    if total is None or any(m is None for m in more):
+        return None
+    return round(total + sum(m for m in more if m is not None), 6)
 
 
 def tally(calls: int, valid: int, failed: int, recused: int) -> str:
