@@ -59,7 +59,7 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
-    evidence: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its sources
+    packs: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its evidence pack
 
     def evidence_refs(self) -> dict[str, list[EvidenceRef]]:
         """What the record keeps of each tool's sources: where and when, not the text."""
@@ -76,7 +76,7 @@ class Plan:
                 for s in pack.sources
             ]
             for tool in self.tools
-            if (pack := self.evidence.get(tool.slug)) is not None and not pack.empty
+            if (pack := self.packs.get(tool.slug)) is not None and not pack.empty
         }
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
@@ -192,7 +192,9 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors, packs)
+    return Plan(
+        tools, personas, list(providers.values()), calls, prompts, config, vendors, packs=packs
+    )
 
 
 def build_record(
