@@ -14,9 +14,11 @@ from panel.paths import Home
 from panel.publish.render import sources
 from panel.publish.render.view import page_view
 from panel.publish.site import build
+from panel.records.schema import Claim
 from panel.records.editorial import approve
-from panel.records.io import read_record
+from panel.records.io import read_record, write_record
 from tests.support import evidence_records
+from tests.support.records import NOW
 from tests.support.site import APPROVED_AT, A, B, Page, options
 
 
@@ -79,3 +81,34 @@ def test_a_quote_is_split_at_its_markers_and_only_known_sources_link() -> None:
         ("S2", "https://b.example/"),
         ("S1", "https://a.example/"),
     ]
+
+
+def test_panel_show_lists_sources_and_why_a_quote_was_withheld(home: Home) -> None:
+    record = evidence_records.with_evidence(A, B)
+    claim = Claim(
+        text="$25 per month", kind="price", cited=["S2"], outcome="contradicted",
+        reason="S2 states $20 per month",
+    )  # fmt: skip
+    calls = [
+        c.model_copy(update={"flags": ["ungrounded-claim"], "claims": [claim]})
+        if c.tool == A.slug and c.persona == "dx"
+        else c
+        for c in record.calls
+    ]
+    path = write_record(
+        home.runs,
+        NOW.date(),
+        f"{A.slug}-vs-{B.slug}",
+        lambda rid: record.model_copy(update={"calls": calls, "id": rid}),
+    )
+    rid = path.relative_to(home.runs).with_suffix("").as_posix()
+    shown = CliRunner().invoke(app, ["show", rid], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    out = " ".join(shown.stdout.split())
+    assert "Sources: S1 homepage, alpha.example, checked 2026-11-23" in out
+    assert "Reviewed from the vendor's description only." in out
+    assert "ungrounded-claim" in out and "$25 per month: S2 states $20 per month" in out
+    md = CliRunner().invoke(app, ["show", rid, "--markdown"]).stdout
+    assert "S2 [pricing, alpha.example, checked 2026-11-23](<https://alpha.example/pricing>)" in md
+    assert "S3 docs, checked 2026-11-23" in md  # not http(s): no link, no domain
+    assert "*Reviewed from the vendor's description only.*" in md
