@@ -14,9 +14,9 @@ from panel.paths import Home
 from panel.publish.render import sources
 from panel.publish.render.view import page_view
 from panel.publish.site import build
-from panel.records.schema import Claim
 from panel.records.editorial import approve
 from panel.records.io import read_record, write_record
+from panel.records.schema import Claim
 from tests.support import evidence_records
 from tests.support.records import NOW
 from tests.support.site import APPROVED_AT, A, B, Page, options
