@@ -28,7 +28,9 @@ from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.providers import registry
 from panel.providers.base import CompletionRequest
+from panel.publish.render.view import page_view
 from panel.records.io import read_record
+from panel.scoring.aggregate import tally
 from tests.support import evidence, scripted
 from tests.support import project as fixture
 
@@ -192,6 +194,14 @@ def test_insufficient_evidence_is_an_abstention_counted_apart(
     assert totals.valid + totals.failed + totals.recused + totals.abstained == totals.calls
     score = next(s for s in record.scores.tools if s.tool == "alpha-tool")
     assert score.valid == 0 and score.failed == 0 and not score.quorum_met
+    view = page_view(record)
+    assert view.verdicts is not None and "2 found the evidence insufficient" in (
+        view.verdicts.sentence()
+    )
+    assert "2 abstained" in view.quorum_note
+    assert tally(totals.calls, totals.valid, totals.failed, totals.recused, 2).endswith(
+        "2 abstained (evidence insufficient)"
+    )
 
 
 def test_abstentions_are_flagged_in_panel_list_and_the_desk_queue(

@@ -112,5 +112,8 @@ def review_command(
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
     count = record.totals
-    print(tally(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
+    print(
+        tally(count.calls, count.valid, count.failed, count.recused, count.abstained),
+        file=sys.stderr,
+    )
     raise typer.Exit(exit_code(record))

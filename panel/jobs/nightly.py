@@ -176,7 +176,7 @@ async def _run(
                 summary.incomplete += 1
             log(
                 f"{record.status} {record.id} "
-                f"({tally(count.calls, count.valid, count.failed, count.recused)})"
+                f"({tally(count.calls, count.valid, count.failed, count.recused, count.abstained)})"
             )
         summary.comparisons.append(entry)
 

@@ -245,10 +245,12 @@ def _plus(total: float | None, more: Sequence[float | None]) -> float | None:
     return round(total + sum(m for m in more if m is not None), 6)
 
 
-def tally(calls: int, valid: int, failed: int, recused: int) -> str:
-    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": the three add up."""
+def tally(calls: int, valid: int, failed: int, recused: int, abstained: int = 0) -> str:
+    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": they add up, with
+    ", 2 abstained (evidence insufficient)" when a reviewer found the evidence too thin."""
     line = f"{calls} call{'' if calls == 1 else 's'}: {valid} valid, {failed} failed"
-    return line + (f", {recused} recused (conflict of interest)" if recused else ", 0 recused")
+    line += f", {recused} recused (conflict of interest)" if recused else ", 0 recused"
+    return line + (f", {abstained} abstained (evidence insufficient)" if abstained else "")
 
 
 def total_cost(calls: Sequence[CallResult]) -> float | None:

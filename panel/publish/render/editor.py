@@ -58,8 +58,8 @@ class EditorView:
 
 
 def counts_line(view: PageView) -> str:
-    """Every call is valid, failed or recused; the three always add up to the calls."""
-    return tally(view.calls, view.valid, view.failed, view.recused)
+    """Every call is valid, failed, recused or abstained; they always add up to the calls."""
+    return tally(view.calls, view.valid, view.failed, view.recused, view.abstained)
 
 
 def ship_count(view: PageView, slug: str) -> str:
