@@ -260,3 +260,22 @@ def test_any_quote_gives_a_grounding_whose_spans_are_its_own_text(quote: str) ->
 def test_any_source_text_can_be_scanned(text: str) -> None:
     for fact in extract(text):
         assert text[fact.start : fact.end] == fact.text
+
+
+EQUIVALENT = [
+    ["$20/month", "$20 per month", "USD 20 monthly", "20 dollars a month", "$20 a month"],
+    ["1.5k downloads", "1,500 downloads", "1500 downloads"],
+    ["50%", "50 percent", "50 per cent"],
+    ["v2.1", "version 2.1", "2.1.0"],
+    ["Dec 3, 2026", "2026-12-03", "3 December 2026", "December 3rd, 2026"],
+]
+
+
+@pytest.mark.parametrize(
+    ("written", "source"),
+    [(a, b) for group in EQUIVALENT for a in group for b in group if a != b],
+)
+def test_each_format_of_a_fact_supports_every_other(written: str, source: str) -> None:
+    pack = _pack(f"The page says: {source}.")
+    result = check(f"The figure is {written} [S1], as stated.", [], pack)
+    assert [o for _, o in _outcomes(result)] == [Outcome.SUPPORTED], result.reason

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from panel.defences.untrusted import ALL_ON, DATAMARK, Defences, boundary, clean, unmark
+from panel.evidence.grounding import cited_ids
 from panel.evidence.pack import EvidencePack
 from panel.providers.base import (
     Completion,
@@ -198,11 +200,14 @@ def _json_text(text: str) -> str:
     return fenced.group(1) if fenced else stripped
 
 
-def parse(completion: Completion, pack: EvidencePack, *, checker: str) -> ClaimCheck:
+def parse(
+    completion: Completion, pack: EvidencePack, *, checker: str, cited: Sequence[str]
+) -> ClaimCheck:
     """The validated claim check in ``completion``, or ``ClaimCheckError``.
 
     Strict: the whole answer is one JSON object (optionally in one ``` fence), exact types,
-    no extra keys, and every source id it names is in the pack.
+    no extra keys; every source id it names is in the pack and ``cited`` by the quote, and a
+    claim labelled supported names one.
     """
     if completion.refusal:
         raise ClaimCheckError(
@@ -223,6 +228,16 @@ def parse(completion: Completion, pack: EvidencePack, *, checker: str) -> ClaimC
         raise ClaimCheckError(
             FailureReason.INVALID_OUTPUT,
             f"the claim check names {', '.join(unknown)}, not in the evidence",
+        )
+    uncited = sorted({i for c in answer.claims for i in c.sources if i not in cited})
+    if uncited:
+        raise ClaimCheckError(
+            FailureReason.INVALID_OUTPUT,
+            f"the claim check names {', '.join(uncited)}, which the quote does not cite",
+        )
+    if any(c.label is Label.SUPPORTED and not c.sources for c in answer.claims):
+        raise ClaimCheckError(
+            FailureReason.INVALID_OUTPUT, "the claim check supports a claim with no source"
         )
     claims = tuple(
         LabelledClaim(claim=unmark(c.claim), sources=c.sources, label=c.label)
@@ -249,13 +264,15 @@ async def check_claims(
     pack: EvidencePack,
     *,
     key: bytes,
+    cited: Sequence[str] = (),
     defences: Defences = ALL_ON,
 ) -> ClaimCheck:
-    """Ask ``provider`` (not the quote's author) to label the quote's claims.
+    """Ask ``provider`` (not the quote's author) to label the quote's claims; ``cited`` is
+    the answer's list of ids (the quote's inline markers count too).
 
     Raises the provider's ``ProviderError`` unchanged (retrying is the caller's) and
     ``ClaimCheckError`` for an unusable answer.
     """
     request = build_request(quote, pack, key=key, defences=defences)
     completion = await provider.complete(request)
-    return parse(completion, pack, checker=provider.spec)
+    return parse(completion, pack, checker=provider.spec, cited=cited_ids(quote, cited))

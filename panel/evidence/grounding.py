@@ -44,6 +44,7 @@ _ABBREVIATIONS = frozenset(  # a full stop right after these does not end a sent
 )
 _BREAK = re.compile(r"[.!?]+[\"')\]”’]*\s+(?=[A-Z0-9\"'“‘(\[$€£])")
 _SHOWN_FAILURES = 3
+_BLANK = "\x00"
 
 
 class Outcome(StrEnum):
@@ -109,6 +110,12 @@ def _sentences(quote: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if quote[s:e].strip()]
 
 
+def cited_ids(quote: str, listed: Iterable[str] = ()) -> tuple[str, ...]:
+    """Every id ``quote`` cites inline, with the answer's ``listed`` ids, in S order."""
+    return _order([*(i for m in _MARKER.finditer(quote) for i in _ids(m.group(1))),
+                   *(i.upper() for i in listed)])  # fmt: skip
+
+
 def _markers(quote: str) -> list[tuple[int, int, list[str], int]]:
     """Each inline marker: (start, end, ids, the sentence it belongs to)."""
     sentences = _sentences(quote)
@@ -162,12 +169,10 @@ def _judge(
         assert source is not None
         found_facts = _facts(source.text)
         if any(supports(fact, found) for found in found_facts):
-            other = rebound(fact, names, source.text, found_facts)
-            if other is None:
+            bound = rebound(fact, names, source.text, found_facts)
+            if bound is None:
                 return Outcome.SUPPORTED, source_id, f"{fact.text!r} is in {source_id}"
-            owner = next(n for n in names if n in source.text)
-            rival = (source_id, other)
-            why = f"{fact.text!r}: {source_id} gives {owner} {other.text!r}"
+            why = f"{fact.text!r}: {source_id} gives {bound[0]} {bound[1].text!r}"
             return _contradicted_unless_elsewhere(fact, known, source_id, names, pack, why)
         if rival is None:
             rival = next(((source_id, f) for f in found_facts if competes(fact, f)), None)
@@ -208,9 +213,9 @@ def check(
     text of its prompt): a fact that only repeats it is not checked (rule 4).
     """
     markers = _markers(quote)
-    masked = quote
+    masked = quote  # markers blanked by a character no fact pattern crosses
     for start, end, _, _ in markers:
-        masked = masked[:start] + " " * (end - start) + masked[end:]
+        masked = masked[:start] + _BLANK * (end - start) + masked[end:]
     sentences = _sentences(quote)  # the same spans as _markers used
     per_sentence: list[list[str]] = [[] for _ in sentences]
     for _, _, ids, index in markers:
@@ -259,7 +264,7 @@ def check(
             )
         )
     claims.sort(key=lambda c: (c.start, c.end))
-    all_ids = _order([*(i for _, _, ids, _ in markers for i in ids), *(i.upper() for i in cited)])
+    all_ids = cited_ids(quote, cited)
     unknown = tuple(i for i in all_ids if pack.get(i) is None)
     return _verdict(all_ids, unknown, tuple(claims))
 

@@ -139,20 +139,22 @@ def anchors(
     return tuple(found)
 
 
-def rebound(claim: Fact, names: Iterable[str], text: str, found: Iterable[Fact]) -> Fact | None:
-    """A fact of ``text`` that contradicts ``claim`` by what it is attached to, or None.
+def rebound(
+    claim: Fact, names: Iterable[str], text: str, found: Iterable[Fact]
+) -> tuple[str, Fact] | None:
+    """A name and a fact of ``text`` that contradict ``claim`` by what it is attached to.
 
     The quote gives the claim's value to ``names`` ("The Business tier is $24 a month").
     If no line of the source that mentions one of those names supports the claim, and such
     a line states a competing fact ("Business: $39 per user per month"), the value on the
-    page belongs to something else (Pro's $24): that competing fact is returned.
+    page belongs to something else (Pro's $24): that name and competing fact are returned.
     """
     lines, at = [], 0
     for line in text.splitlines(keepends=True):
         lines.append((at, at + len(line)))
         at += len(line)
     facts = list(found)
-    rival: Fact | None = None
+    rival: tuple[str, Fact] | None = None
     for name in names:
         pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         near = [
@@ -160,5 +162,5 @@ def rebound(claim: Fact, names: Iterable[str], text: str, found: Iterable[Fact])
         ]
         if any(supports(claim, f) for f in near):
             return None
-        rival = rival or next((f for f in near if competes(claim, f)), None)
+        rival = rival or next(((name, f) for f in near if competes(claim, f)), None)
     return rival
