@@ -50,6 +50,14 @@ def call_key(provider: Provider, request: CompletionRequest, evidence: str = "")
 
 
 @dataclass(frozen=True)
+class Checking:
+    """What a model claim check checks: the verdict (its key) and the ids its quote cites."""
+
+    of: str
+    cited: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Call:
     """One planned request: a persona's view of one tool, on one provider."""
 
@@ -60,7 +68,7 @@ class Call:
     rate: Rate | None = FREE  # None: price unknown
     pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
     evidence: EvidencePack | None = None  # the tool's sources (a verdict); None: card only
-    check: str | None = None  # a model claim check: the key of the verdict whose quote it checks
+    check: Checking | None = None  # a model claim check: of which verdict, citing which ids
 
     @property
     def pack(self) -> EvidencePack | None:

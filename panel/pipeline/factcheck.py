@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from panel.defences.quality import CLAIM_CHECK_FAILED
 from panel.defences.untrusted import ALL_ON
 from panel.evidence import claims
-from panel.pipeline.calls import Call
+from panel.evidence.grounding import cited_ids
+from panel.pipeline.calls import Call, Checking
 from panel.pipeline.pricing import FREE, Rate
 from panel.pipeline.prompts import Rendered
 from panel.providers.base import Provider
@@ -51,7 +52,7 @@ class FactChecker:
             rendered,
             self.rate,
             evidence=pack,
-            check=result.key,
+            check=Checking(result.key, cited_ids(result.quote, result.citations)),
         )
 
 

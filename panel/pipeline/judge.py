@@ -220,9 +220,9 @@ def _checked(
 ) -> tuple[Answer, tuple[str, ...], tuple[Claim, ...]]:
     """A model claim check's answer (``evidence/claims.parse``, strict) as an accepted answer:
     its reason as the quote, each labelled claim as a ``Claim`` by this checker."""
-    pack = call.pack
-    assert pack is not None, "a claim check is planned only for a tool with sources"
-    checked = claim_check.parse(completion, pack, checker=call.provider.spec)
+    pack, check = call.pack, call.check
+    assert pack is not None and check is not None, "a claim check of a verdict with sources"
+    checked = claim_check.parse(completion, pack, checker=call.provider.spec, cited=check.cited)
     found = tuple(
         Claim(
             text=c.claim,
