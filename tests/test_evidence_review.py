@@ -194,6 +194,7 @@ def test_insufficient_evidence_is_an_abstention_counted_apart(
     assert totals.valid + totals.failed + totals.recused + totals.abstained == totals.calls
     score = next(s for s in record.scores.tools if s.tool == "alpha-tool")
     assert score.valid == 0 and score.failed == 0 and not score.quorum_met
+    assert score.abstained == 2
     view = page_view(record)
     assert view.verdicts is not None and "2 found the evidence insufficient" in (
         view.verdicts.sentence()

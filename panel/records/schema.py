@@ -184,6 +184,9 @@ class ToolScore(_Model):
             "rule by id (rules.tool_rule)"
         )
     )
+    abstained: int = Field(
+        0, description="verdicts whose reviewer found the evidence insufficient (not counted)"
+    )
 
 
 class PersonaSplit(_Model):

@@ -68,6 +68,7 @@ def score_tool(
         quorum_met=quorum_met(slug, personas, calls, quorum),
         recused=sum(1 for c in mine if set_aside(c)),
         rule=tool_rule(quorum),
+        abstained=sum(1 for c in mine if c.outcome == "abstained"),
     )
 
 
