@@ -104,7 +104,7 @@ class Runner:
             future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
             self._inflight[call.key] = future
             try:
-                result = await self._checked(call, await self._answer(call))
+                result = await self.checked(call, await self._answer(call))
                 future.set_result(result)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -136,8 +136,9 @@ class Runner:
                         self.store.finish(result)
         return result
 
-    async def _checked(self, call: Call, result: CallResult) -> CallResult:
-        """``result`` with its model claim check, when one is configured and due."""
+    async def checked(self, call: Call, result: CallResult) -> CallResult:
+        """``result`` with its model claim check, when one is configured and due: sent
+        synchronously, also for an answer collected from a Batch API."""
         check = None if self.checker is None else self.checker.plan(call, result)
         if check is None:
             return result
