@@ -7,9 +7,12 @@ The runner hands every completion here and does what the outcome says:
 - ``Reask``: send this conversation next (the bad answer and what was wrong with it);
 - ``Reject``: a typed failure (a refusal, or still invalid with no re-ask left).
 
-The judge validates against the call's schema (the persona's verdict model, or the
-head-to-head answer) whatever the provider promised, runs the checks in
-``panel.defences`` and decides re-asks within its budget. It sends nothing, charges
+The judge validates against the call's schema (the persona's verdict model, with
+``evidence`` and ``citations`` for a tool with sources, or the head-to-head answer, or a
+model claim check's answer) whatever the provider promised, runs the checks in
+``panel.defences`` and, for a verdict on a tool with sources, the deterministic grounding
+check (``grounded``: a claim its cited sources do not state withholds the quote), and
+decides re-asks within its budget. It sends nothing, charges
 nothing and keeps no state: the runner counts the re-asks made and passes them in.
 """
 
