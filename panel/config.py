@@ -151,10 +151,51 @@ class IntakeSection(_Strict):
         )
 
 
+HttpBase = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=500)]
+
+
+class EvidenceSection(_Strict):
+    """[evidence]: fetching each tool's sources (`panel evidence fetch`, the nightly).
+
+    Addresses are checked with [intake] deny_private and allow, as feeds are.
+    """
+
+    contact: Annotated[str, Field(pattern=r"^(https?://|mailto:)\S+$", max_length=300)] | None = (
+        None  # in the User-Agent; default: [site] base_url
+    )
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0  # seconds per download, overall
+    max_bytes: Annotated[int, Field(ge=1_000, le=100_000_000)] = 5_000_000  # per download
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    host_interval: Annotated[float, Field(ge=1.0, le=3_600)] = 1.0  # seconds between requests
+    workers: Annotated[int, Field(ge=1, le=256)] = 64  # hosts fetched at once
+    max_source_tokens: Annotated[int, Field(ge=50, le=100_000)] = 1_500
+    max_tool_tokens: Annotated[int, Field(ge=50, le=500_000)] = 6_000
+    repository_api: HttpBase = "https://api.github.com"
+    # The environment variable holding a token for the repository API (GitHub allows 60
+    # requests an hour without one); sent only to repository_api, never stored or logged.
+    repository_token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    pypi_api: HttpBase = "https://pypi.org"
+    npm_api: HttpBase = "https://registry.npmjs.org"
+    refresh_hours: Annotated[float, Field(ge=0, le=8_760)] = 20.0  # the nightly's re-fetch age
+    nightly_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0  # the nightly's budget
+    nightly_bytes: Annotated[int, Field(ge=1_000, le=10_000_000_000)] = 200_000_000
+
+    def policy(self, intake: IntakeSection) -> FetchPolicy:
+        return FetchPolicy(
+            deadline=self.timeout,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            deny_private=intake.deny_private,
+            allow=tuple(Allowed.parse(entry) for entry in intake.allow),
+            timeout_setting="[evidence] timeout",
+        )
+
+
 class Config(_Strict):
     panel: PanelSection = Field(default_factory=PanelSection)
     site: SiteSection = Field(default_factory=SiteSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
+    evidence: EvidenceSection = Field(default_factory=EvidenceSection)
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
 

@@ -116,7 +116,7 @@ def _review(home: Home, provider: str, pack: EvidencePack) -> Any:
     with RunSession(home) as session:
         plan = plan_review(
             home, "alpha-tool", "beta-tool", [provider], ["dx", "security"],
-            clients=session.clients, evidence={"alpha-tool": pack},
+            clients=session.clients, packs={"alpha-tool": pack},
         )  # fmt: skip
         record, path = review(session, plan, home.runs)
     return record, path

@@ -44,7 +44,7 @@ def _review(home: Home, providers: list[str]) -> Any:
     with RunSession(home) as session:
         plan = plan_review(
             home, "alpha-tool", "beta-tool", providers, ["dx"],
-            clients=session.clients, evidence={"alpha-tool": evidence.pack()},
+            clients=session.clients, packs={"alpha-tool": evidence.pack()},
         )  # fmt: skip
         record, _ = review(session, plan, home.runs)
     return record

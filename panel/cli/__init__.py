@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from panel import __version__
-from panel.cli import batches, editorial, personas, providers, site, tools, votes
+from panel.cli import batches, editorial, evidence, personas, providers, site, tools, votes
 from panel.cli._common import OneLineErrors
 from panel.cli.calibrate import calibrate_command
 from panel.cli.digest import digest_command
@@ -42,6 +42,7 @@ app.add_typer(tools.app, name="tools")
 app.add_typer(personas.app, name="personas")
 app.add_typer(providers.app, name="providers")
 app.add_typer(batches.app, name="batches")
+app.add_typer(evidence.app, name="evidence")
 
 
 def _version(value: bool) -> None:

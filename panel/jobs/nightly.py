@@ -20,6 +20,8 @@ from panel import clock
 from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.run import refresh_evidence
+from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
@@ -75,6 +77,7 @@ class Summary:
     failures: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
     given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
+    evidence: dict[str, Any] = field(default_factory=dict)  # the re-fetch: counts, time, bytes
 
     @property
     def exit_code(self) -> int:
@@ -225,7 +228,8 @@ def prepare(
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> dict[str, Any]:
-        return fingerprint(personas, digests, (tool, rival), models)
+        evidence = evidence_digests(home, (tool, rival), catalog=catalog, config=config)
+        return fingerprint(personas, digests, (tool, rival), models, evidence)
 
     settings = config.panel
     day = options.today.isoformat()
@@ -329,7 +333,9 @@ def run_nightly(
     home, store = session.home, session.store
     run_id = f"{KIND}-{clock.now().strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
+    evidence = refresh_evidence(home, log)  # then their sources (conditional GETs, own budget)
     summary, plans = prepare(session, options)
+    summary.evidence = evidence
     session.require_prices(c for _, plan in plans for c in plan.calls)
     on = options.batch or session.settings.batch
     night = NightCalls(

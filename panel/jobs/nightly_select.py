@@ -165,5 +165,6 @@ def _changed(before: dict[str, Any], now: dict[str, Any]) -> str:
         "personas": "persona",
         "templates": "prompt",
         "models": "model",
+        "evidence": "evidence",  # a source's text changed (panel.evidence), or one was fetched
     }
     return ", ".join(label for key, label in labels.items() if before.get(key) != now.get(key))

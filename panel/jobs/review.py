@@ -14,6 +14,7 @@ from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.evidence.pack import EvidencePack
+from panel.evidence.snapshots import load_pack
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.paths import Home
@@ -59,6 +60,7 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+    evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
     packs: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its evidence pack
 
     def evidence_refs(self) -> dict[str, list[EvidenceRef]]:
@@ -104,7 +106,7 @@ def plan_review(
     clients: dict[str, Provider],
     config: Config | None = None,
     shared: Shared | None = None,
-    evidence: Mapping[str, EvidencePack] | None = None,
+    packs: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call.
 
@@ -124,7 +126,7 @@ def plan_review(
         clients=clients,
         config=config,
         shared=shared,
-        evidence=evidence,
+        packs=packs,
     )
 
 
@@ -138,13 +140,15 @@ def plan_tools(
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
     shared: Shared | None = None,
-    evidence: Mapping[str, EvidencePack] | None = None,
+    packs: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """A plan for two given tool entries; ``sampling`` overrides providers' settings.
 
     ``shared``, when given, is what many plans of one job read alike (the nightly's):
-    templates compile and persona files are read once. ``evidence``: tool slug -> its
-    evidence pack (issue 26); a tool without one is reviewed from its card alone.
+    templates compile and persona files are read once. ``packs``: tool slug -> its
+    evidence pack (issue 26), read from the stored snapshots when not given
+    (``evidence.snapshots.load_pack``, no network); a tool without sources is reviewed from
+    its card alone.
     """
     config = config or Config.load(home.config_file)
     available = shared.personas if shared else load_personas(home.personas, home.prompts)
@@ -161,7 +165,10 @@ def plan_tools(
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
     prompts = shared.prompts if shared else PromptBuilder(home.prompts, fence_key(home.runs))
-    packs = {t.slug: p for t in tools if (p := (evidence or {}).get(t.slug)) and not p.empty}
+    if packs is None:
+        catalog = shared.catalog if shared else None
+        packs = {t.slug: load_pack(home, t, catalog=catalog, config=config) for t in tools}
+    shown = {t.slug: p for t in tools if (p := packs.get(t.slug)) is not None and not p.empty}
     calls = [
         Call(
             persona,
@@ -169,11 +176,11 @@ def plan_tools(
             providers[name],
             rendered,
             prices.rate(settings[name]),
-            evidence=packs.get(tool.slug),
+            evidence=shown.get(tool.slug),
         )
         for tool in tools
         for persona in personas
-        for rendered in [prompts.render(persona, tool, packs.get(tool.slug))]
+        for rendered in [prompts.render(persona, tool, shown.get(tool.slug))]
         for name in panels[persona.name]
     ]
     if config.panel.head_to_head:
@@ -192,8 +199,10 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
+    evidence = {slug: pack.digest() for slug, pack in shown.items()}
+    clients_used = list(providers.values())
     return Plan(
-        tools, personas, list(providers.values()), calls, prompts, config, vendors, packs=packs
+        tools, personas, clients_used, calls, prompts, config, vendors, evidence, packs=shown
     )
 
 
@@ -301,19 +310,29 @@ def fingerprint(
     template_digest: Callable[[str], str],
     tools: Sequence[Tool],
     models: Sequence[str],
+    evidence: Mapping[str, str] | None = None,
 ) -> dict[str, object]:
-    """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
-    return {
+    """What decides a comparison's answers, for re-review on change (no prompt rendering).
+
+    ``evidence``: slug -> evidence pack digest, for tools with evidence only (a tool without
+    any keeps the fingerprint it had before sources existed).
+    """
+    found: dict[str, object] = {
         "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
         "personas": {p.name: p.digest for p in personas},
         "catalog": {t.slug: t.digest() for t in tools},
         "models": sorted(models),
     }
+    if evidence:
+        found["evidence"] = dict(sorted(evidence.items()))
+    return found
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:
     models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
-    return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
+    return fingerprint(
+        plan.personas, plan.prompts.template_digest, plan.tools, list(models), plan.evidence
+    )
 
 
 def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
