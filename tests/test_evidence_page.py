@@ -10,6 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from panel.cli import app
+from panel.desk.index import FLAGS
+from panel.desk.material import call_row
 from panel.paths import Home
 from panel.publish.render import sources
 from panel.publish.render.view import page_view
@@ -112,3 +114,27 @@ def test_panel_show_lists_sources_and_why_a_quote_was_withheld(home: Home) -> No
     assert "S2 [pricing, alpha.example, checked 2026-11-23](<https://alpha.example/pricing>)" in md
     assert "S3 docs, checked 2026-11-23" in md  # not http(s): no link, no domain
     assert "*Reviewed from the vendor's description only.*" in md
+
+
+def test_the_desk_says_why_a_quote_was_withheld_and_flags_abstentions() -> None:
+    record = evidence_records.with_evidence(A, B)
+    call = record.calls[0].model_copy(
+        update={
+            "flags": ["ungrounded-claim"],
+            "claims": [
+                Claim(
+                    text="$25",
+                    kind="price",
+                    cited=["S2"],
+                    outcome="contradicted",
+                    reason="S2 states $20 per month",
+                )
+            ],
+        }
+    )
+    row = call_row(call, {}, {})
+    assert row.outcome == "withheld"
+    assert "sources it cites do not state" in row.detail and "$25: S2 states $20" in row.detail
+    abstained = record.calls[0].model_copy(update={"evidence": "insufficient"})
+    assert call_row(abstained, {}, {}).outcome == "abstained"
+    assert "abstained" in FLAGS
