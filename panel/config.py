@@ -7,6 +7,7 @@ here: a provider names the environment variable that holds its key.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -151,6 +152,27 @@ class IntakeSection(_Strict):
         )
 
 
+class DeskSection(_Strict):
+    """[desk]: the editor's desk (`panel serve`)."""
+
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the desk believes: addresses
+    # or networks. Empty (the default): the client is the address that connected, always.
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"[desk] trusted_proxies: {entry!r} is not an IP address or network "
+                    "such as 127.0.0.1 or 10.0.0.0/8"
+                ) from None
+        return [entry.strip() for entry in value]
+
+
 HttpBase = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=500)]
 
 
@@ -195,6 +217,7 @@ class Config(_Strict):
     panel: PanelSection = Field(default_factory=PanelSection)
     site: SiteSection = Field(default_factory=SiteSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
+    desk: DeskSection = Field(default_factory=DeskSection)
     evidence: EvidenceSection = Field(default_factory=EvidenceSection)
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)

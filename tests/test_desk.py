@@ -14,7 +14,7 @@ from panel.publish.render.html import CSP
 from panel.records.editorial import approve, reject
 from panel.records.io import read_record
 from panel.records.store import Store
-from tests.support.desk import A, B, client, flashes, post, save_rich
+from tests.support.desk import ORIGIN, A, B, client, csrf, flashes, post, save_rich
 from tests.support.publishing import ERROR_DETAIL
 from tests.support.records import NOW, save_record, tool
 from tests.support.site import Page
@@ -193,13 +193,16 @@ def test_the_preview_is_byte_for_byte_the_page_the_site_build_writes(
     rid, name = _rid(path), "alpha-tool-vs-beta-chat"
     preview = desk.get(f"/preview/{rid}/compare/{name}.html")
     data = desk.get(f"/preview/{rid}/compare/{name}.json")
-    assert preview.status_code == 200 and "75% ship (40 votes)" in preview.text
+    assert preview.status_code == 200 and "75% ship (40 votes)" in Page(preview.text).all_text()
     assert preview.headers["content-security-policy"].startswith(CSP.format(form="'none'"))
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     assert desk.get(f"/preview/{rid}/style.css").headers["content-type"].startswith("text/css")
     assert desk.get(f"/preview/{rid}/tools/alpha-tool.html").status_code == 404
     assert desk.get(f"/preview/{rid}/compare/other.html").status_code == 404
+    assert "approved by" not in preview.text  # a draft's byline names no approval yet
     assert post(desk, f"/records/{rid}/approve", {}).status_code == 303  # type: ignore[attr-defined]
+    preview = desk.get(f"/preview/{rid}/compare/{name}.html")  # now with its approval's byline
+    assert "approved by" in preview.text
     assert post(desk, "/site/build", {"next": "/"}).status_code == 303  # type: ignore[attr-defined]
     site = home.root / "site" / "compare"
     assert (site / f"{name}.html").read_bytes() == preview.content
@@ -243,6 +246,38 @@ def test_approve_redirects_and_records_the_editor_in_the_history(
     again = post(desk, f"/records/{rid}/approve", {})
     assert again.status_code == 303  # type: ignore[attr-defined]
     assert "already approved and is its pair's page" in flashes(desk.get("/").text)[0]
+
+
+def test_a_decision_on_a_record_that_changed_since_its_page_loaded_asks_again(
+    home: Home, desk: TestClient
+) -> None:
+    path = save_record(home.runs, A, B)
+    rid = _rid(path)
+    other = TestClient(desk.app, base_url=ORIGIN)  # editor B, whose page loaded earlier
+    stale = other.get(f"/records/{rid}").text
+    version = re.search(r'name="version" value="(\d+)"', stale)
+    assert version and version.group(1) == "0"
+    post(desk, f"/records/{rid}/reject", {"reason": "phishing vendor"})  # editor A
+    assert read_record(path).editorial.status == "rejected"
+    said = []
+    for form in ({"version": version.group(1)}, {}):  # B's stale Approve; a form without one
+        clicked = other.post(
+            f"/records/{rid}/approve",
+            data={"csrf": csrf(stale), **form},
+            headers={"origin": ORIGIN},
+            follow_redirects=False,
+        )
+        assert clicked.status_code == 303 and clicked.headers["location"] == f"/records/{rid}"
+        assert read_record(path).editorial.status == "rejected"  # nothing reversed
+        said += flashes(other.get(f"/records/{rid}").text)
+    assert said == [
+        f"record {rid} changed since the page was loaded (rejected by alice ('phishing "
+        "vendor')); nothing was done: look at it again and decide",
+        "the form does not say which version of the record it was made on; reload the "
+        "record and decide again",
+    ]
+    post(other, f"/records/{rid}/approve", {})  # from the page as it is now: a real decision
+    assert _history(path) == [("rejected", "alice"), ("approved", "alice")]
 
 
 def test_approving_an_incomplete_record_needs_the_confirmation(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -253,3 +254,65 @@ def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM)
     night.config_file.write_text('[panel]\nproviders = ["local/smollm2"]\n')
     assert runner.invoke(app, later).exit_code == 0
     assert server.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("sent", "code", "said"),
+    [
+        (signal.SIGTERM, 143, "panel: stopped by SIGTERM; nothing partial was written"),
+        (signal.SIGINT, 130, "panel: interrupted; nothing partial was written"),
+    ],
+)
+def test_sigterm_stops_a_nightly_like_ctrl_c(
+    night: Home, server: FakeLLM, sent: signal.Signals, code: int, said: str
+) -> None:
+    """systemd's stop: the run is marked interrupted, nothing stays in flight, exit 143."""
+    server.default = Behavior(hang=True)  # every call is in flight when the signal comes
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.count() < 2 and time.monotonic() < deadline:  # max_in_flight = 2
+        time.sleep(0.05)
+    assert server.count() == 2
+    proc.send_signal(sent)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == said
+    assert "panel nightly: interrupted: run nightly-" in lines[-2]
+    assert "Traceback" not in err and out == ""
+    with sqlite3.connect(night.runs / "panel.db") as db:
+        runs = db.execute("SELECT status FROM runs").fetchall()
+        states = dict(db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall())
+    assert runs == [("interrupted",)]
+    assert "in_flight" not in states and states.get("planned") == 16
+    assert not list(night.runs.glob("2*/*.json"))  # no partial record
+
+
+def test_a_review_during_a_nightly_waits_for_its_calls_instead_of_sending_them_again(
+    night: Home, server: FakeLLM
+) -> None:
+    """The review shares a pair with the night: every body reaches the server once."""
+    server.default = Behavior(latency=0.25)
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    nightly_args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    review_args = [sys.executable, "-m", "panel", "review", "new-agent", "old-agent"]
+    night_run = subprocess.Popen(
+        nightly_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.count() < 1 and time.monotonic() < deadline:  # the night is sending
+        time.sleep(0.02)
+    review = subprocess.run(
+        review_args, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    _, err = night_run.communicate(timeout=120)
+    assert night_run.returncode == 0, err
+    assert review.returncode == 0, review.stderr
+    bodies = [json.dumps(r["messages"], sort_keys=True) for r in server.requests]
+    assert len(set(bodies)) == 16  # the night's 16 calls; the review's 8 are among them
+    assert len(bodies) == 16  # and none was sent twice
+    assert len(list(night.runs.glob("2*/new-agent-vs-old-agent*.json"))) == 2  # both recorded

@@ -75,7 +75,8 @@ def nightly_command(
 
     Exit codes: 0 everything done (or waiting on batches); 1 some comparisons incomplete or
     deferred by the budget;
-    2 usage or config error; 75 another nightly is running; 130 interrupted (resumable).
+    2 usage or config error; 75 another nightly is running; 130 interrupted by Ctrl-C,
+    143 stopped by SIGTERM (both clean and resumable).
     """
     with user_errors():
         where = home()

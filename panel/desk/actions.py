@@ -44,8 +44,22 @@ def load(runs: Path, record_id: str) -> tuple[Path, ComparisonRecord]:
     return path, record
 
 
-def approve(runs: Path, record_id: str, by: str, confirmed: bool) -> str:
-    """Approve; an incomplete record only with ``confirmed`` (the form's checkbox)."""
+def form_version(value: str | None) -> int:
+    """The record version a form was made on (its ``version`` field); required."""
+    if value is None or not value.isdigit() or len(value) > 9:
+        raise editorial.StaleRecordError(
+            "the form does not say which version of the record it was made on; "
+            "reload the record and decide again"
+        )
+    return int(value)
+
+
+def approve(runs: Path, record_id: str, by: str, confirmed: bool, version: int) -> str:
+    """Approve; an incomplete record only with ``confirmed`` (the form's checkbox).
+
+    ``version`` is the record's editorial version the form was made on: if the record
+    changed since (another editor acted), nothing is done and the editor asked again.
+    """
     path, record = load(runs, record_id)
     short = shortfall(record)
     if short is not None and not confirmed:
@@ -54,21 +68,29 @@ def approve(runs: Path, record_id: str, by: str, confirmed: bool) -> str:
             "tick “approve with a below-quorum notice” to publish it anyway, or re-run it "
             f"with `panel rerun {record.id}`"
         )
-    done = editorial.approve(runs, path, by, force=confirmed)
+    done = editorial.approve(runs, path, by, force=confirmed, expected=version)
     effect = editorial.page_effect(runs, path, done)
     notice = " with a below-quorum notice" if short is not None else ""
     return f"approved {done.id}{notice}; {effect.message}"
 
 
-def reject(runs: Path, record_id: str, by: str, reason: str) -> str:
+def reject(runs: Path, record_id: str, by: str, reason: str, version: int) -> str:
     path = record_path(runs, record_id)
-    done = editorial.reject(runs, path, by, reason)
+    done = editorial.reject(runs, path, by, reason, expected=version)
     effect = editorial.page_effect(runs, path, done)
     return f"rejected {done.id}; {effect.message}"
 
 
 def override(
-    runs: Path, record_id: str, by: str, *, persona: str, tool: str, verdict: str, note: str
+    runs: Path,
+    record_id: str,
+    by: str,
+    *,
+    persona: str,
+    tool: str,
+    verdict: str,
+    note: str,
+    version: int,
 ) -> str:
     choices = get_args(Verdict)
     if verdict not in choices:
@@ -82,6 +104,7 @@ def override(
         verdict=verdict,  # type: ignore[arg-type]  # checked against Verdict above
         note=note,
         by=by,
+        expected=version,
     )
     return f"override recorded on {done.id}: {persona} / {tool} -> {verdict}"
 

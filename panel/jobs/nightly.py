@@ -358,8 +358,13 @@ def run_nightly(
     on_plan(total)
     try:
         session.run(_run(plans, night, store, home.runs, run_id, summary, log, options.wait))
-    except BaseException:
+    except BaseException as exc:
         store.end_run(run_id, "interrupted")
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (handled the same way)
+            log(
+                f"interrupted: run {run_id} is marked interrupted, calls not answered go back "
+                "to planned, and the next run resumes them"
+            )
         raise
     summary.given_up = night.gave_up
     assert night.batch is not None

@@ -3,8 +3,9 @@
 It is the only stage that talks to providers, and it owns the transport: a slot per
 provider (``max_in_flight``), the rate limiter, the transport-retry policy, the run
 budget, the response cache and the call journal (the store), and the sharing of an
-identical call already in flight. What an answer is worth is not its business: every
-completion goes to the judge (judge.py), whose outcome says accept, re-ask or reject.
+identical call already in flight, in this process or in another (``inflight``). What
+an answer is worth is not its business: every completion goes to the judge
+(judge.py), whose outcome says accept, re-ask or reject.
 Whatever happens, a call ends as a ``CallResult``: a failed call is data, never an
 exception that stops the run.
 """
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
 from panel.pipeline.factcheck import FactChecker, merged
+from panel.pipeline.inflight import Claims
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
 from panel.pipeline.outcome import Tally, call_result
@@ -66,6 +68,7 @@ class Runner:
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.claims: Claims | None = None  # made with the first call that needs the store
 
     def _on_this_loop(self) -> None:
         """Semaphores and locks belong to one event loop: a runner used again on another
@@ -92,6 +95,12 @@ class Runner:
             )
         return self._limiters[provider.spec]
 
+    def close(self) -> None:
+        """Let go of the claims file (what the session's close does; the store is its own)."""
+        if self.claims is not None:
+            self.claims.close()
+            self.claims = None
+
     async def run(self, calls: list[Call]) -> list[CallResult]:
         """Every call's result, in the order the calls were given."""
         return list(await asyncio.gather(*(self._run_one(call) for call in calls)))
@@ -116,24 +125,41 @@ class Runner:
             self.progress(call, result)
         return result
 
-    async def _answer(self, call: Call) -> CallResult:
+    def _from_cache(self, call: Call) -> CallResult | None:
         cached = None if self.store is None or self.fresh else self.store.cached(call.key)
+        if cached is None:
+            return None
+        # The checks run again: a stricter check applies to answers already paid for.
+        return self.judge.recheck(call, cached)
+
+    async def _answer(self, call: Call) -> CallResult:
+        cached = self._from_cache(call)
         if cached is not None:
-            # The checks run again: a stricter check applies to answers already paid for.
-            result = self.judge.recheck(call, cached)
-        else:
+            return cached
+        if self.store is None:
             async with self._slot(call.provider):
-                if self.store is not None:
-                    self.store.start(call.key)
+                return await self.execute(call)
+        if self.claims is None:
+            self.claims = Claims(self.store.path.parent)
+        # Another process sending the same call (a nightly beside a review) is waited for,
+        # and its answer taken from the cache; the cache is looked at again once the slot is
+        # ours too, since a call planned early may have been answered since.
+        async with self.claims.claim(call.key), self._slot(call.provider):
+            cached = self._from_cache(call)
+            if cached is not None:
+                return cached
+            self.store.start(call.key)
+            try:
                 result = await self.execute(call)
-                if self.store is not None:
-                    # A call stopped by the budget before any request stays planned for
-                    # the next run; everything else is journaled as it ended.
-                    deferred = result.attempts == 0 and result.failure is not None
-                    if deferred:
-                        self.store.defer(call.key)
-                    else:
-                        self.store.finish(result)
+            except BaseException:  # cancelled (Ctrl-C, SIGTERM): not in flight any more
+                self.store.defer(call.key)
+                raise
+            # A call stopped by the budget before any request stays planned for the next
+            # run; everything else is journaled as it ended.
+            if result.attempts == 0 and result.failure is not None:
+                self.store.defer(call.key)
+            else:
+                self.store.finish(result)
         return result
 
     async def checked(self, call: Call, result: CallResult) -> CallResult:

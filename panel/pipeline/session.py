@@ -195,6 +195,9 @@ class RunSession:
             if self.clients:
                 asyncio.run(self.aclose_providers())
         finally:
+            runner = self.__dict__.get("runner")  # the cached property, if it was made
+            if runner is not None:
+                runner.close()
             if self._store is not None:
                 self._store.close()
                 self._store = None

@@ -26,7 +26,8 @@ from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
 from panel.urls import http_url
 
-CACHE_FORMAT = 3  # 3: summaries carry the evidence label (issue 26)
+# 3: summaries carry who approved (the page's byline, its history); 4: the evidence label
+CACHE_FORMAT = 4
 CACHE_LIMIT = 64 * 1024 * 1024
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -86,13 +87,14 @@ class Summary(_Frozen):
     status: Literal["draft", "approved", "rejected", "published"]
     approved_at: datetime | None
     published_at: datetime | None
+    approved_by: str = ""  # the editor of the latest approval ("" if never approved)
     ship: dict[str, str]  # tool slug -> panel ship label
     tools: list[ToolSummary] = Field(min_length=2, max_length=2)
     models: list[str]
     digest: str = Field(pattern=_HEX64)
     evidence: str = ""  # what each tool was reviewed from, for feeds (sources.label)
 
-    @field_validator("id", "title", "pick", "reason", "quorum_note", "evidence")
+    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by", "evidence")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean(value)
@@ -165,7 +167,7 @@ class BuildCache:
         except (UnreadableFileError, ValueError, RecursionError):
             return {}
         # An older format's output list still says which pages an older panel wrote.
-        if not isinstance(data, dict) or data.get("format") not in (1, 2, CACHE_FORMAT):
+        if not isinstance(data, dict) or data.get("format") not in range(1, CACHE_FORMAT + 1):
             return {}
         return data
 

@@ -86,13 +86,44 @@ def _check(record: ComparisonRecord, action: str) -> None:
         )
 
 
+class StaleRecordError(PanelError):
+    """The record's editorial section changed since the decision was prepared."""
+
+
+def version(record: ComparisonRecord) -> int:
+    """The editorial version: how many events its history holds (each change adds one)."""
+    return len(record.editorial.history)
+
+
+def _changes_since(record: ComparisonRecord, expected: int) -> str:
+    events = record.editorial.history[expected:] if 0 <= expected < version(record) else []
+    said = []
+    for event in events[-3:]:
+        why = f" ({event.reason[:120]!r})" if event.reason else ""
+        said.append(f"{event.action} by {event.by[:MAX_NAME]}{why}")
+    return "; ".join(said) or f"its history has {version(record)} events, not {expected}"
+
+
 def update(
-    runs: Path, path: Path, change: Callable[[ComparisonRecord], Editorial]
+    runs: Path,
+    path: Path,
+    change: Callable[[ComparisonRecord], Editorial],
+    expected: int | None = None,
 ) -> ComparisonRecord:
-    """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically."""
+    """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically.
+
+    With ``expected`` (the :func:`version` the decision was made on), a record that changed
+    since is left alone: :class:`StaleRecordError` says what changed.
+    """
     path = inside_runs(runs, path)  # never a file outside runs/
     with exclusive(runs / LOCK_NAME, "editorial change", wait=True):  # short: wait our turn
         record = read_record(path)
+        if expected is not None and version(record) != expected:
+            raise StaleRecordError(
+                f"record {record.id} changed since the page was loaded "
+                f"({_changes_since(record, expected)}); nothing was done: look at it again "
+                "and decide"
+            )
         updated = record.model_copy(update={"editorial": change(record)})
         try:
             write_atomic(path, dump(updated))
@@ -106,7 +137,12 @@ def _event(editorial: Editorial, event: EditorialEvent, **changes: object) -> Ed
 
 
 def approve(
-    runs: Path, path: Path, by: str, now: datetime | None = None, force: bool = False
+    runs: Path,
+    path: Path,
+    by: str,
+    now: datetime | None = None,
+    force: bool = False,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     """Approve a record: it becomes its pair's page at the next site build.
 
@@ -134,11 +170,16 @@ def approve(
         event = EditorialEvent(action="approved", by=by, at=now or clock.now(), reason=reason)
         return _event(record.editorial, event, status="approved")
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def reject(
-    runs: Path, path: Path, by: str, reason: str, now: datetime | None = None
+    runs: Path,
+    path: Path,
+    by: str,
+    reason: str,
+    now: datetime | None = None,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     reason = _text(reason, "the reason", "--reason")
 
@@ -148,7 +189,7 @@ def reject(
         event = EditorialEvent(action="rejected", by=by, at=at, reason=reason)
         return _event(record.editorial, event, status="rejected")
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def override(
@@ -161,6 +202,7 @@ def override(
     note: str,
     by: str,
     now: datetime | None = None,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     note = _text(note, "the note", "--note")
 
@@ -182,7 +224,7 @@ def override(
         event = EditorialEvent(action="override", by=by, at=at, override=new)
         return _event(record.editorial, event, overrides=[*kept, new])
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def publish(runs: Path, path: Path, now: datetime) -> ComparisonRecord:

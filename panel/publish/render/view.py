@@ -125,6 +125,15 @@ class PersonaRow:
 
 
 @dataclass(frozen=True)
+class PastVerdict:
+    """An earlier approved verdict on the same pair, for the page's history."""
+
+    answer: str  # "Ship with X" or "No pick"
+    reviewed: date
+    changed: str  # what changed since, for readers: "after a price change", ...
+
+
+@dataclass(frozen=True)
 class PageView:
     title: str
     cards: list[Card]
@@ -149,6 +158,25 @@ class PageView:
     evidence: str = ""  # the head-to-head as supporting evidence, and how it relates
     quorum_note: str = ""  # "" for a complete record, else a plain statement
     verdicts: VerdictCounts | None = None
+    models: list[str] = field(default_factory=list)  # model names, for the byline
+    approved_by: str = ""  # the editor of the latest approval
+    approved_on: date | None = None
+    history: tuple[PastVerdict, ...] = ()  # earlier approved verdicts on the pair, newest first
+
+    @property
+    def byline(self) -> str:
+        """ "Reviewed 2026-12-03 by gpt-4o-mini and mistral-small · approved by gina on …"."""
+        models = self.models
+        who = (
+            ", ".join(models[:-1]) + (" and " if len(models) > 1 else "") + models[-1]
+            if models
+            else ""
+        )
+        text = f"Reviewed {self.reviewed.isoformat()}" if self.reviewed else "Reviewed"
+        text += f" by {who}" if who else ""
+        if self.approved_by and self.approved_on:
+            text += f" · approved by {self.approved_by} on {self.approved_on.isoformat()}"
+        return text
 
 
 @dataclass(frozen=True)
@@ -252,7 +280,24 @@ def _notes(record: ComparisonRecord, persona: str) -> dict[str, EditorNote]:
     }
 
 
-def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None) -> PageView:
+def _approval(record: ComparisonRecord) -> tuple[str, date | None]:
+    events = [e for e in record.editorial.history if e.action == "approved"]
+    if not events:
+        return "", None
+    last = max(events, key=lambda e: e.at)
+    return safe(last.by), last.at.date()
+
+
+def _model(provider: str) -> str:
+    """``openai/gpt-4o-mini`` -> ``gpt-4o-mini``: the model, as readers know it."""
+    return provider.split("/", 1)[-1] or provider
+
+
+def page_view(
+    record: ComparisonRecord,
+    votes: Mapping[str, Votes] | None = None,
+    history: tuple[PastVerdict, ...] = (),
+) -> PageView:
     votes = votes or {}
     scores = {s.tool: s for s in record.scores.tools}
     cards = [
@@ -300,6 +345,7 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
     ]
     pick = record.scores.pick
     reason = answer.reason_sentence(record, names)
+    approved_by, approved_on = _approval(record)
     return PageView(
         title=f"{cards[0].name} vs {cards[1].name}",
         cards=cards,
@@ -324,6 +370,10 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         evidence=answer.evidence_sentence(record, names),
         quorum_note=answer.quorum_note(record, names),
         verdicts=_counts(record),
+        models=list(dict.fromkeys(_model(safe(p)) for p in record.panel.providers)),
+        approved_by=approved_by,
+        approved_on=approved_on,
+        history=history,
     )
 
 
