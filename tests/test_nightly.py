@@ -23,6 +23,7 @@ from panel.lock import exclusive
 from panel.paths import Home
 from tests.support.catalog import make_catalog
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
+from tests.support.local_extra import needs_local
 
 runner = CliRunner()
 TOOLS = {
@@ -185,21 +186,27 @@ def test_kill_9_then_rerun_pays_once_per_done_call(night: Home, server: FakeLLM)
 PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'
 
 
-def test_every_run_keeps_its_own_summary(night: Home, server: FakeLLM) -> None:
-    """Issue 16, item 12: a second nightly on the same day must not erase the first's summary."""
+def test_every_run_that_sends_keeps_its_own_summary(night: Home, server: FakeLLM) -> None:
+    """Issue 16, item 12: a second nightly on the same day must not erase the first's summary.
+    Issue 25, item 13: a run that sends nothing updates the night's summary, no new file."""
     code, out, err = nightly()
     first = json.loads(out)
     folder = night.runs / "nightly"
     first_path = folder / f"{first['date']}.json"
     assert code == 0 and f"summary {first_path}" in err and first["calls_made"] == 16
-    saved_first = first_path.read_bytes()
+    code, out, err = nightly()  # nothing to do: the night's summary is updated
+    assert json.loads(out)["planned"] == 0 and f"summary {first_path}" in err
+    assert sorted(p.name for p in folder.iterdir()) == [f"{first['date']}.json"]
+    night_summary = json.loads(first_path.read_text())
+    assert night_summary["calls_made"] == 16 and night_summary["runs"] == 2
+    assert night_summary["done"] == first["done"] and night_summary["comparisons"]
+    template = night.prompts / "business.j2"  # a run that sends work keeps its own file
+    template.write_text(template.read_text().replace("Review the business.", "Assess it."))
     code, out, err = nightly()
-    assert json.loads(out)["planned"] == 0
-    assert f"summary {folder / first['date']}.2.json" in err
-    code, out, _ = nightly()
-    assert first_path.read_bytes() == saved_first  # the first night's 16 calls are still there
-    assert json.loads((folder / f"{first['date']}.2.json").read_text())["planned"] == 0
-    assert (folder / f"{first['date']}.3.json").is_file()
+    second = folder / f"{first['date']}.2.json"
+    assert json.loads(out)["calls_made"] == 4 and f"summary {second}" in err
+    assert json.loads(first_path.read_text())["calls_made"] == 16  # the first night's, kept
+    assert json.loads(second.read_text())["calls_made"] == 4
 
 
 def test_summary_splits_what_the_run_spent_from_what_its_answers_cost(
@@ -228,11 +235,12 @@ def test_the_panel_is_named_in_the_dry_run_summary_and_log(night: Home, server: 
     summary = json.loads(out)
     assert summary["panel"]["providers"] == {"fake": "openai/m"}
     assert "panel nightly: panel fake = openai/m (panel.toml); personas dx, competitive" in err
-    assert "(8 calls: 8 valid, 0 failed, 0 recused)" in err
+    assert "(8 verdict calls: 8 valid, 0 failed, 0 recused)" in err
     done = summary["comparisons"][0]
     assert (done["calls"], done["valid"], done["failed"], done["recused"]) == (8, 8, 0, 0)
 
 
+@needs_local
 def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM) -> None:
     """Issue 16, item 13: no panel.toml panel means the embedded model; say so and stop."""
     night.config_file.write_text("[panel]\nhead_to_head = false\n")

@@ -27,6 +27,7 @@ from panel.pipeline.prompts import PromptBuilder
 from panel.providers import local, registry
 from panel.providers.base import CompletionRequest, Provider, ProviderSettings, Sampling
 from panel.providers.local_grammar import DECODING, GrammarAfterTopK
+from tests.support.local_extra import needs_local
 
 ROOT = Path(__file__).resolve().parent.parent
 WIRE = Path(__file__).resolve().parent / "data" / "wire"
@@ -117,6 +118,7 @@ async def test_the_request_bytes_of_http_kinds_are_pinned(
     pinned(f"{kind}.body.json", req.content)
 
 
+@needs_local
 async def test_the_arguments_handed_to_llama_cpp_are_pinned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -141,9 +141,16 @@ def usage_error(exc: Exception) -> str:
     format_message = getattr(exc, "format_message", None)
     message = format_message() if callable(format_message) else str(exc)
     message = " ".join(str(message).replace("Value error, ", "").split()).rstrip(".")
-    message = message[:1].lower() + message[1:]
+    message = lower_first(message)
     joint = " " if message.endswith("?") else "; "  # "did you mean 'list'? see ..."
     return f"panel: error: {where}: {message}{joint}{_fix(exc, where)}"
+
+
+def lower_first(text: str) -> str:
+    """``Missing option`` -> ``missing option``; an acronym stays: ``ISO week``, ``USD cap``."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _fix(exc: Exception, where: str) -> str:
@@ -152,7 +159,7 @@ def _fix(exc: Exception, where: str) -> str:
     if type(exc).__name__ != "MissingParameter" or param is None:
         return see
     described = " ".join(str(getattr(param, "help", None) or "").split()).rstrip(".")
-    about = f" ({described[:1].lower()}{described[1:]})" if described else ""
+    about = f" ({lower_first(described)})" if described else ""
     flags = [o for o in getattr(param, "opts", []) if str(o).startswith("--")]
     if getattr(param, "param_type_name", "") == "option" and flags:
         return f"add {flags[-1]} VALUE{about}"

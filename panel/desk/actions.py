@@ -20,7 +20,7 @@ from panel.publish.siteconfig import configured, summary
 from panel.records import editorial
 from panel.records.ids import is_record_id
 from panel.records.io import load_in_runs, resolve_in_runs
-from panel.records.publication import shortfall
+from panel.records.publication import shortfall, shortfall_fix, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Verdict
 
 
@@ -65,8 +65,14 @@ def approve(runs: Path, record_id: str, by: str, confirmed: bool, version: int) 
     if short is not None and not confirmed:
         raise PanelError(
             f"record {record.id} is incomplete: {short.counts()}, quorum ({short.rule}) not met; "
-            "tick “approve with a below-quorum notice” to publish it anyway, or re-run it "
-            f"with `panel rerun {record.id}`"
+            "tick “approve with a below-quorum notice” to publish it anyway, or "
+            f"{shortfall_fix(record, short)}"
+        )
+    fake = stand_ins(record)
+    if fake and not confirmed:
+        raise PanelError(
+            f"record {record.id} has answers that are not a real review ({stand_in_note(fake)}); "
+            "tick “approve anyway” to publish it, or review the pair on real providers"
         )
     done = editorial.approve(runs, path, by, force=confirmed, expected=version)
     effect = editorial.page_effect(runs, path, done)
@@ -115,4 +121,5 @@ def build_site(settings: DeskSettings) -> list[tuple[str, str]]:
     report = build(home, configured(home, settings.site_out, settings.base_url))
     lines = [("warning", f"skipped {line}") for line in report.skipped]
     lines += [("ok", f"published {record}") for record in report.published]
+    lines += [("warning", f"published {line}: not a real review") for line in report.stand_ins]
     return [*lines, ("ok", summary(report))]

@@ -69,9 +69,12 @@ def when(at: datetime) -> str:
     return _when(at)
 
 
-def views(record: ComparisonRecord, votes: Mapping[str, Votes]) -> tuple[PageView, EditorView]:
+def views(
+    record: ComparisonRecord, votes: Mapping[str, Votes], state: str | None = None
+) -> tuple[PageView, EditorView]:
+    """The page view and the editor's view; ``state``: the record's shown state."""
     view = page_view(record, votes)
-    return view, editor_view(record, view)
+    return view, editor_view(record, view, state)
 
 
 def page_file(record: ComparisonRecord) -> str:

@@ -73,6 +73,7 @@ from panel.errors import PanelError
 from panel.inputs.votes import stored_votes
 from panel.publish.siteconfig import configured
 from panel.records import editorial
+from panel.records.publication import shown_state, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord
 
 MEDIA = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css"}
@@ -118,7 +119,9 @@ async def queue(desk: Desk, request: Request, session: Session) -> Response:
 def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
     runs = desk.settings.home.runs
     record = _load(desk, record_id)
-    view, editor = views(record, stored_votes(runs))
+    effect = editorial.page_effect(runs, runs / f"{record.id}.json", record)
+    state = shown_state(record.editorial.status, effect.live == record.id)
+    view, editor = views(record, stored_votes(runs), state)
     previous_id = desk.index.previous(record)
     previous = None
     if previous_id is not None:
@@ -126,7 +129,6 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
             previous = actions.load(runs, previous_id)[1]
         except PanelError:
             previous = None
-    effect = editorial.page_effect(runs, runs / f"{record.id}.json", record)
     return {
         "record": record,
         "view": view,
@@ -134,6 +136,7 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
         "material": material(record, view, editor, previous),
         "effect": effect.message,
         "live": effect.live == record.id,
+        "stand_in": stand_in_note(stand_ins(record)),
         "page": page_file(record),
         "created": when(record.created_at),
         "version": editorial.version(record),

@@ -8,16 +8,13 @@ that never finished, and a finished night reruns with zero provider calls.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from panel import clock
-from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.evidence.run import refresh_evidence
@@ -26,8 +23,16 @@ from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import NightCalls, batched, with_batch_price
-from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.nightly_panel import (
+    PanelUsed,
+    batch_refusal,
+    describe_panel,
+    embedded_refusal,
+    not_batched,
+    require_keys,
+)
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
+from panel.jobs.nightly_summary import write_summary
 from panel.jobs.review import (
     Plan,
     Shared,
@@ -43,7 +48,7 @@ from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 from panel.records.store import Store
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import tally_by_kind
 
 __all__ = ["RIVAL_RULE", "NightlyOptions", "Summary", "dry_run_report", "rival_for", "run_nightly"]
 
@@ -73,6 +78,7 @@ class Summary:
     sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
     batch_lines: int = 0  # requests sent in new batches by this run
     batches_open: int = 0  # batches still running at the provider when this run ended
+    not_batched: dict[str, str] = field(default_factory=dict)  # asked to batch, cannot: why
     comparisons: list[dict[str, Any]] = field(default_factory=list)
     failures: list[dict[str, str]] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
@@ -131,7 +137,7 @@ async def _run(
     if night.batch is not None:
         await night.batch.collect()  # first what earlier runs sent
         everything = [c for _, plan in plans for c in plan.calls]
-        if wait:
+        if wait and (night.batch_keys or night.batch.journal.open()):
             log(f"waiting up to {wait:.0f}s for batches")
         await night.submit(everything, wait)
     night.refresh()
@@ -177,10 +183,7 @@ async def _run(
                 summary.done += 1
             else:
                 summary.incomplete += 1
-            log(
-                f"{record.status} {record.id} "
-                f"({tally(count.calls, count.valid, count.failed, count.recused, count.abstained)})"
-            )
+            log(f"{record.status} {record.id} ({tally_by_kind(record.calls)})")
         summary.comparisons.append(entry)
 
     await asyncio.gather(*(one(s, p) for s, p in plans))
@@ -222,6 +225,11 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
+    if not options.dry_run:
+        require_keys(config, list(panel.providers))
+    refused = not_batched(config, list(panel.providers), options.batch or config.panel.batch)
+    if options.batch and (error := batch_refusal(refused, list(panel.providers))):
+        raise PanelError(error)
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
     shared = Shared(catalog, available, prompts)
@@ -264,6 +272,7 @@ def prepare(
         panel=asdict(panel),
         planned=len(plans),
         skipped=skipped,
+        not_batched=refused,
     )
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
@@ -313,6 +322,7 @@ def dry_run_plan(
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "skipped": summary.skipped,
+        "not_batched": summary.not_batched,
         "calls": sum(r["calls"] for r in rows),
         "cached": sum(r["cached"] for r in rows),
         "estimated_usd": None if unknown else round(total, 6),
@@ -352,7 +362,12 @@ def run_nightly(
         journal(plan, store, run_id)
     total = sum(len(p.calls) for _, p in plans)
     log(PanelUsed(**summary.panel).line())
-    log(f"planned {len(plans)} comparisons, {total} calls (since {summary.since})")
+    for name, reason in summary.not_batched.items():
+        log(f"not batched: {name} runs synchronously at full price: {reason}")
+    log(
+        f"planned {len(plans)} comparison{'' if len(plans) == 1 else 's'}, "
+        f"{total} call{'' if total == 1 else 's'} (since {summary.since})"
+    )
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
@@ -375,16 +390,9 @@ def run_nightly(
     summary.sync_usd = round(summary.sync_usd, 6)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
-    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
-    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
+    sent = session.runner.budget.calls > 0 or summary.batch_lines > 0
+    path = write_summary(home.runs / "nightly", summary.date, asdict(summary), sent)
     return summary, path
-
-
-def summary_paths(folder: Path, day: str) -> Iterator[Path]:
-    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
-    yield folder / f"{day}.json"
-    for n in itertools.count(2):
-        yield folder / f"{day}.{n}.json"
 
 
 def failure_reasons(summary: Summary) -> dict[str, int]:

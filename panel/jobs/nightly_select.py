@@ -144,9 +144,9 @@ def select(
             retry = [key for key in last["provenance"].get("failed", []) if due(key)]
             if retry or "failed" not in last["provenance"]:  # older index rows: no list kept
                 what = "incomplete" if last["status"] == "incomplete" else "partly failed"
-                chosen.append(
-                    Selected(tool, rival, f"last review was {what}; {len(retry)} failed calls due")
-                )
+                calls = "failed call" if len(retry) == 1 else "failed calls"
+                why = f"last review was {what}; {len(retry)} {calls} due"
+                chosen.append(Selected(tool, rival, why))
     return chosen
 
 

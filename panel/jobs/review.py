@@ -17,6 +17,7 @@ from panel.evidence.pack import EvidencePack
 from panel.evidence.snapshots import load_pack
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
+from panel.jobs import recusal
 from panel.paths import Home
 from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
@@ -61,6 +62,8 @@ class Plan:
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
     evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
+    # Calls that would be recused, left out before sending, with their place (jobs/recusal).
+    recused: list[tuple[int, Call]] = field(default_factory=list)
     packs: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its evidence pack
 
     def evidence_refs(self) -> dict[str, list[EvidenceRef]]:
@@ -201,16 +204,17 @@ def plan_tools(
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
     evidence = {slug: pack.digest() for slug, pack in shown.items()}
     clients_used = list(providers.values())
+    send, recused = recusal.split(calls, vendors, config.panel.recusal)
     return Plan(
-        tools, personas, clients_used, calls, prompts, config, vendors, evidence, packs=shown
+        tools, personas, clients_used, send, prompts, config, vendors, evidence, recused, shown
     )
 
 
 def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
-    recusal = plan.config.panel.recusal
-    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
+    rule = plan.config.panel.recusal
+    calls = mark_conflicts(recusal.restore(calls, plan.recused), plan.tools, plan.vendors, rule)
     count = totals(calls)
     quorum = plan.config.panel.quorum
     personas = [p.name for p in plan.personas]
@@ -218,7 +222,7 @@ def build_record(
     scores = scores.model_copy(
         update={
             "head_to_head": head_to_head(calls, plan.tools),
-            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+            "trust": trust(calls, plan.tools, personas, scores.split, rule),
         }
     )
     complete = all(s.quorum_met for s in scores.tools)
@@ -237,10 +241,16 @@ def build_record(
         totals=count,
         provenance=plan.provenance(started, finished),
         editorial=(
-            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+            auto_approved(finished)
+            if plan.config.site.auto_approve and complete and not _stand_ins(calls)
+            else Editorial()  # a mock's or the embedded model's answers wait for an editor
         ),
         evidence=plan.evidence_refs(),
     )
+
+
+def _stand_ins(calls: list[CallResult]) -> bool:
+    return any(registry.stand_in(c.provider, c.model, c.model_version) for c in calls)
 
 
 def exit_code(record: ComparisonRecord) -> int:
@@ -329,7 +339,8 @@ def fingerprint(
 
 
 def plan_fingerprint(plan: Plan) -> dict[str, object]:
-    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
+    every = [*plan.calls, *(c for _, c in plan.recused)]
+    models = {f"{c.provider.spec}={c.provider.model}" for c in every}
     return fingerprint(
         plan.personas, plan.prompts.template_digest, plan.tools, list(models), plan.evidence
     )
@@ -356,9 +367,13 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
     """sha256 of what a record says: each call's answer or failure (not its timing or cost),
     and what turns answers into scores (quorum, recusal, the providers' vendors).
 
-    The nightly writes a record for a pair again only when this changes.
+    The nightly writes a record for a pair again only when this changes. Calls recused
+    before sending are left out: the rules already say which they are.
     """
-    rows = sorted(json.dumps(_said(c), sort_keys=True, default=str) for c in calls)
+    not_asked = {c.key for _, c in plan.recused}
+    rows = sorted(
+        json.dumps(_said(c), sort_keys=True, default=str) for c in calls if c.key not in not_asked
+    )
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
     return hashlib.sha256("\n".join([rules, *rows]).encode()).hexdigest()

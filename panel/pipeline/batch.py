@@ -145,8 +145,11 @@ class BatchPath:
         state = status.state.value
         lost = batch.lines - len(results)
         self.journal.settle(batch.id, state, results, status.detail or None)
-        note = f", {lost} lines without a result go back to planned" if lost else ""
-        self.log(f"batch {batch.id} on {batch.provider} {state} ({status.raw}){note}")
+        back = "line without a result goes" if lost == 1 else "lines without a result go"
+        note = f", {lost} {back} back to planned"
+        note = note if lost else ""
+        raw = "" if status.raw.lower() == str(state).lower() else f" ({status.raw})"
+        self.log(f"batch {batch.id} on {batch.provider} {state}{raw}{note}")
 
     def _rate(self, name: str) -> Rate | None:
         settings = getattr(self.clients[name], "settings", None)
@@ -278,7 +281,8 @@ class BatchPath:
                 return
         remote = await self._retrying(lambda: api.create(str(file_id), batch.id))
         self.journal.submitted(batch.id, str(remote))
-        self.log(f"batch {batch.id} submitted to {batch.provider}: {batch.lines} lines")
+        lines = f"{batch.lines} line{'' if batch.lines == 1 else 's'}"
+        self.log(f"batch {batch.id} submitted to {batch.provider}: {lines}")
 
     # -- wait ----------------------------------------------------------------
     async def wait(self, seconds: float, calls: list[Call]) -> None:

@@ -19,6 +19,7 @@ descriptors:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +59,11 @@ class ProviderKind:
     prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
     prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
     free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
+    # Answers not fit to publish: every model of the kind (``stand_in``: why), or the models
+    # (by model name or reported model_version) in ``stand_in_models``. Approving a record
+    # with such answers takes --force; list, queue and desk mark it.
+    stand_in: str = ""
+    stand_in_models: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def address(self) -> str:
@@ -87,6 +93,26 @@ class ProviderKind:
                 f"{', '.join(r.value for r in rungs)} (or leave it out)"
             )
         self.api_key(settings)
+
+    def batch_refusal(self, settings: ProviderSettings) -> str | None:
+        """Why a provider with ``settings`` does not go through a Batch API, with the fix;
+        None when it does. The same rule as each kind's ``batch_api()``: the kind needs a
+        batch endpoint, ``batch = false`` keeps it synchronous, and a server other than the
+        kind's own (``base_url`` or the kind's base-URL variable) batches only with
+        ``batch = true``, because panel cannot know that server has a Batch API."""
+        if not self.capabilities.batch:
+            return f"kind {self.name} has no Batch API; its calls run synchronously"
+        if settings.batch is False:
+            return f"batch = false on [providers.{settings.name}]; remove it to batch"
+        from_env = os.environ.get(self.base_url_env, "") if self.base_url_env else ""
+        if (settings.base_url or from_env.strip()) and not settings.batch:
+            where = "base_url in panel.toml" if settings.base_url else f"${self.base_url_env}"
+            return (
+                f"it talks to the server named by {where}, not {self.name}'s own API, and "
+                f"panel cannot know that server has a Batch API; if it has one, set "
+                f"batch = true on [providers.{settings.name}]"
+            )
+        return None
 
     def model_vendor(self, settings: ProviderSettings, endpoint: str) -> str:
         """Who made the model ``settings`` name, for conflict-of-interest checks.

@@ -116,3 +116,21 @@ def create_spec(spec: str) -> Provider:
 def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
     """Who made the model behind ``provider``, for conflict-of-interest checks (see ``kind.py``)."""
     return describe(settings.kind).model_vendor(settings, provider.endpoint)
+
+
+def stand_in(provider: str, model: str, model_version: str | None) -> str | None:
+    """Why answers from ``provider`` (a record's provider name) with this model are not fit
+    to publish (a mock, the embedded test model), or None. Named providers are recognised by
+    the model version their answers report, addresses also by kind and model."""
+    cut = [i for i in (provider.find("/"), provider.find(":")) if i > 0]
+    kind = provider[: min(cut)] if cut else ""
+    model = model or (provider[min(cut) + 1 :] if cut else "")
+    for name, entry in installed().items():
+        if not isinstance(entry, ProviderKind):
+            continue
+        if entry.stand_in and kind == name:
+            return entry.stand_in
+        for key in (model_version, model if kind == name else None):
+            if key is not None and key in entry.stand_in_models:
+                return entry.stand_in_models[key]
+    return None

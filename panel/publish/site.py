@@ -55,7 +55,12 @@ from panel.publish.siteout import SiteWriter, outputs, page_rel, place
 from panel.publish.summary import headline, summarise
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import Standing, live_pages
+from panel.records.publication import (
+    Standing,
+    live_pages,
+    stand_in_note,
+    stand_ins,
+)
 from panel.records.schema import ComparisonRecord
 from panel.urls import http_url
 
@@ -115,6 +120,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)  # record ids published by this build
     skipped: list[str] = field(default_factory=list)  # unreadable records, one line each
+    stand_ins: list[str] = field(default_factory=list)  # published now; not a real review: why
     records_read: int = 0
     modes_fixed: int = 0  # files and folders given the umask's mode
 
@@ -188,6 +194,8 @@ class _Builder:
                 continue
             record = publish(self.home.runs, self.home.runs / rel, self.now)
             self.report.published.append(record.id)
+            if fake := stand_ins(record):
+                self.report.stand_ins.append(f"{record.id} ({stand_in_note(fake)})")
             self.cache.forget(rel)
             self.loaded.pop(rel, None)
             fresh = self._read(self.home.runs / rel)

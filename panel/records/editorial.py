@@ -26,7 +26,18 @@ from panel.defences.untrusted import strip_invisible
 from panel.errors import PanelError
 from panel.lock import exclusive
 from panel.records.io import dump, inside_runs, iter_records, load_in_runs, read_record, scan
-from panel.records.publication import PUBLISHABLE, live, pair_key, shortfall, standing
+from panel.records.publication import (
+    PUBLISHABLE,
+    live,
+    pair_key,
+    shortfall,
+    shortfall_fix,
+    shown_state,
+    shown_states,
+    stand_in_note,
+    stand_ins,
+    standing,
+)
 from panel.records.schema import (
     ComparisonRecord,
     Editorial,
@@ -163,10 +174,21 @@ def approve(
                 raise PanelError(
                     f"record {record.id} is incomplete: {short.counts()}, quorum "
                     f"({short.rule}) not met for {', '.join(short.tools) or 'the panel'}; "
-                    f"re-run it with `panel rerun {record.id}`, or pass --force to publish "
+                    f"{shortfall_fix(record, short)}, or pass --force to publish "
                     "it with a notice that the panel did not reach quorum"
                 )
             reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
+        fake = stand_ins(record)
+        if fake:
+            if not force:
+                raise PanelError(
+                    f"record {record.id} has answers that are not a real review "
+                    f"({stand_in_note(fake)}); review the pair on real providers "
+                    "(`panel review A B --provider openai/gpt-4o-mini`), or pass --force to "
+                    "publish it anyway"
+                )
+            note = f"approved with --force: answers from {', '.join(fake)}, not a real review"
+            reason = f"{reason}; {note.removeprefix('approved with --force: ')}" if reason else note
         event = EditorialEvent(action="approved", by=by, at=now or clock.now(), reason=reason)
         return _event(record.editorial, event, status="approved")
 
@@ -248,11 +270,19 @@ def auto_approved(now: datetime) -> Editorial:
     return Editorial(status="approved", history=[event])
 
 
-def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path, ComparisonRecord]]:
-    """Records (newest first), optionally only those in one editorial state."""
+def queue(runs: Path, status: str | None = None) -> list[tuple[Path, ComparisonRecord, str]]:
+    """Records (newest first) with their shown state (``publication.shown_state``),
+    optionally only those in one shown state (``published``: live on the site)."""
     found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
     found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
-    return [item for item in found if status is None or item[1].editorial.status == status]
+    states = shown_states(standing(r) for _, r in found)
+    shown = [(p, r, states[r.id]) for p, r in found]
+    return [item for item in shown if status is None or item[2] == status]
+
+
+def shown(runs: Path, path: Path, record: ComparisonRecord) -> str:
+    """What ``record`` is to a reader: draft, approved, published (live), superseded, rejected."""
+    return shown_state(record.editorial.status, _is_live(runs, path, record))
 
 
 def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, ComparisonRecord]]:

@@ -264,3 +264,26 @@ def total_cost(calls: Sequence[CallResult]) -> float | None:
     if any(c is None for c in costs):
         return None
     return round(sum(c for c in costs if c is not None), 6)
+
+
+def tally_by_kind(calls: Sequence[CallResult]) -> str:
+    """Verdict calls and head-to-head calls counted apart, each naming what it counts:
+    "16 verdict calls: 4 valid, 0 failed, 12 recused; 16 head-to-head calls: 0 valid, 0 failed,
+    16 recused (conflict of interest)". Valid, failed, recused (and abstained, issue 26: a
+    verdict that found the evidence insufficient) add up within each kind."""
+    parts = []
+    for kind, noun in (("verdict", "verdict"), ("head_to_head", "head-to-head")):
+        mine = [c for c in calls if c.kind == kind]
+        if not mine and kind == "head_to_head":
+            continue
+        valid = sum(1 for c in mine if c.ok)
+        failed = sum(1 for c in mine if _failed(c))
+        recused = sum(1 for c in mine if set_aside(c))
+        abstained = sum(1 for c in mine if c.outcome == "abstained")
+        calls_word = "call" if len(mine) == 1 else "calls"
+        parts.append(
+            f"{len(mine)} {noun} {calls_word}: {valid} valid, {failed} failed, {recused} recused"
+            + (f", {abstained} abstained (evidence insufficient)" if abstained else "")
+        )
+    why = " (conflict of interest)" if any(set_aside(c) for c in calls) else ""
+    return "; ".join(parts) + why

@@ -46,6 +46,7 @@ class Comparison:
 
     record: ComparisonRecord
     view: PageView
+    state: str | None = None  # its shown state (publication.shown_state), when its pair is known
 
     @classmethod
     def of(
@@ -53,8 +54,9 @@ class Comparison:
         record: ComparisonRecord,
         votes: Mapping[str, Votes] | None = None,
         history: tuple[PastVerdict, ...] = (),
+        state: str | None = None,
     ) -> Comparison:
-        return cls(record, page_view(record, votes, history))
+        return cls(record, page_view(record, votes, history), state)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
 from panel.publish.render.sources import VENDOR_ONLY, Part, SourceLink, cited_parts, sources_of
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
+from panel.scoring.aggregate import ship_majorities, tally_by_kind
 from panel.urls import http_url
 
 PAGE_QUESTION = "Which one should you ship with?"
@@ -178,6 +179,14 @@ class PageView:
             text += f" · approved by {self.approved_by} on {self.approved_on.isoformat()}"
         return text
 
+    counts: str = ""  # verdict and head-to-head calls counted apart (aggregate.tally_by_kind)
+
+    @property
+    def lead_reason(self) -> str:
+        """The reason beside the headline, unless the quorum note says it (no pick below
+        quorum): "No pick. The panel did not reach quorum ..." once, not twice."""
+        return "" if self.quorum_note and not self.picked else self.answer_reason
+
 
 @dataclass(frozen=True)
 class VerdictCounts:
@@ -198,6 +207,33 @@ class VerdictCounts:
         if self.abstained:
             parts.append(f"{self.abstained} found the evidence insufficient for a verdict")
         return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
+
+
+TIED = (
+    "A reviewer is tied on a tool when its models split evenly between ship and skip; a tie "
+    "counts as neither."
+)
+
+
+def _with_majority_note(record: ComparisonRecord, names: Mapping[str, str]) -> str:
+    """The trust summary, with what a tie is when there is one, and why reviewer majorities
+    may favour the other tool than the pick (they count one per reviewer)."""
+    if record.scores.trust is None:
+        return ""
+    parts = [safe(record.scores.trust.summary)]
+    split = record.scores.split
+    if any(m == "tie" for s in split for m in s.majority.values()):
+        parts.append(TIED)
+    pick = record.scores.pick.tool
+    other = next((t.slug for t in record.tools if t.slug != pick), None)
+    mine = ship_majorities(pick, split) if pick else 0
+    if pick and other and (mine == 0 or mine < ship_majorities(other, split)):
+        parts.append(
+            f"The pick, {names.get(pick, pick)}, follows the panel ship rate, which counts "
+            "every valid verdict; reviewer majorities count one per reviewer, so the two "
+            "can differ."
+        )
+    return " ".join(parts)
 
 
 def _conflict(call: CallResult) -> str:
@@ -360,9 +396,10 @@ def page_view(
         failed=record.totals.failed,
         recused=record.totals.recused,
         abstained=record.totals.abstained,
+        counts=tally_by_kind(record.calls),
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
-        trust=safe(record.scores.trust.summary) if record.scores.trust else "",
+        trust=_with_majority_note(record, names),
         head_to_head=_head_to_head(record, names),
         picked=pick.tool is not None,
         answer_reason=reason,
