@@ -85,6 +85,9 @@ class PanelSection(_Strict):
     seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None
     seat_min_calls: Annotated[int, Field(ge=1)] = 10  # fewer calls: too few to judge a seat
     seat_window_days: Annotated[int, Field(ge=1, le=3_650)] = 30  # records looked at
+    # A provider that checks each valid quote's claims against its tool's sources (issue 26);
+    # never the quote's own author. None: the deterministic grounding check alone.
+    fact_check: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class SiteSection(_Strict):

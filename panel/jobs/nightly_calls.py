@@ -153,7 +153,7 @@ class NightCalls:
                 # paid for once: a tool's calls are in every pair it is in
                 first = call.key not in self._handed
                 self._handed.add(call.key)
-                result = self.batch.finished[call.key]
+                result = await self.runner.checked(call, self.batch.finished[call.key])
                 results[n] = result if first else result.model_copy(update={"cached": True})
                 if first and self.runner.progress is not None:
                     self.runner.progress(call, result)  # the progress bar counts it too

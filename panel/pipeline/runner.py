@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
+from panel.pipeline.factcheck import FactChecker, merged
 from panel.pipeline.inflight import Claims
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
@@ -42,7 +43,9 @@ class Runner:
     flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
     journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
     cached); ``progress`` called once per finished call; ``warm`` (default on) the first
-    call of a shared prompt prefix goes alone, the rest after it (``run``).
+    call of a shared prompt prefix goes alone, the rest after it (``run``); ``checker`` the
+    model claim check of each valid verdict on a tool with sources (``fact_check``), sent like
+    any call.
     """
 
     def __init__(
@@ -55,6 +58,7 @@ class Runner:
         fresh: bool = False,
         progress: Progress | None = None,
         warm: bool = True,
+        checker: FactChecker | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.judge = judge or Judge()
@@ -63,6 +67,7 @@ class Runner:
         self.fresh = fresh
         self.progress = progress
         self.warm = warm  # send the first call of a shared prompt prefix alone (``run``)
+        self.checker = checker
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
@@ -142,7 +147,7 @@ class Runner:
             future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
             self._inflight[call.key] = future
             try:
-                result = await self._answer(call, call.key in fresh)
+                result = await self.checked(call, await self._answer(call, call.key in fresh))
                 future.set_result(result)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -159,9 +164,8 @@ class Runner:
         cached = None if skip or self.store is None else self.store.cached(call.key)
         if cached is None:
             return None
-        # The checks run again: a stricter leak check applies to answers already paid for.
-        flags = [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
-        return cached.model_copy(update={"cached": True, "flags": flags})
+        # The checks run again: a stricter check applies to answers already paid for.
+        return self.judge.recheck(call, cached)
 
     async def _answer(self, call: Call, fresh: bool = False) -> CallResult:
         cached = self._from_cache(call, fresh)
@@ -192,6 +196,14 @@ class Runner:
             else:
                 self.store.finish(result)
         return result
+
+    async def checked(self, call: Call, result: CallResult) -> CallResult:
+        """``result`` with its model claim check, when one is configured and due: sent
+        synchronously, also for an answer collected from a Batch API."""
+        check = None if self.checker is None else self.checker.plan(call, result)
+        if check is None:
+            return result
+        return merged(result, await self._answer(check))
 
     async def _send(self, call: Call, request: CompletionRequest, tally: CallUsage) -> Completion:
         prompt, completion = call.estimated_tokens()

@@ -348,7 +348,8 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
             title=s.title,
             summary=f"{headline(s)} Panel ship: "
             + ", ".join(f"{t.name} {s.ship[t.slug]}" for t in s.tools)
-            + ".",
+            + "."
+            + (f" {s.evidence}" if s.evidence else ""),
             date=_published(s),
         )
         for _, s in by_date[: options.feed_size]

@@ -26,7 +26,8 @@ from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
 from panel.urls import http_url
 
-CACHE_FORMAT = 3  # 3: summaries carry who approved (the page's byline, its history)
+# 3: summaries carry who approved (the page's byline, its history); 4: the evidence label
+CACHE_FORMAT = 4
 CACHE_LIMIT = 64 * 1024 * 1024
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -91,8 +92,9 @@ class PageSummary(_Frozen):
     tools: list[ToolSummary] = Field(min_length=2, max_length=2)
     models: list[str]
     digest: str = Field(pattern=_HEX64)
+    evidence: str = ""  # what each tool was reviewed from, for feeds (sources.label)
 
-    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by")
+    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by", "evidence")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean(value)

@@ -6,6 +6,7 @@ history (``history``) make them the same way, so a preview is the page the build
 
 from __future__ import annotations
 
+from panel.publish.render import sources
 from panel.publish.render.view import page_view
 from panel.publish.sitecache import PageSummary, ToolSummary
 from panel.records.publication import approval_time
@@ -44,6 +45,7 @@ def summarise(record: ComparisonRecord, digest: str) -> PageSummary:
         ],
         models=view.providers,
         digest=digest,
+        evidence=" ".join(sources.label(c.name, c.sources) for c in view.cards),
     )
 
 

@@ -114,6 +114,19 @@ def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v5_to_v6(data: dict[str, Any]) -> dict[str, Any]:
+    """v6 carries the evidence behind verdicts (issue 26): per tool, the sources its
+    reviewers were shown (``evidence``: id, URL, kind, title, fetch time, sha256; not the
+    text), and per call the ids its quote cites, the reviewer's word on the evidence and
+    each claim's grounding outcome; ``totals.abstained`` counts answers that found the
+    evidence insufficient.
+
+    Every review before v6 was made from the card alone: no evidence, no citations, no
+    claims, no abstentions. Each new field's default says exactly that.
+    """
+    return data
+
+
 def _rule(quorum: object) -> str | None:
     """The tool-score rule of an older record's quorum; None if the quorum is not one."""
     if not isinstance(quorum, str) or quorum not in [q.value for q in Quorum]:
@@ -126,6 +139,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
+    5: _v5_to_v6,
 }
 
 

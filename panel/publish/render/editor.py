@@ -68,11 +68,13 @@ def ship_count(view: PageView, slug: str) -> str:
 
 
 def not_counted(view: PageView, slug: str) -> str:
-    """ "4 recused, 1 failed", or "-" when every verdict counted."""
+    """ "4 recused, 1 failed, 2 abstained", or "-" when every verdict counted."""
     score = next(c for c in view.cards if c.slug == slug).score
     parts = [f"{score.recused} recused"] if score.recused else []
     if score.failed:
         parts.append(f"{score.failed} failed")
+    if score.abstained:
+        parts.append(f"{score.abstained} abstained")
     return ", ".join(parts) or "-"
 
 
