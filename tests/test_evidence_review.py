@@ -30,7 +30,7 @@ from panel.providers import registry
 from panel.providers.base import CompletionRequest
 from panel.publish.render.view import page_view
 from panel.records.io import read_record
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 from tests.support import evidence, scripted
 from tests.support import project as fixture
 
@@ -200,7 +200,7 @@ def test_insufficient_evidence_is_an_abstention_counted_apart(
         view.verdicts.sentence()
     )
     assert "2 abstained" in view.quorum_note
-    assert tally(totals.calls, totals.valid, totals.failed, totals.recused, 2).endswith(
+    assert count_phrase(totals.calls, totals.valid, totals.failed, totals.recused, 2).endswith(
         "2 abstained (evidence insufficient)"
     )
 
