@@ -53,20 +53,16 @@ def test_a_prepared_batch_is_pending_until_settled(tmp_path: Path) -> None:
     store.close()
 
 
-def test_bodies_and_results_are_kept_compressed_and_older_plain_ones_still_read(
-    tmp_path: Path,
-) -> None:
+def test_a_used_line_lets_go_of_its_body_conversation_and_result(tmp_path: Path) -> None:
     store, journal = _journal(tmp_path)
-    body = {"custom_id": "b1-0", "body": {"messages": [{"content": "word " * 500}]}}
-    journal.prepare("b1", "p", [Line("b1-0", "a", 0, [], {}, body)], "run")
-    stored = store.db.execute("SELECT body FROM batch_lines").fetchone()[0]
-    assert isinstance(stored, bytes) and len(stored) < 300  # 2.5 KB of JSON, compressed
-    assert journal.input_file("b1").startswith(b'{"custom_id":"b1-0"')
-    plain = '{"custom_id":"b1-0"}'  # as panel before issue 29 kept it
-    store.db.execute("UPDATE batch_lines SET body = ?", (plain,))
-    assert journal.input_file("b1") == plain.encode() + b"\n"
-    journal.settle("b1", "completed", {"b1-0": ("answered", {"text": "x" * 900}, None)})
+    body = {"custom_id": "b1-0"}
+    messages = [{"role": "user", "content": "again"}]
+    journal.prepare("b1", "p", [Line("b1-0", "a", 1, messages, {}, body)], "run")
+    journal.settle("b1", "completed", {"b1-0": ("answered", {"text": "x" * 900}, 0.2)})
     assert journal.line("b1-0").result == {"text": "x" * 900}
+    journal.use(["b1-0"])
+    row = store.db.execute("SELECT body, messages, result, cost FROM batch_lines").fetchone()
+    assert row == ("", "[]", None, 0.2)  # the cost stays for `panel batches list`
     store.close()
 
 

@@ -199,7 +199,7 @@ def run_nightly(
         check=session.require_prices,
     )
     try:
-        session.run(run.run(options.wait, session.settings.batch_poll))
+        session.run(run.run(options.wait))
     except BaseException:
         store.end_run(run_id, "interrupted")
         raise

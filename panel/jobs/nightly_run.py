@@ -77,7 +77,7 @@ class Night:
     check: Callable[[list[Call]], None] = lambda calls: None  # prices known, say
     entries: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
-    async def run(self, wait: float | None, poll: float) -> None:
+    async def run(self, wait: float | None) -> None:
         night = self.calls
         if night.batch is not None:
             await night.batch.collect()  # first what earlier runs sent
@@ -89,7 +89,7 @@ class Night:
         while waiting and night.batch.journal.open():
             if time.monotonic() >= deadline:
                 break
-            await asyncio.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+            await asyncio.sleep(min(night.batch.poll, max(0.0, deadline - time.monotonic())))
             await night.batch.collect()
             waiting = await self.over(waiting)
 

@@ -10,8 +10,8 @@ Used by the nightly through its ``RunSession`` (``BatchPath(session, run_id)``):
    are (``Judge.judge``, then ``result.call_result``): accepted or rejected calls end
    in the store's journal and cache, re-asks go into the next batch. Calls not yet sent
    are grouped per provider into a new batch each, journaled before every step.
-3. ``wait(seconds)``: poll (collect, judge, submit re-asks) until nothing is open or
-   the time is up.
+3. under ``--wait``, the nightly (``jobs/nightly_run.py``) collects and submits again
+   every ``poll`` seconds until nothing is open or the time is up.
 
 Upload and create go through the session's one retry policy. Nothing here is
 provider-specific: each kind's ``BatchApi`` (providers/batch.py) speaks its SDK.
@@ -19,8 +19,6 @@ provider-specific: each kind's ``BatchApi`` (providers/batch.py) speaks its SDK.
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
@@ -336,17 +334,6 @@ class BatchPath:
                 tried = True
                 return await api.create(file_id, batch.id)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
-
-    # -- wait ----------------------------------------------------------------
-    async def wait(self, seconds: float, calls: list[Call]) -> None:
-        """Collect, judge and send re-asks until no batch is open or ``seconds`` pass."""
-        deadline = time.monotonic() + seconds
-        while True:
-            await self.collect()
-            await self.submit(calls)
-            if not self.journal.open() or time.monotonic() >= deadline:
-                return
-            await asyncio.sleep(min(self.poll, max(0.0, deadline - time.monotonic())))
 
     async def cancel(self, ident: str) -> Batch:
         """Ask the provider to cancel a batch (by panel's id or the provider's)."""

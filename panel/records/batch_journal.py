@@ -22,7 +22,6 @@ the journal (``Store.finish``) or goes into the next batch as a re-ask.
 from __future__ import annotations
 
 import json
-import zlib
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +115,7 @@ class BatchJournal:
                             line.key,
                             line.reasks,
                             json.dumps(line.messages),
-                            _packed(line.body),
+                            json.dumps(dict(line.body or {}), separators=(",", ":")),
                             json.dumps(dict(line.carried)),
                             now,
                         )
@@ -155,7 +154,7 @@ class BatchJournal:
         rows = self.db.execute(
             "SELECT body FROM batch_lines WHERE batch = ? ORDER BY rowid", (batch_id,)
         )
-        return b"".join(_unpacked(row[0]) + b"\n" for row in rows)
+        return b"".join(str(row[0]).encode() + b"\n" for row in rows)
 
     def polled(self, batch_id: str, done: int) -> None:
         """The provider's count of finished lines at the last status check."""
@@ -190,7 +189,7 @@ class BatchJournal:
             for custom_id, line_state, result, cost in rows:
                 among = "('submitted', 'errored')" if line_state == "answered" else "('submitted')"
                 self.db.execute(
-                    update + among, (line_state, _packed(result), cost, now, custom_id, batch_id)
+                    update + among, (line_state, json.dumps(result), cost, now, custom_id, batch_id)
                 )
             (lost,) = self.db.execute(
                 "SELECT COUNT(*) FROM batch_lines WHERE batch = ? AND state = 'submitted'",
@@ -277,7 +276,7 @@ class BatchJournal:
             "WHERE custom_id = ?",
             (custom_id,),
         ).fetchone()
-        result = json.loads(_unpacked(r[5]))
+        result = json.loads(r[5])
         return Ready(r[0], int(r[1]), json.loads(r[2]), json.loads(r[3]), r[4], result)
 
     def use(self, custom_ids: Iterable[str]) -> None:
@@ -297,18 +296,6 @@ class BatchJournal:
                 )
             ]
         )
-
-
-def _packed(body: Mapping[str, Any] | None) -> bytes:
-    """A line's body (kept until its batch exists) or raw result (kept until it is judged):
-    compact JSON, zlib-compressed. A night's prompts and answers waiting here are most of
-    the store's size; they compress about 3 to 1."""
-    return zlib.compress(json.dumps(dict(body or {}), separators=(",", ":")).encode(), 6)
-
-
-def _unpacked(stored: bytes | str) -> bytes:
-    """A stored body: compressed bytes, or the plain JSON text earlier versions kept."""
-    return zlib.decompress(stored) if isinstance(stored, bytes) else stored.encode()
 
 
 def listing(journal: BatchJournal, everything: bool = False) -> list[dict[str, Any]]:
