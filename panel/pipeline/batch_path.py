@@ -4,12 +4,15 @@ Used by the nightly through its ``RunSession`` (``BatchPath(session, run_id)``):
 
 1. ``collect()`` first: every open batch in the journal (records/batch_journal.py) moves on.
    A batch whose submission was interrupted is uploaded or created now (never twice:
-   a created batch is found by its tag); a finished one is downloaded and each line's
-   raw answer or typed error is journaled in one transaction.
+   a created batch is found by its tag, before any retry of a create too); a finished
+   one's files are streamed to disk (``batch_files``) and each line's raw answer or typed
+   error is journaled in one transaction. A batch open past its window plus a margin is
+   expired here (``batch_admin``). A provider's reply never stops the night.
 2. ``submit(calls)``: calls with a result in are judged exactly as synchronous answers
    are (``Judge.judge``, then ``result.call_result``): accepted or rejected calls end
    in the store's journal and cache, re-asks go into the next batch. Calls not yet sent
-   are grouped per provider into a new batch each, journaled before every step.
+   are grouped per provider into a new batch each, journaled before every step. A call
+   whose line came back without a result ``resends`` times today fails instead.
 3. under ``--wait``, the nightly (``jobs/nightly_run.py``) collects and submits again
    every ``poll`` seconds until nothing is open or the time is up.
 
@@ -106,10 +109,11 @@ class BatchPath:
         for batch in self.journal.open():
             api = self.api(batch.provider)
             if api is None:
-                self.log(
-                    f"batch {batch.id}: provider {batch.provider} has no batch API now; "
-                    "it stays open (`panel batches cancel` closes it)"
-                )
+                if not await expire_overdue(self.journal, None, batch, self.log):
+                    self.log(
+                        f"batch {batch.id}: provider {batch.provider} has no batch API now; "
+                        "it stays open (`panel batches cancel` closes it)"
+                    )
                 continue
             try:
                 if batch.state in ("preparing", "uploaded"):
