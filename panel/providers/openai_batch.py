@@ -64,9 +64,7 @@ class OpenAIBatch(BatchClient):
         # read as plain JSON, each field's type checked: the SDK's models are built without
         # validation, so a wrong-shaped reply ("errors": "boom") would surface as an
         # AttributeError anywhere later
-        raw = await self.sdk(
-            lambda: self.client.get(f"/batches/{batch_id}", cast_to=object)
-        )
+        raw = await self.sdk(lambda: self.client.get(f"/batches/{batch_id}", cast_to=object))
         reply = Reply(self.codec.spec, raw)
         word = reply.text("status") or ""
         counts = reply.child("request_counts")
