@@ -179,6 +179,30 @@ def test_a_wrong_shaped_status_is_a_typed_failure_never_a_crash(
     assert server.created() == 1
 
 
+def test_a_reply_no_client_anticipated_never_stops_the_synchronous_work(
+    night: Home, server: FakeBatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = batch_toml(server).replace('providers = ["fake"]', 'providers = ["fake", "plain"]')
+    toml += f"""
+[providers.plain]
+kind = "openai"
+model = "p"
+base_url = "{server.openai_url}"
+api_key_env = ""
+"""
+    night.config_file.write_text(toml)
+    nightly()  # fake's calls in a batch, plain's answered synchronously
+
+    async def surprise(self: object, batch_id: str) -> None:
+        raise AttributeError("'str' object has no attribute 'data'")  # the old failure
+
+    monkeypatch.setattr("panel.providers.openai_batch.OpenAIBatch.status", surprise)
+    code, summary, err = nightly()
+    assert summary and code == 0, err
+    assert "unreadable reply (AttributeError); it stays open" in err
+    assert [b["state"] for b in batches()] == ["submitted"]
+
+
 # -- 7. stuck batches -----------------------------------------------------------------------
 
 
@@ -237,7 +261,7 @@ def _business(body: dict[str, Any]) -> bool:
 
 
 def test_a_line_that_never_comes_back_is_sent_at_most_batch_resends_times(
-    night: Home, server: FakeBatch
+    night: Home, server: FakeBatch, wall_clock: TickingClock
 ) -> None:
     server.drop_line = _business
     code, summary, err = nightly("--wait", "20s")
@@ -250,6 +274,9 @@ def test_a_line_that_never_comes_back_is_sent_at_most_batch_resends_times(
     sent = len(server.lines)
     nightly()  # the same night: not sent again
     assert len(server.lines) == sent
+    wall_clock.advance(timedelta(days=1))  # the next night: retry_nights decides, not the cap
+    code, summary, err = nightly("--wait", "20s")
+    assert len(server.lines) == sent + 3 * len(distinct), err
 
 
 def test_a_duplicated_custom_id_an_answer_wins_over_an_error(
