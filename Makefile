@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install debian browser demo test test-calendar lint format bench bench-injection mutation clean
+.PHONY: install debian axe browser demo test test-calendar lint format bench bench-injection mutation clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "panel needs Python 3.11+")'
@@ -22,10 +22,12 @@ install: $(STAMP)
 	@$(BIN)/python -m compileall -q panel
 
 # Debian packages the tests use: Chromium and ChromeDriver for the real-browser site tests
-# (tests/test_browser.py), libfaketime for the suite under a moved clock (make test-calendar).
+# (tests/test_browser.py), libfaketime for the suite under a moved clock (make test-calendar),
+# nginx for the desk behind a real reverse proxy (tests/test_desk_proxy.py: the tests run it
+# as the current user with a config in a temp folder, never the system's service).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBS := chromium chromium-driver faketime
-DEB_BINS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/faketime
+DEBS := chromium chromium-driver faketime nginx
+DEB_BINS := /usr/bin/chromium /usr/bin/chromedriver /usr/bin/faketime /usr/sbin/nginx
 debian:
 	@missing=0; for bin in $(DEB_BINS); do [ -x "$$bin" ] || missing=1; done; \
 	if [ $$missing = 1 ]; then \
@@ -36,6 +38,12 @@ debian:
 
 browser: debian
 
+# axe-core (npm) for the accessibility checks in the browser tests (tests/test_site_design.py).
+AXE := $(VENV)/npm/node_modules/axe-core/axe.min.js
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/npm axe-core@4.14
+axe: $(AXE)
+
 # The main job on the embedded model: two real tools, four personas, a real record in runs/.
 demo: install
 	$(BIN)/panel tools list
@@ -43,12 +51,12 @@ demo: install
 	# incomplete) still write a record: the tiny model fails now and then.
 	$(BIN)/panel review mistral-medium-3 gpt-4o-mini; code=$$?; [ $$code -eq 0 ] || [ $$code -eq 1 ] || [ $$code -eq 3 ]
 
-test: install debian lint
+test: install debian axe lint
 	$(BIN)/python -m pytest
 
 # The suite again on another calendar (issue 25): the clock 400 days ahead under libfaketime
 # (past a year end, into 2028, a leap year), then in UTC+14. .ci/run runs it after `make test`.
-test-calendar: install debian
+test-calendar: install debian axe
 	faketime -f '+400d' $(BIN)/python -m pytest -q
 	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q
 
@@ -66,6 +74,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_store
 	$(BIN)/python -m benchmarks.bench_batch
 	$(BIN)/python -m benchmarks.bench_site
+	$(BIN)/python -m benchmarks.bench_page_weight
 	$(BIN)/python -m benchmarks.bench_desk
 	$(BIN)/python -m benchmarks.leak_check
 

@@ -162,3 +162,17 @@ def _unlink_unless_locked(path: Path, inode: int) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append ``line`` and a newline to the log ``path`` (it and its folder created if missing).
+
+    One ``write`` on an ``O_APPEND`` descriptor: lines from two writers never interleave,
+    and a reader sees each line whole or not at all.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, file_mode())
+    try:
+        os.write(fd, (line.rstrip("\n") + "\n").encode())
+    finally:
+        os.close(fd)

@@ -7,6 +7,7 @@ here: a provider names the environment variable that holds its key.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from dataclasses import replace
 from pathlib import Path
@@ -50,13 +51,20 @@ class ProviderEntry(_Strict):
     vendor: Annotated[str, Field(max_length=100)] | None = None  # the model's maker
     batch: bool | None = None  # through the Batch API (OpenAI-compatible servers opt in)
     batch_discount: Annotated[float, Field(gt=0, le=1)] | None = None  # batch price / list price
+    prompt_cache_key: bool | None = None  # send prompt_cache_key (default: to the kind's server)
 
 
 class Price(_Strict):
-    """USD per million tokens."""
+    """USD per million tokens; ``cached``: cached input tokens (left out: billed as input)."""
 
     input: Annotated[float, Field(ge=0)]
     output: Annotated[float, Field(ge=0)]
+    cached: Annotated[float, Field(ge=0)] | None = None
+
+    def listed(self) -> tuple[float, float] | tuple[float, float, float]:
+        if self.cached is None:
+            return (self.input, self.output)
+        return (self.input, self.output, self.cached)
 
 
 class PanelSection(_Strict):
@@ -76,6 +84,11 @@ class PanelSection(_Strict):
     batch_max_file_mb: Annotated[int, Field(ge=1, le=100_000)] = 1_024
     # a call whose batch line came back without a result this many times tonight fails
     batch_resends: Annotated[int, Field(ge=1, le=100)] = 3
+    # `panel seats` thresholds the nightly summary warns under (issue 30); None: not checked
+    seat_min_valid_share: Annotated[float, Field(ge=0, le=1)] | None = 0.8
+    seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None
+    seat_min_calls: Annotated[int, Field(ge=1)] = 10  # fewer calls: too few to judge a seat
+    seat_window_days: Annotated[int, Field(ge=1, le=3_650)] = 30  # records looked at
 
 
 class SiteSection(_Strict):
@@ -152,10 +165,73 @@ class IntakeSection(_Strict):
         )
 
 
+class DeskSection(_Strict):
+    """[desk]: the editor's desk (`panel serve`)."""
+
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto the desk believes: addresses
+    # or networks. Empty (the default): the client is the address that connected, always.
+    trusted_proxies: list[str] = Field(default_factory=list, max_length=100)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"[desk] trusted_proxies: {entry!r} is not an IP address or network "
+                    "such as 127.0.0.1 or 10.0.0.0/8"
+                ) from None
+        return [entry.strip() for entry in value]
+
+
+HttpBase = Annotated[str, Field(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$", max_length=500)]
+
+
+class EvidenceSection(_Strict):
+    """[evidence]: fetching each tool's sources (`panel evidence fetch`, the nightly).
+
+    Addresses are checked with [intake] deny_private and allow, as feeds are.
+    """
+
+    contact: Annotated[str, Field(pattern=r"^(https?://|mailto:)\S+$", max_length=300)] | None = (
+        None  # in the User-Agent; default: [site] base_url
+    )
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0  # seconds per download, overall
+    max_bytes: Annotated[int, Field(ge=1_000, le=100_000_000)] = 5_000_000  # per download
+    max_redirects: Annotated[int, Field(ge=0, le=20)] = 5
+    host_interval: Annotated[float, Field(ge=1.0, le=3_600)] = 1.0  # seconds between requests
+    workers: Annotated[int, Field(ge=1, le=256)] = 64  # hosts fetched at once
+    max_source_tokens: Annotated[int, Field(ge=50, le=100_000)] = 1_500
+    max_tool_tokens: Annotated[int, Field(ge=50, le=500_000)] = 6_000
+    repository_api: HttpBase = "https://api.github.com"
+    # The environment variable holding a token for the repository API (GitHub allows 60
+    # requests an hour without one); sent only to repository_api, never stored or logged.
+    repository_token_env: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+    pypi_api: HttpBase = "https://pypi.org"
+    npm_api: HttpBase = "https://registry.npmjs.org"
+    refresh_hours: Annotated[float, Field(ge=0, le=8_760)] = 20.0  # the nightly's re-fetch age
+    nightly_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300.0  # the nightly's budget
+    nightly_bytes: Annotated[int, Field(ge=1_000, le=10_000_000_000)] = 200_000_000
+
+    def policy(self, intake: IntakeSection) -> FetchPolicy:
+        return FetchPolicy(
+            deadline=self.timeout,
+            max_bytes=self.max_bytes,
+            max_redirects=self.max_redirects,
+            deny_private=intake.deny_private,
+            allow=tuple(Allowed.parse(entry) for entry in intake.allow),
+            timeout_setting="[evidence] timeout",
+        )
+
+
 class Config(_Strict):
     panel: PanelSection = Field(default_factory=PanelSection)
     site: SiteSection = Field(default_factory=SiteSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
+    desk: DeskSection = Field(default_factory=DeskSection)
+    evidence: EvidenceSection = Field(default_factory=EvidenceSection)
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     prices: dict[str, Price] = Field(default_factory=dict)
 
@@ -231,4 +307,5 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         batch_discount=entry.batch_discount
         if entry.batch_discount is not None
         else settings.batch_discount,
+        prompt_cache_key=entry.prompt_cache_key,
     )

@@ -9,6 +9,7 @@ way the holder's pid is written in the lock file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 from collections.abc import Iterator
@@ -30,8 +31,11 @@ def exclusive(path: Path, what: str, *, wait: bool = False) -> Iterator[None]:
     ``wait=False``: another holder is a :class:`LockedError` ("another <what> is
     running"); ``wait=True``: block until the holder is done.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _cannot(path, what, exc) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -40,8 +44,23 @@ def exclusive(path: Path, what: str, *, wait: bool = False) -> Iterator[None]:
             raise LockedError(
                 f"another {what} is running (pid {holder}); it holds {path}. Wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
+        except OSError as exc:
+            raise _cannot(path, what, exc) from None
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def _cannot(path: Path, what: str, exc: OSError) -> PanelError:
+    """The lock file cannot be made or written: a read-only folder, a full disk."""
+    if exc.errno == errno.ENOSPC:
+        fix = "the disk is full: free some space on it and run again"
+    else:
+        fix = (
+            f"panel needs write access to {path.parent} for this command (commands that "
+            "only read, such as show and digest, do not)"
+        )
+    return PanelError(f"cannot take the lock {path} for the {what}: {exc.strerror}; {fix}")

@@ -70,6 +70,34 @@ def test_a_night_entirely_through_batches(night: Home, server: FakeBatch) -> Non
     assert summary["cost_usd"] == pytest.approx(summary["sync_usd"] / 2) or summary["cost_usd"] == 0
 
 
+def test_collecting_runs_update_the_nights_summary(night: Home, server: FakeBatch) -> None:
+    """Issue 25, item 13: hourly collection wrote `<date>.10.json` after ten runs and ~50
+    lines of JSON to cron.log each, the one-line summary not last."""
+    log = night.runs / "nightly" / "cron.log"
+    code, _, err = nightly("--log", str(log))
+    assert code == 0 and err == ""
+    folder = night.runs / "nightly"
+    (path,) = folder.glob("2*.json")
+    assert json.loads(path.read_text())["waiting"] == 2
+    for _ in range(3):  # the hourly collector: the first one collects, the others find nothing
+        code, _, err = nightly("--log", str(log))
+        assert code == 0 and err == ""
+    assert list(folder.glob("2*.json")) == [path]  # one summary for the night
+    summary = json.loads(path.read_text())
+    assert (summary["done"], summary["waiting"], summary["runs"]) == (2, 0, 4)
+    assert summary["batch_lines"] == CALLS and summary["batches_open"] == 0
+    assert [c["status"] for c in summary["comparisons"]] == ["complete", "complete"]
+    lines = log.read_text().splitlines()
+    assert not any(line.startswith(("{", "}", " ")) for line in lines)  # no JSON in the log
+    summaries = [n for n, line in enumerate(lines) if "; summary " in line]
+    runs = [n for n, line in enumerate(lines) if " panel nightly: panel " in line]
+    assert len(summaries) == len(runs) == 4
+    assert [n + 1 for n in summaries] == [*runs[1:], len(lines)]  # each run ends on it
+    text = log.read_text()  # issue 25, item 12: a state the provider names alike is said once
+    assert " on fake completed" in text and "completed (completed)" not in text
+    assert f"submitted to fake: {CALLS} lines" in text
+
+
 PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'
 
 

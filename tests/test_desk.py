@@ -14,7 +14,7 @@ from panel.publish.render.html import CSP
 from panel.records.editorial import approve, reject
 from panel.records.io import read_record
 from panel.records.store import Store
-from tests.support.desk import A, B, client, flashes, post, save_rich
+from tests.support.desk import ORIGIN, A, B, client, csrf, flashes, post, save_rich
 from tests.support.publishing import ERROR_DETAIL
 from tests.support.records import NOW, save_record, tool
 from tests.support.site import Page
@@ -37,6 +37,17 @@ def _rows(html: str, css: str) -> list[str]:
     """The text of each table row with class ``css``, tags stripped, whitespace folded."""
     rows = re.findall(rf'<tr class="{css}[^"]*">(.*?)</tr>', html, re.S)
     return [" ".join(re.sub(r"<[^>]+>", " ", r).split()) for r in rows]
+
+
+def _calls(html: str) -> list[tuple[str, str]]:
+    """(reviewer, the call card's text) for each call on the record page, in page order."""
+    out = []
+    for group in re.findall(r'<details class="persona-calls"[^>]*>(.*?)</details>', html, re.S):
+        title = re.search(r"<summary><strong>(.*?)</strong>", group)
+        assert title is not None
+        for card in re.findall(r'<article class="call [^"]*">(.*?)</article>', group, re.S):
+            out.append((title.group(1), " ".join(re.sub(r"<[^>]+>", " ", card).split())))
+    return out
 
 
 def _rid(path: Path) -> str:
@@ -151,13 +162,19 @@ def test_the_record_page_shows_the_editors_material(home: Home, desk: TestClient
     page = Page(response.text)
     text = page.all_text()
     # every call: persona, provider, verdict, confidence, structured fields
-    calls = _rows(response.text, "call")
-    assert len(calls) == 32  # 16 verdicts, 16 head-to-head answers
-    assert calls[4].startswith("Competitive verdict Alpha Tool openai/gpt-4o-mini gpt-4o-mini")
-    assert "answered ship (4/5) Quote by competitive on alpha-tool" in calls[4]
-    assert "best_for competitive teams risks lock-in, pricing" in calls[4]
-    assert "head-to-head Beta Chat shown first" in calls[-1]
-    assert "Alpha Tool (3/5) competitive prefers" not in calls[-1]
+    cards = _calls(response.text)
+    assert len(cards) == 32  # 16 verdicts, 16 head-to-head answers, each readable whole
+    titles = [r for r, _ in cards]
+    assert titles == sorted(titles, key=titles.index)  # each reviewer's calls together
+    (card,) = [
+        c
+        for r, c in cards
+        if r == "Competitive" and c.startswith("Alpha Tool verdict openai/gpt-4o-mini gpt-4o-mini")
+    ]
+    assert "answered · ship (4/5) Quote by competitive on alpha-tool" in card
+    assert "best_for competitive teams risks lock-in, pricing" in card
+    assert "head-to-head" in cards[-1][1] and "Beta Chat shown first" in cards[-1][1]
+    assert "Alpha Tool (3/5) competitive prefers" not in cards[-1][1]
     assert f"server_error: {ERROR_DETAIL}" in text  # editors see why
     # withheld answers with their flag and reason
     withheld = page.classes["withheld"][0]
@@ -166,7 +183,7 @@ def test_the_record_page_shows_the_editors_material(home: Home, desk: TestClient
     recusals = page.classes["recusals"][0]
     assert recusals.count("mistral/mistral-small-latest") == 12
     # trust and agreement
-    assert "reviewers ship Alpha Tool" in page.classes["trust"][0]
+    assert "Alpha Tool: 0 of 4 reviewers ship" in page.classes["trust"][0]  # ties counted apart
     assert "Krippendorff's alpha" in page.classes["agreement"][0]
     assert "Conflicts of interest: mistral/mistral-small-latest reviewing beta-chat" in text
     # the head-to-head in both orders
@@ -193,13 +210,16 @@ def test_the_preview_is_byte_for_byte_the_page_the_site_build_writes(
     rid, name = _rid(path), "alpha-tool-vs-beta-chat"
     preview = desk.get(f"/preview/{rid}/compare/{name}.html")
     data = desk.get(f"/preview/{rid}/compare/{name}.json")
-    assert preview.status_code == 200 and "75% ship (40 votes)" in preview.text
+    assert preview.status_code == 200 and "75% ship (40 votes)" in Page(preview.text).all_text()
     assert preview.headers["content-security-policy"].startswith(CSP.format(form="'none'"))
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     assert desk.get(f"/preview/{rid}/style.css").headers["content-type"].startswith("text/css")
     assert desk.get(f"/preview/{rid}/tools/alpha-tool.html").status_code == 404
     assert desk.get(f"/preview/{rid}/compare/other.html").status_code == 404
+    assert "approved by" not in preview.text  # a draft's byline names no approval yet
     assert post(desk, f"/records/{rid}/approve", {}).status_code == 303  # type: ignore[attr-defined]
+    preview = desk.get(f"/preview/{rid}/compare/{name}.html")  # now with its approval's byline
+    assert "approved by" in preview.text
     assert post(desk, "/site/build", {"next": "/"}).status_code == 303  # type: ignore[attr-defined]
     site = home.root / "site" / "compare"
     assert (site / f"{name}.html").read_bytes() == preview.content
@@ -243,6 +263,38 @@ def test_approve_redirects_and_records_the_editor_in_the_history(
     again = post(desk, f"/records/{rid}/approve", {})
     assert again.status_code == 303  # type: ignore[attr-defined]
     assert "already approved and is its pair's page" in flashes(desk.get("/").text)[0]
+
+
+def test_a_decision_on_a_record_that_changed_since_its_page_loaded_asks_again(
+    home: Home, desk: TestClient
+) -> None:
+    path = save_record(home.runs, A, B)
+    rid = _rid(path)
+    other = TestClient(desk.app, base_url=ORIGIN)  # editor B, whose page loaded earlier
+    stale = other.get(f"/records/{rid}").text
+    version = re.search(r'name="version" value="(\d+)"', stale)
+    assert version and version.group(1) == "0"
+    post(desk, f"/records/{rid}/reject", {"reason": "phishing vendor"})  # editor A
+    assert read_record(path).editorial.status == "rejected"
+    said = []
+    for form in ({"version": version.group(1)}, {}):  # B's stale Approve; a form without one
+        clicked = other.post(
+            f"/records/{rid}/approve",
+            data={"csrf": csrf(stale), **form},
+            headers={"origin": ORIGIN},
+            follow_redirects=False,
+        )
+        assert clicked.status_code == 303 and clicked.headers["location"] == f"/records/{rid}"
+        assert read_record(path).editorial.status == "rejected"  # nothing reversed
+        said += flashes(other.get(f"/records/{rid}").text)
+    assert said == [
+        f"record {rid} changed since the page was loaded (rejected by alice ('phishing "
+        "vendor')); nothing was done: look at it again and decide",
+        "the form does not say which version of the record it was made on; reload the "
+        "record and decide again",
+    ]
+    post(other, f"/records/{rid}/approve", {})  # from the page as it is now: a real decision
+    assert _history(path) == [("rejected", "alice"), ("approved", "alice")]
 
 
 def test_approving_an_incomplete_record_needs_the_confirmation(

@@ -124,3 +124,60 @@ def test_an_editor_approves_a_draft_builds_the_site_and_finds_the_page(
     assert (project.root / "site" / Path(PAGE)).is_file()
     _shot(browser, "published.png")
     assert _errors(browser) == []
+
+
+def test_the_desk_works_on_a_phone_and_keeps_the_decision_in_view(
+    project: Home, browser: webdriver.Chrome
+) -> None:
+    """Issue 28 items 7 and 8: the queue fits a 390 px phone with every record's providers and
+    stand-in mark; the record page keeps its decision bar in view, shows every call whole, and
+    axe-core finds no serious or critical violation on either page."""
+    from tests.test_site_design import OVERFLOW_JS, _axe, _shoot
+
+    save_rich(project.runs, A, B)
+    save_record(project.runs, tool("gamma-tool"), tool("delta-tool"), providers=("mock/any",))
+    with start_desk(project, by="gina") as (desk, _):
+        for width in (390, 1366):
+            browser.set_window_size(width, 900)
+            browser.get(desk)
+            rows = browser.find_elements(By.CSS_SELECTOR, "table.queue tbody tr")
+            assert len(rows) == 2
+            assert "mock/any" in rows[0].text + rows[1].text
+            assert browser.find_elements(By.CSS_SELECTOR, ".flag-stand-in")
+            width_used = browser.execute_script("return document.documentElement.scrollWidth")
+            assert width_used <= width, width_used  # was 681 px of content at 390
+            assert browser.execute_script(OVERFLOW_JS) == []
+            assert _axe(browser) == []
+            _shoot(browser, "desk-queue", width)
+
+            browser.set_window_size(width, 900)
+            browser.get(desk)
+            link = next(
+                a
+                for a in browser.find_elements(By.CSS_SELECTOR, "a.pair")
+                if a.text == "Alpha Tool vs Beta Chat"
+            )
+            link.click()
+            _wait(browser, lambda d: d.title.startswith("Alpha Tool vs Beta Chat"))
+            bar = browser.find_element(By.CSS_SELECTOR, ".decision-bar")
+            browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")
+            top = browser.execute_script("return arguments[0].getBoundingClientRect().top", bar)
+            assert top == 0  # sticky: the decision stays in view at the bottom of the page
+            assert bar.find_element(By.CSS_SELECTOR, "form.approve button").is_displayed()
+            cards = browser.find_elements(By.CSS_SELECTOR, "article.call")
+            assert len(cards) == 32
+            clipped = browser.execute_script(
+                "return [...document.querySelectorAll('article.call .quote')]"
+                ".filter(q => q.scrollWidth > q.clientWidth + 1).length"
+            )
+            assert clipped == 0
+            assert browser.execute_script(OVERFLOW_JS) == [], width
+            assert _axe(browser) == []
+            browser.execute_script("window.scrollTo(0, 0)")
+            _shoot(browser, "desk-record", width)
+            browser.set_window_size(width, 900)
+            for box in browser.find_elements(By.CSS_SELECTOR, "details.decide > summary"):
+                box.click()  # open Reject and Override: their forms must fit too
+            assert browser.execute_script(OVERFLOW_JS) == [], width
+            assert _axe(browser) == []
+            assert _errors(browser) == []

@@ -14,6 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from panel.cli import app
+from panel.desk import auth
 from panel.desk.settings import TOKEN_ENV, desk_settings, read_token
 from panel.errors import PanelError
 from panel.paths import Home
@@ -21,7 +22,7 @@ from panel.records.editorial import override, reject
 from panel.records.io import read_record
 from tests.support.desk import ORIGIN, A, B, client, csrf, flashes, post, save_rich
 from tests.support.records import save_record
-from tests.support.site import Page, runner
+from tests.support.site import Page, runner, without_jsonld
 from tests.test_site import XSS, _hostile_tool
 
 TOKEN = "correct-horse-battery-staple-42"
@@ -116,6 +117,17 @@ def test_binding_beyond_loopback_needs_a_token(home: Home, host: str) -> None:
         desk_settings(home, host=loopback, site_out=home.root / "site", editor="a", token=None)
 
 
+def test_trusted_proxies_need_a_token_and_must_be_addresses(home: Home) -> None:
+    where = {"host": "127.0.0.1", "site_out": home.root / "site", "editor": "a"}
+    with pytest.raises(PanelError, match=r"trusted_proxies in panel\.toml puts the desk behind"):
+        desk_settings(home, token=None, trusted_proxies=("127.0.0.1",), **where)  # type: ignore[arg-type]
+    desk_settings(home, token=TOKEN, trusted_proxies=("127.0.0.1",), **where)  # type: ignore[arg-type]
+    (home.root / "panel.toml").write_text('[desk]\ntrusted_proxies = ["nginx.local"]\n')
+    result = runner.invoke(app, ["serve", "--port", "0"])
+    assert result.exit_code == 2
+    assert "'nginx.local' is not an IP address or network" in result.stderr
+
+
 def test_panel_serve_on_another_host_without_a_token_is_a_one_line_error(
     home: Home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -195,21 +207,23 @@ def test_with_a_token_every_page_needs_a_login(home: Home, record: Path) -> None
 def test_login_sets_a_fresh_httponly_samesite_strict_cookie(home: Home, record: Path) -> None:
     desk = client(home, token=TOKEN)
     desk.get("/login")
-    before = desk.cookies["panel_desk"]
+    assert "panel_desk" not in desk.cookies  # no session before a login
+    planted = "planted-session-id-of-an-attacker-0123456789"
+    desk.cookies.set("panel_desk", planted)
     response = _login(desk, "  Gina\u200b Editor ", TOKEN)
     assert response.status_code == 303  # type: ignore[attr-defined]
     assert response.headers["location"] == "/?status=draft"  # type: ignore[attr-defined]
     cookie = response.headers["set-cookie"]  # type: ignore[attr-defined]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
     after = re.search(r"panel_desk=([^;]+)", cookie)
-    assert after and after.group(1) != before  # a new session id at login
+    assert after and after.group(1) != planted  # a new session id at login
     desk.cookies.set("panel_desk", after.group(1))
     assert Page(desk.get("/").text).classes["editor-name"] == ["Gina Editor"]
     rid = _rid(record)
     post(desk, f"/records/{rid}/reject", {"reason": "Stale pricing."})
     assert read_record(record).editorial.history[-1].by == "Gina Editor"
-    old = TestClient(desk.app, base_url=ORIGIN, cookies={"panel_desk": before})
-    assert old.get("/", follow_redirects=False).status_code == 303  # the old id is gone
+    old = TestClient(desk.app, base_url=ORIGIN, cookies={"panel_desk": planted})
+    assert old.get("/", follow_redirects=False).status_code == 303  # a planted id is nothing
     post(desk, "/logout", {})
     assert desk.get("/", follow_redirects=False).headers["location"].startswith("/login")
 
@@ -219,12 +233,14 @@ def test_a_wrong_token_or_no_name_does_not_log_in_and_many_failures_lock_out(
 ) -> None:
     desk = client(home, token=TOKEN)
     wrong = _login(desk, "gina", TOKEN + "x")
-    assert wrong.headers["location"].startswith("/login?")  # type: ignore[attr-defined]
-    assert flashes(desk.get("/login").text) == ["that token is not the desk's editor token"]
+    where = wrong.headers["location"]  # type: ignore[attr-defined]
+    assert where.startswith("/login?")
+    assert flashes(desk.get(where).text) == ["that token is not the desk's editor token"]
     assert desk.get("/", follow_redirects=False).status_code == 303
     nameless = _login(desk, " \u200b ", TOKEN)
-    assert nameless.headers["location"].startswith("/login?")  # type: ignore[attr-defined]
-    assert "give your name" in flashes(desk.get("/login").text)[0]
+    where = nameless.headers["location"]  # type: ignore[attr-defined]
+    assert where.startswith("/login?")
+    assert "give your name" in flashes(desk.get(where).text)[0]
     for _ in range(9):
         _login(desk, "gina", "guess-guess-guess-guess")
     locked = _login(desk, "gina", TOKEN)  # even the right token: too many failures
@@ -245,6 +261,30 @@ def test_the_public_url_is_the_origin_forms_must_come_from(home: Home, record: P
         follow_redirects=False,
     )
     assert ok.status_code == 303 and "Secure" in ok.headers["set-cookie"]
+
+
+def test_anonymous_requests_store_no_session_and_cannot_log_editors_out(
+    home: Home, record: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth, "MAX_SESSIONS", 3)
+    desk = client(home, token=TOKEN)
+    state = desk.app.state.desk  # type: ignore[attr-defined]
+    _login(desk, "gina", TOKEN)
+    stranger = TestClient(desk.app, base_url=ORIGIN)
+    for n in range(20):  # cookie-less visitors: the login page, the queue, a record
+        stranger.cookies.clear()
+        for url in ("/login", "/", f"/records/{_rid(record)}", "/healthz"):
+            stranger.get(url, follow_redirects=False)
+        stranger.post("/login", data={"csrf": f"x{n}"}, headers={"origin": ORIGIN})
+    assert desk.get("/", follow_redirects=False).status_code == 200  # still logged in
+    assert len(state.sessions) == 1  # gina's only
+    others = [TestClient(desk.app, base_url=ORIGIN) for _ in range(3)]
+    for n, other in enumerate(others):
+        _login(other, f"editor {n}", TOKEN)
+        assert desk.get("/", follow_redirects=False).status_code == 200  # gina keeps using it
+    assert len(state.sessions) == 3
+    assert others[0].get("/", follow_redirects=False).status_code == 303  # the least recent
+    assert others[2].get("/", follow_redirects=False).status_code == 200
 
 
 # -- headers, escaping, the log ---------------------------------------------------------
@@ -287,6 +327,7 @@ def test_hostile_text_in_every_field_cannot_break_a_desk_page(home: Home) -> Non
         "preview": desk.get(f"/preview/{rid}/compare/evil-a-vs-evil-b.html").text,
     }
     for name, text in pages.items():
+        text = without_jsonld(text)
         assert "<script" not in text.lower(), name
         assert not any(c in text for c in ("\u202e", "\u200b", "alert(5)")), name
         tags = Page(text).tags

@@ -148,7 +148,7 @@ def test_cli_flow_list_approve_override_reject(home: Home, monkeypatch: pytest.M
 def test_queue_is_newest_first(home: Home) -> None:
     save_record(home.runs, A, B)
     save_record(home.runs, B, A, created=T1)
-    assert [r.id for _, r in queue(home.runs)] == [
+    assert [r.id for _, r, _ in queue(home.runs)] == [
         "2026-11-24/beta-tool-vs-alpha-tool",
         "2026-11-24/alpha-tool-vs-beta-tool",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from panel.lock import exclusive
 from panel.paths import Home
 from tests.support.catalog import make_catalog
 from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
+from tests.support.local_extra import needs_local
 
 runner = CliRunner()
 TOOLS = {
@@ -184,21 +186,27 @@ def test_kill_9_then_rerun_pays_once_per_done_call(night: Home, server: FakeLLM)
 PRICES = '\n[prices."openai/m"]\ninput = 1.0\noutput = 2.0\n'
 
 
-def test_every_run_keeps_its_own_summary(night: Home, server: FakeLLM) -> None:
-    """Issue 16, item 12: a second nightly on the same day must not erase the first's summary."""
+def test_every_run_that_sends_keeps_its_own_summary(night: Home, server: FakeLLM) -> None:
+    """Issue 16, item 12: a second nightly on the same day must not erase the first's summary.
+    Issue 25, item 13: a run that sends nothing updates the night's summary, no new file."""
     code, out, err = nightly()
     first = json.loads(out)
     folder = night.runs / "nightly"
     first_path = folder / f"{first['date']}.json"
     assert code == 0 and f"summary {first_path}" in err and first["calls_made"] == 16
-    saved_first = first_path.read_bytes()
+    code, out, err = nightly()  # nothing to do: the night's summary is updated
+    assert json.loads(out)["planned"] == 0 and f"summary {first_path}" in err
+    assert sorted(p.name for p in folder.iterdir()) == [f"{first['date']}.json"]
+    night_summary = json.loads(first_path.read_text())
+    assert night_summary["calls_made"] == 16 and night_summary["runs"] == 2
+    assert night_summary["done"] == first["done"] and night_summary["comparisons"]
+    template = night.prompts / "business.j2"  # a run that sends work keeps its own file
+    template.write_text(template.read_text().replace("Review the business.", "Assess it."))
     code, out, err = nightly()
-    assert json.loads(out)["planned"] == 0
-    assert f"summary {folder / first['date']}.2.json" in err
-    code, out, _ = nightly()
-    assert first_path.read_bytes() == saved_first  # the first night's 16 calls are still there
-    assert json.loads((folder / f"{first['date']}.2.json").read_text())["planned"] == 0
-    assert (folder / f"{first['date']}.3.json").is_file()
+    second = folder / f"{first['date']}.2.json"
+    assert json.loads(out)["calls_made"] == 4 and f"summary {second}" in err
+    assert json.loads(first_path.read_text())["calls_made"] == 16  # the first night's, kept
+    assert json.loads(second.read_text())["calls_made"] == 4
 
 
 def test_summary_splits_what_the_run_spent_from_what_its_answers_cost(
@@ -227,11 +235,12 @@ def test_the_panel_is_named_in_the_dry_run_summary_and_log(night: Home, server: 
     summary = json.loads(out)
     assert summary["panel"]["providers"] == {"fake": "openai/m"}
     assert "panel nightly: panel fake = openai/m (panel.toml); personas dx, competitive" in err
-    assert "(8 calls: 8 valid, 0 failed, 0 recused)" in err
+    assert "(8 verdict calls: 8 valid, 0 failed, 0 recused)" in err
     done = summary["comparisons"][0]
     assert (done["calls"], done["valid"], done["failed"], done["recused"]) == (8, 8, 0, 0)
 
 
+@needs_local
 def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM) -> None:
     """Issue 16, item 13: no panel.toml panel means the embedded model; say so and stop."""
     night.config_file.write_text("[panel]\nhead_to_head = false\n")
@@ -253,3 +262,82 @@ def test_refuses_the_embedded_default_unless_asked(night: Home, server: FakeLLM)
     night.config_file.write_text('[panel]\nproviders = ["local/smollm2"]\n')
     assert runner.invoke(app, later).exit_code == 0
     assert server.count() == 0
+
+
+def test_the_summary_names_seats_under_the_valid_share_threshold(
+    night: Home, server: FakeLLM
+) -> None:
+    """Issue 30: a seat whose calls fail shows up in the summary and the log."""
+    toml = night.config_file.read_text().replace("[panel]\n", "[panel]\nseat_min_calls = 1\n", 1)
+    night.config_file.write_text(toml)
+    server.default = Behavior(invalid=True)  # every answer fails validation
+    code, out, err = nightly()
+    seats = json.loads(out)["seats"]
+    assert code == 1 and seats and all("under seat_min_valid_share 80%" in s for s in seats)
+    assert seats[0].startswith("seat fake as ") and " calls valid (0%)" in seats[0]
+    assert seats[0] in err  # logged too
+    server.default = Behavior()
+    night.config_file.write_text(toml.replace("seat_min_calls = 1\n", "seat_min_calls = 1000\n"))
+    assert json.loads(nightly()[1])["seats"] == []  # too few calls to judge a seat
+
+
+@pytest.mark.parametrize(
+    ("sent", "code", "said"),
+    [
+        (signal.SIGTERM, 143, "panel: stopped by SIGTERM; nothing partial was written"),
+        (signal.SIGINT, 130, "panel: interrupted; nothing partial was written"),
+    ],
+)
+def test_sigterm_stops_a_nightly_like_ctrl_c(
+    night: Home, server: FakeLLM, sent: signal.Signals, code: int, said: str
+) -> None:
+    """systemd's stop: the run is marked interrupted, nothing stays in flight, exit 143."""
+    server.default = Behavior(hang=True)  # every call is in flight when the signal comes
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    proc = subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.count() < 2 and time.monotonic() < deadline:  # max_in_flight = 2
+        time.sleep(0.05)
+    assert server.count() == 2
+    proc.send_signal(sent)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err
+    lines = err.strip().splitlines()
+    assert lines[-1] == said
+    assert "panel nightly: interrupted: run nightly-" in lines[-2]
+    assert "Traceback" not in err and out == ""
+    with sqlite3.connect(night.runs / "panel.db") as db:
+        runs = db.execute("SELECT status FROM runs").fetchall()
+        states = dict(db.execute("SELECT state, COUNT(*) FROM calls GROUP BY state").fetchall())
+    assert runs == [("interrupted",)]
+    assert "in_flight" not in states and states.get("planned") == 16
+    assert not list(night.runs.glob("2*/*.json"))  # no partial record
+
+
+def test_a_review_during_a_nightly_waits_for_its_calls_instead_of_sending_them_again(
+    night: Home, server: FakeLLM
+) -> None:
+    """The review shares a pair with the night: every body reaches the server once."""
+    server.default = Behavior(latency=0.25)
+    env = {**os.environ, "PANEL_HOME": str(night.root)}
+    nightly_args = [sys.executable, "-m", "panel", "nightly", "--since", "2026-11-20"]
+    review_args = [sys.executable, "-m", "panel", "review", "new-agent", "old-agent"]
+    night_run = subprocess.Popen(
+        nightly_args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 30
+    while server.count() < 1 and time.monotonic() < deadline:  # the night is sending
+        time.sleep(0.02)
+    review = subprocess.run(
+        review_args, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    _, err = night_run.communicate(timeout=120)
+    assert night_run.returncode == 0, err
+    assert review.returncode == 0, review.stderr
+    bodies = [json.dumps(r["messages"], sort_keys=True) for r in server.requests]
+    assert len(set(bodies)) == 16  # the night's 16 calls; the review's 8 are among them
+    assert len(bodies) == 16  # and none was sent twice
+    assert len(list(night.runs.glob("2*/new-agent-vs-old-agent*.json"))) == 2  # both recorded

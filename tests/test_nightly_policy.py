@@ -53,7 +53,7 @@ def test_re_review_reasons_first_match_wins() -> None:
     changed = ReviewInputs(catalog={"a": "2"}, models=("p=m",))
     assert rereview(_last(), changed, _look()) == "changed since last review: catalog entry"
     assert rereview(_last("incomplete", ("k",)), now, _look()) == (
-        "last review was incomplete; 1 failed calls due"
+        "last review was incomplete; 1 failed call due"
     )
     gave_up = Look(date(2026, 11, 24), RULE, lambda key: FailureHistory(3, "2026-12-01"))
     assert rereview(_last("incomplete", ("k",)), now, gave_up) is None

@@ -25,6 +25,10 @@ GOOD = "A ship verdict, argued in enough words to be a publishable quote here."
         "ship ship ship ship ship ship ship ship ship ship",
         # eight distinct words, but one of them is most of the quote
         "Zentrix is great. " + "Zentrix, Zentrix, Zentrix! " * 6 + "Use it with your team now.",
+        # issue 25, item 14: a link and a date split into many distinct tokens, but no prose
+        "https://www.example-vendor.com/blog/2026/11/24/introducing-the-new-agent-v2 2026-11-24",
+        "See https://docs.example.com/pricing/enterprise-tier-2026 (updated 2026-11-24).",
+        "Released 2026-11-24, version 3.1.4, build 20261124, ticket 4411.",
     ],
 )
 def test_repetitive_quotes_are_flagged(quote: str) -> None:
@@ -38,6 +42,7 @@ def test_repetitive_quotes_are_flagged(quote: str) -> None:
         *seed_quotes(),
         datamark("Alpha Tool is an API for text generation."),  # a copy, but prose
         "このツールは開発者に便利なAPIを提供します。",  # no spaces: each character counts
+        "Its docs at https://docs.example.com/start show setup in five minutes; ship it.",
     ],
 )
 def test_reviews_are_prose(quote: str) -> None:

@@ -18,6 +18,7 @@ from panel.providers import registry
 from panel.providers.base import CompletionRequest, FailureReason, ProviderError
 from tests.support import project as fixture
 from tests.support import scripted
+from tests.support.local_extra import needs_local
 
 TOOL = Tool(slug="alpha", name="Alpha", description="An API.")
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002)
@@ -204,6 +205,7 @@ def test_a_providers_own_decoding_settings_are_part_of_the_key(
     assert len(keys | {plain}) == 3
 
 
+@needs_local
 def test_the_embedded_model_decodes_with_its_repeat_penalty(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

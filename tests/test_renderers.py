@@ -177,7 +177,7 @@ def test_a_bad_format_is_one_line_naming_the_choices(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0]
     if "unknown" in message:
-        assert lines[0].endswith("(use one of: terminal, markdown, json, html)")
+        assert lines[0].endswith("(use one of: terminal, markdown, json, html, png)")
 
 
 def test_registration_refuses_a_clash_with_a_known_format(throwaway: ModuleType) -> None:

@@ -80,7 +80,10 @@ def test_show_counts_valid_failed_and_recused_apart(home: Home) -> None:
     shutil.copy(DATA / "v4.json", path / "smolvlm-2-5-vs-mistral-medium-3.json")
     result = runner.invoke(app, ["show", RID])
     assert result.exit_code == 0, result.output
-    assert "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)" in result.stdout
+    assert (
+        "16 verdict calls: 12 valid, 0 failed, 4 recused; 16 head-to-head calls: 8 valid, "
+        "0 failed, 8 recused (conflict of interest)"
+    ) in " ".join(result.stdout.split())
     assert "20/32 valid verdicts" not in result.stdout
 
 
@@ -114,7 +117,7 @@ def test_show_markdown_is_the_page_plus_what_an_editor_checks(home: Home) -> Non
     assert "| DX | mi | SmolVLM 2.5 | Mistral Medium 3 | none | recused |" in md
     assert "80% ship (15 votes)" in md  # community votes from the store
     assert "## Editorial history" in md and "**override** by alice" in md
-    assert "32 calls: 20 valid, 0 failed, 12 recused" in md
+    assert "16 verdict calls: 12 valid, 0 failed, 4 recused; 16 head-to-head calls: 8" in md
     assert "SmolVLM 2.5" in md and "SmolVLM 2\\.5" not in md  # not over-escaped
     rendered = MD.render(md)
     assert "javascript:" not in rendered.replace("[see](javascript:alert(1))", "")

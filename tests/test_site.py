@@ -19,7 +19,18 @@ from panel.records.io import read_record
 from panel.records.store import Store
 from tests.support import scripted
 from tests.support.records import NOW, save_record, tool
-from tests.support.site import BASE, A, B, C, Page, approved, files, options, runner
+from tests.support.site import (
+    BASE,
+    A,
+    B,
+    C,
+    Page,
+    approved,
+    files,
+    options,
+    runner,
+    without_jsonld,
+)
 
 
 def test_comparison_page_has_every_part_of_the_seed_layout(home: Home, tmp_path: Path) -> None:
@@ -182,7 +193,8 @@ def test_feeds_and_sitemap_parse_back(home: Home, tmp_path: Path) -> None:
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [e.text for e in ET.parse(out / "sitemap.xml").getroot().findall("s:url/s:loc", ns)]
     assert BASE + "index.html" in locs and BASE + "tools/gamma-tool.html" in locs
-    assert len(locs) == 1 + 2 + 3
+    assert len(locs) == 1 + 1 + 2 + 3  # index, methodology, 2 comparisons, 3 tools
+    assert BASE + "methodology.html" in locs
     index = json.loads((out / "index.json").read_text())
     assert [c["page"] for c in index["latest"]] == [
         "alpha-tool-vs-gamma-tool",
@@ -230,9 +242,9 @@ def test_hostile_text_in_every_field_cannot_break_a_page(home: Home, tmp_path: P
     out = tmp_path / "site"
     build(home, options(out))
     pages = [p for p in out.rglob("*.html")]
-    assert len(pages) == 4
+    assert len(pages) == 5  # index, methodology, the comparison, two tool pages
     for page_path in pages:
-        text = page_path.read_text()
+        text = without_jsonld(page_path.read_text())
         assert "<script" not in text.lower(), page_path
         assert "\u202e" not in text and "\u200b" not in text
         page = Page(text)

@@ -128,6 +128,7 @@ def test_files_that_are_not_panels_are_never_removed(home: Home, tmp_path: Path)
     assert sorted(report.removed) == [
         "compare/alpha-tool-vs-beta-tool.html",
         "compare/alpha-tool-vs-beta-tool.json",
+        "compare/alpha-tool-vs-beta-tool.png",
         "tools/alpha-tool.html",
         "tools/alpha-tool.json",
         "tools/beta-tool.html",

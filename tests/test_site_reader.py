@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def test_an_incomplete_page_says_so_and_never_shows_provider_errors(
     out = tmp_path / "site"
     build(home, options(out))
     for path in out.rglob("*"):
-        if path.is_file():
+        if path.is_file() and path.suffix != ".png":  # share images hold no text
             text = path.read_text()
             assert ERROR_DETAIL not in text and "server_error" not in text, path
             assert "card-text-echo" not in text, path
@@ -54,7 +55,7 @@ def test_an_incomplete_page_says_so_and_never_shows_provider_errors(
     assert "more from the panel" not in text and "Failed on" not in text
     assert "No answer. (mistral/mistral-small-latest)" in text
     assert "Withheld. (openai/gpt-4o-mini)" in text
-    assert "Panel ship (below quorum, from 1 valid verdict)" in text
+    assert re.search(r"Panel ship \d+% \(below quorum, from 1 valid verdict\)", text), text
     assert page.classes["pick-reason"][0].startswith("The panel did not reach quorum (a valid")
     data = json.loads((out / "compare/alpha-tool-vs-beta-tool.json").read_text())
     assert data["quorum"]["met"] is False and "did not reach quorum" in data["quorum"]["note"]

@@ -156,8 +156,15 @@ def test_a_seat_reviewing_its_own_vendor_is_recused_or_flagged(
     )
     totals = record["totals"]
     assert totals["recused"] == (12 if mode == "recuse" else 0)
-    summary = "20 valid, 0 failed, 12 recused" if mode == "recuse" else "32 valid, 0 failed"
-    assert f"32 calls: {summary}" in result.stderr
+    # Issue 25, item 8: verdict calls and head-to-head calls are counted apart.
+    summary = (
+        "16 verdict calls: 12 valid, 0 failed, 4 recused; "
+        "16 head-to-head calls: 8 valid, 0 failed, 8 recused (conflict of interest)"
+        if mode == "recuse"
+        else "16 verdict calls: 16 valid, 0 failed, 0 recused; "
+        "16 head-to-head calls: 16 valid, 0 failed, 0 recused"
+    )
+    assert summary in result.stderr
     assert totals["valid"] + totals["failed"] + totals["recused"] == totals["calls"]
     assert record["scores"]["trust"]["conflicts"][0] == "scripted/own reviewing alpha-tool"
     shown = runner.invoke(app, ["show", record["id"], "--markdown"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from panel.pipeline.prompts import PromptBuilder
 from panel.providers import local, registry
 from panel.providers.base import CompletionRequest, Provider, ProviderSettings, Sampling
 from panel.providers.local_grammar import DECODING, GrammarAfterTopK
+from tests.support.local_extra import needs_local
 
 ROOT = Path(__file__).resolve().parent.parent
 WIRE = Path(__file__).resolve().parent / "data" / "wire"
@@ -117,6 +119,36 @@ async def test_the_request_bytes_of_http_kinds_are_pinned(
     pinned(f"{kind}.body.json", req.content)
 
 
+@pytest.mark.parametrize(
+    ("kind", "url"), [("openai", "https://openai.invalid/v1"), ("mistral", "https://m.invalid")]
+)
+async def test_the_prompt_cache_key_on_the_wire_is_pinned(
+    kind: str, url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 30: ``prompt_cache_key`` (sent to the kind's own server, or where configured)."""
+    monkeypatch.setenv("WIRE_TEST_KEY", KEY)
+    sent: list[httpx2.Request] = []
+
+    def handler(req: httpx2.Request) -> httpx2.Response:
+        sent.append(req)
+        return httpx2.Response(200, json=_completion("test-model"))
+
+    provider: Provider = registry.create(
+        ProviderSettings(
+            name=f"{kind}/test-model", kind=kind, model="test-model", base_url=url,
+            api_key_env="WIRE_TEST_KEY", prompt_cache_key=True,
+            transport=httpx2.MockTransport(handler),
+        )
+    )  # fmt: skip
+    try:
+        await provider.complete(replace(request(), cache_key="panel-0123456789abcdef01234567"))
+    finally:
+        await provider.aclose()
+    (req,) = sent
+    pinned(f"{kind}.cache-key.body.json", req.content)
+
+
+@needs_local
 async def test_the_arguments_handed_to_llama_cpp_are_pinned(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

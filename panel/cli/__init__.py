@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from panel import __version__
-from panel.cli import batches, editorial, personas, providers, site, tools, votes
+from panel.cli import batches, editorial, evidence, personas, providers, site, tools, votes
 from panel.cli._common import OneLineErrors
 from panel.cli.calibrate import calibrate_command
 from panel.cli.digest import digest_command
@@ -13,6 +13,7 @@ from panel.cli.nightly import nightly_command
 from panel.cli.rerun import rerun_command
 from panel.cli.review import review_command
 from panel.cli.schema import schema_command
+from panel.cli.seats import seats_command
 from panel.cli.serve import serve_command
 from panel.cli.show import show_command
 
@@ -34,6 +35,7 @@ app.command("override")(editorial.override_command)
 app.command("digest")(digest_command)
 app.command("schema")(schema_command)
 app.command("calibrate")(calibrate_command)
+app.command("seats")(seats_command)
 app.command("rerun")(rerun_command)
 app.command("serve")(serve_command)
 app.add_typer(site.app, name="site")
@@ -42,6 +44,7 @@ app.add_typer(tools.app, name="tools")
 app.add_typer(personas.app, name="personas")
 app.add_typer(providers.app, name="providers")
 app.add_typer(batches.app, name="batches")
+app.add_typer(evidence.app, name="evidence")
 
 
 def _version(value: bool) -> None:

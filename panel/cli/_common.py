@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
@@ -19,17 +21,61 @@ from panel.paths import Home
 stderr = Console(stderr=True, highlight=False)
 
 
+INTERRUPTED = 130  # Ctrl-C (SIGINT)
+TERMINATED = 143  # SIGTERM (128 + 15, as a shell reports a process killed by it)
+_terminated: list[int] = []  # set once SIGTERM arrived
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM does what Ctrl-C does: the SIGINT handler in force (asyncio's cancels the
+    running work cleanly; Python's raises KeyboardInterrupt)."""
+    _terminated.append(signum)
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)  # type: ignore[arg-type]
+        return
+    raise KeyboardInterrupt
+
+
+def stop_on_sigterm() -> None:
+    """Treat SIGTERM (systemd's stop, ``kill``) like Ctrl-C, if no one else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def tolerant_output() -> None:
+    """Print what the terminal's encoding can show, and a "?" for the rest, never a crash.
+
+    Under a non-UTF-8 locale (``LC_ALL=en_US.ISO-8859-1``, ``PYTHONIOENCODING=latin-1``)
+    panel's own "—" and "…", and vendor or model text, would raise UnicodeEncodeError.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        encoding = str(getattr(stream, "encoding", "") or "").lower().replace("-", "")
+        if callable(reconfigure) and encoding not in ("utf8", "utf_8"):
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="replace")
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """A PanelError becomes ``panel: error: ...`` on stderr and its exit code; no traceback."""
+    """A PanelError becomes ``panel: error: ...`` on stderr and its exit code; no traceback.
+
+    Ctrl-C exits 130 and SIGTERM 143, each with one line: work stops cleanly either way.
+    """
     try:
         yield
     except PanelError as exc:
         print(f"panel: error: {exc}", file=sys.stderr)
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
+        if _terminated:
+            print("panel: stopped by SIGTERM; nothing partial was written", file=sys.stderr)
+            raise typer.Exit(TERMINATED) from None
         print("panel: interrupted; nothing partial was written", file=sys.stderr)
-        raise typer.Exit(130) from None
+        raise typer.Exit(INTERRUPTED) from None
 
 
 def home() -> Home:
@@ -62,6 +108,8 @@ class OneLineErrors(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        stop_on_sigterm()
+        tolerant_output()
         if not standalone_mode:
             return super().main(
                 args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra
@@ -93,9 +141,16 @@ def usage_error(exc: Exception) -> str:
     format_message = getattr(exc, "format_message", None)
     message = format_message() if callable(format_message) else str(exc)
     message = " ".join(str(message).replace("Value error, ", "").split()).rstrip(".")
-    message = message[:1].lower() + message[1:]
+    message = lower_first(message)
     joint = " " if message.endswith("?") else "; "  # "did you mean 'list'? see ..."
     return f"panel: error: {where}: {message}{joint}{_fix(exc, where)}"
+
+
+def lower_first(text: str) -> str:
+    """``Missing option`` -> ``missing option``; an acronym stays: ``ISO week``, ``USD cap``."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _fix(exc: Exception, where: str) -> str:
@@ -104,7 +159,7 @@ def _fix(exc: Exception, where: str) -> str:
     if type(exc).__name__ != "MissingParameter" or param is None:
         return see
     described = " ".join(str(getattr(param, "help", None) or "").split()).rstrip(".")
-    about = f" ({described[:1].lower()}{described[1:]})" if described else ""
+    about = f" ({lower_first(described)})" if described else ""
     flags = [o for o in getattr(param, "opts", []) if str(o).startswith("--")]
     if getattr(param, "param_type_name", "") == "option" and flags:
         return f"add {flags[-1]} VALUE{about}"

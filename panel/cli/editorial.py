@@ -13,6 +13,7 @@ from panel.cli._common import home, user_errors
 from panel.publish.render.columns import aligned
 from panel.records import editorial
 from panel.records.io import resolve_in_runs
+from panel.records.publication import stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord
 
 RecordArg = Annotated[
@@ -28,6 +29,7 @@ class Status(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     PUBLISHED = "published"
+    SUPERSEDED = "superseded"
 
 
 class VerdictChoice(StrEnum):
@@ -35,10 +37,11 @@ class VerdictChoice(StrEnum):
     SKIP = "skip"
 
 
-def _row(record: ComparisonRecord) -> dict[str, object]:
+def _row(record: ComparisonRecord, state: str) -> dict[str, object]:
     return {
         "id": record.id,
         "editorial": record.editorial.status,
+        "state": state,  # the one rule: published = live on the site (see publication.py)
         "status": record.status,
         "tools": [t.slug for t in record.tools],
         "created_at": record.created_at.isoformat(),
@@ -48,19 +51,33 @@ def _row(record: ComparisonRecord) -> dict[str, object]:
         "valid": record.totals.valid,
         "failed": record.totals.failed,
         "recused": record.totals.recused,
+        "providers": list(record.panel.providers),
+        "stand_in": stand_in_note(stand_ins(record)),  # not a real review: why; "" if it is
     }
+
+
+def _cells(row: dict[str, object]) -> tuple[object, ...]:
+    providers = row["providers"]
+    assert isinstance(providers, list)
+    review = "STAND-IN" if row["stand_in"] else "real"  # mock or embedded-model answers
+    return (row["state"], row["status"], review, row["overrides"], ",".join(providers), row["id"])
 
 
 def list_command(
     status: Annotated[
-        Status | None, typer.Option("--status", help="Only records in this state.")
+        Status | None,
+        typer.Option(
+            "--status",
+            help="Only records in this state (published: live on the site; superseded: "
+            "approved or published, but no longer the pair's page).",
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
 ) -> None:
     """The editorial queue: records newest first, with their ids."""
     with user_errors():
         found = editorial.queue(home().runs, status.value if status else None)
-    rows = [_row(record) for _, record in found]
+    rows = [_row(record, state) for _, record, state in found]
     if as_json:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -68,8 +85,8 @@ def list_command(
     if not rows:
         print("no records" + (f" in state {status.value}" if status else ""))
         return
-    header = ("editorial", "record", "overrides", "id")
-    lines = aligned(header, [(r["editorial"], r["status"], r["overrides"], r["id"]) for r in rows])
+    header = ("state", "record", "review", "overrides", "providers", "id")
+    lines = aligned(header, [_cells(r) for r in rows])
     print("\n".join(lines))  # plain lines: an id is never wrapped or cut
 
 
@@ -80,7 +97,8 @@ def approve_command(
         bool,
         typer.Option(
             "--force",
-            help="Approve an incomplete record (quorum not met); its page says so plainly.",
+            help="Approve an incomplete record (quorum not met; its page says so plainly), "
+            "or one with mock or embedded-model answers.",
         ),
     ] = False,
 ) -> None:

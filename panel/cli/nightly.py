@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from panel import clock
+from panel.atomic import append_line
 from panel.cli._common import home, stderr, user_errors
 from panel.cli.batches import parse_duration
+from panel.errors import PanelError
 from panel.jobs.nightly import NightlyOptions, dry_run_report, run_nightly
 from panel.lock import exclusive
 from panel.paths import Home
@@ -21,10 +25,21 @@ from panel.pipeline.calls import Call
 from panel.pipeline.session import RunSession
 from panel.records.schema import CallResult
 
+Log = Callable[[str], None]
+
+
+def _stamped(message: str) -> str:
+    stamp = clock.now().isoformat(timespec="seconds")
+    return f"{stamp} panel nightly: {message}"
+
 
 def _log_line(message: str) -> None:
-    stamp = clock.now().isoformat(timespec="seconds")
-    print(f"{stamp} panel nightly: {message}", file=sys.stderr, flush=True)
+    print(_stamped(message), file=sys.stderr, flush=True)
+
+
+def _log_to(path: Path) -> Log:
+    """Timestamped lines appended to ``path`` (``--log``; its folder is created)."""
+    return lambda message: append_line(path, _stamped(message))
 
 
 def nightly_command(
@@ -67,6 +82,15 @@ def nightly_command(
             help="Poll open batches until done or this long (90s, 30m, 2h); default: return.",
         ),
     ] = None,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            metavar="FILE",
+            help="Append the log lines to FILE (folder created) instead of stderr; "
+            "the JSON summary is then only in runs/nightly/.",
+        ),
+    ] = None,
 ) -> None:
     """Review new launches and changed tools, within a budget; resumable after any crash.
 
@@ -75,9 +99,10 @@ def nightly_command(
 
     Exit codes: 0 everything done (or waiting on batches); 1 some comparisons incomplete or
     deferred by the budget;
-    2 usage or config error; 75 another nightly is running; 130 interrupted (resumable).
+    2 usage or config error; 75 another nightly is running; 130 interrupted by Ctrl-C,
+    143 stopped by SIGTERM (both clean and resumable).
     """
-    with user_errors():
+    with user_errors(), _errors_logged(log_file):
         where = home()
         try:
             start = date.fromisoformat(since) if since else None
@@ -100,14 +125,32 @@ def nightly_command(
                 json.dump(report, sys.stdout, indent=2)
                 sys.stdout.write("\n")
                 return
-            code = _run(where, options, max_cost, max_calls)
+            code = _run(where, options, max_cost, max_calls, log_file)
     raise typer.Exit(code)
 
 
+class _errors_logged:  # noqa: N801 (a context manager, used like a function)
+    """A user error also goes to the ``--log`` file, so the log says why a night stopped."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if self.path is not None and isinstance(exc, PanelError):
+            append_line(self.path, _stamped(f"error: {exc}"))
+
+
 def _run(
-    where: Home, options: NightlyOptions, max_cost: float | None, max_calls: int | None
+    where: Home,
+    options: NightlyOptions,
+    max_cost: float | None,
+    max_calls: int | None,
+    log_file: Path | None = None,
 ) -> int:
-    tty = sys.stderr.isatty()
+    tty = sys.stderr.isatty() and log_file is None
     bar = Progress(
         TextColumn("[bold]nightly"),
         BarColumn(),
@@ -127,7 +170,9 @@ def _run(
         bar.update(task, advance=1, description=f"${state['cost']:.4f}  errors {state['errors']}")
 
     def log(message: str) -> None:
-        if tty:
+        if log_file is not None:
+            _log_to(log_file)(message)
+        elif tty:
             bar.console.print(message, markup=False, highlight=False)
         else:
             _log_line(message)
@@ -146,9 +191,8 @@ def _run(
         f"tokens {summary.prompt_tokens}+{summary.completion_tokens}; "
         f"spent ${summary.spent_usd:.4f} (synchronously ${summary.sync_usd:.4f}; answers cost "
         f"${summary.cost_usd:.4f}); batch lines sent {summary.batch_lines}, batches open "
-        f"{summary.batches_open}; summary {path}"
+        f"{summary.batches_open}{_not_batched(summary.not_batched)}; summary {path}"
     )
-    log(line)
     for failure in report["failures"]:
         log(
             f"failed {failure['comparison']} {failure['persona']}/{failure['tool']} on "
@@ -159,7 +203,15 @@ def _run(
             f"given up {gone['persona']}/{gone['tool']} on {gone['provider']} after "
             f"{gone['nights']} nights: {gone['reason']}: {gone['detail']}"
         )
+    for warning in summary.seats:
+        log(warning)
     if summary.deferred:
         log(f"{summary.calls_deferred} calls stay planned for the next run (budget reached)")
-    print(json.dumps(report, indent=2))
+    log(line)  # last: the log's last line is the night's one-line summary
+    if log_file is None:
+        print(json.dumps(report, indent=2))
     return summary.exit_code
+
+
+def _not_batched(refused: dict[str, str]) -> str:
+    return f" (not batched: {', '.join(refused)}; see not_batched)" if refused else ""

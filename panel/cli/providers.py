@@ -30,7 +30,7 @@ def list_command(
         config = Config.load(home().config_file)
         assigned = [n for names in config.panel.assign.values() for n in names]
         names = list(dict.fromkeys([*config.panel.providers, *assigned, *config.providers]))
-        prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+        prices = PriceBook.of(config.prices)
         rows = []
         for name in names:
             settings = config.settings(name)

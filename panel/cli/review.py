@@ -16,7 +16,26 @@ from panel.pipeline.calls import Call
 from panel.pipeline.session import RunSession
 from panel.records.io import dump, records_folder
 from panel.records.schema import CallResult
-from panel.scoring.aggregate import count_phrase
+from panel.scoring.aggregate import tally_by_kind
+
+
+def outcome(result: CallResult) -> str:
+    """How one call ended, in a word or two: ship/skip, the head-to-head pick, or why not."""
+    if result.outcome == "recused":
+        return "recused (conflict of interest)"
+    if result.flags:
+        return f"withheld ({', '.join(result.flags)})"
+    if result.failure is not None or result.status == "failed":
+        return f"failed ({result.failure.reason.value})" if result.failure else "failed"
+    if result.kind == "head_to_head":
+        pick = result.fields.get("pick")
+        return f"picks {pick}" if isinstance(pick, str) and pick else "no pick"
+    return result.verdict or "no verdict"
+
+
+def call_line(call: Call, result: CallResult) -> str:
+    """``dx/a-vs-b on openai/gpt-4o-mini: picks a``: the call, its provider and how it ended."""
+    return f"{call.persona.name}/{call.subject} on {call.provider.spec}: {outcome(result)}"
 
 
 def review_command(
@@ -74,17 +93,18 @@ def review_command(
         )
         task = bar.add_task("", total=None)
 
+        tty = stderr.is_terminal
+        bar.disable = not tty
+        done = [0]
+
         def advance(call: Call, result: CallResult) -> None:
-            outcome = (
-                result.verdict
-                if result.ok
-                else f"failed ({result.failure.reason.value})"
-                if result.failure
-                else "failed"
-            )
-            bar.update(
-                task, advance=1, description=f"{call.persona.name}/{call.tool.slug}: {outcome}"
-            )
+            done[0] += 1
+            line = call_line(call, result)
+            if tty:
+                bar.update(task, advance=1, description=line)
+            else:  # piped, cron, CI: a plain line per finished call, as it finishes
+                total = bar.tasks[0].total
+                print(f"panel review: {done[0]}/{total or '?'} {line}", file=sys.stderr, flush=True)
 
         with RunSession(where, max_cost=max_cost, fresh=fresh, progress=advance) as session:
             plan = plan_review(
@@ -113,6 +133,5 @@ def review_command(
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))
         print(f"record: {path}")  # plain print: a path must never be wrapped
-    count = record.totals
-    print(count_phrase(count.calls, count.valid, count.failed, count.recused), file=sys.stderr)
+    print(tally_by_kind(record.calls), file=sys.stderr)
     raise typer.Exit(exit_code(record))

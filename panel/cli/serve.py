@@ -60,6 +60,7 @@ def serve_command(
     Binds 127.0.0.1 by default, where no login is needed. Any other --host, or a
     --public-url, needs an editor token; editors then log in with their name.
     """
+    from panel.config import Config
     from panel.desk import server  # imported here: `panel` starts without it
     from panel.desk.routes import desk_app
     from panel.desk.settings import desk_settings, read_token, token_file_warning
@@ -77,6 +78,7 @@ def serve_command(
             public_url=public_url,
             secure_cookies=secure_cookies,
             access_log=access_log,
+            trusted_proxies=tuple(Config.load(where.config_file).desk.trusted_proxies),
         )
         prefix = server.root_path(root_path)
         app = desk_app(settings, log_stream=sys.stderr)

@@ -37,4 +37,6 @@ def build_command(
         print(f"panel: warning: skipped {line}", file=sys.stderr)
     for record in report.published:
         print(f"published {record}")
+    for line in report.stand_ins:
+        print(f"panel: warning: published {line}: not a real review", file=sys.stderr)
     print(summary(report))

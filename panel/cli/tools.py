@@ -1,4 +1,4 @@
-"""`panel tools`: list, show and import catalog entries."""
+"""`panel tools`: list, show and import catalog entries; list a source on one."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from panel.errors import PanelError
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.intake import ImportReport, import_source
 from panel.inputs.sources import import_configured, typed
+from panel.inputs.toolsources import KINDS, source_ref
 
 app = typer.Typer(help="The tool catalog (catalog/, one TOML file per tool).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
@@ -28,8 +29,13 @@ def _catalog() -> Catalog:
 
 
 def _entry(catalog: Catalog, tool: Tool) -> dict[str, Any]:
-    """The entry as JSON data, with ``source``: the intake source that added it ("" = editor)."""
-    return {**tool.model_dump(mode="json"), "source": catalog.source_of(tool.slug)}
+    """The entry as JSON data, with ``source``: the intake source that added it ("" = editor),
+    and ``sources``: the evidence sources it lists."""
+    return {
+        **tool.model_dump(mode="json"),
+        "source": catalog.source_of(tool.slug),
+        "sources": [ref.as_toml() for ref in catalog.evidence_of(tool.slug)],
+    }
 
 
 @app.command("list")
@@ -62,9 +68,33 @@ def show_command(slug: str, as_json: JsonFlag = False) -> None:
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")  # URLs and paths wrap whole, never cut with "..."
     for key, value in _entry(catalog, tool).items():
-        shown = ", ".join(value) if isinstance(value, list) else str(value or "-")
+        if key == "sources":
+            shown = "\n".join(f"{s['kind']}: {s['url']}" for s in value) or "-"
+        else:
+            shown = ", ".join(value) if isinstance(value, list) else str(value or "-")
         table.add_row(Text(key, style="bold"), Text(for_terminal(shown)))
     Console().print(table)
+
+
+@app.command("add-source")
+def add_source_command(
+    slug: str,
+    url: Annotated[str, typer.Argument(help="The source's http(s) address.")],
+    kind: Annotated[str, typer.Option("--kind", "-k", help=f"One of: {KINDS}.")],
+) -> None:
+    """List an evidence source on a tool's catalog entry (last; `panel evidence fetch` reads it).
+
+    The entry's file is rewritten (comments in it are not kept).
+    """
+    with user_errors():
+        catalog = _catalog()
+        tool = catalog.get(slug)
+        ref = source_ref(url, kind, f"panel tools add-source {tool.slug}")
+        added = catalog.add_source(tool.slug, ref)
+    if added:
+        print(f"{tool.slug}: listed {ref.kind.value} {ref.url}")
+    else:
+        print(f"{tool.slug}: {ref.kind.value} {ref.url} was listed already")
 
 
 @app.command("import")

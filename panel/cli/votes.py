@@ -28,7 +28,7 @@ def import_command(
         parsed = votes.parse(file, Catalog.load(where.catalog))
         with Store.open(where.runs) as store:
             store.set_votes(((s, v.ship, v.skip) for s, v in parsed.items()), str(file))
-    print(f"imported votes for {len(parsed)} tools from {file}")
+    print(f"imported votes for {len(parsed)} tool{'' if len(parsed) == 1 else 's'} from {file}")
 
 
 @app.command("list")

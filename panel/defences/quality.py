@@ -8,6 +8,10 @@ when one content word makes up more than ``MAX_SHARE`` of a quote of at least
 ``LONG_QUOTE`` words. Real reviews clear both by a wide margin (the seed page's
 quotes have 72 to 107 distinct words, and no content word above 3% of the words).
 
+Only words count: links (``https://...``, ``www.``), e-mail addresses and tokens without a
+letter (dates, versions, numbers) are dropped first, so a link and a date, which split
+into many distinct tokens, are not prose either.
+
 Only verdict quotes are checked: a head-to-head reason is never published. Like a
 leak, a flagged answer is re-asked within the re-ask budget, then kept in the
 record, flagged, and left out of scores and pages.
@@ -26,9 +30,10 @@ MIN_DISTINCT = 8
 MAX_SHARE = 1 / 3
 LONG_QUOTE = 12
 NOT_PROSE = (
-    "its quote repeats the same words instead of reviewing the tool; "
+    "its quote repeats the same words, or is a link or a date, instead of reviewing the tool; "
     "write 3 to 5 sentences of review in your own words"
 )
+_NOT_WORDS = re.compile(r"(?:https?://|www\.)\S+|\S+@\S+\.\S+", re.IGNORECASE)
 # Words; each kana or CJK ideograph counts as one, since those scripts use no spaces.
 _CJK = "\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff"
 _WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
@@ -36,7 +41,8 @@ _WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
 
 def quote_flags(quote: str) -> list[str]:
     """``[REPETITIVE]`` if ``quote`` is not prose, else ``[]``."""
-    words = _WORD.findall(quote.lower().replace(DATAMARK, " "))
+    text = _NOT_WORDS.sub(" ", quote.lower().replace(DATAMARK, " "))
+    words = [w for w in _WORD.findall(text) if not w.isdigit()]
     if len(set(words)) < MIN_DISTINCT:
         return [REPETITIVE]
     content = [w for w in words if w not in FUNCTION_WORDS]

@@ -20,7 +20,7 @@ from panel.publish.siteconfig import configured, summary
 from panel.records import editorial
 from panel.records.ids import is_record_id
 from panel.records.io import load_in_runs, resolve_in_runs
-from panel.records.publication import shortfall
+from panel.records.publication import shortfall, shortfall_fix, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Verdict
 
 
@@ -44,31 +44,59 @@ def load(runs: Path, record_id: str) -> tuple[Path, ComparisonRecord]:
     return path, record
 
 
-def approve(runs: Path, record_id: str, by: str, confirmed: bool) -> str:
-    """Approve; an incomplete record only with ``confirmed`` (the form's checkbox)."""
+def form_version(value: str | None) -> int:
+    """The record version a form was made on (its ``version`` field); required."""
+    if value is None or not value.isdigit() or len(value) > 9:
+        raise editorial.StaleRecordError(
+            "the form does not say which version of the record it was made on; "
+            "reload the record and decide again"
+        )
+    return int(value)
+
+
+def approve(runs: Path, record_id: str, by: str, confirmed: bool, version: int) -> str:
+    """Approve; an incomplete record only with ``confirmed`` (the form's checkbox).
+
+    ``version`` is the record's editorial version the form was made on: if the record
+    changed since (another editor acted), nothing is done and the editor asked again.
+    """
     path, record = load(runs, record_id)
     short = shortfall(record)
     if short is not None and not confirmed:
         raise PanelError(
             f"record {record.id} is incomplete: {short.counts()}, quorum ({short.rule}) not met; "
-            "tick “approve with a below-quorum notice” to publish it anyway, or re-run it "
-            f"with `panel rerun {record.id}`"
+            "tick “approve with a below-quorum notice” to publish it anyway, or "
+            f"{shortfall_fix(record, short)}"
         )
-    done = editorial.approve(runs, path, by, force=confirmed)
+    fake = stand_ins(record)
+    if fake and not confirmed:
+        raise PanelError(
+            f"record {record.id} has answers that are not a real review ({stand_in_note(fake)}); "
+            "tick “approve anyway” to publish it, or review the pair on real providers"
+        )
+    done = editorial.approve(runs, path, by, force=confirmed, expected=version)
     effect = editorial.page_effect(runs, path, done)
     notice = " with a below-quorum notice" if short is not None else ""
     return f"approved {done.id}{notice}; {effect.message}"
 
 
-def reject(runs: Path, record_id: str, by: str, reason: str) -> str:
+def reject(runs: Path, record_id: str, by: str, reason: str, version: int) -> str:
     path = record_path(runs, record_id)
-    done = editorial.reject(runs, path, by, reason)
+    done = editorial.reject(runs, path, by, reason, expected=version)
     effect = editorial.page_effect(runs, path, done)
     return f"rejected {done.id}; {effect.message}"
 
 
 def override(
-    runs: Path, record_id: str, by: str, *, persona: str, tool: str, verdict: str, note: str
+    runs: Path,
+    record_id: str,
+    by: str,
+    *,
+    persona: str,
+    tool: str,
+    verdict: str,
+    note: str,
+    version: int,
 ) -> str:
     choices = get_args(Verdict)
     if verdict not in choices:
@@ -82,6 +110,7 @@ def override(
         verdict=verdict,  # type: ignore[arg-type]  # checked against Verdict above
         note=note,
         by=by,
+        expected=version,
     )
     return f"override recorded on {done.id}: {persona} / {tool} -> {verdict}"
 
@@ -92,4 +121,5 @@ def build_site(settings: DeskSettings) -> list[tuple[str, str]]:
     report = build(home, configured(home, settings.site_out, settings.base_url))
     lines = [("warning", f"skipped {line}") for line in report.skipped]
     lines += [("ok", f"published {record}") for record in report.published]
+    lines += [("warning", f"published {line}: not a real review") for line in report.stand_ins]
     return [*lines, ("ok", summary(report))]

@@ -27,10 +27,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from panel.desk.accesslog import AccessLog
 from panel.desk.auth import (
     COOKIE,
+    KnownBrowsers,
+    LoginForms,
     LoginLimiter,
     Session,
     Sessions,
@@ -84,6 +87,8 @@ class Desk:
         self.index = QueueIndex(settings.home.runs)
         self.sessions = Sessions(settings.session_hours * 3600, clock)
         self.limiter = LoginLimiter(clock)
+        self.login_forms = LoginForms()
+        self.known = KnownBrowsers(settings.token)
         access = settings.access_log or settings.home.runs / "desk" / "access.log"
         self.log = AccessLog(access, log_stream)
 
@@ -93,18 +98,23 @@ class Desk:
 
     def check_host(self, request: Request) -> None:
         problem = host_problem(
-            request.headers.get("host", ""), self.settings.needs_login, request.headers
+            request.headers.get("host", ""),
+            self.settings.needs_login,
+            request.headers,
+            str(request.scope.get("http_version", "1.1")),
         )
         if problem:
             raise RefusedError(421 if "answers only" in problem else 403, problem)
 
-    def session_for(self, request: Request) -> tuple[Session, bool]:
-        """The request's session, or a new one (True) with the local editor when no login."""
+    def session_for(self, request: Request) -> tuple[Session | None, bool]:
+        """The request's session; without a token a new one (True) for the local editor.
+
+        With a token, a visitor without a session gets none: only a login stores one.
+        """
         session = self.sessions.get(request.cookies.get(COOKIE))
-        if session is not None:
+        if session is not None or self.settings.needs_login:
             return session, False
-        editor = None if self.settings.needs_login else self.settings.editor
-        return self.sessions.new(editor), True
+        return self.sessions.new(self.settings.editor), True
 
     # -- responses -----------------------------------------------------------
     def base(self, request: Request) -> str:
@@ -118,14 +128,14 @@ class Desk:
         status: int = 200,
         **context: Any,
     ) -> HTMLResponse:
+        context.setdefault("csrf", session.csrf if session else "")
+        context.setdefault("flashes", session.take_flashes() if session else [])
         html = (
             environment()
             .get_template(template)
             .render(
                 base=self.base(request),
                 me=session.editor if session else None,
-                csrf=session.csrf if session else "",
-                flashes=session.take_flashes() if session else [],
                 login=self.settings.needs_login,
                 here=self.local_path(request, query=True),
                 **context,
@@ -142,10 +152,19 @@ class Desk:
         """Post-redirect-get: 303 to a local path."""
         return RedirectResponse(self.base(request) + path, status_code=303)
 
-    def remember(self, request: Request, response: Response, session: Session) -> None:
+    def remember(
+        self,
+        request: Request,
+        response: Response,
+        value: str,
+        name: str = COOKIE,
+        max_age: int | None = None,
+    ) -> None:
+        """Set a desk cookie (the session id by default): HttpOnly, SameSite=Strict."""
         response.set_cookie(
-            COOKIE,
-            session.sid,
+            name,
+            value,
+            max_age=max_age,
             httponly=True,
             samesite="strict",
             secure=self.settings.secure_cookies,
@@ -182,6 +201,7 @@ async def read_form(request: Request) -> dict[str, str]:
     return form
 
 
+Handler = Callable[[Desk, Request], Awaitable[Response]]
 PageHandler = Callable[[Desk, Request, Session], Awaitable[Response]]
 FormHandler = Callable[[Desk, Request, Session, dict[str, str]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -193,7 +213,7 @@ def desk_of(request: Request) -> Desk:
     return desk
 
 
-def _checked(run: Callable[[Desk, Request], Awaitable[Response]]) -> Endpoint:
+def checked(run: Handler) -> Endpoint:
     """An endpoint: the Host check, then ``run``; a refusal becomes its short page."""
 
     async def endpoint(request: Request) -> Response:
@@ -207,33 +227,39 @@ def _checked(run: Callable[[Desk, Request], Awaitable[Response]]) -> Endpoint:
     return endpoint
 
 
-def page(handler: PageHandler, login: bool = True) -> Endpoint:
-    """A GET page: a session (made on the first visit), a login unless ``login=False``."""
+def page(handler: PageHandler) -> Endpoint:
+    """A GET page for an editor: a session (made on the first visit without a token), or a
+    redirect to the login."""
 
     async def run(desk: Desk, request: Request) -> Response:
         session, new = desk.session_for(request)
-        note(request, editor=session.editor)
-        if login and session.editor is None:
+        note(request, editor=session.editor if session else None)
+        if session is None or session.editor is None:
             target = quote(desk.local_path(request))
-            response: Response = desk.redirect(request, f"/login?next={target}")
-        else:
-            response = await handler(desk, request, session)
+            return desk.redirect(request, f"/login?next={target}")
+        response = await handler(desk, request, session)
         if new:
-            desk.remember(request, response, session)
+            desk.remember(request, response, session.sid)
         return response
 
-    return _checked(run)
+    return checked(run)
+
+
+def check_origin(desk: Desk, request: Request) -> None:
+    problem = origin_problem(request.headers, desk.own_origin(request))
+    if problem:
+        raise RefusedError(403, f"cross-site form refused: {problem}")
 
 
 def action(handler: FormHandler, login: bool = True) -> Endpoint:
     """A form POST: the Origin, an existing session, its CSRF token, a login."""
 
     async def run(desk: Desk, request: Request) -> Response:
-        problem = origin_problem(request.headers, desk.own_origin(request))
-        if problem:
-            raise RefusedError(403, f"cross-site form refused: {problem}")
+        check_origin(desk, request)
         session = desk.sessions.get(request.cookies.get(COOKIE))
         if session is None:
+            if desk.settings.needs_login:
+                raise RefusedError(403, "log in first")
             raise RefusedError(
                 403, "no desk session (expired, or the desk restarted); open the page again"
             )
@@ -247,7 +273,7 @@ def action(handler: FormHandler, login: bool = True) -> Endpoint:
             raise RefusedError(403, "log in first")
         return await handler(desk, request, session, form)
 
-    return _checked(run)
+    return checked(run)
 
 
 class Guard:
@@ -308,6 +334,10 @@ def create_app(
         yield
         desk.log.close()
 
-    app = Starlette(routes=routes, middleware=[Middleware(Guard, desk=desk)], lifespan=lifespan)
+    middleware = [Middleware(Guard, desk=desk)]
+    if settings.trusted_proxies:  # outermost: the log and the limiter see the real client
+        trusted = list(settings.trusted_proxies)
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=trusted))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.desk = desk
     return app

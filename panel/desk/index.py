@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,16 +23,25 @@ from panel.desk.published import safe
 from panel.errors import PanelError
 from panel.records.ids import is_day
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import Standing, live, pair_key, standing
+from panel.records.publication import (
+    SHOWN_STATES,
+    Standing,
+    pair_key,
+    shown_states,
+    stand_in_note,
+    stand_ins,
+    standing,
+)
 from panel.records.schema import ComparisonRecord
 from panel.scoring.trust import MODERATE
 
-STATES = ("draft", "approved", "published", "rejected")  # the queue's order
+STATES = SHOWN_STATES  # the queue's order: draft, approved, published, superseded, rejected
 FLAGS = {
     "withheld": "withheld answers",
     "recused": "recusals",
     "low-agreement": "low agreement",
     "incomplete": "incomplete",
+    "stand-in": "not a real review (mock or embedded model)",
 }
 PAGE_SIZES = (50, 100, 250, 1000)
 PER_PAGE = 100
@@ -58,6 +67,10 @@ class Row:
     valid: int
     overrides: int
     standing: Standing
+    verdicts: int = 0  # verdict calls (head-to-head calls are not counted here)
+    verdicts_valid: int = 0
+    providers: tuple[str, ...] = ()  # the panel's providers
+    stand_in: str = ""  # why its answers are not a real review (a mock, the embedded model)
 
     @property
     def low_agreement(self) -> bool:
@@ -69,6 +82,7 @@ class Row:
             "recused": self.recused > 0,
             "low-agreement": self.low_agreement,
             "incomplete": not self.complete,
+            "stand-in": bool(self.stand_in),
         }.get(flag, False)
 
 
@@ -94,6 +108,10 @@ def row(record: ComparisonRecord) -> Row:
         valid=record.totals.valid,
         overrides=len(record.editorial.overrides),
         standing=standing(record),
+        verdicts=sum(1 for c in record.calls if c.kind == "verdict"),
+        verdicts_valid=sum(1 for c in record.calls if c.kind == "verdict" and c.ok),
+        providers=tuple(safe(p) for p in record.panel.providers),
+        stand_in=stand_in_note(stand_ins(record)),
     )
 
 
@@ -107,10 +125,10 @@ class Filters:
     page: int = 1
     per: int = PER_PAGE
 
-    def keep(self, item: Row) -> bool:
+    def keep(self, item: Row, state: str) -> bool:
         day = item.created_at.date()
         return (
-            (self.status is None or item.editorial == self.status)
+            (self.status is None or state == self.status)
             and (self.tool is None or self.tool in item.slugs)
             and (self.since is None or day >= self.since)
             and (self.until is None or day <= self.until)
@@ -179,9 +197,9 @@ class QueuePage:
     total: int
     page: int
     pages: int
-    counts: dict[str, int]  # editorial state -> records
+    counts: dict[str, int]  # shown state -> records
     tools: list[str]  # every tool slug in the queue, for the tool filter
-    live: frozenset[str]  # ids of the records that are their pair's page
+    states: Mapping[str, str]  # record id -> shown state (publication.shown_state)
     skipped: list[str] = field(default_factory=list)  # unreadable files, with why
 
 
@@ -195,6 +213,11 @@ def _order(item: Row) -> tuple[int, float, str]:
     return (STATES.index(item.editorial), -item.created_at.timestamp(), item.id)
 
 
+def _sort(rows: list[Row], states: Mapping[str, str]) -> list[Row]:
+    """By shown state (drafts first), newest first in each."""
+    return sorted(rows, key=lambda r: (STATES.index(states[r.id]), *_order(r)[1:]))
+
+
 class QueueIndex:
     """Rows for every record in ``runs``; :meth:`refresh` re-reads only changed files."""
 
@@ -203,7 +226,7 @@ class QueueIndex:
         self._entries: dict[str, _Entry] = {}
         self._skipped: dict[str, tuple[tuple[int, int, int], str]] = {}  # rel -> mark, why
         self._sorted: list[Row] = []
-        self._live: frozenset[str] = frozenset()
+        self._states: dict[str, str] = {}
         self._lock = threading.Lock()
         self.reads = 0  # record files parsed so far (the benchmark and tests watch it)
 
@@ -237,14 +260,15 @@ class QueueIndex:
             changed = changed or entries.keys() != self._entries.keys()
             self._entries, self._skipped = entries, skipped
             if changed:
-                self._sorted = sorted((e.row for e in entries.values()), key=_order)
-                self._live = _live_ids(self._sorted)
+                rows = [e.row for e in entries.values()]
+                self._states = shown_states(r.standing for r in rows)
+                self._sorted = _sort(rows, self._states)
 
     def page(self, filters: Filters) -> QueuePage:
         self.refresh()
         with self._lock:
-            rows, live_ids, skipped = self._sorted, self._live, list(self._skipped.values())
-        matched = [r for r in rows if filters.keep(r)]
+            rows, states, skipped = self._sorted, self._states, list(self._skipped.values())
+        matched = [r for r in rows if filters.keep(r, states[r.id])]
         pages = max(1, math.ceil(len(matched) / filters.per))
         page = min(filters.page, pages)
         start = (page - 1) * filters.per
@@ -254,9 +278,9 @@ class QueueIndex:
             total=len(rows),
             page=page,
             pages=pages,
-            counts=dict(Counter(r.editorial for r in rows)),
+            counts=dict(Counter(states[r.id] for r in rows)),
             tools=sorted({s for r in rows for s in r.slugs}),
-            live=live_ids,
+            states=states,
             skipped=[why for _, why in skipped],
         )
 
@@ -266,13 +290,6 @@ class QueueIndex:
         pair, key = pair_key(record), (record.created_at, record.id)
         earlier = [r for r in self._sorted if r.pair == pair and (r.created_at, r.id) < key]
         return max(earlier, key=lambda r: (r.created_at, r.id)).id if earlier else None
-
-
-def _live_ids(rows: list[Row]) -> frozenset[str]:
-    pairs: dict[str, list[tuple[Standing, str]]] = defaultdict(list)
-    for item in rows:
-        pairs[item.pair].append((item.standing, item.id))
-    return frozenset(i for items in pairs.values() if (i := live(items)) is not None)
 
 
 def age(created_at: datetime, now: datetime) -> str:

@@ -21,7 +21,7 @@ FLAG_REASONS = {
     CANARY_LEAK: "it contains the system prompt's secret canary: it leaked its instructions",
     PROMPT_ECHO: "it repeats the system prompt instead of reviewing the tool",
     CARD_ECHO: f"it copies {ECHO_WORDS} or more words of the vendor's card verbatim",
-    REPETITIVE: "its quote repeats the same words: it is not a review",
+    REPETITIVE: "its quote is not prose (the same words over and over, or a link or a date)",
 }
 
 

@@ -21,12 +21,15 @@ from pathlib import Path
 import jinja2
 
 from panel.inputs.votes import Votes
+from panel.publish.history import pair_history
 from panel.publish.render import html, pagedata
+from panel.publish.render.base import Comparison, as_bytes
 from panel.publish.render.editor import EditorView, editor_view
 from panel.publish.render.editor import when as _when
 from panel.publish.render.view import PageView, page_view
 from panel.publish.render.view import safe as _safe
 from panel.publish.site import SiteOptions
+from panel.publish.siteout import outputs, place
 from panel.records.publication import pair_key
 from panel.records.schema import ComparisonRecord
 
@@ -66,9 +69,12 @@ def when(at: datetime) -> str:
     return _when(at)
 
 
-def views(record: ComparisonRecord, votes: Mapping[str, Votes]) -> tuple[PageView, EditorView]:
+def views(
+    record: ComparisonRecord, votes: Mapping[str, Votes], state: str | None = None
+) -> tuple[PageView, EditorView]:
+    """The page view and the editor's view; ``state``: the record's shown state."""
     view = page_view(record, votes)
-    return view, editor_view(record, view)
+    return view, editor_view(record, view, state)
 
 
 def page_file(record: ComparisonRecord) -> str:
@@ -86,16 +92,15 @@ def page_csp(options: SiteOptions) -> str:
 
 
 def published_page(
-    record: ComparisonRecord, votes: Mapping[str, Votes], options: SiteOptions
+    record: ComparisonRecord, votes: Mapping[str, Votes], options: SiteOptions, runs: Path
 ) -> bytes:
-    """The comparison page exactly as ``panel site build`` writes it for ``record``."""
-    page = page_file(record)
-    return html.comparison_page(
-        page_view(record, votes),
-        chrome=_chrome(options),
-        canonical=options.base_url + f"compare/{page}.html",
-        data_json=f"{page}.json",
-    )
+    """The comparison page exactly as ``panel site build`` writes it for ``record``: the same
+    renderer, context (links to its other formats) and pair history."""
+    stem = place(Comparison, page_file(record))
+    made = outputs(Comparison, stem)
+    rel = next(rel for rel, r in made if r is html.RENDERER)
+    subject = Comparison.of(record, votes, pair_history(runs, record))
+    return as_bytes(html.RENDERER.render(subject, options.context(made, rel)))
 
 
 def published_data(record: ComparisonRecord, votes: Mapping[str, Votes]) -> bytes:

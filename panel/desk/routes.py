@@ -11,6 +11,7 @@
 ``POST /records/<day>/<name>/reject``   reject with a ``reason``
 ``POST /records/<day>/<name>/override`` ``persona``, ``tool``, ``verdict``, ``note``
 ``POST /site/build``                  ``panel site build`` into the desk's site folder
+``GET /seats``                        `panel seats` and its cost-against-editors plot
 ``GET|POST /login``, ``POST /logout``  with an editor token
 ``GET /static/…``, ``/healthz``       no session needed
 ====================================  ===================================================
@@ -41,11 +42,22 @@ from panel.desk.app import (
     FormHandler,
     RefusedError,
     action,
+    check_origin,
+    checked,
     create_app,
     note,
     page,
+    read_form,
 )
-from panel.desk.auth import Session, safe_next, same_secret
+from panel.desk.auth import (
+    COOKIE,
+    KNOWN_COOKIE,
+    KNOWN_DAYS,
+    LOGIN_COOKIE,
+    Session,
+    safe_next,
+    same_secret,
+)
 from panel.desk.index import FLAGS, PAGE_SIZES, STATES, age, parse_filters
 from panel.desk.material import material, usd
 from panel.desk.published import (
@@ -57,11 +69,13 @@ from panel.desk.published import (
     views,
     when,
 )
+from panel.desk.seats import seats_page
 from panel.desk.settings import DeskSettings
 from panel.errors import PanelError
 from panel.inputs.votes import stored_votes
 from panel.publish.siteconfig import configured
 from panel.records import editorial
+from panel.records.publication import shown_state, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord
 
 MEDIA = {".html": "text/html; charset=utf-8", ".json": "application/json", ".css": "text/css"}
@@ -107,7 +121,9 @@ async def queue(desk: Desk, request: Request, session: Session) -> Response:
 def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
     runs = desk.settings.home.runs
     record = _load(desk, record_id)
-    view, editor = views(record, stored_votes(runs))
+    effect = editorial.page_effect(runs, runs / f"{record.id}.json", record)
+    state = shown_state(record.editorial.status, effect.live == record.id)
+    view, editor = views(record, stored_votes(runs), state)
     previous_id = desk.index.previous(record)
     previous = None
     if previous_id is not None:
@@ -115,7 +131,6 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
             previous = actions.load(runs, previous_id)[1]
         except PanelError:
             previous = None
-    effect = editorial.page_effect(runs, runs / f"{record.id}.json", record)
     return {
         "record": record,
         "view": view,
@@ -123,8 +138,10 @@ def _record_context(desk: Desk, record_id: str) -> dict[str, Any]:
         "material": material(record, view, editor, previous),
         "effect": effect.message,
         "live": effect.live == record.id,
+        "stand_in": stand_in_note(stand_ins(record)),
         "page": page_file(record),
         "created": when(record.created_at),
+        "version": editorial.version(record),
     }
 
 
@@ -142,7 +159,7 @@ def _preview(desk: Desk, record_id: str, rest: str) -> tuple[bytes, str, str | N
         return STATIC[rest].read_bytes(), MEDIA.get(STATIC[rest].suffix, "image/svg+xml"), None
     options = configured(desk.settings.home, desk.settings.site_out, desk.settings.base_url, True)
     if rest == f"compare/{name}.html":
-        body = published_page(record, stored_votes(runs), options)
+        body = published_page(record, stored_votes(runs), options, runs)
         return body, MEDIA[".html"], page_csp(options)
     if rest == f"compare/{name}.json":
         return published_data(record, stored_votes(runs)), MEDIA[".json"], None
@@ -165,12 +182,32 @@ async def preview(desk: Desk, request: Request, session: Session) -> Response:
     return Response(body, media_type=media, headers=headers)
 
 
-async def login_page(desk: Desk, request: Request, session: Session) -> Response:
-    if not desk.settings.needs_login or session.editor is not None:
-        return desk.redirect(request, safe_next(request.query_params.get("next")))
-    return desk.render(
-        request, session, "login.html.j2", next=safe_next(request.query_params.get("next"))
+LOGIN_FAILURES = {  # ?failed=… on the login page: fixed text, never from the request
+    "token": "that token is not the desk's editor token",
+    "name": "give your name: it goes into the records' history",
+    "stale": "the login form was stale; log in again",
+}
+
+
+async def login_page(desk: Desk, request: Request) -> Response:
+    """The login form: no session is stored for it, only a nonce cookie for its CSRF check."""
+    back = safe_next(request.query_params.get("next"))
+    session = desk.sessions.get(request.cookies.get(COOKIE))
+    if not desk.settings.needs_login or (session is not None and session.editor is not None):
+        return desk.redirect(request, back)
+    nonce = desk.login_forms.nonce(request.cookies.get(LOGIN_COOKIE))
+    failed = LOGIN_FAILURES.get(request.query_params.get("failed", ""))
+    response = desk.render(
+        request,
+        None,
+        "login.html.j2",
+        next=back,
+        csrf=desk.login_forms.token(nonce),
+        flashes=[("error", failed)] if failed else [],
     )
+    if request.cookies.get(LOGIN_COOKIE) != nonce:
+        desk.remember(request, response, nonce, LOGIN_COOKIE)
+    return response
 
 
 # -- actions -----------------------------------------------------------------
@@ -218,16 +255,19 @@ def _on_record(work: RecordWork) -> FormHandler:
 
 
 def _approve(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
-    return actions.approve(runs, record_id, by, confirmed=form.get("confirm") == "yes")
+    version = actions.form_version(form.get("version"))
+    return actions.approve(runs, record_id, by, form.get("confirm") == "yes", version)
 
 
 def _reject(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
-    return actions.reject(runs, record_id, by, form.get("reason", ""))
+    version = actions.form_version(form.get("version"))
+    return actions.reject(runs, record_id, by, form.get("reason", ""), version)
 
 
 def _override(runs: Path, record_id: str, by: str, form: dict[str, str]) -> str:
     fields = {k: form.get(k, "") for k in ("persona", "tool", "verdict", "note")}
-    return actions.override(runs, record_id, by, **fields)
+    version = actions.form_version(form.get("version"))
+    return actions.override(runs, record_id, by, **fields, version=version)
 
 
 async def build_site(
@@ -237,30 +277,45 @@ async def build_site(
     return await _act(desk, request, session, work, safe_next(form.get("next")))
 
 
-async def login(desk: Desk, request: Request, session: Session, form: dict[str, str]) -> Response:
+async def login(desk: Desk, request: Request) -> Response:
+    """The login POST: the Origin, the login form's CSRF check, the limiter, the token."""
+    check_origin(desk, request)
+    form = await read_form(request)
     back = safe_next(form.get("next"))
+
+    def again(why: str) -> Response:
+        return desk.redirect(request, f"/login?{urlencode({'next': back, 'failed': why})}")
+
+    if not desk.login_forms.valid(request.cookies.get(LOGIN_COOKIE), form.get("csrf", "")):
+        raise RefusedError(
+            403, "the form's CSRF token is missing or stale; reload the page and submit again"
+        )
     token = desk.settings.token
-    if token is None:
+    if token is None:  # nothing to log in to (and no form to post: the page redirects)
         return desk.redirect(request, back)
     client = request.client.host if request.client else "-"
-    if desk.limiter.blocked(client):
-        raise RefusedError(429, "too many failed logins from this address; try again later")
+    known = desk.known.check(request.cookies.get(KNOWN_COOKIE))
+    blocked = desk.limiter.blocked(client, known)
+    if blocked:
+        note(request, action=f"login refused: {blocked}")
+        raise RefusedError(429, blocked)
     name = form.get("name", "")
     if not same_secret(form.get("token", ""), token):
-        desk.limiter.failed(client)
-        session.flash("error", "that token is not the desk's editor token")
+        desk.limiter.failed(client, known)
         note(request, action=f"login refused for {name[:80]!r}: wrong token")
-        return desk.redirect(request, f"/login?{urlencode({'next': back})}")
+        return again("token")
     try:
         editor = editorial.editor(name)
     except PanelError:
-        session.flash("error", "give your name: it goes into the records' history")
-        return desk.redirect(request, f"/login?{urlencode({'next': back})}")
-    desk.limiter.succeeded(client)
-    fresh = desk.sessions.replace(session, editor)
+        return again("name")
+    desk.limiter.succeeded(known)
+    fresh = desk.sessions.replace(desk.sessions.get(request.cookies.get(COOKIE)), editor)
     note(request, editor=editor, action=f"logged in as {editor}")
     response = desk.redirect(request, back)
-    desk.remember(request, response, fresh)
+    desk.remember(request, response, fresh.sid)
+    days = KNOWN_DAYS * 24 * 3600
+    desk.remember(request, response, desk.known.issue(known), KNOWN_COOKIE, days)
+    response.delete_cookie(LOGIN_COOKIE, path=desk.base(request) or "/")
     return response
 
 
@@ -268,7 +323,7 @@ async def logout(desk: Desk, request: Request, session: Session, form: dict[str,
     desk.sessions.drop(session)
     note(request, action="logged out")
     response = desk.redirect(request, "/login" if desk.settings.needs_login else "/")
-    response.delete_cookie("panel_desk", path=desk.base(request) or "/")
+    response.delete_cookie(COOKIE, path=desk.base(request) or "/")
     return response
 
 
@@ -293,8 +348,9 @@ ROUTES = [
     Route("/records/{day}/{name}/reject", action(_on_record(_reject)), methods=["POST"]),
     Route("/records/{day}/{name}/override", action(_on_record(_override)), methods=["POST"]),
     Route("/site/build", action(build_site), methods=["POST"]),
-    Route("/login", page(login_page, login=False), methods=["GET"]),
-    Route("/login", action(login, login=False), methods=["POST"]),
+    Route("/seats", page(seats_page), methods=["GET"]),
+    Route("/login", checked(login_page), methods=["GET"]),
+    Route("/login", checked(login), methods=["POST"]),
     Route("/logout", action(logout, login=False), methods=["POST"]),
     Route("/static/desk.css", stylesheet, methods=["GET"]),
     Route("/static/favicon.svg", favicon, methods=["GET"]),

@@ -2,9 +2,10 @@
 
 Binding before uvicorn starts turns "address in use" or "no such address" into a
 one-line error instead of a log message and an exit from inside the server, and
-gives the real port for ``--port 0``. uvicorn trusts ``X-Forwarded-For`` and
-``X-Forwarded-Proto`` only from the addresses in ``$FORWARDED_ALLOW_IPS`` (by
-default 127.0.0.1: a reverse proxy on the same machine).
+gives the real port for ``--port 0``. uvicorn's own proxy-header handling is off
+(it would trust ``X-Forwarded-For`` from any loopback client, so one client could
+be a new address on every login): the app reads those headers itself, and only
+from the proxies named in ``[desk] trusted_proxies`` (:func:`panel.desk.app.create_app`).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def run(app: Starlette, sock: socket.socket, prefix: str = "") -> None:
         app,
         log_level="warning",
         access_log=False,  # the desk writes its own, with the editor's name
-        proxy_headers=True,
+        proxy_headers=False,  # the app trusts [desk] trusted_proxies only
         root_path=prefix,
         server_header=False,
         lifespan="on",

@@ -120,16 +120,24 @@ class DeskSettings:
     secure_cookies: bool = False  # the session cookie is sent over https only
     access_log: Path | None = None  # None: stderr only
     session_hours: float = 12.0
+    trusted_proxies: tuple[str, ...] = ()  # [desk] trusted_proxies: whose X-Forwarded-For counts
 
     @property
     def needs_login(self) -> bool:
         return self.token is not None
 
 
-def check_bind(host: str, token: str | None, public: str | None) -> None:
+def check_bind(
+    host: str, token: str | None, public: str | None, proxies: tuple[str, ...] = ()
+) -> None:
     """Refuse to expose the desk without a token: one line saying how to fix it."""
     if token is not None:
         return
+    if proxies:
+        raise PanelError(
+            "[desk] trusted_proxies in panel.toml puts the desk behind a reverse proxy; set "
+            f"${TOKEN_ENV} or pass --token-file FILE so editors log in"
+        )
     if not is_loopback(host):
         raise PanelError(
             f"--host {host} would let other machines reach the desk; set ${TOKEN_ENV} or pass "
@@ -153,10 +161,11 @@ def desk_settings(
     public_url: str | None = None,
     secure_cookies: bool | None = None,
     access_log: Path | None = None,
+    trusted_proxies: tuple[str, ...] = (),
 ) -> DeskSettings:
     """Checked settings: the bind rule, the public URL; secure cookies default to https."""
     origin = public_origin(public_url)
-    check_bind(host, token, origin)
+    check_bind(host, token, origin, trusted_proxies)
     secure = (
         secure_cookies if secure_cookies is not None else bool(origin and origin[:6] == "https:")
     )
@@ -169,4 +178,5 @@ def desk_settings(
         public_origin=origin,
         secure_cookies=secure,
         access_log=access_log,
+        trusted_proxies=trusted_proxies,
     )

@@ -20,6 +20,7 @@ from panel import clock
 from panel.atomic import write_atomic
 from panel.controls import strip_controls
 from panel.errors import PanelError, UnknownNameError, describe_error
+from panel.inputs.toolsources import MAX_SOURCES, SOURCES_KEY, SourceRef, pop_sources
 from panel.safeio import read_regular
 from panel.slugs import Slug, is_slug, slugify
 
@@ -122,11 +123,13 @@ def _tool_fix(exc: ValidationError) -> str:
     return "fix that value (README.md, 'Adding a tool', describes every field)"
 
 
-def _toml_data(tool: Tool, source: str) -> dict[str, Any]:
+def _toml_data(tool: Tool, source: str, refs: tuple[SourceRef, ...]) -> dict[str, Any]:
     data = tool.model_dump(mode="python", exclude_none=True)
     data["entry_price"] = tool.entry_price.value if tool.entry_price else None
     if source:  # an editor's entry has no provenance line
         data[SOURCE_KEY] = source
+    if refs:  # last: tomli_w writes them as [[sources]] tables after the fields
+        data[SOURCES_KEY] = [ref.as_toml() for ref in refs]
     return {key: value for key, value in data.items() if value is not None}
 
 
@@ -143,11 +146,13 @@ def _provenance(data: dict[str, Any], where: str) -> str:
 
 @dataclass
 class Catalog:
-    """The tools in a catalog folder, keyed by slug, and where imported ones came from."""
+    """The tools in a catalog folder, keyed by slug, where imported ones came from, and
+    the evidence sources each entry lists (``inputs.toolsources``)."""
 
     folder: Path
     tools: dict[str, Tool]
     sources: dict[str, str] = field(default_factory=dict)  # slug -> intake source, if imported
+    evidence: dict[str, tuple[SourceRef, ...]] = field(default_factory=dict)  # slug -> sources
 
     @classmethod
     def load(cls, folder: Path) -> Catalog:
@@ -183,6 +188,7 @@ class Catalog:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise PanelError(f"{path}: not valid TOML ({exc}); fix or remove the file") from None
         source = _provenance(data, str(path))
+        refs = pop_sources(data, str(path))
         tool = tool_from_data(data, str(path))
         if tool.slug != path.stem:
             raise PanelError(
@@ -191,6 +197,8 @@ class Catalog:
         self.tools[tool.slug] = tool
         if source:
             self.sources[tool.slug] = source
+        if refs:
+            self.evidence[tool.slug] = refs
 
     def get(self, slug: str) -> Tool:
         try:
@@ -204,23 +212,52 @@ class Catalog:
         """The intake source that added the entry; "" for an editor's entry."""
         return self.sources.get(slug, "")
 
+    def evidence_of(self, slug: str) -> tuple[SourceRef, ...]:
+        """The entry's evidence sources, in the order its file lists them."""
+        return self.evidence.get(slug, ())
+
     def path_for(self, slug: str) -> Path:
         return self.folder / f"{slug}.toml"
 
-    def save(self, tool: Tool, source: str | None = None) -> Path:
+    def save(
+        self,
+        tool: Tool,
+        source: str | None = None,
+        evidence: tuple[SourceRef, ...] | None = None,
+    ) -> Path:
         """Write one tool's file atomically and update the in-memory view.
 
-        ``source`` records which intake source added the entry; None keeps what it was.
+        ``source`` records which intake source added the entry; ``evidence`` is the entry's
+        evidence sources. None keeps what it was.
         """
         if source is None:
             source = self.source_of(tool.slug)
+        if evidence is None:
+            evidence = self.evidence_of(tool.slug)
         source = _one_line(source)[:MAX_SOURCE_CHARS]
         path = self.path_for(tool.slug)
-        data = _toml_data(tool, source)
+        data = _toml_data(tool, source, evidence)
         write_atomic(path, tomli_w.dumps(data, multiline_strings=True).encode())
         self.tools[tool.slug] = tool
         if source:
             self.sources[tool.slug] = source
         else:
             self.sources.pop(tool.slug, None)
+        if evidence:
+            self.evidence[tool.slug] = evidence
+        else:
+            self.evidence.pop(tool.slug, None)
         return path
+
+    def add_source(self, slug: str, ref: SourceRef) -> bool:
+        """List ``ref`` last among the entry's sources and save; False if it was listed."""
+        tool = self.get(slug)
+        listed = self.evidence_of(slug)
+        if ref in listed:
+            return False
+        if len(listed) >= MAX_SOURCES:
+            raise PanelError(
+                f"{self.path_for(slug)}: already {MAX_SOURCES} sources; remove one first"
+            )
+        self.save(tool, evidence=(*listed, ref))
+        return True

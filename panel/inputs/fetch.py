@@ -13,6 +13,11 @@
 - The body is capped (the ``Content-Length`` is checked first, the bytes as they come).
 - No proxies from the environment (the address check must know where it connects),
   no cookies, no compression, no credentials in URLs.
+
+``fetch`` is intake's download (the body of a 2xx answer, anything else an error);
+``get`` is the same download for callers that send their own headers (a conditional GET,
+a User-Agent), want non-2xx answers back (304 Not Modified, a robots.txt 404) and pace
+every hop (``before``: called with each hop's host before it connects): the evidence fetcher.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -32,6 +37,7 @@ from panel.errors import PanelError
 
 MAX_BYTES = 10_000_000
 USER_AGENT = "panel-intake/1"
+ACCEPT = "application/rss+xml, application/atom+xml, text/csv, */*;q=0.5"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _SAFE_PATH = "/%:@!$&'()*+,;=?~-._"
 
@@ -85,6 +91,7 @@ class FetchPolicy:
     max_redirects: int = 5
     deny_private: bool = False
     allow: Sequence[Allowed] = field(default_factory=tuple)
+    timeout_setting: str = "[intake] timeout"  # named in the error when the deadline passes
 
 
 def public(address: Address) -> bool:
@@ -207,8 +214,8 @@ def _check(addresses: list[str], target: _Target, policy: FetchPolicy, origin: s
         via = "" if target.url == origin else f" (redirected to {target.url})"
         raise FetchError(
             f"{origin}: {target.host}{via} is {address}, a private, loopback or reserved "
-            "address, and intake denies those; use a public address, or allow it in "
-            "panel.toml ([intake] allow)"
+            "address, and [intake] deny_private refuses those; use a public address, or "
+            "allow it in panel.toml ([intake] allow)"
         )
 
 
@@ -237,23 +244,23 @@ class _Connection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _too_slow(origin: str, clock: _Deadline) -> FetchError:
+def _too_slow(origin: str, clock: _Deadline, setting: str = "[intake] timeout") -> FetchError:
     return FetchError(
         f"{origin}: no complete answer within {clock.seconds:g} s (the overall download "
-        "deadline); try again later, or raise [intake] timeout in panel.toml"
+        f"deadline); try again later, or raise {setting} in panel.toml"
     )
 
 
 def _body(response: http.client.HTTPResponse, policy: FetchPolicy, origin: str) -> bytes:
     declared = response.getheader("Content-Length", "")
     if declared.strip().isdigit() and int(declared) > policy.max_bytes:
-        raise FetchError(f"{origin}: larger than {policy.max_bytes} bytes; refusing to import")
+        raise FetchError(f"{origin}: larger than {policy.max_bytes} bytes; refusing it")
     chunks: list[bytes] = []
     total = 0
     while chunk := response.read1(65536):
         total += len(chunk)
         if total > policy.max_bytes:
-            raise FetchError(f"{origin}: larger than {policy.max_bytes} bytes; refusing to import")
+            raise FetchError(f"{origin}: larger than {policy.max_bytes} bytes; refusing it")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -273,49 +280,73 @@ def _connect(target: _Target, addresses: list[str], clock: _Deadline) -> _Connec
     raise OSError("no address to connect to")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """The final (non-redirect) answer of a download: its status, address, headers, body."""
+
+    status: int
+    url: str  # the address that answered, after redirects
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes  # read for 2xx answers only
+
+
 def _hop(
-    target: _Target, policy: FetchPolicy, clock: _Deadline, origin: str
-) -> tuple[int, str, bytes]:
-    """One request: (status, Location header, body if 2xx)."""
+    target: _Target,
+    policy: FetchPolicy,
+    clock: _Deadline,
+    origin: str,
+    headers: Mapping[str, str],
+) -> Answer:
+    """One request; the body is read for 2xx answers only."""
     addresses = _resolve(target, clock, origin)
     _check(addresses, target, policy, origin)
     connection = _connect(target, addresses, clock)
     try:
-        connection.request(
-            "GET",
-            target.path,
-            headers={
-                "User-Agent": USER_AGENT,
-                "Accept": "application/rss+xml, application/atom+xml, text/csv, */*;q=0.5",
-                "Accept-Encoding": "identity",
-                "Connection": "close",
-            },
-        )
+        sent = {"User-Agent": USER_AGENT, "Accept": ACCEPT, **headers}
+        sent.update({"Accept-Encoding": "identity", "Connection": "close"})
+        connection.request("GET", target.path, headers=sent)
         response = connection.getresponse()
-        location = response.getheader("Location", "")
-        if 200 <= response.status < 300:
-            return response.status, location, _body(response, policy, origin)
-        return response.status, location, b""
+        got = {key.lower(): value for key, value in response.getheaders()}
+        body = _body(response, policy, origin) if 200 <= response.status < 300 else b""
+        return Answer(response.status, target.url, got, body)
     finally:
         connection.close()
 
 
-def fetch(url: str, policy: FetchPolicy | None = None) -> bytes:
-    """GET ``url`` within ``policy``: the body of the final 2xx answer, or a FetchError."""
+def get(
+    url: str,
+    policy: FetchPolicy | None = None,
+    headers: Mapping[str, str] | None = None,
+    before: Callable[[str], None] | None = None,
+) -> Answer:
+    """GET ``url`` within ``policy``, following redirects: the final answer, whatever its
+    status (a FetchError for a refused, failed or too slow download, or too many redirects).
+
+    ``headers`` are sent on every hop (the transport's own are fixed), except an
+    ``Authorization`` header, which goes only to the first URL's origin (scheme, host, port):
+    a redirect elsewhere never carries a credential. ``before(host)`` is called before each
+    hop connects, so a caller can pace requests per host.
+    """
     policy = policy or FetchPolicy()
     target = _target(url, url)
     clock = _Deadline(policy.deadline)
+    setting = policy.timeout_setting
+    origin = (target.tls, target.host, target.port)
+    sent = dict(headers or {})
+    elsewhere = {k: v for k, v in sent.items() if k.lower() != "authorization"}
     try:
         for _ in range(policy.max_redirects + 1):
-            status, location, body = _hop(target, policy, clock, url)
+            if before is not None:
+                before(target.host)
+            same = (target.tls, target.host, target.port) == origin
+            answer = _hop(target, policy, clock, url, sent if same else elsewhere)
             if clock.expired():
-                raise _too_slow(url, clock)  # the socket was shut: the body may be cut short
-            if 200 <= status < 300:
-                return body
-            if status not in _REDIRECTS:
-                raise FetchError(f"{url}: HTTP {status}; check the feed address")
+                raise _too_slow(url, clock, setting)  # the socket was shut: the body may be cut
+            if answer.status not in _REDIRECTS:
+                return answer
+            location = answer.headers.get("location", "")
             if not location:
-                raise FetchError(f"{url}: HTTP {status} redirect without a Location")
+                raise FetchError(f"{url}: HTTP {answer.status} redirect without a Location")
             target = _target(urljoin(target.url, location.strip()), url)
         raise FetchError(
             f"{url}: more than {policy.max_redirects} redirects; use the final address"
@@ -326,8 +357,16 @@ def fetch(url: str, policy: FetchPolicy | None = None) -> bytes:
         raise FetchError(f"{url}: TLS certificate not valid ({exc.verify_message})") from None
     except (OSError, http.client.HTTPException) as exc:
         if clock.expired():
-            raise _too_slow(url, clock) from None
+            raise _too_slow(url, clock, setting) from None
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         raise FetchError(f"{url}: cannot fetch ({reason}); check the address") from None
     finally:
         clock.cancel()
+
+
+def fetch(url: str, policy: FetchPolicy | None = None) -> bytes:
+    """GET ``url`` within ``policy``: the body of the final 2xx answer, or a FetchError."""
+    answer = get(url, policy)
+    if not 200 <= answer.status < 300:
+        raise FetchError(f"{url}: HTTP {answer.status}; check the feed address")
+    return answer.body

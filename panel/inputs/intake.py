@@ -7,6 +7,9 @@ Anything else that names an existing entry, by slug or by a look-alike name
 (``Ａｉｄｅｒ``, ``Аider``, ``A.i.d.e.r`` for ``Aider``), is reported as a conflict
 and not imported. An item that repeats an entry exactly is simply unchanged.
 
+A feed item's link is kept as the entry's ``announcement`` source (evidence, issue 26);
+a JSON Lines object may list ``sources`` as a catalog file does.
+
 JSON Lines are validated all or nothing (one bad line and nothing is written); a
 bad CSV row or feed item is skipped and reported, and the rest import.
 """
@@ -22,6 +25,7 @@ from panel.inputs.catalog import SOURCE_KEY, Catalog, Tool, tool_from_data
 from panel.inputs.fetch import FetchPolicy, fetch
 from panel.inputs.lookalike import skeleton
 from panel.inputs.rss import Candidates, csv_rows, feed_items, jsonl_lines, kind_of
+from panel.inputs.toolsources import SOURCES_KEY, SourceRef, pop_sources
 from panel.safeio import read_regular
 
 MAX_SOURCE_BYTES = 16 * 1024 * 1024  # a local import file; downloads have their own cap
@@ -101,6 +105,7 @@ class _Plan:
         self.catalog = catalog
         self.source = source
         self.pending: dict[str, Tool] = {}
+        self.refs: dict[str, tuple[SourceRef, ...]] = {}  # slug -> evidence sources the item lists
         self.report = ImportReport()
         self.looks: dict[str, str] = {}  # skeleton -> slug, for every entry and pending tool
         for tool in catalog.tools.values():
@@ -122,7 +127,9 @@ class _Plan:
     def take(self, candidate: dict[str, Any], where: str) -> None:
         # provenance is panel's to record: a "source" in the data is ignored
         candidate = {k: v for k, v in candidate.items() if k != SOURCE_KEY}
-        fresh = tool_from_data(candidate, where)
+        listed = {k: candidate.pop(k) for k in [SOURCES_KEY] if k in candidate}
+        fresh = tool_from_data(candidate, where)  # the tool's own fields are checked first
+        refs = pop_sources(listed, where)
         twin = self._twin(fresh)
         if twin is not None:
             self.report.conflicts.append(
@@ -133,6 +140,7 @@ class _Plan:
         base = self.pending.get(fresh.slug) or self.catalog.tools.get(fresh.slug)
         if base is None:
             self.pending[fresh.slug] = fresh
+            self.refs[fresh.slug] = refs
             self._remember(fresh)
             return
         merged = _merge(base, candidate, where)
@@ -143,6 +151,7 @@ class _Plan:
         origin = self.catalog.source_of(existing.slug)
         if origin == self.source.label and self.source.may_update:
             self.pending[fresh.slug] = merged
+            self.refs[fresh.slug] = refs
             return
         self.report.conflicts.append(
             f"{where}: {fresh.name!r} would change {self._entry(existing)}, not imported; "
@@ -160,14 +169,18 @@ class _Plan:
     def write(self) -> ImportReport:
         for slug, tool in self.pending.items():
             existing = self.catalog.tools.get(slug)
+            refs = self.refs.get(slug, ())
             if existing is None:
                 self.report.added.append(slug)
-                self.catalog.save(tool, source=self.source.label)
+                self.catalog.save(tool, source=self.source.label, evidence=refs)
             elif tool == existing:
                 self.report.unchanged.append(slug)
             else:
                 self.report.updated.append(slug)
-                self.catalog.save(tool)  # an update by its own source: provenance unchanged
+                # an update by its own source: provenance unchanged, new sources listed last
+                listed = self.catalog.evidence_of(slug)
+                added = tuple(ref for ref in refs if ref not in listed)
+                self.catalog.save(tool, evidence=(*listed, *added))
         return self.report
 
 

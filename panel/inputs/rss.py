@@ -1,9 +1,10 @@
 """Launch feeds, spreadsheets and JSON Lines -> candidate catalog entries (plain dicts).
 
-RSS/Atom items map title -> name, summary -> description (HTML stripped), link -> url,
-published -> launched and the first tag -> category. CSV rows use the catalog's field
-names as headers; ``competitors`` is separated by semicolons. JSON Lines hold one
-object per line. Nothing here is validated as a tool yet: that is ``panel.inputs.intake``'s job.
+RSS/Atom items map title -> name, summary -> description (HTML stripped), link -> url
+and an ``announcement`` source, published -> launched and the first tag -> category.
+CSV rows use the catalog's field names as headers; ``competitors`` is separated by
+semicolons. JSON Lines hold one object per line. Nothing here is validated as a tool yet:
+that is ``panel.inputs.intake``'s job.
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def feed_items(data: bytes, where: str) -> Candidates:
         }
         if entry.get("link"):
             candidate["url"] = entry["link"]
+            # the item itself is evidence: the launch as announced (issue 26)
+            candidate["sources"] = [{"url": entry["link"], "kind": "announcement"}]
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         if stamp:
             candidate["launched"] = date(stamp.tm_year, stamp.tm_mon, stamp.tm_mday)

@@ -57,7 +57,7 @@ def stored_votes(runs: Path) -> dict[str, Votes]:
     """The imported vote totals by tool slug; empty when no store exists (nothing is created)."""
     if not (runs / DB_NAME).is_file():
         return {}
-    with Store.open(runs) as store:
+    with Store.open(runs, readonly=True) as store:  # show and digest only read
         return {slug: Votes(ship, skip) for slug, (ship, skip) in store.votes().items()}
 
 

@@ -7,31 +7,39 @@ that never finished, and a finished night reruns with zero provider calls.
 
 from __future__ import annotations
 
-import itertools
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from panel import clock
-from panel.atomic import write_new
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.run import refresh_evidence
+from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas, select_personas
 from panel.inputs.sources import refresh
 from panel.jobs.nightly_calls import BatchRoutes, NightCalls
-from panel.jobs.nightly_panel import PanelUsed, describe_panel, embedded_refusal
+from panel.jobs.nightly_panel import (
+    PanelUsed,
+    batch_refusal,
+    describe_panel,
+    embedded_refusal,
+    not_batched,
+    require_keys,
+)
 from panel.jobs.nightly_policy import RetryRule, look
 from panel.jobs.nightly_run import Night, Planner, ProgressHook, slices
 from panel.jobs.nightly_select import RIVAL_RULE, Selected, rival_for, seats_of, select
-from panel.jobs.nightly_summary import NightSummary
+from panel.jobs.nightly_summary import NightSummary, write_summary
 from panel.jobs.review import Plan, Shared, fingerprint, plan_tools
+from panel.pipeline.calls import estimated_costs
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.session import RunSession
 from panel.records.rows import ReviewInputs
+from panel.scoring.seats import seat_warnings
 
 __all__ = [
     "RIVAL_RULE",
@@ -74,13 +82,19 @@ def prepare(
     panel = describe_panel(config, [p.name for p in personas], options.providers)
     if panel.defaulted and not (options.dry_run or options.allow_embedded):
         raise PanelError(embedded_refusal(panel.defaulted, len(personas)))
+    if not options.dry_run:
+        require_keys(config, list(panel.providers))
+    refused = not_batched(config, list(panel.providers), options.batch or config.panel.batch)
+    if options.batch and (error := batch_refusal(refused, list(panel.providers))):
+        raise PanelError(error)
     prompts = PromptBuilder(home.prompts, fence_key(home.runs))
     digests = prompts.template_digest
     shared = Shared(catalog, available, prompts)
     models = [f"{name}={config.settings(name).model}" for name in panel.providers]
 
     def current(tool: Tool, rival: Tool) -> ReviewInputs:
-        return fingerprint(personas, digests, (tool, rival), models)
+        evidence = evidence_digests(home, (tool, rival), catalog=catalog, config=config)
+        return fingerprint(personas, digests, (tool, rival), models, evidence)
 
     retry = RetryRule(config.panel.retry_nights, options.today.isoformat())
     tonight = look(store, since, retry, catalog.tools, first=last is None)
@@ -105,6 +119,7 @@ def prepare(
         panel=asdict(panel),
         planned=len(chosen),
         skipped=skipped,
+        not_batched=refused,
     )
     for entry in skipped:
         summary.comparisons.append({**entry, "status": "skipped"})
@@ -122,7 +137,7 @@ def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, An
         for selected, plan in planner.slice(part):
             calls = [routes.priced(c) if routes.batched(c) else c for c in plan.calls]
             uncached = [c for c in calls if session.store.cached(c.key) is None]
-            costs = [c.estimated_cost() for c in uncached]
+            costs = estimated_costs(uncached)  # with the warming order's expected cache hits
             unknown = unknown or any(c is None for c in costs)
             estimate = sum(c for c in costs if c is not None)
             total += estimate
@@ -148,6 +163,7 @@ def dry_run_report(session: RunSession, options: NightlyOptions) -> dict[str, An
         "rival_rule": RIVAL_RULE,
         "comparisons": rows,
         "skipped": summary.skipped,
+        "not_batched": summary.not_batched,
         "calls": sum(r["calls"] for r in rows),
         "cached": sum(r["cached"] for r in rows),
         "estimated_usd": None if unknown else round(total, 6),
@@ -168,7 +184,9 @@ def run_nightly(
     home, store = session.home, session.store
     run_id = f"{KIND}-{clock.now().strftime('%Y%m%dT%H%M%S.%fZ')}"
     refresh(home, log)  # [intake.sources] first: today's launches join tonight's plan
+    evidence = refresh_evidence(home, log)  # then their sources (conditional GETs, own budget)
     summary, chosen, planner = prepare(session, options)
+    summary.evidence = evidence
     first = planner.slice(chosen[:1])  # every comparison has the same panel: its calls
     session.require_prices(c for _, plan in first for c in plan.calls)
     per = len(first[0][1].calls) if first else 0
@@ -182,7 +200,12 @@ def run_nightly(
     store.begin_run(run_id, KIND)
     total = per * len(chosen)
     log(PanelUsed(**summary.panel).line())
-    log(f"planned {len(chosen)} comparisons, {total} calls (since {summary.since})")
+    for name, reason in summary.not_batched.items():
+        log(f"not batched: {name} runs synchronously at full price: {reason}")
+    log(
+        f"planned {len(chosen)} comparison{'' if len(chosen) == 1 else 's'}, "
+        f"{total} call{'' if total == 1 else 's'} (since {summary.since})"
+    )
     for entry in summary.skipped:
         log(f"skipped {entry['tool']}: {entry['reason']}")
     on_plan(total)
@@ -200,8 +223,13 @@ def run_nightly(
     )
     try:
         session.run(run.run(options.wait))
-    except BaseException:
+    except BaseException as exc:
         store.end_run(run_id, "interrupted")
+        if isinstance(exc, KeyboardInterrupt):  # Ctrl-C, or SIGTERM (handled the same way)
+            log(
+                f"interrupted: run {run_id} is marked interrupted, calls not answered go back "
+                "to planned, and the next run resumes them"
+            )
         raise
     run.finish()
     summary.given_up = night.gave_up
@@ -211,15 +239,9 @@ def run_nightly(
     summary.spent_usd = round(summary.spent_usd, 6)
     summary.cost_usd = round(summary.cost_usd, 6)
     summary.sync_usd = round(summary.sync_usd, 6)
+    summary.seats = seat_warnings(home.runs, session.settings, options.today, night.tonight)
     status = "partial" if summary.deferred or summary.waiting else "done"
     store.end_run(run_id, status, asdict(summary))
-    data = (json.dumps(asdict(summary), indent=2) + "\n").encode()
-    path = write_new(summary_paths(home.runs / "nightly", summary.date), lambda _: data)
+    sent = session.runner.budget.calls > 0 or summary.batch_lines > 0
+    path = write_summary(home.runs / "nightly", summary.date, asdict(summary), sent)
     return summary, path
-
-
-def summary_paths(folder: Path, day: str) -> Iterator[Path]:
-    """``<day>.json``, then ``<day>.2.json``, ``.3``...: every run keeps its own summary."""
-    yield folder / f"{day}.json"
-    for n in itertools.count(2):
-        yield folder / f"{day}.{n}.json"

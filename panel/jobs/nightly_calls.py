@@ -65,6 +65,9 @@ class BatchRoutes:
         )  # fmt: skip
 
 
+SLIM: dict[str, Any] = {"quote": None, "fields": {}, "truncated_input": [], "defences": []}
+
+
 @dataclass
 class NightCalls:
     """The night's calls, answered by the cheapest way that is due."""
@@ -76,6 +79,7 @@ class NightCalls:
     list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)
+    tonight: dict[str, CallResult] = field(default_factory=dict)  # calls answered this run
     _counted: set[str] = field(default_factory=set)
     _fresh: set[str] = field(default_factory=set)  # due for a retry with an answer cached
     _failing: set[str] | None = None
@@ -179,6 +183,11 @@ class NightCalls:
 
     def settle(self, results: Sequence[CallResult]) -> None:
         """Note calls that failed (or were withheld) tonight for the last time allowed."""
+        # what seat lines need of tonight's calls (scoring.seats.call_rows), not their text:
+        # a night keeps 100,000 of these
+        self.tonight.update(
+            (r.key, r.model_copy(update=SLIM)) for r in results if not r.cached and r.attempts
+        )
         for result in results:
             failure = result.failure
             if result.cached or result.outcome != "failed":
@@ -194,7 +203,11 @@ class NightCalls:
     def sync_cost(self, result: CallResult) -> float:
         """What ``result`` would have cost synchronously, at the list price."""
         rate = self.list_rates.get(result.key)
-        return 0.0 if rate is None else rate.cost(result.prompt_tokens, result.completion_tokens)
+        return (
+            0.0
+            if rate is None
+            else rate.cost(result.prompt_tokens, result.completion_tokens, result.cached_tokens)
+        )
 
 
 def _given_up(last: CallResult, nights: int) -> dict[str, Any]:

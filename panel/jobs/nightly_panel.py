@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from panel.config import Config
-from panel.providers.registry import DEFAULT_PROVIDER
+from panel.providers.registry import DEFAULT_PROVIDER, describe
 
 
 def embedded_refusal(defaulted: Sequence[str], personas: int) -> str:
@@ -61,3 +61,33 @@ def describe_panel(config: Config, personas: Sequence[str], override: Sequence[s
     ]
     source = "--provider" if override else "built-in default" if defaulted else "panel.toml"
     return PanelUsed(models, chosen, source, defaulted)
+
+
+def require_keys(config: Config, providers: Sequence[str]) -> None:
+    """Every provider on tonight's panel has its API key in the environment, or a one-line
+    error naming the variable. Checked on every run, even one with nothing to do, so a cron
+    line without keys fails on its first night rather than on the first night with work."""
+    for name in providers:
+        settings = config.settings(name)
+        describe(settings.kind).api_key(settings)
+
+
+def not_batched(config: Config, providers: Sequence[str], forced: bool) -> dict[str, str]:
+    """Providers on the panel that were asked to batch (``forced``: ``--batch`` or ``[panel]
+    batch``; else the provider's own ``batch = true``) but run synchronously, and why."""
+    out: dict[str, str] = {}
+    for name in providers:
+        settings = config.settings(name)
+        if forced or settings.batch is True:
+            reason = describe(settings.kind).batch_refusal(settings)
+            if reason is not None:
+                out[name] = reason
+    return out
+
+
+def batch_refusal(refused: dict[str, str], providers: Sequence[str]) -> str | None:
+    """The one-line error for an explicit ``--batch`` where no provider can batch, else None."""
+    if not providers or len(refused) < len(providers):
+        return None
+    why = "; ".join(f"{name}: {reason}" for name, reason in refused.items())
+    return f"--batch: no provider on tonight's panel can batch ({why}); or drop --batch"

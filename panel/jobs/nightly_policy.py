@@ -90,6 +90,7 @@ def inputs_changed(last: IndexedRecord, now: ReviewInputs, tonight: Look) -> str
         "personas": "persona",
         "templates": "prompt",
         "models": "model",
+        "evidence": "evidence",  # a source's text changed (panel.evidence), or one was fetched
     }
     before = last.inputs
     changed = [label for key, label in labels.items() if getattr(before, key) != getattr(now, key)]
@@ -105,7 +106,8 @@ def retry_due(last: IndexedRecord, now: ReviewInputs, tonight: Look) -> str | No
     if not retry and failed is not None:  # older index rows kept no list: plan them again
         return None
     what = "incomplete" if last.status == "incomplete" else "partly failed"
-    return f"last review was {what}; {len(retry)} failed calls due"
+    calls = "failed call" if len(retry) == 1 else "failed calls"
+    return f"last review was {what}; {len(retry)} {calls} due"
 
 
 Reason = Callable[[IndexedRecord, ReviewInputs, Look], str | None]

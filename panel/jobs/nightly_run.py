@@ -26,7 +26,7 @@ from panel.jobs.review import Plan, answers_digest, index, journal, save
 from panel.pipeline.calls import Call
 from panel.records.schema import CallResult
 from panel.records.store import Store
-from panel.scoring.aggregate import count_phrase
+from panel.scoring.aggregate import tally_by_kind
 
 ProgressHook = Callable[[str], None]
 # Comparisons per slice: about one batch's lines (pipeline/batch_path.MAX_LINES) when a
@@ -82,8 +82,8 @@ class Night:
         if night.batch is not None:
             await night.batch.collect()  # first what earlier runs sent
         waiting = await self.over(self.chosen)
-        if not wait or night.batch is None:
-            return
+        if not wait or night.batch is None or not waiting:
+            return  # nothing waits on a batch: no "waiting" line
         self.log(f"waiting up to {wait:.0f}s for batches")
         deadline = time.monotonic() + wait
         while waiting and night.batch.journal.open():
@@ -162,10 +162,7 @@ class Night:
             self.summary.done += 1
         else:
             self.summary.incomplete += 1
-        self.log(
-            f"{record.status} {record.id} "
-            f"({count_phrase(count.calls, count.valid, count.failed, count.recused)})"
-        )
+        self.log(f"{record.status} {record.id} ({tally_by_kind(record.calls)})")
         return {
             "status": record.status,
             "record": record.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -13,8 +13,10 @@ from panel import __version__, clock
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
+from panel.evidence.snapshots import evidence_digests
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
+from panel.jobs import recusal
 from panel.paths import Home
 from panel.pipeline.calls import Call
 from panel.pipeline.pricing import PriceBook
@@ -52,6 +54,9 @@ class Plan:
     prompts: PromptBuilder
     config: Config
     vendors: dict[str, str] = field(default_factory=dict)  # provider address -> model vendor
+    evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
+    # Calls that would be recused, left out before sending, with their place (jobs/recusal).
+    recused: list[tuple[int, Call]] = field(default_factory=list)
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -119,7 +124,7 @@ def plan_tools(
     for name, chosen in (sampling or {}).items():
         if name in settings:
             settings[name] = replace(settings[name], sampling=chosen)
-    prices = PriceBook({k: (v.input, v.output) for k, v in config.prices.items()})
+    prices = PriceBook.of(config.prices)
     for name in names:  # one client per provider, shared by every plan of the session
         if name not in clients:
             clients[name] = registry.create(settings[name])
@@ -148,14 +153,18 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    return Plan(tools, personas, list(providers.values()), calls, prompts, config, vendors)
+    catalog = shared.catalog if shared else None
+    evidence = evidence_digests(home, tools, catalog=catalog, config=config)
+    clients_used = list(providers.values())
+    send, recused = recusal.split(calls, vendors, config.panel.recusal)
+    return Plan(tools, personas, clients_used, send, prompts, config, vendors, evidence, recused)
 
 
 def build_record(
     plan: Plan, calls: list[CallResult], record_id: str, started: datetime, finished: datetime
 ) -> ComparisonRecord:
-    recusal = plan.config.panel.recusal
-    calls = mark_conflicts(calls, plan.tools, plan.vendors, recusal)
+    rule = plan.config.panel.recusal
+    calls = mark_conflicts(recusal.restore(calls, plan.recused), plan.tools, plan.vendors, rule)
     count = totals(calls)
     quorum = plan.config.panel.quorum
     personas = [p.name for p in plan.personas]
@@ -163,7 +172,7 @@ def build_record(
     scores = scores.model_copy(
         update={
             "head_to_head": head_to_head(calls, plan.tools),
-            "trust": trust(calls, plan.tools, personas, scores.split, recusal),
+            "trust": trust(calls, plan.tools, personas, scores.split, rule),
         }
     )
     complete = all(s.quorum_met for s in scores.tools)
@@ -182,9 +191,15 @@ def build_record(
         totals=count,
         provenance=plan.provenance(started, finished),
         editorial=(
-            auto_approved(finished) if plan.config.site.auto_approve and complete else Editorial()
+            auto_approved(finished)
+            if plan.config.site.auto_approve and complete and not _stand_ins(calls)
+            else Editorial()  # a mock's or the embedded model's answers wait for an editor
         ),
     )
+
+
+def _stand_ins(calls: list[CallResult]) -> bool:
+    return any(registry.stand_in(c.provider, c.model, c.model_version) for c in calls)
 
 
 def exit_code(record: ComparisonRecord) -> int:
@@ -254,19 +269,28 @@ def fingerprint(
     template_digest: Callable[[str], str],
     tools: Sequence[Tool],
     models: Sequence[str],
+    evidence: Mapping[str, str] | None = None,
 ) -> ReviewInputs:
-    """What decides a comparison's answers, for re-review on change (no prompt rendering)."""
+    """What decides a comparison's answers, for re-review on change (no prompt rendering).
+
+    ``evidence``: slug -> evidence pack digest, for tools with evidence only (a tool without
+    any keeps the fingerprint it had before sources existed).
+    """
     return ReviewInputs(
         templates={p.spec.template: template_digest(p.spec.template) for p in personas},
         personas={p.name: p.digest for p in personas},
         catalog={t.slug: t.digest() for t in tools},
         models=tuple(sorted(models)),
+        evidence=dict(sorted((evidence or {}).items())),
     )
 
 
 def plan_fingerprint(plan: Plan) -> ReviewInputs:
-    models = {f"{c.provider.spec}={c.provider.model}" for c in plan.calls}
-    return fingerprint(plan.personas, plan.prompts.template_digest, plan.tools, list(models))
+    every = [*plan.calls, *(c for _, c in plan.recused)]
+    models = {f"{c.provider.spec}={c.provider.model}" for c in every}
+    return fingerprint(
+        plan.personas, plan.prompts.template_digest, plan.tools, list(models), plan.evidence
+    )
 
 
 def index(
@@ -298,8 +322,10 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
     """sha256 of what a record says: each call's answer or failure (not its timing or cost),
     and what turns answers into scores (quorum, recusal, the providers' vendors).
 
-    The nightly writes a record for a pair again only when this changes.
+    The nightly writes a record for a pair again only when this changes. Calls recused
+    before sending are left out: the rules already say which they are.
     """
+    not_asked = {c.key for _, c in plan.recused}
     rows = sorted(
         json.dumps(
             [
@@ -309,6 +335,7 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
             sort_keys=True, default=str,
         )
         for c in calls
+        if c.key not in not_asked
     )  # fmt: skip
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)

@@ -76,7 +76,7 @@ def results(
         parsed = api.result(line)
         if parsed.completion is not None:
             c = parsed.completion
-            cost = None if rate is None else rate.cost(c.prompt_tokens, c.completion_tokens)
+            cost = None if rate is None else rate.cost(*c.tokens)
             yield parsed.custom_id, "answered", asdict(c), cost
         elif parsed.error is not None and completed:
             error = {"reason": parsed.error.reason.value, "detail": str(parsed.error)}

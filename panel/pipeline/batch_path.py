@@ -62,7 +62,7 @@ RESENDS = 3  # a line lost this many times tonight fails its call ([panel] batch
 
 def batch_rate(rate: Rate | None, discount: float) -> Rate | None:
     """The batch price: ``discount`` times the list price (unknown stays unknown)."""
-    return None if rate is None else Rate(rate.input * discount, rate.output * discount)
+    return None if rate is None else rate.scaled(discount)
 
 
 @dataclass
@@ -165,8 +165,10 @@ class BatchPath:
                 for row in batch_files.results(api, batch_files.lines(file), rate, completed)
             )
             lost = self.journal.settle(batch.id, state, rows, status.detail or None)
-        note = f", {lost} lines without a result go back to planned" if lost else ""
-        self.log(f"batch {batch.id} on {batch.provider} {state} ({status.raw}){note}")
+        back = "line without a result goes" if lost == 1 else "lines without a result go"
+        note = f", {lost} {back} back to planned" if lost else ""
+        raw = "" if status.raw.lower() == str(state).lower() else f" ({status.raw})"
+        self.log(f"batch {batch.id} on {batch.provider} {state}{raw}{note}")
 
     def _rate(self, name: str, api: BatchApi) -> Rate | None:
         provider = self.clients[name]
@@ -234,6 +236,7 @@ class BatchPath:
             reasks=ready.reasks,
             prompt_tokens=int(carried.get("prompt_tokens", 0)),
             completion_tokens=int(carried.get("completion_tokens", 0)),
+            cached_tokens=int(carried.get("cached_tokens", 0)),
         )
         messages = _messages(ready.messages) or call.rendered.messages
         if ready.state == "errored":
@@ -248,6 +251,7 @@ class BatchPath:
                 "attempts": tally.attempts,
                 "prompt_tokens": tally.prompt_tokens,
                 "completion_tokens": tally.completion_tokens,
+                "cached_tokens": tally.cached_tokens,
                 "started": carried.get("started", clock.timestamp()),
             }
             return Line("", call.key, ready.reasks + 1, _dicts(outcome.messages), carried)
@@ -320,7 +324,8 @@ class BatchPath:
                 return
         remote = await self._create(api, batch, str(file_id))
         self.journal.submitted(batch.id, str(remote))
-        self.log(f"batch {batch.id} submitted to {batch.provider}: {batch.lines} lines")
+        lines = f"{batch.lines} line{'' if batch.lines == 1 else 's'}"
+        self.log(f"batch {batch.id} submitted to {batch.provider}: {lines}")
 
     async def _create(self, api: BatchApi, batch: Batch, file_id: str) -> str:
         """Create the batch under the retry policy, looking it up by its tag before each

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona
 from panel.pipeline import headtohead
-from panel.pipeline.pricing import FREE, Rate, estimate_tokens
+from panel.pipeline.pricing import FREE, Rate, cacheable_tokens, estimate_tokens
 from panel.pipeline.prompts import Rendered
 from panel.providers.base import CompletionRequest, Message, Provider
 
@@ -64,8 +64,11 @@ class Call:
         prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
         return prompt, self.provider.sampling.max_tokens
 
-    def estimated_cost(self) -> float | None:
-        return None if self.rate is None else self.rate.cost(*self.estimated_tokens())
+    def estimated_cost(self, cached_tokens: int = 0) -> float | None:
+        """Upper bound for one send; ``cached_tokens``: the prompt tokens expected cached."""
+        if self.rate is None:
+            return None
+        return self.rate.cost(*self.estimated_tokens(), cached_tokens)
 
     def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
         if self.pair is not None:
@@ -77,16 +80,61 @@ class Call:
             schema=schema,
             schema_name=name,
             sampling=self.provider.sampling,
+            cache_key=self.prefix_key,
         )
+
+    @functools.cached_property
+    def prefix_key(self) -> str:
+        """Names the prompt's shared prefix (its system message: the rules and the card, the
+        same for every persona on a tool, issue 18) for the server's prompt cache. A digest,
+        so neither the canary nor the card's text is sent a second time."""
+        return "panel-" + hashlib.sha256(self.rendered.system.encode()).hexdigest()[:24]
+
+    @property
+    def warms(self) -> bool:
+        """Worth sending alone before the calls sharing its prefix: the prefix is long enough
+        for a prompt cache and cached input is cheaper (or the price is unknown)."""
+        if self.rate is not None and not self.rate.discounts_cache:
+            return False
+        return cacheable_tokens(self.rendered.system) > 0
 
     @functools.cached_property
     def key(self) -> str:
         return call_key(self.provider, self.request())
 
 
+def expected_cached(calls: Iterable[Call]) -> dict[int, int]:
+    """Prompt tokens each call (by position) is expected to find in the server's cache.
+
+    The runner sends the first call of each shared prefix alone and the rest after it
+    (``Runner.run``), so every later call with that prefix on the same provider is expected
+    to hit it: ``pricing.cacheable_tokens`` of the prefix, counted low (5 characters a
+    token). The first call of a prefix, and calls whose rate gives no cache discount,
+    expect none.
+    """
+    seen: set[tuple[str, str]] = set()
+    expected: dict[int, int] = {}
+    for n, call in enumerate(calls):
+        if not call.warms:
+            continue
+        group = (call.provider.spec, call.prefix_key)
+        if group in seen:
+            expected[n] = cacheable_tokens(call.rendered.system)
+        seen.add(group)
+    return expected
+
+
+def estimated_costs(calls: Iterable[Call]) -> list[float | None]:
+    """Each call's estimate for one send, with the cache hits the call order should give
+    (``expected_cached``); None where its price is unknown."""
+    calls = list(calls)
+    cached = expected_cached(calls)
+    return [c.estimated_cost(cached.get(n, 0)) for n, c in enumerate(calls)]
+
+
 def estimated_cost(calls: Iterable[Call]) -> float | None:
-    """Upper-bound USD for one send of every call; None if any price is unknown."""
-    costs = [c.estimated_cost() for c in calls]
+    """USD for one send of every call (``estimated_costs``); None if any price is unknown."""
+    costs = estimated_costs(calls)
     if any(c is None for c in costs):
         return None
     return sum(c for c in costs if c is not None)

@@ -24,6 +24,7 @@ class CallUsage:
     reasks: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # the part of prompt_tokens served from the provider's prompt cache
     model_version: str | None = None
     mode: StructuredMode | None = None
     started: float = field(default_factory=time.monotonic)
@@ -31,6 +32,7 @@ class CallUsage:
     def add(self, completion: Completion) -> None:
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
+        self.cached_tokens += completion.cached_tokens
         self.model_version = completion.model_version
         self.mode = completion.mode
 
@@ -66,6 +68,7 @@ def call_result(
         reasks=tally.reasks,
         prompt_tokens=tally.prompt_tokens,
         completion_tokens=tally.completion_tokens,
+        cached_tokens=tally.cached_tokens,
         latency_ms=round(latency_ms, 1),
         temperature=sampling.temperature,
         seed=sampling.seed,
@@ -76,6 +79,9 @@ def call_result(
         cost_usd=(
             None
             if call.rate is None
-            else round(call.rate.cost(tally.prompt_tokens, tally.completion_tokens), 8)
+            else round(
+                call.rate.cost(tally.prompt_tokens, tally.completion_tokens, tally.cached_tokens),
+                8,
+            )
         ),
     )

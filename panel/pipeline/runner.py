@@ -3,8 +3,9 @@
 It is the only stage that talks to providers, and it owns the transport: a slot per
 provider (``max_in_flight``), the rate limiter, the transport-retry policy, the run
 budget, the response cache and the call journal (the store), and the sharing of an
-identical call already in flight. What an answer is worth is not its business: every
-completion goes to the judge (judge.py), whose outcome says accept, re-ask or reject.
+identical call already in flight, in this process or in another (``inflight``). What
+an answer is worth is not its business: every completion goes to the judge
+(judge.py), whose outcome says accept, re-ask or reject.
 Whatever happens, a call ends as a ``CallResult``: a failed call is data, never an
 exception that stops the run.
 """
@@ -16,6 +17,7 @@ from collections.abc import Callable, Collection
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
+from panel.pipeline.inflight import Claims
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
 from panel.pipeline.result import CallUsage, call_result
@@ -39,7 +41,8 @@ class Runner:
     Keyword-only, every part optional: ``policy`` transport retries; ``judge`` validation,
     flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
     journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
-    cached); ``progress`` called once per finished call.
+    cached); ``progress`` called once per finished call; ``warm`` (default on) the first
+    call of a shared prompt prefix goes alone, the rest after it (``run``).
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class Runner:
         store: Store | None = None,
         fresh: bool = False,
         progress: Progress | None = None,
+        warm: bool = True,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.judge = judge or Judge()
@@ -58,10 +62,12 @@ class Runner:
         self.store = store
         self.fresh = fresh
         self.progress = progress
+        self.warm = warm  # send the first call of a shared prompt prefix alone (``run``)
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._inflight: dict[str, asyncio.Future[CallResult]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.claims: Claims | None = None  # made with the first call that needs the store
 
     def _on_this_loop(self) -> None:
         """Semaphores and locks belong to one event loop: a runner used again on another
@@ -88,10 +94,45 @@ class Runner:
             )
         return self._limiters[provider.spec]
 
+    def close(self) -> None:
+        """Let go of the claims file (what the session's close does; the store is its own)."""
+        if self.claims is not None:
+            self.claims.close()
+            self.claims = None
+
     async def run(self, calls: list[Call], fresh: Collection[str] = ()) -> list[CallResult]:
         """Every call's result, in the order the calls were given; the calls whose key is in
-        ``fresh`` are sent even when an answer is cached (a withheld answer's retry)."""
-        return list(await asyncio.gather(*(self._run_one(call, fresh) for call in calls)))
+        ``fresh`` are sent even when an answer is cached (a withheld answer's retry).
+
+        The first call of each shared prompt prefix on a provider (``Call.warms``: a prefix
+        long enough for the server's prompt cache, and a rate that makes cache hits
+        cheaper) goes alone; the other calls with that prefix start when it has ended, so
+        they find the prefix in the cache instead of all missing it at once.
+        """
+        firsts: dict[tuple[str, str], asyncio.Event] = {}
+        order: list[tuple[asyncio.Event | None, asyncio.Event | None]] = []  # (wait, then set)
+        for call in calls:
+            if not (self.warm and call.warms):
+                order.append((None, None))
+                continue
+            group = (call.provider.spec, call.prefix_key)
+            if group in firsts:
+                order.append((firsts[group], None))
+            else:
+                firsts[group] = asyncio.Event()
+                order.append((None, firsts[group]))
+
+        async def one(n: int, call: Call) -> CallResult:
+            wait, done = order[n]
+            if wait is not None:
+                await wait.wait()
+            try:
+                return await self._run_one(call, fresh)
+            finally:
+                if done is not None:
+                    done.set()
+
+        return list(await asyncio.gather(*(one(n, call) for n, call in enumerate(calls))))
 
     async def _run_one(self, call: Call, fresh: Collection[str] = ()) -> CallResult:
         shared = self._inflight.get(call.key)
@@ -113,28 +154,43 @@ class Runner:
             self.progress(call, result)
         return result
 
-    async def _answer(self, call: Call, fresh: bool = False) -> CallResult:
+    def _from_cache(self, call: Call, fresh: bool = False) -> CallResult | None:
         skip = self.store is None or self.fresh or fresh
         cached = None if skip or self.store is None else self.store.cached(call.key)
+        if cached is None:
+            return None
+        # The checks run again: a stricter leak check applies to answers already paid for.
+        flags = [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
+        return cached.model_copy(update={"cached": True, "flags": flags})
+
+    async def _answer(self, call: Call, fresh: bool = False) -> CallResult:
+        cached = self._from_cache(call, fresh)
         if cached is not None:
-            # The checks run again: a stricter leak check applies to answers already paid for.
-            flags = (
-                [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
-            )
-            result = cached.model_copy(update={"cached": True, "flags": flags})
-        else:
+            return cached
+        if self.store is None:
             async with self._slot(call.provider):
-                if self.store is not None:
-                    self.store.start(call.key)
+                return await self.execute(call)
+        if self.claims is None:
+            self.claims = Claims(self.store.path.parent)
+        # Another process sending the same call (a nightly beside a review) is waited for,
+        # and its answer taken from the cache; the cache is looked at again once the slot is
+        # ours too, since a call planned early may have been answered since.
+        async with self.claims.claim(call.key), self._slot(call.provider):
+            cached = self._from_cache(call, fresh)
+            if cached is not None:
+                return cached
+            self.store.start(call.key)
+            try:
                 result = await self.execute(call)
-                if self.store is not None:
-                    # A call stopped by the budget before any request stays planned for
-                    # the next run; everything else is journaled as it ended.
-                    deferred = result.attempts == 0 and result.failure is not None
-                    if deferred:
-                        self.store.defer(call.key)
-                    else:
-                        self.store.finish(result)
+            except BaseException:  # cancelled (Ctrl-C, SIGTERM): not in flight any more
+                self.store.defer(call.key)
+                raise
+            # A call stopped by the budget before any request stays planned for the next
+            # run; everything else is journaled as it ended.
+            if result.attempts == 0 and result.failure is not None:
+                self.store.defer(call.key)
+            else:
+                self.store.finish(result)
         return result
 
     async def _send(self, call: Call, request: CompletionRequest, tally: CallUsage) -> Completion:
@@ -172,9 +228,7 @@ class Runner:
                 return call_result(call, tally, Reject(self._failure(exc)))
             tally.add(completion)
             if call.rate is not None:
-                self.budget.charge(
-                    call.rate.cost(completion.prompt_tokens, completion.completion_tokens)
-                )
+                self.budget.charge(call.rate.cost(*completion.tokens))
             outcome = self.judge.judge(call, messages, completion, tally.reasks)
             if not isinstance(outcome, Reask):
                 return call_result(call, tally, outcome)

@@ -120,7 +120,7 @@ class RunSession:
             policy=self.policy,
             judge=self.runner.judge,
             budget=self.runner.budget,
-            prices=PriceBook({k: (v.input, v.output) for k, v in config.prices.items()}),
+            prices=PriceBook.of(config.prices),
             run_id=run_id,
             log=log,
             poll=self.settings.batch_poll,
@@ -182,6 +182,9 @@ class RunSession:
             if self.clients:
                 asyncio.run(self.aclose_providers())
         finally:
+            runner = self.__dict__.get("runner")  # the cached property, if it was made
+            if runner is not None:
+                runner.close()
             if self._store is not None:
                 self._store.close()
                 self._store = None

@@ -67,6 +67,9 @@ class CompletionRequest:
     schema: dict[str, Any]
     schema_name: str
     sampling: Sampling = field(default_factory=Sampling)
+    # names the prompt's shared prefix for the server's prompt cache (``prompt_cache_key``);
+    # not part of the call key: it routes the request, it does not change the answer
+    cache_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,14 @@ class Completion:
     model_version: str
     mode: StructuredMode
     refusal: str | None = None
+    # the part of ``prompt_tokens`` the server served from its prompt cache (billed at the
+    # model's cached rate); 0 where the server reports none
+    cached_tokens: int = 0
+
+    @property
+    def tokens(self) -> tuple[int, int, int]:
+        """(prompt, completion, cached) as ``pricing.Rate.cost`` takes them."""
+        return self.prompt_tokens, self.completion_tokens, self.cached_tokens
 
 
 class ProviderError(Exception):
@@ -125,6 +136,8 @@ class ProviderSettings:
     vendor: str | None = None  # who made the model; None: the kind's descriptor decides
     batch: bool | None = None  # use the kind's Batch API (None: at the kind's own server only)
     batch_discount: float | None = None  # batch price / list price; None: the kind's own
+    # send the request's cache key as ``prompt_cache_key`` (None: at the kind's own server only)
+    prompt_cache_key: bool | None = None
     # HTTP kinds only: the httpx2 transport their client sends through (``httpx2.MockTransport``
     # in tests and downstream code, so no socket is opened). Never from panel.toml; not part of
     # equality, the cache key or any record.

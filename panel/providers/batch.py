@@ -268,13 +268,6 @@ class BatchSpec:
     client: type[BatchClient]
     discount: float = 0.5  # batch price / list price, unless panel.toml says otherwise
 
-    def wanted(self, settings: ProviderSettings, endpoint: str, home: str) -> bool:
-        """Do these settings use it? Never with ``batch = false``; at a server other than
-        the kind's own (``home``) only with ``batch = true`` (vLLM, Together...)."""
-        if settings.batch is False:
-            return False
-        return settings.batch is True or endpoint.rstrip("/") == home.rstrip("/")
-
     def build(self, source: BatchSource) -> BatchClient:
         """The kind's client over ``source``'s SDK client and codec."""
         settings = source.settings

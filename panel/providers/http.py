@@ -65,6 +65,10 @@ class HttpProvider:
         self.base_url = settings.base_url or from_env or None
         # The server answering (the SDK's own when none is configured): part of the cache key.
         self.endpoint = (self.base_url or kind.endpoint).rstrip("/")
+        # ``prompt_cache_key`` goes to the kind's own server; elsewhere only when configured
+        # (an OpenAI-compatible server may refuse a field it does not know)
+        wanted = settings.prompt_cache_key
+        self.sends_cache_key = wanted if wanted is not None else not self.base_url
 
     def structured(
         self, request: CompletionRequest, rung: StructuredMode

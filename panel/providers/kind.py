@@ -20,6 +20,7 @@ descriptors:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -60,9 +61,17 @@ class ProviderKind:
     endpoint: str = ""  # the server used when none is configured; "" in-process
     vendor: str = ""  # who makes the models served at ``endpoint``; "" unknown
     model_vendors: Mapping[str, str] = field(default_factory=dict)  # per-model exceptions
-    prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # model -> USD/1M
-    prices_date: str = ""  # when ``prices`` were read off the vendor's list (input, output)
+    # model -> USD per 1M tokens: (input, output) or (input, output, cached input)
+    prices: Mapping[str, tuple[float, float] | tuple[float, float, float]] = field(
+        default_factory=dict
+    )
+    prices_date: str = ""  # when ``prices`` were read off the vendor's list
     free: bool = False  # in-process: every call costs nothing, whatever panel.toml says
+    # Answers not fit to publish: every model of the kind (``stand_in``: why), or the models
+    # (by model name or reported model_version) in ``stand_in_models``. Approving a record
+    # with such answers takes --force; list, queue and desk mark it.
+    stand_in: str = ""
+    stand_in_models: Mapping[str, str] = field(default_factory=dict)
     batch: BatchSpec | None = None  # its Batch API: the client class and the batch price
 
     def __post_init__(self) -> None:
@@ -98,6 +107,26 @@ class ProviderKind:
                 f"{', '.join(r.value for r in rungs)} (or leave it out)"
             )
         self.api_key(settings)
+
+    def batch_refusal(self, settings: ProviderSettings) -> str | None:
+        """Why a provider with ``settings`` does not go through a Batch API, with the fix;
+        None when it does; ``registry.batch_api`` builds a client only then. The kind needs a
+        batch endpoint, ``batch = false`` keeps it synchronous, and a server other than the
+        kind's own (``base_url`` or the kind's base-URL variable) batches only with
+        ``batch = true``, because panel cannot know that server has a Batch API."""
+        if self.batch is None:
+            return f"kind {self.name} has no Batch API; its calls run synchronously"
+        if settings.batch is False:
+            return f"batch = false on [providers.{settings.name}]; remove it to batch"
+        from_env = os.environ.get(self.base_url_env, "") if self.base_url_env else ""
+        if (settings.base_url or from_env.strip()) and not settings.batch:
+            where = "base_url in panel.toml" if settings.base_url else f"${self.base_url_env}"
+            return (
+                f"it talks to the server named by {where}, not {self.name}'s own API, and "
+                f"panel cannot know that server has a Batch API; if it has one, set "
+                f"batch = true on [providers.{settings.name}]"
+            )
+        return None
 
     def model_vendor(self, settings: ProviderSettings, endpoint: str) -> str:
         """Who made the model ``settings`` name, for conflict-of-interest checks.

@@ -229,4 +229,8 @@ KIND = ProviderKind(
     vendor="",  # a local .gguf file could be anyone's model
     model_vendors={DEFAULT_MODEL: "Hugging Face"},  # SmolLM2 is Hugging Face's
     free=True,
+    stand_in_models={
+        name: "the embedded test model (135M parameters; its verdicts are close to noise)"
+        for name in (DEFAULT_MODEL, SMOLLM2_FILE)
+    },
 )

@@ -14,7 +14,7 @@ from typing import Any
 import httpx2 as httpx  # mistralai's HTTP client library
 from mistralai.client import Mistral
 from mistralai.client.errors import MistralError, NoResponseError
-from mistralai.client.models import ChatCompletionResponse
+from mistralai.client.models import ChatCompletionResponse, UsageInfo
 
 from panel.providers.base import (
     Completion,
@@ -57,6 +57,8 @@ class MistralProvider(HttpProvider):
         }
         if request.sampling.seed is not None:
             args["random_seed"] = request.sampling.seed
+        if request.cache_key and self.sends_cache_key:
+            args["prompt_cache_key"] = request.cache_key
         if response_format is not None:
             response_format.pop("schema", None)  # Mistral's json_object takes no schema
             args["response_format"] = response_format
@@ -97,6 +99,7 @@ class MistralProvider(HttpProvider):
             completion_tokens=(usage.completion_tokens or 0) if usage else 0,
             model_version=response.model or self.model,
             mode=rung,
+            cached_tokens=_cached(usage),
         )
         return self.checked(completion)
 
@@ -107,6 +110,16 @@ class MistralProvider(HttpProvider):
 def _join(chunks: Any) -> str:
     """Text from a list of content chunks (text chunks only)."""
     return "".join(getattr(chunk, "text", "") or "" for chunk in chunks)
+
+
+def _cached(usage: UsageInfo | None) -> int:
+    """``usage.prompt_tokens_details.cached_tokens`` (an extra field to the SDK), else 0."""
+    extra = (usage.additional_properties if usage is not None else None) or {}
+    details = extra.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    if not isinstance(cached, int) or isinstance(cached, bool) or cached < 0:
+        return 0
+    return min(cached, (usage.prompt_tokens or 0) if usage is not None else 0)
 
 
 KIND = ProviderKind(
@@ -120,11 +133,14 @@ KIND = ProviderKind(
     base_url_env="MISTRAL_BASE_URL",
     endpoint="https://api.mistral.ai",
     vendor="mistral",
-    prices={  # list prices, USD per 1M tokens (input, output)
-        "mistral-small-latest": (0.10, 0.30),
-        "mistral-medium-latest": (0.40, 2.00),
-        "mistral-large-latest": (2.00, 6.00),
-        "open-mistral-nemo": (0.15, 0.15),
+    # list prices, USD per 1M tokens (input, output, cached input): cached prompt tokens
+    # are billed at 10% of the input price (https://docs.mistral.ai/studio-api/conversations/
+    # advanced/prompt-caching)
+    prices={
+        "mistral-small-latest": (0.10, 0.30, 0.01),
+        "mistral-medium-latest": (0.40, 2.00, 0.04),
+        "mistral-large-latest": (2.00, 6.00, 0.20),
+        "open-mistral-nemo": (0.15, 0.15, 0.015),
     },
     prices_date="2025-06",
 )

@@ -317,4 +317,6 @@ KIND = ProviderKind(
     capabilities=Capabilities(structured=(StructuredMode.JSON_SCHEMA,)),
     example="<name>",
     free=True,
+    stand_in="mock answers: no model was asked",
+    stand_in_models={MODEL_VERSION: "mock answers: no model was asked"},  # a named mock
 )

@@ -56,6 +56,8 @@ class OpenAIProvider(HttpProvider):
             "messages": messages,
             "max_tokens": request.sampling.max_tokens,
         }
+        if request.cache_key and self.sends_cache_key:
+            body["prompt_cache_key"] = request.cache_key
         if request.sampling.seed is not None:
             body["seed"] = request.sampling.seed
         body["temperature"] = request.sampling.temperature
@@ -115,6 +117,7 @@ class OpenAIProvider(HttpProvider):
             model_version=model,
             mode=rung,
             refusal=refusal,
+            cached_tokens=_cached(usage),
         )
         return self.checked(completion)
 
@@ -125,6 +128,13 @@ class OpenAIProvider(HttpProvider):
 def _count(value: object) -> int:
     """A token count from the server's JSON; anything but a non-negative integer is 0."""
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _cached(usage: Mapping[Any, Any]) -> int:
+    """``usage.prompt_tokens_details.cached_tokens``, never more than the prompt; else 0."""
+    details = usage.get("prompt_tokens_details")
+    cached = _count(details.get("cached_tokens")) if isinstance(details, Mapping) else 0
+    return min(cached, _count(usage.get("prompt_tokens")))
 
 
 KIND = ProviderKind(
@@ -138,12 +148,15 @@ KIND = ProviderKind(
     base_url_env="OPENAI_BASE_URL",
     endpoint="https://api.openai.com/v1",
     vendor="openai",
-    prices={  # list prices, USD per 1M tokens (input, output)
-        "gpt-4o-mini": (0.15, 0.60),
-        "gpt-4o": (2.50, 10.00),
-        "gpt-4.1": (2.00, 8.00),
-        "gpt-4.1-mini": (0.40, 1.60),
-        "gpt-4.1-nano": (0.10, 0.40),
+    # list prices, USD per 1M tokens (input, output, cached input): cached input is half
+    # the input price on gpt-4o(-mini) and a quarter on the gpt-4.1 family (OpenAI's pricing
+    # page, https://developers.openai.com/api/docs/pricing, as quoted: README "Prompt caching")
+    prices={
+        "gpt-4o-mini": (0.15, 0.60, 0.075),
+        "gpt-4o": (2.50, 10.00, 1.25),
+        "gpt-4.1": (2.00, 8.00, 0.50),
+        "gpt-4.1-mini": (0.40, 1.60, 0.10),
+        "gpt-4.1-nano": (0.10, 0.40, 0.025),
     },
     prices_date="2025-06",
 )

@@ -121,11 +121,29 @@ def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
 
 def batch_api(provider: Provider) -> BatchApi | None:
     """The Batch API client of ``provider`` when its kind has one and its settings want it
-    (``BatchSpec.wanted``); else None. Built from the provider's SDK client and codec."""
+    (``ProviderKind.batch_refusal`` is None); else None. Built from the provider's SDK client
+    and codec."""
     if not isinstance(provider, BatchSource):
         return None
     kind = describe(provider.settings.kind)
-    spec = kind.batch
-    if spec is None or not spec.wanted(provider.settings, provider.endpoint, kind.endpoint):
-        return None
-    return spec.build(provider)
+    if kind.batch is None or kind.batch_refusal(provider.settings) is not None:
+        return None  # the one rule, with its reason for the nightly's summary
+    return kind.batch.build(provider)
+
+
+def stand_in(provider: str, model: str, model_version: str | None) -> str | None:
+    """Why answers from ``provider`` (a record's provider name) with this model are not fit
+    to publish (a mock, the embedded test model), or None. Named providers are recognised by
+    the model version their answers report, addresses also by kind and model."""
+    cut = [i for i in (provider.find("/"), provider.find(":")) if i > 0]
+    kind = provider[: min(cut)] if cut else ""
+    model = model or (provider[min(cut) + 1 :] if cut else "")
+    for name, entry in installed().items():
+        if not isinstance(entry, ProviderKind):
+            continue
+        if entry.stand_in and kind == name:
+            return entry.stand_in
+        for key in (model_version, model if kind == name else None):
+            if key is not None and key in entry.stand_in_models:
+                return entry.stand_in_models[key]
+    return None

@@ -15,10 +15,12 @@ from rich.console import Console
 from panel.config import Config
 from panel.inputs.votes import stored_votes
 from panel.paths import Home
+from panel.publish.history import pair_history
 from panel.publish.render import registry
 from panel.publish.render.base import Comparison, Context, Renderer
 from panel.publish.site import SiteOptions
 from panel.publish.siteout import outputs, place
+from panel.records.editorial import shown
 from panel.records.io import read_record, resolve
 from panel.records.publication import pair_key
 
@@ -36,6 +38,9 @@ def context(home: Home, renderer: Renderer, subject: Comparison, console: Consol
 def show(home: Home, record: str, name: str, console: Console | None = None) -> str | bytes:
     """Record ``record`` (an id or a path) in format ``name``, with the project's votes."""
     renderer = registry.get(name)
-    loaded = read_record(resolve(home.runs, record))
-    subject = Comparison.of(loaded, stored_votes(home.runs))
+    path = resolve(home.runs, record)
+    loaded = read_record(path)
+    state = shown(home.runs, path, loaded)  # published only while it is the pair's page
+    history = pair_history(home.runs, loaded)  # as the site build shows it
+    subject = Comparison.of(loaded, stored_votes(home.runs), history, state=state)
     return renderer.render(subject, context(home, renderer, subject, console or Console()))

@@ -33,6 +33,9 @@ from panel.errors import PanelError
 from panel.inputs.votes import NO_VOTES, Votes, stored_votes
 from panel.lock import exclusive
 from panel.paths import Home
+from panel.publish import methodology
+from panel.publish.alternatives import alternatives, competitors
+from panel.publish.history import history
 from panel.publish.render import html
 from panel.publish.render.base import (
     Comparison,
@@ -40,18 +43,24 @@ from panel.publish.render.base import (
     Entry,
     Feed,
     IndexPage,
+    Methodology,
     Renderer,
     Sitemap,
     Subject,
     ToolPage,
     as_bytes,
 )
-from panel.publish.render.view import page_view
-from panel.publish.sitecache import BuildCache, PageSummary, ToolSummary
+from panel.publish.sitecache import BuildCache, PageSummary
 from panel.publish.siteout import SiteWriter, outputs, page_rel, place
+from panel.publish.summary import headline, summarise
 from panel.records.editorial import publish
 from panel.records.io import load_in_runs, scan
-from panel.records.publication import Standing, approval_time, live_pages
+from panel.records.publication import (
+    Standing,
+    live_pages,
+    stand_in_note,
+    stand_ins,
+)
 from panel.records.schema import ComparisonRecord
 from panel.urls import http_url
 
@@ -88,6 +97,7 @@ class SiteOptions:
             newsletter_action=self.newsletter_action,
             newsletter_field=self.newsletter_field,
             url=self.base_url + rel if self.base_url else "",
+            base_url=self.base_url,
             alternates=links,
         )
 
@@ -110,6 +120,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)  # record ids published by this build
     skipped: list[str] = field(default_factory=list)  # unreadable records, one line each
+    stand_ins: list[str] = field(default_factory=list)  # published now; not a real review: why
     records_read: int = 0
     modes_fixed: int = 0  # files and folders given the umask's mode
 
@@ -124,47 +135,6 @@ def base_url(value: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def summarise(record: ComparisonRecord, digest: str) -> PageSummary:
-    view = page_view(record)
-    return PageSummary(
-        id=record.id,
-        page="-vs-".join(t.slug for t in record.tools),
-        title=view.title,
-        pick=view.pick,
-        picked=view.picked,
-        reason=view.answer_reason,
-        quorum_note=view.quorum_note,
-        reviewed=record.created_at.date(),
-        created_at=record.created_at,
-        status=record.editorial.status,
-        approved_at=approval_time(record.editorial, record.created_at),
-        published_at=record.editorial.published_at,
-        ship={c.slug: c.ship_label for c in view.cards},
-        tools=[
-            ToolSummary(
-                slug=c.slug,
-                name=c.name,
-                vendor=c.vendor,
-                category=c.category,
-                tagline=c.tagline,
-                description=c.description,
-                entry_price=c.entry_price,
-                url=c.url,
-            )
-            for c in view.cards
-        ],
-        models=view.providers,
-        digest=digest,
-    )
-
-
-def headline(summary: PageSummary) -> str:
-    """The one answer in a sentence or two: "Ship with X. X has the higher ... ."."""
-    answer = f"Ship with {summary.pick}." if summary.picked else "No pick."
-    text = f"{answer} {summary.reason}"
-    return f"{text} {summary.quorum_note}" if summary.quorum_note else text
-
-
 Pages = dict[str, tuple[str, PageSummary]]  # page -> (record path relative to runs, summary)
 
 
@@ -176,6 +146,7 @@ class _Builder:
         self.writer = SiteWriter(options.out)
         self.cache = BuildCache(home.runs, options.out, options.key())
         self.loaded: dict[str, ComparisonRecord] = {}
+        self.pairs: dict[str, list[PageSummary]] = defaultdict(list)  # page -> every record of it
         self.report = BuildReport(out=options.out)
 
     # -- inputs -------------------------------------------------------------
@@ -214,6 +185,7 @@ class _Builder:
             summary = self._read(path)
             if summary is not None:
                 found.append((summary.standing(), (rel, summary)))
+                self.pairs[summary.page].append(summary)
         return live_pages(found)
 
     def publish_new(self, pages: Pages) -> None:
@@ -222,6 +194,8 @@ class _Builder:
                 continue
             record = publish(self.home.runs, self.home.runs / rel, self.now)
             self.report.published.append(record.id)
+            if fake := stand_ins(record):
+                self.report.stand_ins.append(f"{record.id} ({stand_in_note(fake)})")
             self.cache.forget(rel)
             self.loaded.pop(rel, None)
             fresh = self._read(self.home.runs / rel)
@@ -270,24 +244,33 @@ class _Builder:
     ) -> None:
         pair = [t.slug for t in summary.tools]
         tallies = {s: votes.get(s, NO_VOTES) for s in pair}
-        key = _key(self.options.key(), summary.digest, list(tallies.values()))
+        past = history(summary, self.pairs.get(page, []))
+        digest = json.dumps(
+            [summary.digest, [[p.answer, str(p.reviewed), p.changed] for p in past]]
+        )
+        key = _key(self.options.key(), digest, list(tallies.values()))
         self.publish(
             Comparison,
             place(Comparison, page),
             key,
-            lambda: Comparison.of(self._record(rel), tallies),
+            lambda: Comparison.of(self._record(rel), tallies, past),
         )
 
-    def tool(self, slug: str, items: list[PageSummary], votes: Mapping[str, Votes]) -> None:
+    def tool(
+        self, slug: str, items: list[PageSummary], votes: Mapping[str, Votes], others: list[Any]
+    ) -> None:
         info = next(t for t in items[0].tools if t.slug == slug).model_dump()
         tally = votes.get(slug, NO_VOTES)
-        page = ToolPage(tool=info, votes=tally, comparisons=[_listing(s) for s in items])
-        content = json.dumps([page.tool, [page.votes.ship, page.votes.skip], page.comparisons])
+        listed = [_listing(s) for s in items]
+        page = ToolPage(tool=info, votes=tally, comparisons=listed, alternatives=others)
+        content = json.dumps([page.tool, [tally.ship, tally.skip], listed, others])
         key = _key(self.options.key(), hashlib.sha256(content.encode()).hexdigest(), [])
         self.publish(ToolPage, place(ToolPage, slug), key, lambda: page)
 
     def finish(self) -> None:
-        """Take down what this build did not produce; then remember what it did."""
+        """Put every staged file in place, take down what this build did not produce; then
+        remember what it did."""
+        self.writer.commit()
         listed = set(self.cache.old_outputs)
         self.report.removed = self.writer.remove_stale(set(self.cache.outputs), listed)
         self.report.modes_fixed = self.writer.modes_fixed
@@ -320,7 +303,11 @@ def build(home: Home, options: SiteOptions, now: datetime | None = None) -> Buil
     builder = _Builder(home, options, now or clock.now())
     try:
         with exclusive(builder.cache.lock, "panel site build for this site folder"):
-            _build(builder, home, options)
+            try:
+                _build(builder, home, options)
+            except BaseException:
+                builder.writer.abort()  # nothing staged is put in place
+                raise
     except OSError as exc:  # the lock file or the cache folder
         raise PanelError(f"cannot build the site: {exc.strerror or exc}") from None
     return builder.report
@@ -337,8 +324,11 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     for _, summary in newest:
         for tool in summary.tools:
             by_tool[tool.slug].append(summary)
+    known = {t.slug: t for items in by_tool.values() for t in items[0].tools}
+    named = competitors(home)
     for slug, items in sorted(by_tool.items()):
-        builder.tool(slug, items, votes)
+        others = alternatives(known[slug], known, named, set(pages))
+        builder.tool(slug, items, votes, others)
     tools = sorted(
         ({"slug": slug, "name": items[0].name(slug)} for slug, items in by_tool.items()),
         key=lambda t: (t["name"].casefold(), t["slug"]),
@@ -346,6 +336,10 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     latest = [_listing(s) for _, s in newest[: options.index_size]]
     index = IndexPage(title=options.title, latest=latest, tools=tools)
     builder.publish(IndexPage, place(IndexPage), None, lambda: index)
+    how = methodology.describe(home)
+    builder.publish(
+        Methodology, place(Methodology), _key(options.key(), how.digest(), []), lambda: how
+    )
     by_date = sorted(pages.values(), key=lambda p: (_published(p[1]), p[1].id), reverse=True)
     entries = [
         Entry(
@@ -363,6 +357,7 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     builder.publish(Feed, place(Feed), None, lambda: feed)
     index_url = builder.url(page_rel(IndexPage, place(IndexPage)))
     urls = [(index_url, newest[0][1].reviewed.isoformat() if newest else None)]
+    urls.append((builder.url(page_rel(Methodology, place(Methodology))), None))
     urls += [
         (builder.url(page_rel(Comparison, place(Comparison, s.page))), s.reviewed.isoformat())
         for _, s in sorted(pages.values(), key=lambda p: p[1].page)

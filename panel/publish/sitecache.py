@@ -26,7 +26,7 @@ from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
 from panel.urls import http_url
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3  # 3: summaries carry who approved (the page's byline, its history)
 CACHE_LIMIT = 64 * 1024 * 1024
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -86,12 +86,13 @@ class PageSummary(_Frozen):
     status: Literal["draft", "approved", "rejected", "published"]
     approved_at: datetime | None
     published_at: datetime | None
+    approved_by: str = ""  # the editor of the latest approval ("" if never approved)
     ship: dict[str, str]  # tool slug -> panel ship label
     tools: list[ToolSummary] = Field(min_length=2, max_length=2)
     models: list[str]
     digest: str = Field(pattern=_HEX64)
 
-    @field_validator("id", "title", "pick", "reason", "quorum_note")
+    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean(value)
@@ -164,7 +165,7 @@ class BuildCache:
         except (UnreadableFileError, ValueError, RecursionError):
             return {}
         # An older format's output list still says which pages an older panel wrote.
-        if not isinstance(data, dict) or data.get("format") not in (1, CACHE_FORMAT):
+        if not isinstance(data, dict) or data.get("format") not in range(1, CACHE_FORMAT + 1):
             return {}
         return data
 

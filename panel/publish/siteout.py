@@ -17,6 +17,16 @@ down when its record is rejected. Pages from before the mark are known by their
 never touched. Temp files a killed build left behind (``.<name>.<random>.tmp``)
 are swept.
 
+**All or nothing, as far as a folder allows.** A build stages every file it changes
+as a temp file beside its target first; only when all of them are written does it
+put them in place, one rename each (:meth:`SiteWriter.commit`), and then take down
+stale pages. So a build that fails while writing (a full disk, a read-only file, an
+error) leaves the site exactly as it was: the temp files go, nothing is renamed.
+What is not atomic: the switch itself is one rename per file, not one for the
+folder, so a reader during those few milliseconds, or a build killed in them, can
+see some pages new and others old (the next build completes it). A build needs free
+space for every file it changes until the switch.
+
 **Modes.** Files get the process umask's mode (0644 under umask 0022), and a file
 left with another mode (by an older panel, or by hand) is fixed even when its
 bytes are unchanged. Folders the build creates get 0755 under 0022, and
@@ -25,21 +35,37 @@ bytes are unchanged. Folders the build creates get 0755 under 0022, and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
+import tempfile
+from errno import ENOSPC
 from pathlib import Path, PurePosixPath
 
-from panel.atomic import dir_mode, file_mode, write_atomic
+from panel.atomic import dir_mode, file_mode
 from panel.errors import PanelError
 from panel.publish.render import registry
-from panel.publish.render.base import Comparison, Feed, IndexPage, Renderer, Sitemap, ToolPage
+from panel.publish.render.base import (
+    Comparison,
+    Feed,
+    IndexPage,
+    Methodology,
+    Renderer,
+    Sitemap,
+    ToolPage,
+)
 from panel.publish.render.html import STATIC
 from panel.slugs import is_slug
 
 # Where each subject's outputs go: "<folder>/<name><suffix>" per page, "<stem><suffix>" on top.
 FOLDERS: dict[type, str] = {Comparison: "compare", ToolPage: "tools"}
-TOP_STEMS: dict[type, str] = {IndexPage: "index", Feed: "feed", Sitemap: "sitemap"}
+TOP_STEMS: dict[type, str] = {
+    IndexPage: "index",
+    Feed: "feed",
+    Sitemap: "sitemap",
+    Methodology: "methodology",
+}
 PAGE_DIRS = tuple(FOLDERS.values())
 _TMP = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]{1,16}\.tmp$")
 _HEAD = 8192
@@ -136,6 +162,7 @@ class SiteWriter:
         self.mode = file_mode()
         self.dir_mode = dir_mode()
         self.modes_fixed = 0
+        self._staged: list[tuple[Path, Path]] = []  # (temp file, target) until commit()
 
     def _folder(self, rel: str) -> Path:
         """The checked folder for ``rel``: created if missing, never a way out of the site."""
@@ -196,11 +223,46 @@ class SiteWriter:
         return True
 
     def write(self, rel: str, data: bytes) -> None:
+        """Stage ``data`` for ``rel``: a temp file beside it, put in place by :meth:`commit`."""
         path = self.path(rel)
         try:
-            write_atomic(path, data, durable=False)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         except OSError as exc:
-            raise PanelError(f"cannot write {path}: {exc.strerror}") from None
+            raise self._unwritten(path, exc) from None
+        self._staged.append((Path(name), path))
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), self.mode)
+                handle.write(data)
+        except OSError as exc:
+            raise self._unwritten(path, exc) from None
+
+    def _unwritten(self, path: Path, exc: OSError) -> PanelError:
+        full = "the disk is full: free some space and build again; " if exc.errno == ENOSPC else ""
+        return PanelError(
+            f"cannot write {path}: {exc.strerror}; {full}the site is as it was before this "
+            "build (no page of it was put in place)"
+        )
+
+    def commit(self) -> None:
+        """Put every staged file in place: renames only, which need no free space."""
+        staged, self._staged = self._staged, []
+        for n, (tmp, path) in enumerate(staged):
+            try:
+                tmp.replace(path)
+            except OSError as exc:
+                for rest, _ in staged[n:]:
+                    rest.unlink(missing_ok=True)
+                raise PanelError(
+                    f"cannot put {path} in place: {exc.strerror}; run the build again"
+                ) from None
+
+    def abort(self) -> None:
+        """Drop every staged file: the site stays as it was."""
+        staged, self._staged = self._staged, []
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def remove_stale(self, current: set[str], listed: set[str]) -> list[str]:
         """Remove panel's pages that this build did not produce; sweep leftover temp files.

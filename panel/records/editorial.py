@@ -26,7 +26,18 @@ from panel.defences.untrusted import strip_invisible
 from panel.errors import PanelError
 from panel.lock import exclusive
 from panel.records.io import dump, inside_runs, iter_records, load_in_runs, read_record, scan
-from panel.records.publication import PUBLISHABLE, live, pair_key, shortfall, standing
+from panel.records.publication import (
+    PUBLISHABLE,
+    live,
+    pair_key,
+    shortfall,
+    shortfall_fix,
+    shown_state,
+    shown_states,
+    stand_in_note,
+    stand_ins,
+    standing,
+)
 from panel.records.schema import (
     ComparisonRecord,
     Editorial,
@@ -86,13 +97,44 @@ def _check(record: ComparisonRecord, action: str) -> None:
         )
 
 
+class StaleRecordError(PanelError):
+    """The record's editorial section changed since the decision was prepared."""
+
+
+def version(record: ComparisonRecord) -> int:
+    """The editorial version: how many events its history holds (each change adds one)."""
+    return len(record.editorial.history)
+
+
+def _changes_since(record: ComparisonRecord, expected: int) -> str:
+    events = record.editorial.history[expected:] if 0 <= expected < version(record) else []
+    said = []
+    for event in events[-3:]:
+        why = f" ({event.reason[:120]!r})" if event.reason else ""
+        said.append(f"{event.action} by {event.by[:MAX_NAME]}{why}")
+    return "; ".join(said) or f"its history has {version(record)} events, not {expected}"
+
+
 def update(
-    runs: Path, path: Path, change: Callable[[ComparisonRecord], Editorial]
+    runs: Path,
+    path: Path,
+    change: Callable[[ComparisonRecord], Editorial],
+    expected: int | None = None,
 ) -> ComparisonRecord:
-    """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically."""
+    """Apply ``change`` to the record at ``path`` under the editorial lock; write atomically.
+
+    With ``expected`` (the :func:`version` the decision was made on), a record that changed
+    since is left alone: :class:`StaleRecordError` says what changed.
+    """
     path = inside_runs(runs, path)  # never a file outside runs/
     with exclusive(runs / LOCK_NAME, "editorial change", wait=True):  # short: wait our turn
         record = read_record(path)
+        if expected is not None and version(record) != expected:
+            raise StaleRecordError(
+                f"record {record.id} changed since the page was loaded "
+                f"({_changes_since(record, expected)}); nothing was done: look at it again "
+                "and decide"
+            )
         updated = record.model_copy(update={"editorial": change(record)})
         try:
             write_atomic(path, dump(updated))
@@ -106,7 +148,12 @@ def _event(editorial: Editorial, event: EditorialEvent, **changes: object) -> Ed
 
 
 def approve(
-    runs: Path, path: Path, by: str, now: datetime | None = None, force: bool = False
+    runs: Path,
+    path: Path,
+    by: str,
+    now: datetime | None = None,
+    force: bool = False,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     """Approve a record: it becomes its pair's page at the next site build.
 
@@ -127,18 +174,34 @@ def approve(
                 raise PanelError(
                     f"record {record.id} is incomplete: {short.counts()}, quorum "
                     f"({short.rule}) not met for {', '.join(short.tools) or 'the panel'}; "
-                    f"re-run it with `panel rerun {record.id}`, or pass --force to publish "
+                    f"{shortfall_fix(record, short)}, or pass --force to publish "
                     "it with a notice that the panel did not reach quorum"
                 )
             reason = f"approved with --force: the panel did not reach quorum ({short.counts()})"
+        fake = stand_ins(record)
+        if fake:
+            if not force:
+                raise PanelError(
+                    f"record {record.id} has answers that are not a real review "
+                    f"({stand_in_note(fake)}); review the pair on real providers "
+                    "(`panel review A B --provider openai/gpt-4o-mini`), or pass --force to "
+                    "publish it anyway"
+                )
+            note = f"approved with --force: answers from {', '.join(fake)}, not a real review"
+            reason = f"{reason}; {note.removeprefix('approved with --force: ')}" if reason else note
         event = EditorialEvent(action="approved", by=by, at=now or clock.now(), reason=reason)
         return _event(record.editorial, event, status="approved")
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def reject(
-    runs: Path, path: Path, by: str, reason: str, now: datetime | None = None
+    runs: Path,
+    path: Path,
+    by: str,
+    reason: str,
+    now: datetime | None = None,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     reason = _text(reason, "the reason", "--reason")
 
@@ -148,7 +211,7 @@ def reject(
         event = EditorialEvent(action="rejected", by=by, at=at, reason=reason)
         return _event(record.editorial, event, status="rejected")
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def override(
@@ -161,6 +224,7 @@ def override(
     note: str,
     by: str,
     now: datetime | None = None,
+    expected: int | None = None,
 ) -> ComparisonRecord:
     note = _text(note, "the note", "--note")
 
@@ -182,7 +246,7 @@ def override(
         event = EditorialEvent(action="override", by=by, at=at, override=new)
         return _event(record.editorial, event, overrides=[*kept, new])
 
-    return update(runs, path, change)
+    return update(runs, path, change, expected)
 
 
 def publish(runs: Path, path: Path, now: datetime) -> ComparisonRecord:
@@ -206,11 +270,19 @@ def auto_approved(now: datetime) -> Editorial:
     return Editorial(status="approved", history=[event])
 
 
-def queue(runs: Path, status: EditorialStatus | None = None) -> list[tuple[Path, ComparisonRecord]]:
-    """Records (newest first), optionally only those in one editorial state."""
+def queue(runs: Path, status: str | None = None) -> list[tuple[Path, ComparisonRecord, str]]:
+    """Records (newest first) with their shown state (``publication.shown_state``),
+    optionally only those in one shown state (``published``: live on the site)."""
     found = list(iter_records(runs))  # unreadable or inconsistent files: skipped, warned
     found.sort(key=lambda item: (item[1].created_at, item[1].id), reverse=True)
-    return [item for item in found if status is None or item[1].editorial.status == status]
+    states = shown_states(standing(r) for _, r in found)
+    shown = [(p, r, states[r.id]) for p, r in found]
+    return [item for item in shown if status is None or item[2] == status]
+
+
+def shown(runs: Path, path: Path, record: ComparisonRecord) -> str:
+    """What ``record`` is to a reader: draft, approved, published (live), superseded, rejected."""
+    return shown_state(record.editorial.status, _is_live(runs, path, record))
 
 
 def _same_pair(runs: Path, record: ComparisonRecord) -> list[tuple[Path, ComparisonRecord]]:

@@ -144,7 +144,13 @@ def record_id(runs: Path, path: Path, detached: bool = False) -> str:
 
 
 def dump(record: ComparisonRecord) -> bytes:
-    return (record.model_dump_json(indent=2) + "\n").encode()
+    """The record's bytes. ``cached_tokens`` (call and totals) is left out where it is 0, so a
+    record without prompt-cache hits is byte for byte what it was before the field existed."""
+    calls = {n: {"cached_tokens"} for n, c in enumerate(record.calls) if not c.cached_tokens}
+    exclude: dict[str, Any] = {"calls": calls} if calls else {}
+    if not record.totals.cached_tokens:
+        exclude["totals"] = {"cached_tokens"}
+    return (record.model_dump_json(indent=2, exclude=exclude or None) + "\n").encode()
 
 
 def write_record(
@@ -267,15 +273,19 @@ def load_in_runs(runs: Path, path: Path) -> tuple[ComparisonRecord, bytes]:
 
 
 def iter_records(
-    runs: Path, warn: Warn = warn_on_stderr
+    runs: Path, warn: Warn = warn_on_stderr, since: date | None = None
 ) -> Iterator[tuple[Path, ComparisonRecord]]:
     """Every readable, valid record in runs/ (sorted by id); each other file is skipped.
 
     A skipped file gets one ``warn("skipped ...")`` line naming it and saying why. Stale
-    temp files of killed writers are swept first.
+    temp files of killed writers are swept first. ``since``: only the day folders from that
+    UTC day on (a record's folder is its UTC day), unopened before it.
     """
     sweep(runs)
+    floor = since.isoformat() if since is not None else ""
     for path in scan(runs):
+        if path.parent.name < floor:
+            continue
         try:
             record, _ = load_in_runs(runs, path)
         except PanelError as exc:

@@ -12,6 +12,12 @@ One rule for the site, the digest and the editorial commands:
 Calibration reads another rule, over the same standings: per tool, the newest
 record reviewing it that is not rejected (:func:`newest_reviews`).
 
+What a record *is* to a reader follows from the page rule, in one place
+(:func:`shown_state`): it is ``published`` (live on the site) only while it is its
+pair's page and the site build has published it; an approved page not built yet is
+``approved``; an approved or published record that is no longer its pair's page is
+``superseded``. `panel show`, `panel list` and the desk all say it so.
+
 A record whose panel did not reach quorum is *incomplete*; approving it takes
 ``--force``, and its page says plainly that the panel did not reach quorum.
 """
@@ -24,10 +30,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
+from panel.providers.registry import stand_in
 from panel.records.schema import ComparisonRecord, Editorial
 
 PUBLISHABLE = ("approved", "published")
 T = TypeVar("T")
+
+# What each shown state means for the site, in the editor's words.
+MEANING = {
+    "draft": "not reviewed yet; not on the site",
+    "approved": "the pair's page from the next `panel site build`; not on the site yet",
+    "published": "live on the site: the pair's page",
+    "superseded": "not the pair's page: another record is (or the page was taken down)",
+    "rejected": "never published; a published page is taken down",
+}
+SHOWN_STATES = tuple(MEANING)
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,19 @@ def live(items: Iterable[tuple[Standing, T]]) -> T | None:
         return None
     last, item = max(approved, key=lambda pair: _order(pair[0]))
     return item if last.status in PUBLISHABLE else None
+
+
+def shown_state(status: str, is_page: bool) -> str:
+    """The one rule for what a record is to a reader: its editorial status, except that an
+    approved or published record that is not its pair's page is ``superseded``."""
+    return "superseded" if status in PUBLISHABLE and not is_page else status
+
+
+def shown_states(standings: Iterable[Standing]) -> dict[str, str]:
+    """Record id -> its shown state, among any records (each judged within its pair)."""
+    found = list(standings)
+    pages = {s.id for s in live_pages((s, s) for s in found).values()}
+    return {s.id: shown_state(s.status, s.id in pages) for s in found}
 
 
 def _order(s: Standing) -> tuple[datetime, datetime, str]:
@@ -134,6 +164,20 @@ class Shortfall:
         return text + (f", {self.recused} recused" if self.recused else "")
 
 
+def shortfall_fix(record: ComparisonRecord, short: Shortfall) -> str:
+    """What can bring ``record``'s pair to quorum. A rerun repeats the same panel, so where
+    recusals cost the quorum it would recuse the same seats again: name another panel."""
+    recused = sorted({c.provider for c in record.calls if c.recused})
+    if short.recused and recused:
+        a, b = (t.slug for t in record.tools)
+        return (
+            f"review the pair on another panel, with models whose vendor makes neither tool: "
+            f"`panel review {a} {b} --provider PROVIDER` (a rerun would recuse "
+            f"{', '.join(recused)} again)"
+        )
+    return f"re-run it with `panel rerun {record.id}`"
+
+
 def shortfall(record: ComparisonRecord) -> Shortfall | None:
     """None for a complete record; else the numbers an editor and a reader need."""
     if record.status == "complete":
@@ -146,3 +190,23 @@ def shortfall(record: ComparisonRecord) -> Shortfall | None:
         tools=[s.tool for s in record.scores.tools if not s.quorum_met],
         rule=record.scores.quorum.words,
     )
+
+
+def stand_ins(record: ComparisonRecord) -> dict[str, str]:
+    """Providers whose answers in ``record`` are not fit to publish (mock, the embedded test
+    model), with why; empty for a record reviewed by real models only."""
+    found: dict[str, str] = {}
+    for call in record.calls:
+        if call.provider not in found:
+            why = stand_in(call.provider, call.model, call.model_version)
+            if why is not None:
+                found[call.provider] = why
+    for name in record.panel.providers:  # a panel whose every call failed is still named
+        if name not in found and (why := stand_in(name, "", None)) is not None:
+            found[name] = why
+    return found
+
+
+def stand_in_note(found: dict[str, str]) -> str:
+    """``mock/any: mock answers: no model was asked``; several joined with ``; ``."""
+    return "; ".join(f"{name}: {why}" for name, why in found.items())

@@ -27,6 +27,7 @@ class ReviewInputs:
     personas: Mapping[str, str] = field(default_factory=dict)  # persona -> digest
     catalog: Mapping[str, str] = field(default_factory=dict)  # tool slug -> entry digest
     models: tuple[str, ...] = ()  # "provider=model", sorted
+    evidence: Mapping[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
     answers: str | None = None  # sha256 of what the record says (``review.answers_digest``)
     failed: tuple[str, ...] | None = None  # keys of failed calls; None: an older row kept none
 
@@ -37,6 +38,8 @@ class ReviewInputs:
             "catalog": dict(self.catalog),
             "models": list(self.models),
         }
+        if self.evidence:  # a review without evidence keeps the fingerprint it had before
+            data["evidence"] = dict(self.evidence)
         if self.answers is not None:
             data["answers"] = self.answers
         if self.failed is not None:
@@ -52,6 +55,7 @@ class ReviewInputs:
             personas=dict(data.get("personas") or {}),
             catalog=dict(data.get("catalog") or {}),
             models=tuple(data.get("models") or ()),
+            evidence=dict(data.get("evidence") or {}),
             answers=data.get("answers"),
             failed=None if failed is None else tuple(failed),
         )

@@ -82,6 +82,13 @@ class CallResult(_Model):
         False, description="the model's vendor is the vendor of a tool under review"
     )
     recused: bool = Field(False, description="left out of scores for a conflict of interest")
+    cached_tokens: int = Field(
+        0,
+        description=(
+            "the part of prompt_tokens the provider served from its prompt cache, priced at "
+            "the cached rate; left out of the file when 0"
+        ),
+    )
 
     @property
     def outcome(self) -> CallOutcome:
@@ -231,6 +238,9 @@ class Totals(_Model):
         description=(
             "USD this run paid: the calls not served from the cache; null if a price is unknown"
         ),
+    )
+    cached_tokens: int = Field(
+        0, description="prompt tokens served from providers' prompt caches; left out when 0"
     )
 
 

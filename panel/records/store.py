@@ -26,7 +26,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 import stat
 from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from panel import clock as wallclock
 from panel.errors import PanelError
 from panel.records.rows import FailureHistory, IndexedRecord, ReviewInputs, RunRow
 from panel.records.schema import CallResult
+from panel.records.store_errors import connect, os_error
 from panel.records.store_migrations import MIGRATIONS
 
 __all__ = ["DB_NAME", "MIGRATIONS", "PRIVATE", "Store"]
@@ -55,7 +55,7 @@ def _make_private(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK | os.O_CLOEXEC, PRIVATE)
     except OSError as exc:
-        raise PanelError(f"cannot open the store {path}: {exc.strerror}") from None
+        raise os_error(path, exc, "open the store") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -76,27 +76,47 @@ def _make_private(path: Path) -> None:
 
 
 class Store:
-    def __init__(self, path: Path, clock: Callable[[], float] = wallclock.timestamp) -> None:
+    """The store at ``path``. Every SQLite error of every access is one line naming the file
+    (``store_errors.Connection``); ``readonly`` opens it for commands that only read."""
+
+    def __init__(
+        self, path: Path, clock: Callable[[], float] = wallclock.timestamp, readonly: bool = False
+    ) -> None:
         self.path = path
         self.clock = clock
+        if readonly:
+            self.db = connect(path, readonly=True)
+            self._check_version()
+            return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _make_private(path)
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        except OSError as exc:
+            raise os_error(path.parent, exc, "create the folder") from None
+        _make_private(path)
+        self.db = connect(path)
+        try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             # the WAL file is cut back to this size after each checkpoint (it would otherwise
             # keep the size of the largest run's writes: tens of MB after a big night)
             self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise PanelError(
-                f"{path}: not a usable panel store ({exc}); move it aside to start a new one"
-            ) from None
+        except BaseException:
+            self.db.close()
+            raise
 
     @classmethod
-    def open(cls, runs: Path) -> Store:
-        return cls(runs / DB_NAME)
+    def open(cls, runs: Path, readonly: bool = False) -> Store:
+        return cls(runs / DB_NAME, readonly=readonly)
+
+    def _check_version(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > len(MIGRATIONS):
+            self.db.close()
+            raise PanelError(
+                f"{self.path}: store version {version} is newer than this panel "
+                f"({len(MIGRATIONS)}); upgrade panel"
+            )
 
     def _migrate(self) -> None:
         version = int(self.db.execute("PRAGMA user_version").fetchone()[0])

@@ -229,6 +229,7 @@ def totals(calls: Sequence[CallResult]) -> Totals:
         cached=sum(1 for c in calls if c.cached),
         recused=sum(1 for c in calls if set_aside(c)),
         spent_usd=total_cost([c for c in calls if not c.cached]),
+        cached_tokens=sum(c.cached_tokens for c in calls),
     )
 
 
@@ -248,3 +249,23 @@ def total_cost(calls: Sequence[CallResult]) -> float | None:
     if any(c is None for c in costs):
         return None
     return round(sum(c for c in costs if c is not None), 6)
+
+
+def tally_by_kind(calls: Sequence[CallResult]) -> str:
+    """Verdict calls and head-to-head calls counted apart, each naming what it counts:
+    "16 verdict calls: 4 valid, 0 failed, 12 recused; 16 head-to-head calls: 0 valid, 0 failed,
+    16 recused (conflict of interest)". Valid, failed and recused add up within each kind."""
+    parts = []
+    for kind, noun in (("verdict", "verdict"), ("head_to_head", "head-to-head")):
+        mine = [c for c in calls if c.kind == kind]
+        if not mine and kind == "head_to_head":
+            continue
+        valid = sum(1 for c in mine if c.ok)
+        failed = sum(1 for c in mine if _failed(c))
+        recused = sum(1 for c in mine if set_aside(c))
+        calls_word = "call" if len(mine) == 1 else "calls"
+        parts.append(
+            f"{len(mine)} {noun} {calls_word}: {valid} valid, {failed} failed, {recused} recused"
+        )
+    why = " (conflict of interest)" if any(set_aside(c) for c in calls) else ""
+    return "; ".join(parts) + why

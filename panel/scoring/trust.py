@@ -220,6 +220,19 @@ def _conflict_sentence(calls: Sequence[CallResult], names: dict[str, str], recus
     return f" {lead}: {' and '.join(parts)}."
 
 
+def _reviewers(slug: str, name: str, split: Sequence[PersonaSplit], n: int) -> str:
+    """ "3 of 4 reviewers ship A", or, when some reviewers are tied (their models split
+    evenly), "A: 0 of 4 reviewers ship, 0 skip, 4 tied": never a bare "0 of 4 reviewers ship
+    A" beside a pick of A."""
+    said = [s.majority.get(slug, "none") for s in split]
+    ships, skips, ties = said.count("ship"), said.count("skip"), said.count("tie")
+    if not ties:
+        return f"{ships} of {n} reviewers ship {name}"
+    text = f"{name}: {ships} of {n} reviewers ship, {skips} skip, {ties} tied"
+    none = n - ships - skips - ties
+    return text + (f", {none} without a verdict" if none > 0 else "")
+
+
 def trust(
     calls: Sequence[CallResult],
     tools: Sequence[Tool],
@@ -230,9 +243,7 @@ def trust(
     agreements = [persona_agreement(calls, p) for p in personas]
     ships = {t.slug: ship_majorities(t.slug, split) for t in tools}
     names = {t.slug: t.name for t in tools}
-    counts = "; ".join(
-        f"{ships[t.slug]} of {len(personas)} reviewers ship {names[t.slug]}" for t in tools
-    )
+    counts = "; ".join(_reviewers(t.slug, names[t.slug], split, len(personas)) for t in tools)
     conflicts = sorted(
         {f"{c.provider} reviewing {c.tool}" for c in calls if c.conflict and c.kind == "verdict"}
     )

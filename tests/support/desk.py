@@ -152,7 +152,12 @@ def flashes(html: str) -> list[str]:
 
 
 def post(web: TestClient, path: str, data: dict[str, str], page: str = "/") -> object:
-    """POST ``data`` as the desk's own form would: the page's CSRF token, the desk's origin."""
+    """POST ``data`` as the desk's own form would: the page's CSRF token, the desk's origin,
+    and for a decision on a record the record's version from its page, as now."""
+    decision = re.fullmatch(r"(/records/[^/]+/[^/]+)/(approve|reject|override)", path)
+    if decision and "version" not in data:
+        found = re.search(r'name="version" value="(\d+)"', web.get(decision.group(1)).text)
+        data = {"version": found.group(1), **data} if found else data
     token = csrf(web.get(page).text)
     return web.post(
         path, data={"csrf": token, **data}, headers={"origin": ORIGIN}, follow_redirects=False

@@ -6,6 +6,10 @@ default): latency, error statuses with retry-after(-ms), hangs, dropped
 connections, non-JSON or truncated or schema-violating content, refusals, and
 400s for unsupported ``response_format`` types. Answers are generated from the
 schema the request carries, or from the field list in the prompt.
+
+``server.prompt_cache = PromptCache()`` makes it cache prompt prefixes as OpenAI does:
+prompts of 1,024 tokens or more, hits reported in 128-token steps in
+``usage.prompt_tokens_details.cached_tokens`` (see ``PromptCache``).
 """
 
 from __future__ import annotations
@@ -13,13 +17,16 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import json
+import os
+import random
 import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support.scripted import valid_answer
@@ -46,6 +53,69 @@ class Behavior:
     # A hostile server: put the key it was sent into the answer's quote, encoded as
     # "raw", "base64" (of "Bearer <key>") or "upper".
     answer_echo: str = ""
+
+
+@dataclass
+class PromptCache:
+    """A prefix cache over ``machines`` servers, in the shape of OpenAI's.
+
+    A prompt is its messages' roles and contents; a token is ``chars_per_token``
+    characters (the fake has no tokenizer). A request is routed to the machine its
+    ``prompt_cache_key`` hashes to, or, without one, to a machine drawn at random (seeded):
+    a simplification of a large fleet, where requests without a key for the same prefix
+    often land apart. A prompt is stored on its machine when its answer has been sent, so
+    requests in flight together all miss; a later one finds the longest prefix it shares
+    with a stored prompt and is reported that prefix, cut to ``step`` tokens, when it is
+    ``minimum`` tokens or more.
+    """
+
+    machines: int = 4
+    chars_per_token: int = 4
+    minimum: int = 1024
+    step: int = 128
+    seed: int = 1
+    stored: dict[int, list[str]] = field(default_factory=dict)
+    usages: list[tuple[int, int]] = field(default_factory=list)  # (prompt, cached) per answer
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    @staticmethod
+    def prompt(body: dict[str, Any]) -> str:
+        return "".join(f"<{m.get('role')}>{m.get('content')}" for m in body.get("messages", []))
+
+    def machine(self, body: dict[str, Any]) -> int:
+        key = body.get("prompt_cache_key")
+        if isinstance(key, str):
+            return int(hashlib.sha256(key.encode()).hexdigest(), 16) % self.machines
+        return self._random.randrange(self.machines)
+
+    def look_up(self, body: dict[str, Any]) -> tuple[int, int, int, str]:
+        """(prompt tokens, cached tokens, machine, prompt) for a request arriving now."""
+        text, machine = self.prompt(body), self.machine(body)
+        tokens = len(text) // self.chars_per_token
+        shared = max(
+            (_shared(text, seen) for seen in self.stored.get(machine, [])),
+            default=0,
+        )
+        hit = min(shared // self.chars_per_token, tokens)
+        cached = hit // self.step * self.step if hit >= self.minimum else 0
+        self.usages.append((tokens, cached))
+        return tokens, cached, machine, text
+
+    def store(self, machine: int, text: str) -> None:
+        self.stored.setdefault(machine, []).append(text)
+
+    @property
+    def hit_rate(self) -> float:
+        """Cached prompt tokens / prompt tokens, over every answer so far."""
+        prompt = sum(p for p, _ in self.usages)
+        return sum(c for _, c in self.usages) / prompt if prompt else 0.0
+
+
+def _shared(a: str, b: str) -> int:
+    """The length of the longest common prefix of ``a`` and ``b`` (characters, not paths)."""
+    return len(os.path.commonprefix([a, b]))  # noqa: RUF071
 
 
 _FIELD_LINE = re.compile(r'^- "([a-z_]+)": (.*)$', re.MULTILINE)
@@ -88,6 +158,7 @@ class FakeLLM:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.arrivals: list[float] = []
+        self.prompt_cache: PromptCache | None = None
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
@@ -122,6 +193,7 @@ class FakeLLM:
         self.default = Behavior()
         self.responder = None
         self.reject_formats = set()
+        self.prompt_cache = None
 
     def close(self) -> None:
         if self._stopping is not None:
@@ -194,6 +266,8 @@ class FakeLLM:
             self.headers.append(headers)
             self.arrivals.append(time.monotonic())
         behavior = self._next(body)
+        cache = self.prompt_cache
+        looked_up = cache.look_up(body) if cache is not None and behavior.status == 200 else None
         if behavior.latency:
             await asyncio.sleep(behavior.latency)
         if behavior.hang:
@@ -219,12 +293,20 @@ class FakeLLM:
                 extra["retry-after-ms"] = str(behavior.retry_after_ms)
         else:
             status, payload, extra = 200, self._completion(body, behavior, headers), {}
+            if looked_up is not None:
+                tokens, cached, _, _ = looked_up
+                usage = payload["usage"]
+                usage["prompt_tokens"] = tokens
+                usage["total_tokens"] = tokens + usage["completion_tokens"]
+                usage["prompt_tokens_details"] = {"cached_tokens": cached}
         data = json.dumps(payload).encode()
         head = [f"HTTP/1.1 {status} X", "content-type: application/json"]
         head += [f"{k}: {v}" for k, v in extra.items()]
         head += [f"content-length: {len(data)}", "connection: keep-alive", "", ""]
         writer.write("\r\n".join(head).encode() + data)
         await writer.drain()
+        if looked_up is not None and status == 200 and cache is not None:
+            cache.store(looked_up[2], looked_up[3])
         return True
 
     def _completion(
@@ -295,7 +377,6 @@ def _error(message: str) -> dict[str, Any]:
 def main() -> None:
     """Serve from a separate process (for benchmarks): prints the port, runs until killed."""
     import argparse
-    import random
     import sys
 
     parser = argparse.ArgumentParser(description=__doc__)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -65,3 +67,15 @@ class Page(HTMLParser):
 
     def all_text(self) -> str:
         return " ".join(" ".join(self.text).split())
+
+
+_JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>\n?', re.S)
+
+
+def without_jsonld(text: str) -> str:
+    """``text`` less its JSON-LD data blocks, each checked first: valid JSON with no ``<`` (so
+    no untrusted text can close the element), and the only kind of <script> a page may have."""
+    for body in _JSONLD.findall(text):
+        assert "<" not in body and ">" not in body, body[:200]
+        json.loads(body)
+    return _JSONLD.sub("", text)

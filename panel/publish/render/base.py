@@ -23,8 +23,10 @@ So a new output format is one module with a ``RENDERER`` and its line in the reg
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -32,7 +34,7 @@ from rich.console import Console
 
 from panel.errors import PanelError
 from panel.inputs.votes import Votes
-from panel.publish.render.view import PageView, page_view
+from panel.publish.render.view import PageView, PastVerdict, page_view
 from panel.records.schema import ComparisonRecord
 
 # -- subjects -------------------------------------------------------------------------------
@@ -44,10 +46,17 @@ class Comparison:
 
     record: ComparisonRecord
     view: PageView
+    state: str | None = None  # its shown state (publication.shown_state), when its pair is known
 
     @classmethod
-    def of(cls, record: ComparisonRecord, votes: Mapping[str, Votes] | None = None) -> Comparison:
-        return cls(record, page_view(record, votes))
+    def of(
+        cls,
+        record: ComparisonRecord,
+        votes: Mapping[str, Votes] | None = None,
+        history: tuple[PastVerdict, ...] = (),
+        state: str | None = None,
+    ) -> Comparison:
+        return cls(record, page_view(record, votes, history), state)
 
 
 @dataclass(frozen=True)
@@ -57,6 +66,7 @@ class ToolPage:
     tool: Mapping[str, str]  # slug, name, vendor, category, tagline, description, entry_price, url
     votes: Votes
     comparisons: list[dict[str, Any]]  # one listing per comparison page
+    alternatives: list[dict[str, str]] = field(default_factory=list)  # name, href, why
 
 
 @dataclass(frozen=True)
@@ -117,7 +127,41 @@ class Digest:
     disclosure: str
 
 
-Subject = Comparison | ToolPage | IndexPage | Feed | Sitemap | Digest
+@dataclass(frozen=True)
+class Seat:
+    model: str  # kind/model, e.g. "openai/gpt-4o-mini"
+    maker: str  # who makes the model; "" when panel cannot tell (a self-hosted server)
+    personas: list[str]  # persona titles this model reviews for
+
+
+@dataclass(frozen=True)
+class Lens:
+    title: str
+    lens: str
+
+
+@dataclass(frozen=True)
+class Methodology:
+    """The "How we review" page (panel.publish.methodology builds it from the configuration)."""
+
+    title: str
+    statement: str
+    seats: list[Seat]
+    lenses: list[Lens]
+    pick_rule: str
+    recusal: str
+    head_to_head: str  # "" when the panel does not ask the head-to-head question
+    evidence: str
+    editors_do: list[str]
+    editors_dont: list[str]
+
+    def digest(self) -> str:
+        """What the page shows: a change rebuilds it."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+Subject = Comparison | ToolPage | IndexPage | Feed | Sitemap | Digest | Methodology
 
 # -- renderers ------------------------------------------------------------------------------
 
@@ -130,6 +174,7 @@ class Context:
     newsletter_action: str = ""  # [site] newsletter_action ("" for no signup form)
     newsletter_field: str = "email"  # [site] newsletter_field
     url: str = ""  # the output's own absolute URL (canonical), "" when it has none
+    base_url: str = ""  # the site's public URL, ends with "/" ("" when it has none)
     # The same subject in the other formats published beside it: media type -> relative link.
     alternates: Mapping[str, str] = field(default_factory=dict)
     console: Console | None = None  # the terminal the output is shown on, if any

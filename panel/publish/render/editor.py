@@ -11,15 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from panel.publish.render.view import PageView, safe
+from panel.records.publication import MEANING, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Seat
 from panel.scoring.aggregate import count_phrase
-
-_STATE = {
-    "draft": "not reviewed yet; not on the site",
-    "approved": "goes live at the next `panel site build`",
-    "rejected": "never published; a published page is taken down",
-    "published": "live on the site",
-}
 
 
 def when(at: datetime) -> str:
@@ -47,19 +41,21 @@ class SeatRow:
 
 @dataclass(frozen=True)
 class EditorView:
-    status: str  # draft | approved | rejected | published
+    status: str  # draft | approved | published | superseded | rejected (publication.shown_state)
     meaning: str  # what the status means for the site
     decided: str  # "approved by alice, 2026-11-25 09:12 UTC", or ""
     note: str  # the latest approval/rejection reason, or ""
     history: list[Event]
     incomplete: str  # why the record is incomplete, or ""
     seats: list[SeatRow]
-    counts: str  # "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)"
+    stand_in: str  # "" or why its answers are not a real review (a mock, the embedded model)
+    counts: str  # "16 verdict calls: 12 valid, 0 failed, 4 recused; 16 head-to-head calls: ..."
 
 
 def counts_line(view: PageView) -> str:
-    """Every call is valid, failed or recused; the three always add up to the calls."""
-    return count_phrase(view.calls, view.valid, view.failed, view.recused)
+    """Verdict and head-to-head calls counted apart; within each, valid, failed and recused
+    add up to the calls."""
+    return view.counts or count_phrase(view.calls, view.valid, view.failed, view.recused)
 
 
 def ship_count(view: PageView, slug: str) -> str:
@@ -111,8 +107,11 @@ def _seat(seat: Seat, names: dict[str, str], titles: dict[str, str]) -> SeatRow:
     )
 
 
-def editor_view(record: ComparisonRecord, view: PageView) -> EditorView:
+def editor_view(record: ComparisonRecord, view: PageView, state: str | None = None) -> EditorView:
+    """``state``: the record's shown state when the caller knows its pair (panel show, the
+    desk); without it, the stored editorial status stands."""
     editorial = record.editorial
+    state = state or editorial.status
     events = [_event(record, i) for i in range(len(editorial.history))]
     decisions = [e for e in events if e.action in ("approved", "rejected")]
     last = decisions[-1] if decisions and editorial.status != "draft" else None
@@ -121,8 +120,8 @@ def editor_view(record: ComparisonRecord, view: PageView) -> EditorView:
     titles = {row.persona: row.title for row in view.rows}
     h2h = record.scores.head_to_head
     return EditorView(
-        status=editorial.status,
-        meaning=_STATE.get(editorial.status, ""),
+        status=state,
+        meaning=MEANING.get(state, ""),
         decided=f"{last.action} by {last.by}, {last.at}" if last else "",
         note=last.note if last else "",
         history=events,
@@ -134,5 +133,6 @@ def editor_view(record: ComparisonRecord, view: PageView) -> EditorView:
             else ""
         ),
         seats=[_seat(s, names, titles) for s in h2h.seats] if h2h else [],
+        stand_in=stand_in_note(stand_ins(record)),
         counts=counts_line(view),
     )

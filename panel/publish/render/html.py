@@ -17,14 +17,18 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import jinja2
 
+from panel.inputs.votes import Votes
+from panel.publish.render import structured
 from panel.publish.render.base import (
     Comparison,
     Context,
     Digest,
     IndexPage,
+    Methodology,
     Subject,
     ToolPage,
     unsupported,
@@ -44,11 +48,12 @@ FIELD_PATTERN = r"^[A-Za-z0-9_.\[\]-]{1,64}$"
 
 @dataclass(frozen=True)
 class Chrome:
-    """What every page shares: the site title and the newsletter signup, if any."""
+    """What every page shares: the site title and URL, and the newsletter signup, if any."""
 
     site_title: str
     newsletter_action: str = ""  # the email provider's form action (http(s)), or ""
     newsletter_field: str = "email"  # the name of the email field that provider expects
+    site_url: str = ""  # the site's public URL ("" when unknown: a preview)
 
     @property
     def newsletter(self) -> dict[str, str] | None:
@@ -85,6 +90,9 @@ def templates_digest() -> str:
 
 
 def _render(template: str, chrome: Chrome, **context: Any) -> bytes:
+    context.setdefault("jsonld", "")
+    context.setdefault("share_image", "")
+    context.setdefault("og_type", "website")
     page = (
         environment()
         .get_template(template)
@@ -99,19 +107,27 @@ def _render(template: str, chrome: Chrome, **context: Any) -> bytes:
     return page.encode("utf-8")
 
 
-def comparison_page(view: PageView, *, chrome: Chrome, canonical: str, data_json: str) -> bytes:
+def comparison_page(
+    view: PageView, *, chrome: Chrome, canonical: str, data_json: str, share_image: str = ""
+) -> bytes:
+    graph = structured.comparison_graph(
+        view, site_title=chrome.site_title, site_url=chrome.site_url, page_url=canonical
+    )
     return _render(
         "comparison.html.j2",
         chrome,
         view=view,
         page_title=f"{view.title}: {PAGE_QUESTION.lower()}",
-        description=f"{view.title}. {PAGE_QUESTION} {PAGE_INTRO}",
+        description=f"{view.title}. {PAGE_QUESTION} {view.answer_reason}".strip(),
         question=PAGE_QUESTION,
         intro=PAGE_INTRO,
         disclosure=DISCLOSURE,
         canonical=canonical,
         data_json=data_json,
         root="../",
+        jsonld=structured.script_body(graph),
+        share_image=share_image,
+        og_type="article",
     )
 
 
@@ -122,17 +138,35 @@ def tool_page(
     chrome: Chrome,
     canonical: str,
     data_json: str,
+    votes: Votes,
+    alternatives: list[dict[str, str]] | None = None,
 ) -> bytes:
     return _render(
         "tool.html.j2",
         chrome,
         tool=tool,
         comparisons=comparisons,
+        alternatives=alternatives or [],
         page_title=f"{tool['name']}: panel verdicts",
         description=tool["tagline"],
         canonical=canonical,
         data_json=data_json,
         root="../",
+        jsonld=structured.script_body(structured.tool_graph(tool, votes)),
+    )
+
+
+def methodology_page(subject: Methodology, *, chrome: Chrome, canonical: str) -> bytes:
+    return _render(
+        "methodology.html.j2",
+        chrome,
+        page=subject,
+        page_title=f"{subject.title}: {chrome.site_title}",
+        description="Who reviews, through which lenses and by which rules: AI models, "
+        "checked by named editors.",
+        canonical=canonical,
+        data_json="",
+        root="",
     )
 
 
@@ -179,21 +213,39 @@ class HtmlRenderer:
     name = "html"
     media_type = "text/html; charset=utf-8"
     suffix = ".html"
-    subjects: tuple[type, ...] = (Comparison, ToolPage, IndexPage, Digest)
+    subjects: tuple[type, ...] = (Comparison, ToolPage, IndexPage, Digest, Methodology)
     site = True
 
     def render(self, subject: Subject, context: Context) -> bytes | str:
-        chrome = Chrome(context.site_title, context.newsletter_action, context.newsletter_field)
+        chrome = Chrome(
+            context.site_title,
+            context.newsletter_action,
+            context.newsletter_field,
+            context.base_url,
+        )
         data = context.alternates.get("application/json", "")
         if isinstance(subject, Comparison):
+            image = context.alternates.get("image/png", "")
             return comparison_page(
-                subject.view, chrome=chrome, canonical=context.url, data_json=data
+                subject.view,
+                chrome=chrome,
+                canonical=context.url,
+                data_json=data,
+                share_image=urljoin(context.url, image) if image and context.url else "",
             )
         if isinstance(subject, ToolPage):
             tool = {**subject.tool, "votes": subject.votes.label}
             return tool_page(
-                tool, subject.comparisons, chrome=chrome, canonical=context.url, data_json=data
+                tool,
+                subject.comparisons,
+                chrome=chrome,
+                canonical=context.url,
+                data_json=data,
+                votes=subject.votes,
+                alternatives=subject.alternatives,
             )
+        if isinstance(subject, Methodology):
+            return methodology_page(subject, chrome=chrome, canonical=context.url)
         if isinstance(subject, IndexPage):
             return index_page(
                 subject.latest, subject.tools, chrome=chrome, canonical=context.url, data_json=data

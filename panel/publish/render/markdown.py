@@ -70,10 +70,13 @@ def _card(view: PageView, card: Card) -> list[str]:
 
 def _quote(quote: Quote) -> str:
     if quote.recused:
-        return (
+        head = (
             f"- *recused* ({escape(quote.provider)}, not counted: the model's vendor makes "
-            f"this tool): {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
+            "this tool)"
         )
+        if quote.verdict is None:  # planned out before sending: there is no answer
+            return f"{head}: not asked"
+        return f"{head}: {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
     if quote.verdict is None:
         return f"- *failed on {escape(quote.provider)}*: {escape(quote.text)}"
     label = "published" if quote.published else "also"
@@ -98,6 +101,8 @@ def _editorial(editor: EditorView, view: PageView) -> list[str]:
         lines += [">", f"> {escape(editor.decided)}{note}"]
     if editor.incomplete:
         lines += [">", f"> **Record {escape(editor.incomplete)}.**"]
+    if editor.stand_in:
+        lines += [">", f"> **Not a real review:** {escape(editor.stand_in)}."]
     return [*lines, ">", f"> {escape(counts_line(view))}.", ""]
 
 
@@ -140,12 +145,12 @@ def _headline(view: PageView) -> str:
 def comparison(subject: Comparison) -> str:
     """The page's layout plus the editorial state, seats and history (`panel show`)."""
     view = subject.view
-    editor = editor_view(subject.record, view)
+    editor = editor_view(subject.record, view, subject.state)
     lines = [
         f"# {escape(view.title)}: {PAGE_QUESTION.lower()}",
         "",
         *_editorial(editor, view),
-        f"**{_headline(view)}** {escape(view.answer_reason)}",
+        f"**{_headline(view)}** {escape(view.lead_reason)}".rstrip(),
         "",
         *([f"*{escape(view.quorum_note)}*", ""] if view.quorum_note else []),
         f"*{escape(view.rule_sentence)}*",

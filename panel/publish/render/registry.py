@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from panel.errors import PanelError, UnknownNameError
-from panel.publish.render import feeds, html, markdown, pagedata, terminal
+from panel.publish.render import feeds, html, markdown, pagedata, share, terminal
 from panel.publish.render.base import Comparison, Renderer
 
 RENDERERS: list[Renderer] = [
@@ -22,6 +22,7 @@ RENDERERS: list[Renderer] = [
     feeds.ATOM,
     feeds.JSON_FEED,
     feeds.SITEMAP,
+    share.RENDERER,
 ]
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 _SUFFIX = re.compile(r"^\.[a-z0-9]{1,10}$")

@@ -72,9 +72,11 @@ def _mark(quote: Quote) -> Text:
 def pick_line(view: PageView) -> Text:
     """The page's one answer, its reason and its rule, as the page words them."""
     text = Text(f"Ship with {view.pick}. " if view.picked else "No pick. ", style="bold cyan")
-    text.append(view.answer_reason)
+    text.append(view.lead_reason)
     if view.quorum_note:
-        text.append(f" {view.quorum_note}", style="bold yellow")
+        text.append(
+            f" {view.quorum_note}" if view.lead_reason else view.quorum_note, style="bold yellow"
+        )
     text.append(f"\n{view.rule_sentence}", style="dim")
     if view.evidence:
         text.append(f"\n{view.evidence}")
@@ -94,6 +96,8 @@ def _editorial(editor: EditorView) -> Panel:
         lines.append(Text(editor.decided + (f": {editor.note}" if editor.note else "")))
     if editor.incomplete:
         lines.append(Text(editor.incomplete, style="bold yellow"))
+    if editor.stand_in:
+        lines.append(Text(f"not a real review: {editor.stand_in}", style="bold red"))
     return Panel(Group(*lines), title="Editorial state", title_align="left")
 
 
@@ -168,7 +172,7 @@ def _history(editor: EditorView) -> list[RenderableType]:
 def _show(comparison: Comparison, console: Console) -> None:
     """The record as an editor checks it: state, table, pick, seats, cards, quotes, history."""
     view = comparison.view
-    editor = editor_view(comparison.record, view)
+    editor = editor_view(comparison.record, view, comparison.state)
     console.print(_editorial(editor))
     console.print(verdict_table(view))
     console.print(pick_line(view))

@@ -19,6 +19,7 @@ from panel.defences.untrusted import strip_invisible, unmark
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
 from panel.records.schema import CallResult, ComparisonRecord, ToolScore
+from panel.scoring.aggregate import ship_majorities, tally_by_kind
 from panel.urls import http_url
 
 PAGE_QUESTION = "Which one should you ship with?"
@@ -111,6 +112,15 @@ class PersonaRow:
 
 
 @dataclass(frozen=True)
+class PastVerdict:
+    """An earlier approved verdict on the same pair, for the page's history."""
+
+    answer: str  # "Ship with X" or "No pick"
+    reviewed: date
+    changed: str  # what changed since, for readers: "after a price change", ...
+
+
+@dataclass(frozen=True)
 class PageView:
     title: str
     cards: list[Card]
@@ -134,6 +144,33 @@ class PageView:
     evidence: str = ""  # the head-to-head as supporting evidence, and how it relates
     quorum_note: str = ""  # "" for a complete record, else a plain statement
     verdicts: VerdictCounts | None = None
+    models: list[str] = field(default_factory=list)  # model names, for the byline
+    approved_by: str = ""  # the editor of the latest approval
+    approved_on: date | None = None
+    history: tuple[PastVerdict, ...] = ()  # earlier approved verdicts on the pair, newest first
+
+    @property
+    def byline(self) -> str:
+        """ "Reviewed 2026-12-03 by gpt-4o-mini and mistral-small · approved by gina on …"."""
+        models = self.models
+        who = (
+            ", ".join(models[:-1]) + (" and " if len(models) > 1 else "") + models[-1]
+            if models
+            else ""
+        )
+        text = f"Reviewed {self.reviewed.isoformat()}" if self.reviewed else "Reviewed"
+        text += f" by {who}" if who else ""
+        if self.approved_by and self.approved_on:
+            text += f" · approved by {self.approved_by} on {self.approved_on.isoformat()}"
+        return text
+
+    counts: str = ""  # verdict and head-to-head calls counted apart (aggregate.tally_by_kind)
+
+    @property
+    def lead_reason(self) -> str:
+        """The reason beside the headline, unless the quorum note says it (no pick below
+        quorum): "No pick. The panel did not reach quorum ..." once, not twice."""
+        return "" if self.quorum_note and not self.picked else self.answer_reason
 
 
 @dataclass(frozen=True)
@@ -152,6 +189,33 @@ class VerdictCounts:
         if self.recused:
             parts.append(f"{self.recused} recused for a conflict of interest")
         return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] + "."
+
+
+TIED = (
+    "A reviewer is tied on a tool when its models split evenly between ship and skip; a tie "
+    "counts as neither."
+)
+
+
+def _with_majority_note(record: ComparisonRecord, names: Mapping[str, str]) -> str:
+    """The trust summary, with what a tie is when there is one, and why reviewer majorities
+    may favour the other tool than the pick (they count one per reviewer)."""
+    if record.scores.trust is None:
+        return ""
+    parts = [safe(record.scores.trust.summary)]
+    split = record.scores.split
+    if any(m == "tie" for s in split for m in s.majority.values()):
+        parts.append(TIED)
+    pick = record.scores.pick.tool
+    other = next((t.slug for t in record.tools if t.slug != pick), None)
+    mine = ship_majorities(pick, split) if pick else 0
+    if pick and other and (mine == 0 or mine < ship_majorities(other, split)):
+        parts.append(
+            f"The pick, {names.get(pick, pick)}, follows the panel ship rate, which counts "
+            "every valid verdict; reviewer majorities count one per reviewer, so the two "
+            "can differ."
+        )
+    return " ".join(parts)
 
 
 def _conflict(call: CallResult) -> str:
@@ -206,7 +270,24 @@ def _notes(record: ComparisonRecord, persona: str) -> dict[str, EditorNote]:
     }
 
 
-def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None) -> PageView:
+def _approval(record: ComparisonRecord) -> tuple[str, date | None]:
+    events = [e for e in record.editorial.history if e.action == "approved"]
+    if not events:
+        return "", None
+    last = max(events, key=lambda e: e.at)
+    return safe(last.by), last.at.date()
+
+
+def _model(provider: str) -> str:
+    """``openai/gpt-4o-mini`` -> ``gpt-4o-mini``: the model, as readers know it."""
+    return provider.split("/", 1)[-1] or provider
+
+
+def page_view(
+    record: ComparisonRecord,
+    votes: Mapping[str, Votes] | None = None,
+    history: tuple[PastVerdict, ...] = (),
+) -> PageView:
     votes = votes or {}
     scores = {s.tool: s for s in record.scores.tools}
     cards = [
@@ -252,6 +333,7 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
     ]
     pick = record.scores.pick
     reason = answer.reason_sentence(record, names)
+    approved_by, approved_on = _approval(record)
     return PageView(
         title=f"{cards[0].name} vs {cards[1].name}",
         cards=cards,
@@ -265,9 +347,10 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         calls=record.totals.calls,
         failed=record.totals.failed,
         recused=record.totals.recused,
+        counts=tally_by_kind(record.calls),
         providers=[safe(p) for p in record.panel.providers],
         reviewed=record.created_at.date(),
-        trust=safe(record.scores.trust.summary) if record.scores.trust else "",
+        trust=_with_majority_note(record, names),
         head_to_head=_head_to_head(record, names),
         picked=pick.tool is not None,
         answer_reason=reason,
@@ -275,6 +358,10 @@ def page_view(record: ComparisonRecord, votes: Mapping[str, Votes] | None = None
         evidence=answer.evidence_sentence(record, names),
         quorum_note=answer.quorum_note(record, names),
         verdicts=_counts(record),
+        models=list(dict.fromkeys(_model(safe(p)) for p in record.panel.providers)),
+        approved_by=approved_by,
+        approved_on=approved_on,
+        history=history,
     )
 
 
