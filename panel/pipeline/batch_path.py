@@ -123,6 +123,8 @@ class BatchPath:
             except ProviderError as exc:  # left open: the next collect tries again
                 self.log(f"batch {batch.id} on {batch.provider}: {exc}")
                 await expire_overdue(self.journal, api, batch, self.log)
+            except (PanelError, OSError):  # the store or the local disk: not the provider's
+                raise
             except Exception as exc:
                 # a reply no client anticipated must not stop the night before its
                 # synchronous work: the batch stays open (and expires here in time)
@@ -273,7 +275,7 @@ class BatchPath:
         result = call_result(call, CallUsage(attempts=times), Reject(failure), latency_ms=0.0)
         self.store.finish(result)
         self.finished[call.key] = result
-        self.log(f"call {call.persona}/{call.tool} on {call.provider.spec}: {failure.detail}")
+        self.log(f"{call.persona.name}/{call.subject}: {failure.detail}")
 
     async def _new_batch(self, name: str, chosen: list[tuple[Call, Line, str | None]]) -> None:
         """One batch of ``chosen`` (call, line, the line it re-asks), journaled, then sent."""
