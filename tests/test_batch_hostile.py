@@ -190,8 +190,8 @@ model = "p"
 base_url = "{server.openai_url}"
 api_key_env = ""
 """
-    night.config_file.write_text(toml)
-    nightly()  # fake's calls in a batch, plain's answered synchronously
+    nightly()  # fake's calls in a batch
+    night.config_file.write_text(toml)  # a second seat, answered synchronously
 
     async def surprise(self: object, batch_id: str) -> None:
         raise AttributeError("'str' object has no attribute 'data'")  # the old failure
@@ -200,6 +200,7 @@ api_key_env = ""
     code, summary, err = nightly()
     assert summary and code == 0, err
     assert "unreadable reply (AttributeError); it stays open" in err
+    assert server.count() == CALLS  # the synchronous seat's calls were made after collect
     assert [b["state"] for b in batches()] == ["submitted"]
 
 
