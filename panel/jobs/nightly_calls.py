@@ -32,6 +32,7 @@ from panel.providers.base import FailureReason
 from panel.providers.batch import BatchApi
 from panel.records.schema import CallResult, Failure
 from panel.records.store import Store
+from panel.scoring.seats import CallTally
 
 
 class BatchRoutes:
@@ -65,9 +66,6 @@ class BatchRoutes:
         )  # fmt: skip
 
 
-SLIM: dict[str, Any] = {"quote": None, "fields": {}, "truncated_input": [], "defences": []}
-
-
 @dataclass
 class NightCalls:
     """The night's calls, answered by the cheapest way that is due."""
@@ -79,7 +77,7 @@ class NightCalls:
     list_rates: dict[str, Rate | None] = field(default_factory=dict)  # key -> list price
     batch_keys: set[str] = field(default_factory=set)  # calls routed to a Batch API tonight
     gave_up: list[dict[str, Any]] = field(default_factory=list)
-    tonight: dict[str, CallResult] = field(default_factory=dict)  # calls answered this run
+    tonight: CallTally = field(default_factory=CallTally)  # calls answered this run, counted
     _counted: set[str] = field(default_factory=set)
     _fresh: set[str] = field(default_factory=set)  # due for a retry with an answer cached
     _failing: set[str] | None = None
@@ -183,11 +181,9 @@ class NightCalls:
 
     def settle(self, results: Sequence[CallResult]) -> None:
         """Note calls that failed (or were withheld) tonight for the last time allowed."""
-        # what seat lines need of tonight's calls (scoring.seats.call_rows), not their text:
-        # a night keeps 100,000 of these
-        self.tonight.update(
-            (r.key, r.model_copy(update=SLIM)) for r in results if not r.cached and r.attempts
-        )
+        for r in results:  # counted for the seat lines, not kept: memory stays flat
+            if not r.cached and r.attempts:
+                self.tonight.add(r)
         for result in results:
             failure = result.failure
             if result.cached or result.outcome != "failed":
