@@ -80,6 +80,10 @@ class PanelSection(_Strict):
     batch: bool = False  # the nightly sends through Batch APIs where a provider has one
     retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
     batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
+    # a batch output or error file over this size is not read: its batch is closed here
+    batch_max_file_mb: Annotated[int, Field(ge=1, le=100_000)] = 1_024
+    # a call whose batch line came back without a result this many times tonight fails
+    batch_resends: Annotated[int, Field(ge=1, le=100)] = 3
     # `panel seats` thresholds the nightly summary warns under (issue 30); None: not checked
     seat_min_valid_share: Annotated[float, Field(ge=0, le=1)] | None = 0.8
     seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None

@@ -139,6 +139,8 @@ class RunSession:
             run_id=run_id,
             log=log,
             poll=self.settings.batch_poll,
+            file_cap=self.settings.batch_max_file_mb * 1_000_000,
+            resends=self.settings.batch_resends,
         )
 
     # -- the --max-cost check ------------------------------------------------

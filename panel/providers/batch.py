@@ -16,10 +16,10 @@ and knows nothing provider-specific.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import IO, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from panel.providers.base import (
     Completion,
@@ -32,6 +32,7 @@ from panel.providers.base import (
 
 T = TypeVar("T")
 TAG = "panel_batch"  # the metadata key that carries panel's batch id
+WINDOW = 24 * 3600.0  # the completion window panel asks for (OpenAI "24h", Mistral's default)
 
 
 class BatchState(StrEnum):
@@ -58,6 +59,72 @@ class BatchStatus:
     output_file: str | None = None
     error_file: str | None = None
     detail: str = ""
+    known: bool = True  # False: a status word panel does not know (counted as running)
+
+
+class FileTooLargeError(ProviderError):
+    """An output or error file over the size cap: never read, its batch closed here."""
+
+
+class BadReplyError(ProviderError):
+    """A provider reply of the wrong shape (untrusted input): a typed failure, not retried."""
+
+    def __init__(self, spec: str, what: str) -> None:
+        super().__init__(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch reply: {what}")
+
+
+class Reply:
+    """A provider's JSON reply (a batch's status), read field by field with its types checked.
+
+    A missing field (or null) is its default; a field of the wrong type is a ``BadReplyError``.
+    """
+
+    def __init__(self, spec: str, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            raise BadReplyError(spec, f"a {type(data).__name__}, not an object")
+        self.spec = spec
+        self.data = data
+
+    def _get(self, name: str, kind: type | tuple[type, ...], label: str) -> Any:
+        value = self.data.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise BadReplyError(self.spec, f"{name!r} is a {type(value).__name__}, not {label}")
+        return value
+
+    def text(self, name: str) -> str | None:
+        value: str | None = self._get(name, str, "a string")
+        return value or None
+
+    def count(self, name: str) -> int:
+        value: int | None = self._get(name, int, "a whole number")
+        if value is not None and value < 0:
+            raise BadReplyError(self.spec, f"{name!r} is negative")
+        return value or 0
+
+    def child(self, name: str) -> Reply:
+        return Reply(self.spec, self._get(name, Mapping, "an object") or {})
+
+    def items(self, name: str) -> list[Reply]:
+        value = self._get(name, list, "a list") or []
+        return [Reply(self.spec, item) for item in value]
+
+
+async def spool(chunks: AsyncIterable[bytes], into: IO[bytes], cap: int, spec: str) -> int:
+    """Write a download's chunks to ``into`` as they come; ``FileTooLargeError`` past ``cap`` bytes.
+
+    Nothing is held but one chunk: a file of any size takes no memory with it.
+    """
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise FileTooLargeError(
+                FailureReason.INVALID_OUTPUT,
+                f"{spec}: batch file over the {cap // 1_000_000} MB cap "
+                "([panel] batch_max_file_mb); not read",
+            )
+        into.write(chunk)
+    return size
 
 
 @dataclass(frozen=True)
@@ -111,6 +178,7 @@ class BatchApi(Protocol):
 
     discount: float  # the batch price as a share of the list price
     requested: bool  # the provider's own settings ask for it (``batch = true``)
+    window: float  # seconds a batch may take before the provider expires it
 
     def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
         """One JSONL line of the input file."""
@@ -130,7 +198,9 @@ class BatchApi(Protocol):
 
     async def status(self, batch_id: str) -> BatchStatus: ...
 
-    async def download(self, file_id: str) -> bytes: ...
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        """Stream a file into ``into`` (``spool``): ``FileTooLargeError`` past ``cap`` bytes."""
+        ...
 
     async def cancel(self, batch_id: str) -> None: ...
 
@@ -149,6 +219,7 @@ class BatchClient:
     """
 
     errors: ClassVar[tuple[type[Exception], ...]] = ()
+    window: float = WINDOW
 
     def __init__(
         self, client: Any, codec: ChatCodec, *, discount: float, requested: bool = False
@@ -180,7 +251,7 @@ class BatchClient:
     async def status(self, batch_id: str) -> BatchStatus:
         raise NotImplementedError
 
-    async def download(self, file_id: str) -> bytes:
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
         raise NotImplementedError
 
     async def cancel(self, batch_id: str) -> None:
@@ -215,15 +286,23 @@ def parse_line(codec: ChatCodec, line: dict[str, Any]) -> LineResult:
     by ``codec.detail``.
     """
     custom_id = str(line.get("custom_id", ""))
-    response = line.get("response") or {}
+    response = line.get("response")
+    response = response if isinstance(response, dict) else {}
     error = line.get("error")
-    status = int(response.get("status_code") or (200 if not error else 500))
-    body = response.get("body")
+    code = response.get("status_code")
     spec = codec.spec
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+        unreadable = ProviderError(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch line")
+        return LineResult(custom_id, error=unreadable)
+    status = int(code or (200 if not error else 500))
+    body = response.get("body")
     if status != 200 or error:
         message = error.get("message") if isinstance(error, dict) else None
         if message is None and isinstance(body, dict):
-            message = (body.get("error") or {}).get("message") or body.get("message")
+            inner = body.get("error")
+            message = (inner.get("message") if isinstance(inner, dict) else inner) or body.get(
+                "message"
+            )
         reason, retryable = (
             classify_status(status) if status != 200 else (FailureReason.SERVER_ERROR, True)
         )

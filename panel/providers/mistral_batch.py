@@ -7,14 +7,14 @@ parser (``BatchClient.result``) reads both.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import httpx2 as httpx
 from mistralai.client import Mistral
 from mistralai.client.errors import MistralError, NoResponseError
 
 from panel.providers.base import CompletionRequest
-from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus
+from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus, Reply, spool
 
 ENDPOINT: Final = "/v1/chat/completions"
 STATES = {
@@ -66,26 +66,33 @@ class MistralBatch(BatchClient):
         return None
 
     async def status(self, batch_id: str) -> BatchStatus:
+        # the SDK validates its models; read the reply's JSON again with each field's type
+        # checked, so nothing the server sends reaches panel unchecked
         job = await self.sdk(lambda: self.client.batch.jobs.get_async(job_id=batch_id))
-        raw = str(job.status)
-        errors = "; ".join(str(getattr(e, "message", e)) for e in (job.errors or []))
+        reply = Reply(self.codec.spec, job.model_dump(mode="json"))
+        word = reply.text("status") or ""
+        errors = "; ".join(e.text("message") or "" for e in reply.items("errors"))
         return BatchStatus(
-            state=STATES.get(raw, BatchState.RUNNING),
-            raw=raw,
-            total=job.total_requests or 0,
-            done=job.succeeded_requests or 0,
-            failed=job.failed_requests or 0,
-            output_file=job.output_file or None,
-            error_file=job.error_file or None,
+            state=STATES.get(word, BatchState.RUNNING),
+            raw=word,
+            total=reply.count("total_requests"),
+            done=reply.count("succeeded_requests"),
+            failed=reply.count("failed_requests"),
+            output_file=reply.text("output_file"),
+            error_file=reply.text("error_file"),
             detail=errors[:500],
+            known=word in STATES,
         )
 
-    async def download(self, file_id: str) -> bytes:
-        async def read() -> bytes:
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        async def stream() -> None:
             response = await self.client.files.download_async(file_id=file_id)
-            return await response.aread()
+            try:
+                await spool(response.aiter_bytes(), into, cap, self.codec.spec)
+            finally:
+                await response.aclose()
 
-        return await self.sdk(read)
+        await self.sdk(stream)
 
     async def cancel(self, batch_id: str) -> None:
         await self.sdk(lambda: self.client.batch.jobs.cancel_async(job_id=batch_id))

@@ -7,12 +7,12 @@ on the provider in panel.toml. A line's body is the kind's own chat request body
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import openai
 
 from panel.providers.base import CompletionRequest
-from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus
+from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus, Reply, spool
 
 ENDPOINT: Final = "/v1/chat/completions"
 STATES = {
@@ -61,23 +61,33 @@ class OpenAIBatch(BatchClient):
         return None
 
     async def status(self, batch_id: str) -> BatchStatus:
-        batch = await self.sdk(lambda: self.client.batches.retrieve(batch_id))
-        counts = batch.request_counts
-        errors = batch.errors.data if batch.errors and batch.errors.data else []
+        # read as plain JSON, each field's type checked: the SDK's models are built without
+        # validation, so a wrong-shaped reply ("errors": "boom") would surface as an
+        # AttributeError anywhere later
+        raw = await self.sdk(lambda: self.client.get(f"/batches/{batch_id}", cast_to=object))
+        reply = Reply(self.codec.spec, raw)
+        word = reply.text("status") or ""
+        counts = reply.child("request_counts")
+        errors = reply.child("errors").items("data")
         return BatchStatus(
-            state=STATES.get(batch.status, BatchState.RUNNING),
-            raw=batch.status,
-            total=counts.total if counts else 0,
-            done=counts.completed if counts else 0,
-            failed=counts.failed if counts else 0,
-            output_file=batch.output_file_id,
-            error_file=batch.error_file_id,
-            detail="; ".join(e.message or "" for e in errors)[:500],
+            state=STATES.get(word, BatchState.RUNNING),
+            raw=word,
+            total=counts.count("total"),
+            done=counts.count("completed"),
+            failed=counts.count("failed"),
+            output_file=reply.text("output_file_id"),
+            error_file=reply.text("error_file_id"),
+            detail="; ".join(e.text("message") or "" for e in errors)[:500],
+            known=word in STATES,
         )
 
-    async def download(self, file_id: str) -> bytes:
-        content = await self.sdk(lambda: self.client.files.content(file_id))
-        return content.content
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        async def stream() -> None:
+            content = self.client.files.with_streaming_response.content(file_id)
+            async with content as response:
+                await spool(response.iter_bytes(), into, cap, self.codec.spec)
+
+        await self.sdk(stream)
 
     async def cancel(self, batch_id: str) -> None:
         await self.sdk(lambda: self.client.batches.cancel(batch_id))

@@ -30,6 +30,7 @@ from panel import clock
 from panel.records.store import Store, among
 
 OPEN = ("preparing", "uploaded", "submitted")
+Result = tuple[str, dict[str, Any], float | None]  # a line's (state, result, cost)
 CLOSED = ("completed", "failed", "expired", "cancelled")
 
 
@@ -167,41 +168,63 @@ class BatchJournal:
         self,
         batch_id: str,
         state: str,
-        results: Mapping[str, tuple[str, dict[str, Any], float | None]],
+        results: Mapping[str, Result] | Iterable[tuple[str, str, dict[str, Any], float | None]],
         detail: str | None = None,
-    ) -> None:
-        """Close the batch as ``state`` with each line's (state, result, cost), atomically.
+    ) -> int:
+        """Close the batch as ``state`` with each line's (state, result, cost), atomically;
+        the number of its lines left without a result.
 
-        Lines with no result are ``lost``: their calls go back to ``planned``.
+        ``results`` is taken one at a time (a streamed file's lines): a custom_id that is
+        not this batch's is ignored; for a custom_id given twice, an answer wins over an
+        error and the first answer over later ones. Lines with no result are ``lost``: their
+        calls go back to ``planned``.
         """
         now = self.clock()
-        self._commit(
-            [
-                (
-                    "UPDATE batch_lines SET state = ?, result = ?, cost = ?, updated_at = ? "
-                    "WHERE custom_id = ? AND batch = ? AND state = 'submitted'",
-                    [
-                        (line_state, json.dumps(result), cost, now, custom_id, batch_id)
-                        for custom_id, (line_state, result, cost) in results.items()
-                    ],
-                ),
-                (
-                    "UPDATE calls SET state = 'planned', updated_at = ? WHERE state = 'submitted' "
-                    "AND key IN (SELECT key FROM batch_lines WHERE batch = ? AND state = "
-                    "'submitted')",
-                    (now, batch_id),
-                ),
-                (
-                    "UPDATE batch_lines SET state = 'lost', updated_at = ? "
-                    "WHERE batch = ? AND state = 'submitted'",
-                    (now, batch_id),
-                ),
-                (
-                    "UPDATE batches SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
-                    (state, detail, now, batch_id),
-                ),
-            ]
+        rows = ((k, *v) for k, v in results.items()) if isinstance(results, Mapping) else results
+        update = (
+            "UPDATE batch_lines SET state = ?, result = ?, cost = ?, updated_at = ? "
+            "WHERE custom_id = ? AND batch = ? AND state IN "
         )
+        with self.store.transaction():
+            for custom_id, line_state, result, cost in rows:
+                among = "('submitted', 'errored')" if line_state == "answered" else "('submitted')"
+                self.db.execute(
+                    update + among, (line_state, json.dumps(result), cost, now, custom_id, batch_id)
+                )
+            (lost,) = self.db.execute(
+                "SELECT COUNT(*) FROM batch_lines WHERE batch = ? AND state = 'submitted'",
+                (batch_id,),
+            ).fetchone()
+            self._commit(
+                [
+                    (
+                        "UPDATE calls SET state = 'planned', updated_at = ? WHERE state = "
+                        "'submitted' AND key IN (SELECT key FROM batch_lines WHERE batch = ? "
+                        "AND state = 'submitted')",
+                        (now, batch_id),
+                    ),
+                    (
+                        "UPDATE batch_lines SET state = 'lost', updated_at = ? "
+                        "WHERE batch = ? AND state = 'submitted'",
+                        (now, batch_id),
+                    ),
+                    (
+                        "UPDATE batches SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
+                        (state, detail, now, batch_id),
+                    ),
+                ]
+            )
+        return int(lost)
+
+    def lost_tonight(self, keys: Collection[str]) -> dict[str, int]:
+        """Call key -> how many of its lines came back without a result this UTC day."""
+        if not keys:
+            return {}
+        midnight = self.clock() // 86_400 * 86_400
+        sql = "SELECT key, COUNT(*) FROM batch_lines WHERE state = 'lost' AND updated_at >= ?"
+        query, params = among(sql, keys)
+        rows = self.db.execute(query + " GROUP BY key", (midnight, *params))
+        return {str(key): int(n) for key, n in rows}
 
     # -- read ----------------------------------------------------------------
     def open(self, provider: str | None = None) -> list[Batch]:

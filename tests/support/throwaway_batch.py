@@ -6,12 +6,12 @@ out of the kind's one error mapping (``ThrowawayBatchProvider.map_error``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 import httpx2
 
 from panel.providers.base import CompletionRequest
-from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus
+from panel.providers.batch import TAG, BatchClient, BatchState, BatchStatus, spool
 
 STATES = {
     "completed": BatchState.COMPLETED,
@@ -73,8 +73,13 @@ class ThrowawayBatch(BatchClient):
             error_file=batch.get("error_file_id"),
         )
 
-    async def download(self, file_id: str) -> bytes:
-        return (await self._call("GET", f"/files/{file_id}/content")).content
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        async def stream() -> None:
+            async with self.client.stream("GET", f"/files/{file_id}/content") as response:
+                response.raise_for_status()
+                await spool(response.aiter_bytes(), into, cap, self.codec.spec)
+
+        await self.sdk(stream)
 
     async def cancel(self, batch_id: str) -> None:
         await self._call("POST", f"/batches/{batch_id}/cancel")
