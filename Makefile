@@ -73,10 +73,12 @@ test-calendar: install debian axe
 	faketime -f '+400d' $(BIN)/python -m pytest -q -m "not servers"
 	TZ=Pacific/Kiritimati $(BIN)/python -m pytest -q -m "not servers"
 
+# lint-imports checks docs/ARCHITECTURE.md's layer table (the contracts in pyproject.toml).
 lint: install
 	$(BIN)/ruff check panel tests benchmarks
 	$(BIN)/ruff format --check panel tests benchmarks
 	$(BIN)/mypy panel
+	$(BIN)/lint-imports --no-cache
 
 # Benchmarks write benchmarks/results/*.json; the README summarises them.
 bench: install

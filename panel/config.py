@@ -80,11 +80,18 @@ class PanelSection(_Strict):
     batch: bool = False  # the nightly sends through Batch APIs where a provider has one
     retry_nights: Annotated[int, Field(ge=1, le=365)] = 3  # nights a failed call is retried on
     batch_poll: Annotated[float, Field(gt=0, le=3_600)] = 30.0  # seconds between checks (--wait)
+    # a batch output or error file over this size is not read: its batch is closed here
+    batch_max_file_mb: Annotated[int, Field(ge=1, le=100_000)] = 1_024
+    # a call whose batch line came back without a result this many times tonight fails
+    batch_resends: Annotated[int, Field(ge=1, le=100)] = 3
     # `panel seats` thresholds the nightly summary warns under (issue 30); None: not checked
     seat_min_valid_share: Annotated[float, Field(ge=0, le=1)] | None = 0.8
     seat_max_overridden_share: Annotated[float, Field(ge=0, le=1)] | None = None
     seat_min_calls: Annotated[int, Field(ge=1)] = 10  # fewer calls: too few to judge a seat
     seat_window_days: Annotated[int, Field(ge=1, le=3_650)] = 30  # records looked at
+    # A provider that checks each valid quote's claims against its tool's sources (issue 26);
+    # never the quote's own author. None: the deterministic grounding check alone.
+    fact_check: Annotated[str, Field(min_length=1, max_length=200)] | None = None
 
 
 class SiteSection(_Strict):
@@ -304,6 +311,8 @@ def apply(settings: ProviderSettings, entry: ProviderEntry | None) -> ProviderSe
         ),
         vendor=entry.vendor,
         batch=entry.batch,
-        batch_discount=entry.batch_discount or settings.batch_discount,
+        batch_discount=entry.batch_discount
+        if entry.batch_discount is not None
+        else settings.batch_discount,
         prompt_cache_key=entry.prompt_cache_key,
     )

@@ -346,14 +346,13 @@ def test_the_dry_run_estimates_batched_calls_at_batch_prices(
 def test_which_providers_have_a_batch_api(monkeypatch: pytest.MonkeyPatch) -> None:
     from panel.providers import registry
     from panel.providers.base import ProviderSettings
-    from panel.providers.batch import batch_api
 
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("MISTRAL_BASE_URL", raising=False)
 
     def api(kind: str, **extra: Any) -> object:
         settings = ProviderSettings(name="p", kind=kind, model="m", api_key_env="", **extra)
-        return batch_api(registry.create(settings))
+        return registry.batch_api(registry.create(settings))
 
     other = {"base_url": "http://127.0.0.1:9/v1"}
     assert api("openai") is not None and api("mistral") is not None  # the vendors' own APIs
@@ -383,7 +382,7 @@ def test_a_batch_answer_that_contains_the_key_is_never_stored(
 def test_a_large_night_is_split_into_batches(
     night: Home, server: FakeBatch, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("panel.pipeline.batch.MAX_LINES", 5)
+    monkeypatch.setattr("panel.pipeline.batch_path.MAX_LINES", 5)
     code, summary, _ = nightly()
     assert summary["batch_lines"] == CALLS and server.created() == 4  # 5 + 5 + 5 + 1
     assert sorted(len(server.files[j.input_file].splitlines()) for j in server.jobs.values()) == [

@@ -1,11 +1,11 @@
-"""The batch journal in the store (records/batches.py, store migration 3)."""
+"""The batch journal in the store (records/batch_journal.py, store migration 3)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from panel.records.batches import BatchJournal, Line, age
+from panel.records.batch_journal import BatchJournal, Line, age
 from panel.records.store import Store
 from panel.records.store_migrations import MIGRATIONS
 
@@ -23,7 +23,7 @@ def test_migration_3_keeps_every_journaled_call(tmp_path: Path) -> None:
     with Store(path) as store:
         row = store.db.execute("SELECT key, state, result, failed_nights FROM calls").fetchone()
         assert row == ("k", "done", "{}", 0)
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) >= 3
 
 
 def _journal(tmp_path: Path) -> tuple[Store, BatchJournal]:
@@ -50,6 +50,19 @@ def test_a_prepared_batch_is_pending_until_settled(tmp_path: Path) -> None:
     assert journal.open() == [] and journal.find("batch-1") is not None
     journal.use(["b1-0"])
     assert journal.ready() == {}
+    store.close()
+
+
+def test_a_used_line_lets_go_of_its_body_conversation_and_result(tmp_path: Path) -> None:
+    store, journal = _journal(tmp_path)
+    body = {"custom_id": "b1-0"}
+    messages = [{"role": "user", "content": "again"}]
+    journal.prepare("b1", "p", [Line("b1-0", "a", 1, messages, {}, body)], "run")
+    journal.settle("b1", "completed", {"b1-0": ("answered", {"text": "x" * 900}, 0.2)})
+    assert journal.line("b1-0").result == {"text": "x" * 900}
+    journal.use(["b1-0"])
+    row = store.db.execute("SELECT body, messages, result, cost FROM batch_lines").fetchone()
+    assert row == ("", "[]", None, 0.2)  # the cost stays for `panel batches list`
     store.close()
 
 

@@ -27,7 +27,9 @@ from panel.errors import PanelError
 from panel.paths import Home
 from panel.publish.site import SiteOptions, build
 from panel.records.editorial import approve, reject
+from panel.records.io import write_record
 from panel.records.store import Store
+from tests.support import evidence_records
 from tests.support.publishing import ERROR_DETAIL, save_degraded
 from tests.support.records import NOW, save_record, tool
 
@@ -268,3 +270,47 @@ def test_the_newsletter_form_posts_past_the_csp(
     WebDriverWait(browser, 30).until(lambda d: d.title == "Subscribed")
     assert posts == ["EMAIL=reader%40example.com"]
     assert _errors(browser) == []
+
+
+def test_a_citation_links_to_its_source_in_chromium(
+    home: Home, server: tuple[str, Path, list[str]], browser: webdriver.Chrome
+) -> None:
+    """Issue 26: the card lists its sources; a quote's [S2] marker is a link to S2's page."""
+    url, out, _ = server
+    sources = [
+        s.model_copy(update={"url": f"{url}vendor/pricing.html"}) if s.id == "S2" else s
+        for s in evidence_records.SOURCES
+    ]
+    record = evidence_records.with_evidence(*PAIR).model_copy(
+        update={"evidence": {PAIR[0].slug: sources}}
+    )
+    stem = f"{PAIR[0].slug}-vs-{PAIR[1].slug}"
+    path = write_record(
+        home.runs, NOW.date(), stem, lambda rid: record.model_copy(update={"id": rid})
+    )
+    approve(home.runs, path, "editor", now=NOW + timedelta(hours=1))
+    build(home, _options(out))
+    (out / "vendor").mkdir()
+    (out / "vendor" / "pricing.html").write_text(
+        '<!DOCTYPE html><link rel="icon" href="data:,"><title>Alpha pricing</title><p>$20'
+    )
+    browser.get(url + PAGE)
+    card = browser.find_element(By.CSS_SELECTOR, f'section.card[data-tool="{PAIR[0].slug}"]')
+    listed = card.find_elements(By.CSS_SELECTOR, "ol.sources li")
+    assert [li.get_attribute("data-source") for li in listed] == ["S1", "S2", "S3"]
+    assert "checked 2026-11-23" in listed[1].text
+    other = browser.find_element(By.CSS_SELECTOR, f'section.card[data-tool="{PAIR[1].slug}"]')
+    note = other.find_element(By.CSS_SELECTOR, ".evidence-note")
+    assert note.text == "Reviewed from the vendor's description only."
+    quote = browser.find_element(
+        By.CSS_SELECTOR, f'div.persona-tool[data-tool="{PAIR[0].slug}"] blockquote.published'
+    )
+    link = quote.find_element(By.CSS_SELECTOR, 'a.citation[data-source="S2"]')
+    assert link.text == "S2" and link.is_displayed()
+    assert not quote.find_elements(By.CSS_SELECTOR, 'a.citation[data-source="S3"]')  # javascript:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(ARTIFACTS / "citations.png"))
+    assert _errors(browser) == []
+    link.click()
+    WebDriverWait(browser, 10).until(lambda d: d.title == "Alpha pricing")
+    assert browser.current_url == f"{url}vendor/pricing.html"

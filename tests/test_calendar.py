@@ -84,8 +84,7 @@ def _failed_nights(store: Store, *moments: datetime, wall_clock: TickingClock) -
     for moment in moments:
         wall_clock.set(moment)
         store.finish(failed("dx", "alpha-tool"))
-    nights, _, _ = store.failed_before(failed("dx", "alpha-tool").key)
-    return nights
+    return store.failed_before(failed("dx", "alpha-tool").key).nights
 
 
 def test_a_run_that_crosses_midnight_fails_on_two_nights(

@@ -16,7 +16,7 @@ from panel.records.io import read_record
 from tests.support.local_extra import needs_local
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.e2e, needs_local]
+pytestmark = [pytest.mark.e2e, needs_local, pytest.mark.real_clock]  # panel runs in a subprocess
 
 
 @pytest.mark.timeout(900)  # 16 real calls; about a minute on 2 idle cores, longer when busy

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from panel.cli import app
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas
-from panel.jobs import nightly
+from panel.jobs import nightly_run as nightly
 from panel.paths import Home
 from panel.pipeline.prompts import PromptBuilder
 from tests.support import project as fixture

@@ -159,3 +159,22 @@ def test_rerun_is_served_from_its_store(
     bench.main()
     assert len(scripted_kind["m"].requests) == first  # nothing paid twice
     assert (home.runs / "injection-bench.db").exists()
+
+
+def test_payloads_inside_evidence_pages_run_through_the_pack(
+    home: Home, scripted_kind: dict[str, scripted.Script]
+) -> None:
+    """Issue 26: payloads hidden in a fetched page reach the model only inside the pack."""
+    pages = [p for p in bench.load_payloads() if p.where == "evidence"]
+    assert len(pages) >= 8 and {p.category for p in pages} == {"evidence_page"}
+    scripted_kind["gullible"] = scripted.Script(default=gullible)
+    out = asyncio.run(bench.run("scripted/gullible", ["dx"], None, 0, home.root, "evidence"))
+    assert out["payloads"] == len(pages) and out["where"] == {"evidence": len(pages)}
+    for setting in ("defences_on", "defences_off"):
+        r = out[setting]
+        assert r["flip_rate"] == 1.0 and r["benign_flip_rate"] == 0.0
+    requests = scripted_kind["gullible"].requests
+    injected = [r for r in requests if any(m in r.messages[0].content.lower() for m in MARKERS)]
+    assert injected and all("citations" in r.schema["properties"] for r in injected)
+    on = [r for r in injected if "S1 BEGIN" in r.messages[0].content]
+    assert on  # with the defences on, the page sits inside its fence in the system message

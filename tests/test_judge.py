@@ -15,7 +15,7 @@ from panel.defences.quality import NOT_PROSE, REPETITIVE
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona, load_personas
 from panel.pipeline.calls import Call
-from panel.pipeline.judge import Accept, Judge, Outcome, Reask, Reject
+from panel.pipeline.judge import Accept, Judge, Judgement, Reask, Reject
 from panel.pipeline.prompts import PromptBuilder
 from panel.pipeline.retry import RetryPolicy
 from panel.pipeline.runner import Runner
@@ -54,7 +54,7 @@ def answer(persona: Persona, **overrides: object) -> Completion:
     return scripted.text(json.dumps(data))
 
 
-def judge(call: Call, completion: Completion, reasks: int = 0, budget: int = 2) -> Outcome:
+def judge(call: Call, completion: Completion, reasks: int = 0, budget: int = 2) -> Judgement:
     return Judge(max_reasks=budget).judge(call, call.rendered.messages, completion, reasks)
 
 
@@ -129,7 +129,7 @@ class _Scripted(Judge):
 
     def judge(
         self, call: Call, messages: tuple[Message, ...], completion: Completion, reasks: int
-    ) -> Outcome:
+    ) -> Judgement:
         if reasks == 0:
             return Reask((*messages, Message("user", "judge says again")), "again")
         return Reject(Failure(reason=FailureReason.INVALID_OUTPUT, detail="judge says no"))

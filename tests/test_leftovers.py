@@ -111,6 +111,19 @@ def test_a_new_record_sweeps_its_day_folder(home: Home) -> None:
     assert not stale.exists()
 
 
+def test_a_night_of_records_sweeps_its_day_folder_once(
+    home: Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29: a sweep per record read the whole day folder each time (quadratic)."""
+    from panel.records import io
+
+    swept: list[Path] = []
+    monkeypatch.setattr(io, "sweep_temp_files", lambda folder: swept.append(folder) or [])
+    for n in range(4):
+        save_record(home.runs, tool(f"alpha-tool-{n}"), tool("beta-tool"))
+    assert len(swept) == 1 and len(list(home.runs.glob("2*/*.json"))) == 4
+
+
 def _refused_before_any_call(args: list[str], scripts: dict[str, scripted.Script]) -> str:
     result = runner.invoke(app, ["review", "alpha-tool", "beta-tool", "-p", "scripted/m", *args])
     assert result.exit_code == 2, result.output

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 from panel.cli import app
+from panel.inputs.catalog import Catalog, Tool
 from panel.paths import Home
 from tests.support.catalog import make_catalog
-from tests.support.fake_llm import Behavior, FakeLLM, panel_toml
+from tests.support.fake_llm import Behavior, FakeLLM, panel_toml, schema_from_request, valid_answer
 from tests.test_batch import TOOLS
 
 runner = CliRunner()
@@ -141,3 +142,60 @@ def test_a_re_review_whose_scores_change_is_recorded(failing: Home, server: Fake
     later = nightly()  # same answers, but the quorum rule makes the pair complete
     assert later["unchanged"] == 0 and later["done"] == 1
     assert len(records(failing)) == 2
+
+
+def _business_withheld(body: dict[str, Any]) -> Behavior | None:
+    """The business persona's verdicts quote one word over and over: withheld, every time."""
+    text = json.dumps(body["messages"])
+    if "business" not in text.lower()[:3000]:
+        return None
+    answer = valid_answer(schema_from_request(body), "ship", 4)
+    if "quote" not in answer or "verdict" not in answer:
+        return None
+    answer["quote"] = " ".join(["great"] * 30)
+    return Behavior(content=json.dumps(answer))
+
+
+def test_a_withheld_answer_is_retried_then_given_up(home: Home, server: FakeLLM) -> None:
+    """Issue 25 item 2: a withheld answer is a failure for retry purposes (retry_nights 3)."""
+    make_catalog(home, {k: TOOLS[k] for k in ("new-runtime", "old-runtime")})
+    home.config_file.write_text(panel_toml(server))
+    server.responder = _business_withheld
+    first = nightly()
+    assert first["planned"] == 1 and len(records(home)) == 1
+    sent = server.count()
+    assert nightly()["planned"] == 0 and server.count() == sent  # once a night
+    _a_night_passes(home)
+    second = nightly()  # asked again, not served the withheld answer from the cache
+    assert second["planned"] == 1 and server.count() > sent
+    assert second["given_up"] == []
+    _a_night_passes(home)
+    third = nightly()
+    assert len(third["given_up"]) == 2  # business on both tools
+    assert {(g["reason"], g["nights"]) for g in third["given_up"]} == {("withheld", 3)}
+    assert {g["detail"] for g in third["given_up"]} == {"repetitive-quote"}
+    sent = server.count()
+    _a_night_passes(home)
+    fourth = nightly()  # given up: never planned again
+    assert fourth["planned"] == 0 and server.count() == sent
+
+
+def test_a_tool_imported_after_a_nightly_is_reviewed(home: Home, server: FakeLLM) -> None:
+    """Issue 25 item 3: launched before the last nightly, imported after it: reviewed."""
+    make_catalog(home, {k: TOOLS[k] for k in ("new-runtime", "old-runtime")})
+    home.config_file.write_text(panel_toml(server))
+    first = runner.invoke(app, ["nightly", "--since", "2026-11-24"])  # nothing launched since
+    assert first.exit_code == 0 and json.loads(first.stdout)["planned"] == 0
+    Catalog.load(home.catalog).save(
+        Tool.model_validate(
+            {"slug": "late-agent", "name": "Late Agent", "category": "Local inference runtimes",
+             "launched": "2026-10-01", "vendor": "Late Inc", "description": "Late does things."}
+        )
+    )  # fmt: skip
+    again = runner.invoke(app, ["nightly", "--since", "2026-11-24"])
+    summary = json.loads(again.stdout)
+    assert [c["tool"] for c in summary["comparisons"]] == ["late-agent"]
+    assert "added to the catalog" in summary["comparisons"][0]["reason"]
+    assert summary["done"] == 1
+    third = json.loads(runner.invoke(app, ["nightly", "--since", "2026-11-24"]).stdout)
+    assert third["planned"] == 0  # reviewed: no longer new

@@ -53,13 +53,13 @@ def test_a_new_kind_is_listed_with_its_key_variable_capabilities_and_prices(
     assert row["usd_per_mtok"] == [1.0, 2.0]
     detail = next(k for k in data["kind_details"] if k["name"] == "throwaway")
     assert detail["address"] == "throwaway/<model>"
-    assert (detail["structured"], detail["batch"]) == (["json_object"], True)
+    assert (detail["structured"], detail["batch"]) == (["json_object"], False)  # no Batch API
     assert (detail["vendor"], detail["prices_date"]) == ("Alpha Inc", "2026-01")
     local = next(k for k in data["kind_details"] if k["name"] == "local")
     assert (local["vendor"], local["model_vendors"]) == ("", {"smollm2": "Hugging Face"})
     text = runner.invoke(app, ["providers", "list"]).stdout
     kinds = {line.split()[0]: line.split()[1:] for line in text.splitlines() if "/<" in line}
-    assert kinds["throwaway/<model>"] == ["$THROWAWAY_API_KEY", "yes", "json_object"]
+    assert kinds["throwaway/<model>"] == ["$THROWAWAY_API_KEY", "no", "json_object"]
     assert kinds["mock/<name>"] == ["none", "no", "json_schema"]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 from panel.scoring.trust import trust
 from tests.support.calls import failed, ok
 from tests.support.records import tool
@@ -23,7 +23,7 @@ from tests.support.records import tool
 def test_the_counts_line_names_each_count_and_the_reason_for_recusal(
     counts: tuple[int, int, int, int], line: str
 ) -> None:
-    assert tally(*counts) == line
+    assert count_phrase(*counts) == line
 
 
 def test_a_conflicted_call_that_failed_is_counted_as_failed_not_in_the_conflict_sentence() -> None:

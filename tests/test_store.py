@@ -218,3 +218,18 @@ def test_a_store_that_is_not_a_regular_file_is_a_clear_error(tmp_path: Path) -> 
     os.mkfifo(tmp_path / "panel.db")
     with pytest.raises(PanelError, match="not a regular file"):
         Store.open(tmp_path)
+
+
+def test_a_failed_write_leaves_nothing_half_done_and_the_store_usable(tmp_path: Path) -> None:
+    """One transaction idiom (issue 29 item 4): a failing write rolls back, whatever wrote."""
+    with Store(tmp_path / "panel.db", clock=lambda: 1_000.0) as store:
+        bad = [("k1", "p", "m", "dx", "t"), ("k2", "p", "m", None, "t")]  # persona NOT NULL
+        with pytest.raises(sqlite3.IntegrityError):
+            store.plan(bad, "run-1")  # type: ignore[arg-type]
+        assert not store.db.in_transaction and store.states() == {}
+        store.plan([("k1", "p", "m", "dx", "t")], "run-2")  # usable again
+        assert store.states() == {"planned": 1}
+        with pytest.raises(RuntimeError), store.transaction():
+            store.set_votes([("alpha", 1, 2)], "csv")  # joins the outer transaction
+            raise RuntimeError("later step fails")
+        assert store.votes() == {} and not store.db.in_transaction

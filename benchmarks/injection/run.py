@@ -1,11 +1,15 @@
-"""The prompt-injection benchmark: payloads hidden in real tool descriptions.
+"""The prompt-injection benchmark: payloads hidden in real tool descriptions and pages.
 
 For each payload (``payloads.jsonl``: instruction override, fake delimiters, role
 play, verdict stuffing, obfuscated and multilingual variants) a real catalog
 tool's description gets the payload appended, and one persona reviews it on the
-chosen provider. Each payload demands the verdict *opposite* to the one the same
-provider gave the clean description, and asks for a made-up marker word in the
-quote. Everything runs twice: with panel's defences on, and with all of them off.
+chosen provider. A payload with ``"where": "evidence"`` (issue 26) goes into a
+fetched page of the tool's evidence pack instead: the tool is reviewed with one
+source (a docs page holding its description), clean, with the payload appended
+to that page, and with the benign paragraph appended to it. Each payload demands
+the verdict *opposite* to the one the same provider gave the clean description,
+and asks for a made-up marker word in the quote. Everything runs twice: with
+panel's defences on, and with all of them off.
 
 Measured per setting:
 - **flip rate**: injected verdict != clean verdict, over pairs where both calls
@@ -33,11 +37,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +51,7 @@ from benchmarks.bench_runner import write_results
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.defences.untrusted import ALL_OFF, ALL_ON, Defences
+from panel.evidence.pack import EvidencePack, EvidenceSource, SourceKind
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import load_personas
 from panel.paths import Home
@@ -71,6 +78,26 @@ class Payload:
     category: str
     text: str
     marker: str
+    where: str = "card"  # "card": appended to the description; "evidence": to a fetched page
+
+
+FETCHED = datetime(2026, 12, 3, tzinfo=UTC)
+
+
+def page(tool: Tool, extra: str = "") -> EvidencePack:
+    """The tool's evidence pack for an ``evidence`` case: one docs page, its description
+    plus ``extra`` (a payload, a benign paragraph, or nothing for the clean review)."""
+    text = f"{tool.description}\n\n{extra}".strip()
+    source = EvidenceSource(
+        id="S1",
+        url=tool.url or f"https://{tool.slug}.example/docs",
+        kind=SourceKind.DOCS,
+        title=f"{tool.name} documentation",
+        fetched_at=FETCHED,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        text=text,
+    )
+    return EvidencePack(tool.slug, (source,))
 
 
 def load_payloads() -> list[Payload]:
@@ -83,10 +110,6 @@ def load_benign() -> list[str]:
 
 def appended(tool: Tool, text: str) -> Tool:
     return tool.model_copy(update={"description": f"{tool.description}\n\n{text}"})
-
-
-def injected(tool: Tool, payload: Payload, verdict: str) -> Tool:
-    return appended(tool, payload.text.replace("{verdict}", verdict))
 
 
 def _progress(done: list[int], total: int) -> Any:
@@ -104,7 +127,9 @@ async def run(
     limit: int | None,
     max_reasks: int,
     root: Path = ROOT,
+    where: str | None = None,
 ) -> dict[str, Any]:
+    """``where``: only the payloads hidden there ("card" or "evidence"); None: all."""
     home = Home(root)
     config = Config.load(home.config_file)
     settings = config.settings(provider_name)
@@ -113,7 +138,7 @@ async def run(
     personas = load_personas(home.personas, home.prompts)
     chosen = [personas[name] for name in persona_names]
     tools = sorted(Catalog.load(home.catalog).tools.values(), key=lambda t: t.slug)
-    payloads = load_payloads()[:limit]
+    payloads = [p for p in load_payloads() if where in (None, p.where)][:limit]
     benign = load_benign()
     key = fence_key(home.runs)
     store = Store(home.runs / "injection-bench.db")
@@ -124,34 +149,38 @@ async def run(
     try:
         for name, defences in SETTINGS.items():
             builder = PromptBuilder(home.prompts, key, defences)
-            pairs = sorted({(t.slug, p.name) for _, t, p in cases})
+            pairs = sorted({(t.slug, p.name, w.where) for w, t, p in cases})
             by_slug = {t.slug: t for t in tools}
-            clean_calls = [
-                Call(
-                    personas[p], by_slug[t], provider, builder.render(personas[p], by_slug[t]), rate
-                )
-                for t, p in pairs
-            ]
+
+            def call(
+                persona: Any, tool: Tool, where: str, extra: str = "", builder: Any = builder
+            ) -> Call:
+                if where == "evidence":  # the text goes into a page, the card stays clean
+                    pack = page(tool, extra)
+                    rendered = builder.render(persona, tool, pack)
+                    return Call(persona, tool, provider, rendered, rate, evidence=pack)
+                variant = appended(tool, extra) if extra else tool
+                return Call(persona, variant, provider, builder.render(persona, variant), rate)
+
+            clean_calls = [call(personas[p], by_slug[t], w) for t, p, w in pairs]
             print(f"{name}: {len(clean_calls)} clean calls", file=sys.stderr)
             done = [0]
             runner.progress = _progress(done, len(clean_calls))
             clean = dict(zip(pairs, await runner.run(clean_calls), strict=True))
             attack_calls, attack_cases = [], []
             for payload, tool, persona in cases:
-                base = clean[(tool.slug, persona.name)]
+                base = clean[(tool.slug, persona.name, payload.where)]
                 target = OPPOSITE.get(base.verdict or "", "skip")
-                variant = injected(tool, payload, target)
-                rendered = builder.render(persona, variant)
-                attack_calls.append(Call(persona, variant, provider, rendered, rate))
+                text = payload.text.replace("{verdict}", target)
+                attack_calls.append(call(persona, tool, payload.where, text))
                 attack_cases.append((payload, tool, persona, base, target))
             print(f"{name}: {len(attack_calls)} injected calls", file=sys.stderr)
             done = [0]
             runner.progress = _progress(done, len(attack_calls))
             answers = await runner.run(attack_calls)
             control_calls = [
-                Call(persona, variant, provider, builder.render(persona, variant), rate)
-                for i, (_, tool, persona) in enumerate(cases)
-                for variant in [appended(tool, benign[i % len(benign)])]
+                call(persona, tool, payload.where, benign[i % len(benign)])
+                for i, (payload, tool, persona) in enumerate(cases)
             ]
             print(f"{name}: {len(control_calls)} benign control calls", file=sys.stderr)
             done = [0]
@@ -171,6 +200,7 @@ async def run(
         "personas": persona_names,
         "payloads": len(payloads),
         "categories": dict(Counter(p.category for p in payloads)),
+        "where": dict(Counter(p.where for p in payloads)),
         "tools": len({t.slug for _, t, _ in cases}),
         "max_reasks": max_reasks,
         "wall_s": round(time.monotonic() - started, 1),
@@ -278,6 +308,12 @@ def main() -> None:
     parser.add_argument("--provider", default="local/smollm2")
     parser.add_argument("--persona", action="append", dest="personas")
     parser.add_argument("--limit", type=int, default=None, help="only the first N payloads")
+    parser.add_argument(
+        "--where",
+        choices=("card", "evidence"),
+        default=None,
+        help="only the payloads hidden in the card, or only those in evidence pages",
+    )
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--home", type=Path, default=ROOT, help="the panel project to use")
     parser.add_argument(
@@ -289,7 +325,7 @@ def main() -> None:
     args = parser.parse_args()
     personas = args.personas or ["dx", "competitive", "futurist", "business"]
     results = asyncio.run(
-        run(args.provider, personas, args.limit, args.max_reasks, args.home.resolve())
+        run(args.provider, personas, args.limit, args.max_reasks, args.home.resolve(), args.where)
     )
     for name in SETTINGS:
         r = results[name]

@@ -13,7 +13,7 @@ from panel.cli._common import home, user_errors
 from panel.lock import exclusive
 from panel.pipeline.session import RunSession
 from panel.publish.render.columns import aligned
-from panel.records.batches import BatchJournal, listing
+from panel.records.batch_journal import BatchJournal, listing
 
 app = typer.Typer(help="Batch API jobs sent by `panel nightly --batch`.", no_args_is_help=True)
 
@@ -69,3 +69,17 @@ def cancel_command(
             path = session.batch_path(f"cancel-{ident}")
             batch = session.run(path.cancel(ident))
     print(f"cancel requested for {batch.id} on {batch.provider}; `panel nightly` collects it")
+
+
+@app.command("close")
+def close_command(
+    ident: Annotated[str, typer.Argument(help="panel's batch id or the provider's.")],
+) -> None:
+    """Close a batch here, whatever its provider says (one it cannot cancel, say): its calls
+    go back to planned and the next `panel nightly` sends them again. Results the provider
+    sends later for it are not read; cancel it in the provider's console if it still runs."""
+    with user_errors():
+        where = home()
+        with exclusive(where.runs / "nightly.lock", "panel nightly"), RunSession(where) as session:
+            batch, lost = session.batch_path(f"close-{ident}").close(ident)
+    print(f"closed {batch.id} on {batch.provider} here; {lost} calls go back to planned")

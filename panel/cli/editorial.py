@@ -47,10 +47,11 @@ def _row(record: ComparisonRecord, state: str) -> dict[str, object]:
         "created_at": record.created_at.isoformat(),
         "overrides": len(record.editorial.overrides),
         "pick": record.scores.pick.tool,
-        "calls": record.totals.calls,  # valid + failed + recused
+        "calls": record.totals.calls,  # valid + failed + recused + abstained
         "valid": record.totals.valid,
         "failed": record.totals.failed,
         "recused": record.totals.recused,
+        "abstained": record.totals.abstained,
         "providers": list(record.panel.providers),
         "stand_in": stand_in_note(stand_ins(record)),  # not a real review: why; "" if it is
     }
@@ -60,7 +61,10 @@ def _cells(row: dict[str, object]) -> tuple[object, ...]:
     providers = row["providers"]
     assert isinstance(providers, list)
     review = "STAND-IN" if row["stand_in"] else "real"  # mock or embedded-model answers
-    return (row["state"], row["status"], review, row["overrides"], ",".join(providers), row["id"])
+    status = row["status"]
+    if row["abstained"]:  # one word, like every column but the last (issue 26)
+        status = f"{status},{row['abstained']}-abstained"
+    return (row["state"], status, review, row["overrides"], ",".join(providers), row["id"])
 
 
 def list_command(

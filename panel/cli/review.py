@@ -14,8 +14,6 @@ from panel.cli._common import home, stderr, user_errors
 from panel.jobs.review import exit_code, plan_review, review
 from panel.pipeline.calls import Call
 from panel.pipeline.session import RunSession
-from panel.publish.render.terminal import pick_line, verdict_table
-from panel.publish.render.view import page_view
 from panel.records.io import dump, records_folder
 from panel.records.schema import CallResult
 from panel.scoring.aggregate import tally_by_kind
@@ -127,6 +125,10 @@ def review_command(
         sys.stdout.buffer.write(dump(record))
         sys.stdout.flush()
     else:
+        # imported here: the CLI imports a renderer only in the command that renders
+        from panel.publish.render.terminal import pick_line, verdict_table
+        from panel.publish.render.view import page_view
+
         console = Console()
         console.print(verdict_table(page_view(record)))
         console.print(pick_line(page_view(record)))

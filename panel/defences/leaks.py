@@ -110,21 +110,9 @@ def prompt_echo(answer: str, system: str, exempt: Iterable[str] = ()) -> bool:
     return _has_run(_words(answer), RUN_WORDS, exact)
 
 
-def prompt_near_echo(answer: str, system: str, exempt: Iterable[str] = ()) -> bool:
-    """A run of ``CONTENT_WORDS`` content words of the fixed system prompt, in order."""
-    _, near = _prompt_runs(system, tuple(exempt))
-    return _has_run(_content(_words(answer)), CONTENT_WORDS, near)
-
-
 def card_marked_run(answer: str) -> bool:
     """``ECHO_WORDS`` words joined by the datamark: card text copied with its marks."""
     return _MARKED_RUN.search(answer) is not None
-
-
-def card_copy(answer: str, card: Iterable[str]) -> bool:
-    """A run of ``ECHO_WORDS`` words of the card, whatever the case, marks or punctuation."""
-    words = _words(answer)
-    return _copies_card(words, _content(words), _card_runs(tuple(card)))
 
 
 def _copies_card(words: list[str], content: list[str], card: Runs) -> bool:

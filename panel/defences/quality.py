@@ -26,6 +26,11 @@ from panel.defences.leaks import FUNCTION_WORDS
 from panel.defences.untrusted import DATAMARK
 
 REPETITIVE = "repetitive-quote"
+# A quote stating a claim its cited sources do not state (issue 26; pipeline/grounded.py).
+UNGROUNDED = "ungrounded-claim"
+# The model claim check (fact_check, pipeline/factcheck.py) did not pass: a claim it found
+# unsupported, or no usable check.
+CLAIM_CHECK_FAILED = "claim-check-failed"
 MIN_DISTINCT = 8
 MAX_SHARE = 1 / 3
 LONG_QUOTE = 12

@@ -39,6 +39,7 @@ STATES = SHOWN_STATES  # the queue's order: draft, approved, published, supersed
 FLAGS = {
     "withheld": "withheld answers",
     "recused": "recusals",
+    "abstained": "abstentions (evidence insufficient)",
     "low-agreement": "low agreement",
     "incomplete": "incomplete",
     "stand-in": "not a real review (mock or embedded model)",
@@ -61,6 +62,7 @@ class Row:
     pick: str  # the picked tool's name, or "No pick"
     withheld: int  # answers the leak and quote checks set aside
     recused: int  # answers set aside for a conflict of interest
+    abstained: int  # answers that found the evidence insufficient for a verdict
     agreement: float | None  # Krippendorff's alpha across models, None when undefined
     cost_usd: float | None
     calls: int
@@ -80,6 +82,7 @@ class Row:
         return {
             "withheld": self.withheld > 0,
             "recused": self.recused > 0,
+            "abstained": self.abstained > 0,
             "low-agreement": self.low_agreement,
             "incomplete": not self.complete,
             "stand-in": bool(self.stand_in),
@@ -102,6 +105,7 @@ def row(record: ComparisonRecord) -> Row:
         pick=names.get(pick, pick) if pick else "No pick",
         withheld=sum(1 for c in record.calls if c.flags),
         recused=record.totals.recused,
+        abstained=record.totals.abstained,
         agreement=agreement.value if agreement else None,
         cost_usd=record.totals.cost_usd,
         calls=record.totals.calls,

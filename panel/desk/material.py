@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from panel.defences.leaks import CANARY_LEAK, CARD_ECHO, ECHO_WORDS, PROMPT_ECHO
-from panel.defences.quality import REPETITIVE
+from panel.defences.quality import CLAIM_CHECK_FAILED, REPETITIVE, UNGROUNDED
 from panel.desk.published import EditorView, PageView, safe
 from panel.jobs.rerun import Change, compare
 from panel.records.schema import CallResult, ComparisonRecord
@@ -22,6 +22,8 @@ FLAG_REASONS = {
     PROMPT_ECHO: "it repeats the system prompt instead of reviewing the tool",
     CARD_ECHO: f"it copies {ECHO_WORDS} or more words of the vendor's card verbatim",
     REPETITIVE: "its quote is not prose (the same words over and over, or a link or a date)",
+    UNGROUNDED: "its quote states a claim that the sources it cites do not state",
+    CLAIM_CHECK_FAILED: "the model claim check found a claim its cited sources do not support",
 }
 
 
@@ -115,12 +117,19 @@ def _outcome(call: CallResult) -> str:
         return "no answer"
     if call.flags:
         return "withheld"
+    if call.outcome == "abstained":
+        return "abstained"
     return "recused" if call.recused else "answered"
 
 
 def _detail(call: CallResult) -> str:
     if call.flags:
-        return "; ".join(FLAG_REASONS.get(f, f) for f in call.flags)
+        why = "; ".join(FLAG_REASONS.get(f, f) for f in call.flags)
+        failed = [c for c in call.claims if c.outcome != "supported"]
+        claims = "; ".join(safe(f"{c.text}: {c.reason or c.outcome}") for c in failed)
+        return f"{why} ({claims})" if claims else why
+    if call.outcome == "abstained":
+        return "the reviewer found the card and the sources insufficient for a verdict"
     if call.failure is not None:
         return f"{call.failure.reason.value}: {safe(call.failure.detail)}"
     return ""

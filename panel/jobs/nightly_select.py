@@ -4,9 +4,8 @@ A rival is paired with a tool only if the panel can review it: a seat (a persona
 provider) whose model's vendor made the rival is recused, and a rival no seat may
 review can never meet quorum. Such a tool is skipped, with the reason in the summary.
 
-A pair reviewed before is re-reviewed only when an input changed (catalog entry,
-persona, prompt, model); an incomplete pair is planned again so that failed calls due
-for a retry are retried, and the nightly writes a new record only if an answer changed.
+Which tools are new and why a reviewed pair is planned again are ``nightly_policy``'s
+rules; this module pairs and skips.
 """
 
 from __future__ import annotations
@@ -15,12 +14,13 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from panel.inputs.catalog import Catalog, Tool
 from panel.jobs.nightly_panel import PanelUsed
+from panel.jobs.nightly_policy import Look, new_tool, rereview
 from panel.pipeline.session import RunSession
 from panel.providers import registry
+from panel.records.rows import ReviewInputs
 from panel.records.store import Store
 from panel.scoring.rules import Quorum, Recusal
 from panel.scoring.trust import same_vendor
@@ -106,47 +106,38 @@ class Selected:
 def select(
     catalog: Catalog,
     store: Store,
-    since: date,
-    current: Callable[[Tool, Tool], dict[str, Any]],
+    tonight: Look,
+    current: Callable[[Tool, Tool], ReviewInputs],
     seats: Seats | None = None,
     skipped: list[dict[str, str]] | None = None,
-    due: Callable[[str], bool] = lambda key: True,
 ) -> list[Selected]:
-    """New launches without a record, and tools whose inputs changed since their last review.
+    """Tools to review tonight, each with its rival and the reason (``nightly_policy``'s).
 
-    An incomplete or partly failed pair is planned again only when one of its failed calls
-    is ``due`` for a retry. Tools that would be reviewed but have no rival the panel may
-    review go to ``skipped``.
+    Tools that would be reviewed but have no rival the panel may review go to ``skipped``.
     """
     chosen: list[Selected] = []
     reviews = store.reviews()
     for tool in sorted(catalog.tools.values(), key=_recency, reverse=True):
         history = reviews.get(tool.slug, [])
-        if not history and not (tool.launched is not None and tool.launched >= since):
-            continue
         if not history:
+            reason = new_tool(tool, tonight)
+            if reason is None:
+                continue
             rival = rival_for(tool, catalog, seats)
             if rival is None:
                 if skipped is not None:
                     skipped.append({"tool": tool.slug, "reason": _no_rival(tool, catalog)})
             else:
-                chosen.append(Selected(tool, rival, f"launched {tool.launched}, no record yet"))
+                chosen.append(Selected(tool, rival, reason))
             continue
         last = history[-1]
         # keep the pairing it was reviewed in (a rival gone from the catalog is replaced)
-        rival = catalog.tools.get(last["tools"][1]) or rival_for(tool, catalog, seats)
+        rival = catalog.tools.get(last.tools[1]) or rival_for(tool, catalog, seats)
         if rival is None:
             continue
-        changed = _changed(last["provenance"], current(tool, rival))
-        if changed:
-            chosen.append(Selected(tool, rival, f"changed since last review: {changed}"))
-        elif last["status"] == "incomplete" or last["provenance"].get("failed"):
-            retry = [key for key in last["provenance"].get("failed", []) if due(key)]
-            if retry or "failed" not in last["provenance"]:  # older index rows: no list kept
-                what = "incomplete" if last["status"] == "incomplete" else "partly failed"
-                calls = "failed call" if len(retry) == 1 else "failed calls"
-                why = f"last review was {what}; {len(retry)} {calls} due"
-                chosen.append(Selected(tool, rival, why))
+        why = rereview(last, current(tool, rival), tonight)
+        if why:
+            chosen.append(Selected(tool, rival, why))
     return chosen
 
 
@@ -157,14 +148,3 @@ def _no_rival(tool: Tool, catalog: Catalog) -> str:
         "no rival the panel may review: every candidate is made by the vendor of the "
         "panel's models (recused); add a provider from another vendor or a competitor"
     )
-
-
-def _changed(before: dict[str, Any], now: dict[str, Any]) -> str:
-    labels = {
-        "catalog": "catalog entry",
-        "personas": "persona",
-        "templates": "prompt",
-        "models": "model",
-        "evidence": "evidence",  # a source's text changed (panel.evidence), or one was fetched
-    }
-    return ", ".join(label for key, label in labels.items() if before.get(key) != now.get(key))

@@ -1,5 +1,6 @@
-"""Where a night's summary goes: a run that sends work keeps its own file; one that only
-collects batches (or finds nothing to do) updates the night's latest summary.
+"""What a night did (``NightSummary``), and where its summary goes: a run that sends work
+keeps its own file; one that only collects batches (or finds nothing to do) updates the
+night's latest summary.
 
 ``runs/nightly/<date>.json`` is the night's first run, ``<date>.2.json`` the next run that
 sent something, and so on: an existing summary of a run that sent work is never replaced
@@ -13,11 +14,16 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from panel.atomic import write_atomic, write_new
 from panel.errors import PanelError
+from panel.jobs.nightly_calls import NightCalls
+from panel.jobs.nightly_select import RIVAL_RULE
+from panel.jobs.review import Plan
+from panel.records.schema import CallResult
 from panel.safeio import no_duplicate_keys, read_regular
 
 ADDED = (  # what each run adds to the night
@@ -96,3 +102,72 @@ def write_summary(folder: Path, day: str, report: dict[str, Any], sent: bool) ->
             return last
     data = (json.dumps(report, indent=2) + "\n").encode()
     return write_new(summary_paths(folder, day), lambda _: data)
+
+
+@dataclass
+class NightSummary:
+    date: str
+    since: str
+    rival_rule: str = RIVAL_RULE
+    panel: dict[str, Any] = field(default_factory=dict)
+    planned: int = 0
+    done: int = 0
+    incomplete: int = 0
+    failed: int = 0
+    deferred: int = 0
+    waiting: int = 0  # comparisons with calls in an open batch: recorded on a later run
+    unchanged: int = 0  # re-reviewed, same answers: no new record
+    calls_made: int = 0
+    calls_cached: int = 0
+    calls_deferred: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    spent_usd: float = 0.0  # paid by this run: calls not served from the cache
+    cost_usd: float = 0.0  # what the night's answers cost, cached ones included
+    sync_usd: float = 0.0  # what the calls paid by this run would have cost synchronously
+    batch_lines: int = 0  # requests sent in new batches by this run
+    batches_open: int = 0  # batches still running at the provider when this run ended
+    not_batched: dict[str, str] = field(default_factory=dict)  # asked to batch, cannot: why
+    comparisons: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)  # tools with no reviewable rival
+    given_up: list[dict[str, Any]] = field(default_factory=list)  # failed on retry_nights nights
+    evidence: dict[str, Any] = field(default_factory=dict)  # the re-fetch: counts, time, bytes
+    seats: list[str] = field(default_factory=list)  # seats under [panel]'s thresholds (issue 30)
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing wrong (batches still running are not wrong); 1 otherwise."""
+        return 0 if self.incomplete == 0 and self.failed == 0 and self.deferred == 0 else 1
+
+    def count(self, calls: list[CallResult], night: NightCalls) -> list[CallResult]:
+        """Count calls and what they cost; the deferred ones (never sent: the budget)."""
+        self.sync_usd += sum(night.sync_cost(c) for c in calls if not c.cached)
+        deferred = [c for c in calls if c.attempts == 0 and not c.cached and not c.ok]
+        self.calls_cached += sum(1 for c in calls if c.cached)
+        self.calls_made += sum(1 for c in calls if not c.cached and c.attempts > 0)
+        self.calls_deferred += len(deferred)
+        fresh = [c for c in calls if not c.cached]
+        self.prompt_tokens += sum(c.prompt_tokens for c in fresh)
+        self.completion_tokens += sum(c.completion_tokens for c in fresh)
+        self.spent_usd += sum(c.cost_usd or 0.0 for c in fresh)
+        self.cost_usd += sum(c.cost_usd or 0.0 for c in calls)
+        return deferred
+
+    def add(self, plan: Plan, calls: list[CallResult], night: NightCalls) -> bool:
+        """Count a finished comparison's calls and list its failures; True if some calls
+        were deferred (never sent: the budget)."""
+        deferred = self.count(calls, night)
+        for c in calls:
+            if not c.ok and c.failure and c not in deferred:
+                self.failures.append(
+                    {
+                        "comparison": f"{plan.tools[0].slug} vs {plan.tools[1].slug}",
+                        "persona": c.persona,
+                        "tool": c.tool,
+                        "provider": c.provider,
+                        "reason": c.failure.reason.value,
+                        "detail": c.failure.detail,
+                    }
+                )
+        return bool(deferred)

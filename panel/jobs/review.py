@@ -13,7 +13,8 @@ from panel import __version__, clock
 from panel.config import Config
 from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
-from panel.evidence.snapshots import evidence_digests
+from panel.evidence.pack import EvidencePack
+from panel.evidence.snapshots import load_pack
 from panel.inputs.catalog import Catalog, Tool
 from panel.inputs.personas import Persona, load_personas, select_personas
 from panel.jobs import recusal
@@ -26,7 +27,15 @@ from panel.providers import registry
 from panel.providers.base import Provider, Sampling
 from panel.records.editorial import auto_approved
 from panel.records.io import check_folder, pair_stem, write_record
-from panel.records.schema import CallResult, ComparisonRecord, Editorial, PanelInfo, Provenance
+from panel.records.rows import ReviewInputs
+from panel.records.schema import (
+    CallResult,
+    ComparisonRecord,
+    Editorial,
+    EvidenceRef,
+    PanelInfo,
+    Provenance,
+)
 from panel.records.store import Store
 from panel.scoring.aggregate import aggregate, totals
 from panel.scoring.trust import head_to_head, mark_conflicts, trust
@@ -56,6 +65,25 @@ class Plan:
     evidence: dict[str, str] = field(default_factory=dict)  # slug -> evidence pack digest
     # Calls that would be recused, left out before sending, with their place (jobs/recusal).
     recused: list[tuple[int, Call]] = field(default_factory=list)
+    packs: dict[str, EvidencePack] = field(default_factory=dict)  # slug -> its evidence pack
+
+    def evidence_refs(self) -> dict[str, list[EvidenceRef]]:
+        """What the record keeps of each tool's sources: where and when, not the text."""
+        return {
+            tool.slug: [
+                EvidenceRef(
+                    id=s.id,
+                    url=s.url,
+                    kind=s.kind.value,
+                    title=s.title,
+                    fetched_at=s.fetched_at,
+                    sha256=s.sha256,
+                )
+                for s in pack.sources
+            ]
+            for tool in self.tools
+            if (pack := self.packs.get(tool.slug)) is not None and not pack.empty
+        }
 
     def provenance(self, started: datetime, finished: datetime) -> Provenance:
         templates = {"_shared": self.prompts.template_digest("_system.j2")}
@@ -82,6 +110,7 @@ def plan_review(
     clients: dict[str, Provider],
     config: Config | None = None,
     shared: Shared | None = None,
+    packs: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """Validate every name and render every prompt; raises PanelError before any call.
 
@@ -94,7 +123,14 @@ def plan_review(
     catalog = shared.catalog if shared else Catalog.load_some(home.catalog, [a, b])
     tools = (catalog.get(a), catalog.get(b))
     return plan_tools(
-        home, tools, provider_names, persona_names, clients=clients, config=config, shared=shared
+        home,
+        tools,
+        provider_names,
+        persona_names,
+        clients=clients,
+        config=config,
+        shared=shared,
+        packs=packs,
     )
 
 
@@ -108,11 +144,15 @@ def plan_tools(
     config: Config | None = None,
     sampling: dict[str, Sampling] | None = None,
     shared: Shared | None = None,
+    packs: Mapping[str, EvidencePack] | None = None,
 ) -> Plan:
     """A plan for two given tool entries; ``sampling`` overrides providers' settings.
 
     ``shared``, when given, is what many plans of one job read alike (the nightly's):
-    templates compile and persona files are read once.
+    templates compile and persona files are read once. ``packs``: tool slug -> its
+    evidence pack (issue 26), read from the stored snapshots when not given
+    (``evidence.snapshots.load_pack``, no network); a tool without sources is reviewed from
+    its card alone.
     """
     config = config or Config.load(home.config_file)
     available = shared.personas if shared else load_personas(home.personas, home.prompts)
@@ -129,11 +169,22 @@ def plan_tools(
             clients[name] = registry.create(settings[name])
     providers = {name: clients[name] for name in names}
     prompts = shared.prompts if shared else PromptBuilder(home.prompts, fence_key(home.runs))
+    if packs is None:
+        catalog = shared.catalog if shared else None
+        packs = {t.slug: load_pack(home, t, catalog=catalog, config=config) for t in tools}
+    shown = {t.slug: p for t in tools if (p := packs.get(t.slug)) is not None and not p.empty}
     calls = [
-        Call(persona, tool, providers[name], rendered, prices.rate(settings[name]))
+        Call(
+            persona,
+            tool,
+            providers[name],
+            rendered,
+            prices.rate(settings[name]),
+            evidence=shown.get(tool.slug),
+        )
         for tool in tools
         for persona in personas
-        for rendered in [prompts.render(persona, tool)]
+        for rendered in [prompts.render(persona, tool, shown.get(tool.slug))]
         for name in panels[persona.name]
     ]
     if config.panel.head_to_head:
@@ -152,11 +203,12 @@ def plan_tools(
             for name in panels[persona.name]
         ]
     vendors = {providers[n].spec: registry.model_vendor(settings[n], providers[n]) for n in names}
-    catalog = shared.catalog if shared else None
-    evidence = evidence_digests(home, tools, catalog=catalog, config=config)
+    evidence = {slug: pack.digest() for slug, pack in shown.items()}
     clients_used = list(providers.values())
     send, recused = recusal.split(calls, vendors, config.panel.recusal)
-    return Plan(tools, personas, clients_used, send, prompts, config, vendors, evidence, recused)
+    return Plan(
+        tools, personas, clients_used, send, prompts, config, vendors, evidence, recused, shown
+    )
 
 
 def build_record(
@@ -194,6 +246,7 @@ def build_record(
             if plan.config.site.auto_approve and complete and not _stand_ins(calls)
             else Editorial()  # a mock's or the embedded model's answers wait for an editor
         ),
+        evidence=plan.evidence_refs(),
     )
 
 
@@ -269,24 +322,22 @@ def fingerprint(
     tools: Sequence[Tool],
     models: Sequence[str],
     evidence: Mapping[str, str] | None = None,
-) -> dict[str, object]:
+) -> ReviewInputs:
     """What decides a comparison's answers, for re-review on change (no prompt rendering).
 
     ``evidence``: slug -> evidence pack digest, for tools with evidence only (a tool without
     any keeps the fingerprint it had before sources existed).
     """
-    found: dict[str, object] = {
-        "templates": {p.spec.template: template_digest(p.spec.template) for p in personas},
-        "personas": {p.name: p.digest for p in personas},
-        "catalog": {t.slug: t.digest() for t in tools},
-        "models": sorted(models),
-    }
-    if evidence:
-        found["evidence"] = dict(sorted(evidence.items()))
-    return found
+    return ReviewInputs(
+        templates={p.spec.template: template_digest(p.spec.template) for p in personas},
+        personas={p.name: p.digest for p in personas},
+        catalog={t.slug: t.digest() for t in tools},
+        models=tuple(sorted(models)),
+        evidence=dict(sorted((evidence or {}).items())),
+    )
 
 
-def plan_fingerprint(plan: Plan) -> dict[str, object]:
+def plan_fingerprint(plan: Plan) -> ReviewInputs:
     every = [*plan.calls, *(c for _, c in plan.recused)]
     models = {f"{c.provider.spec}={c.provider.model}" for c in every}
     return fingerprint(
@@ -294,20 +345,28 @@ def plan_fingerprint(plan: Plan) -> dict[str, object]:
     )
 
 
-def index(store: Store, plan: Plan, record: ComparisonRecord, path: Path, run_id: str) -> None:
-    """Index the record with what decided it, its failed calls and a digest of its answers."""
-    provenance = {
-        **plan_fingerprint(plan),
-        "answers": answers_digest(plan, record.calls),
-        "failed": sorted({c.key for c in record.calls if c.outcome == "failed"}),
-    }
+def index(
+    store: Store,
+    plan: Plan,
+    record: ComparisonRecord,
+    path: Path,
+    run_id: str,
+    answers: str | None = None,
+) -> None:
+    """Index the record with what decided it, its failed calls and a digest of its answers
+    (``answers``: that digest, when the caller has taken it already)."""
+    inputs = replace(
+        plan_fingerprint(plan),
+        answers=answers or answers_digest(plan, record.calls),
+        failed=tuple(sorted({c.key for c in record.calls if c.outcome == "failed"})),
+    )
     store.index_record(
         record.id,
         path,
         run_id,
         (plan.tools[0].slug, plan.tools[1].slug),
         record.status,
-        provenance,
+        inputs,
     )
 
 
@@ -320,16 +379,19 @@ def answers_digest(plan: Plan, calls: Sequence[CallResult]) -> str:
     """
     not_asked = {c.key for _, c in plan.recused}
     rows = sorted(
-        json.dumps(
-            [
-                c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
-                c.failure.reason.value if c.failure else None,
-            ],
-            sort_keys=True, default=str,
-        )
-        for c in calls
-        if c.key not in not_asked
-    )  # fmt: skip
+        json.dumps(_said(c), sort_keys=True, default=str) for c in calls if c.key not in not_asked
+    )
     panel = plan.config.panel
     rules = json.dumps([panel.quorum, panel.recusal, sorted(plan.vendors.items())], default=str)
     return hashlib.sha256("\n".join([rules, *rows]).encode()).hexdigest()
+
+
+def _said(c: CallResult) -> list[object]:
+    """One call's part of ``answers_digest``; a card-only call's is as before issue 26."""
+    row: list[object] = [
+        c.key, c.status, c.verdict, c.confidence, c.quote, c.fields, c.flags,
+        c.failure.reason.value if c.failure else None,
+    ]  # fmt: skip
+    if c.evidence is not None:
+        row += [c.evidence, c.citations, [[x.text, x.outcome] for x in c.claims]]
+    return row

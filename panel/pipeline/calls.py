@@ -13,19 +13,25 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from panel.evidence import claims
+from panel.evidence.pack import EvidencePack
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona
+from panel.pipeline import evidence as packs
 from panel.pipeline import headtohead
 from panel.pipeline.pricing import FREE, Rate, cacheable_tokens, estimate_tokens
 from panel.pipeline.prompts import Rendered
+from panel.pipeline.validate import evidence_schema
 from panel.providers.base import CompletionRequest, Message, Provider
 
 
-def call_key(provider: Provider, request: CompletionRequest) -> str:
+def call_key(provider: Provider, request: CompletionRequest, evidence: str = "") -> str:
     """sha256 of everything that decides the answer: provider, model, messages, schema, sampling.
 
     Also the provider's own decoding settings and the server it talks to (``endpoint``),
-    each only where set, so that the embedded model's keys stay as they were.
+    and the evidence pack's digest (``evidence``: what the grounding check reads, beyond
+    the capped text the prompt shows), each only where set, so that the embedded model's
+    keys and card-only reviews' keys stay as they were.
     """
     payload = {
         "provider": provider.spec,
@@ -38,7 +44,17 @@ def call_key(provider: Provider, request: CompletionRequest) -> str:
         payload["decoding"] = provider.decoding
     if provider.endpoint:  # an answer from one server is never reused for another
         payload["endpoint"] = provider.endpoint
+    if evidence:  # a card-only review has none: its key is as before issue 26
+        payload["evidence"] = evidence
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Checking:
+    """What a model claim check checks: the verdict (its key) and the ids its quote cites."""
+
+    of: str
+    cited: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,13 @@ class Call:
     rendered: Rendered
     rate: Rate | None = FREE  # None: price unknown
     pair: tuple[Tool, Tool] | None = None  # head-to-head: both tools, in the order shown
+    evidence: EvidencePack | None = None  # the tool's sources (a verdict); None: card only
+    check: Checking | None = None  # a model claim check: of which verdict, citing which ids
+
+    @property
+    def pack(self) -> EvidencePack | None:
+        """The evidence this call's answer cites and is checked against, if it has any."""
+        return self.evidence if self.pair is None and packs.present(self.evidence) else None
 
     @property
     def subject(self) -> str:
@@ -62,7 +85,7 @@ class Call:
     def estimated_tokens(self) -> tuple[int, int]:
         """(prompt, completion) upper-bound estimate for one send."""
         prompt = sum(estimate_tokens(m.content) for m in self.rendered.messages)
-        return prompt, self.provider.sampling.max_tokens
+        return prompt, self.request().sampling.max_tokens
 
     def estimated_cost(self, cached_tokens: int = 0) -> float | None:
         """Upper bound for one send; ``cached_tokens``: the prompt tokens expected cached."""
@@ -71,8 +94,16 @@ class Call:
         return self.rate.cost(*self.estimated_tokens(), cached_tokens)
 
     def request(self, messages: tuple[Message, ...] | None = None) -> CompletionRequest:
+        pack = self.pack
+        if self.check is not None:  # the claim check's schema and sampling (evidence/claims)
+            return CompletionRequest(
+                messages or self.rendered.messages, claims.schema(), claims.SCHEMA_NAME,
+                claims.SAMPLING,
+            )  # fmt: skip
         if self.pair is not None:
             schema, name = headtohead.schema(), f"{self.persona.name}_head_to_head"
+        elif pack is not None:  # the answer cites the pack's sources (issue 26)
+            schema, name = evidence_schema(self.persona, pack.ids()), f"{self.persona.name}_verdict"
         else:
             schema, name = self.persona.json_schema(), f"{self.persona.name}_verdict"
         return CompletionRequest(
@@ -100,7 +131,7 @@ class Call:
 
     @functools.cached_property
     def key(self) -> str:
-        return call_key(self.provider, self.request())
+        return call_key(self.provider, self.request(), packs.key_part(self.pack))
 
 
 def expected_cached(calls: Iterable[Call]) -> dict[int, int]:

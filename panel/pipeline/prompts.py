@@ -23,8 +23,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from panel.defences.untrusted import ALL_ON, DATAMARK, Defences, boundary, canary, clean
 from panel.errors import PanelError
+from panel.evidence.pack import EvidencePack
 from panel.inputs.catalog import Tool
 from panel.inputs.personas import Persona
+from panel.pipeline import evidence as packs
 from panel.pipeline import headtohead
 from panel.providers.base import Message
 from panel.safeio import read_regular
@@ -122,6 +124,13 @@ class PromptBuilder:
         self._system_shared: bool | None = None
         self._rendered: dict[tuple[str, ...], Rendered] = {}
 
+    def forget(self) -> None:
+        """Let go of the prompts and cards rendered so far (a night, a slice at a time);
+        templates and their digests stay."""
+        self._cards.clear()
+        self._systems.clear()
+        self._rendered.clear()
+
     def template_digest(self, name: str) -> str:
         """sha256 over a template and the shared partials it can include.
 
@@ -166,20 +175,28 @@ class PromptBuilder:
     # rules, then the card), and a local model evaluates that prefix once (issue 18). They
     # stay unguessable to vendors: an HMAC under the project's fence key.
 
-    def render(self, persona: Persona, tool: Tool) -> Rendered:
+    def render(
+        self, persona: Persona, tool: Tool, evidence: EvidencePack | None = None
+    ) -> Rendered:
         """The persona's verdict prompt for one tool, rendered once per builder.
 
         A night plans each tool in its own comparison and as another's rival: the same
-        prompt, so it is rendered once (keyed by the persona's and the entry's digests).
+        prompt, so it is rendered once (keyed by the persona's and the entry's digests,
+        and the evidence pack's). ``evidence``: the tool's sources (issue 26), shown after
+        the card in the system message; none, or an empty pack, renders the card alone.
         """
-        key = (persona.name, persona.digest, tool.digest())
+        pack = evidence if packs.present(evidence) else None
+        shown = "" if pack is None else pack.digest()
+        key = (persona.name, persona.digest, tool.digest(), shown)
         if key not in self._rendered:
-            self._rendered[key] = self._render_verdict(persona, tool)
+            self._rendered[key] = self._render_verdict(persona, tool, pack, shown)
         return self._rendered[key]
 
-    def _render_verdict(self, persona: Persona, tool: Tool) -> Rendered:
+    def _render_verdict(
+        self, persona: Persona, tool: Tool, pack: EvidencePack | None, shown: str
+    ) -> Rendered:
         values, truncated, stripped = self._tool_vars(tool)
-        extra = {
+        extra: dict[str, Any] = {
             "tool": values,
             "boundary": boundary(self._key, tool.digest()),
             "fields": [f.model_dump(mode="json") for f in persona.spec.fields],
@@ -187,7 +204,15 @@ class PromptBuilder:
         }
         secret = canary(self._key, tool.digest())
         template, card = persona.spec.template, tuple(values.values())
-        shared = ("verdict", tool.digest())
+        shared: tuple[str, ...] = ("verdict", tool.digest())
+        if pack is not None:
+            fence = boundary(self._key, tool.digest(), "evidence")
+            seen = packs.view(pack, fence, self.defences)
+            extra["evidence"] = seen.values
+            truncated += list(seen.truncated)
+            stripped += seen.stripped
+            card += seen.texts  # copying a source is copying vendor text (the echo check)
+            shared += ("evidence", shown)
         return self._render(persona, template, extra, secret, truncated, stripped, card, shared)
 
     def render_pair(self, persona: Persona, first: Tool, second: Tool) -> Rendered:
@@ -237,6 +262,7 @@ class PromptBuilder:
             "datamark": DATAMARK,
             "canary": secret,
             "persona": persona.spec.model_dump(),
+            "evidence": None,  # a card-only review (the verdict's evidence pack, if any)
             **extra,
         }
         try:

@@ -13,14 +13,15 @@ exception that stops the run.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call
+from panel.pipeline.factcheck import FactChecker, merged
 from panel.pipeline.inflight import Claims
 from panel.pipeline.judge import Judge, Reask, Reject
 from panel.pipeline.limits import RateLimiter
-from panel.pipeline.outcome import Tally, call_result
+from panel.pipeline.result import CallUsage, call_result
 from panel.pipeline.retry import RetryPolicy
 from panel.providers.base import (
     Completion,
@@ -43,7 +44,9 @@ class Runner:
     flags and re-asks; ``budget`` the run's caps; ``store`` journal and cache (none: no
     journal, no cache); ``fresh`` ignore cached answers (results are still journaled and
     cached); ``progress`` called once per finished call; ``warm`` (default on) the first
-    call of a shared prompt prefix goes alone, the rest after it (``run``).
+    call of a shared prompt prefix goes alone, the rest after it (``run``); ``checker`` the
+    model claim check of each valid verdict on a tool with sources (``fact_check``), sent like
+    any call.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class Runner:
         fresh: bool = False,
         progress: Progress | None = None,
         warm: bool = True,
+        checker: FactChecker | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.judge = judge or Judge()
@@ -64,6 +68,7 @@ class Runner:
         self.fresh = fresh
         self.progress = progress
         self.warm = warm  # send the first call of a shared prompt prefix alone (``run``)
+        self.checker = checker
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._preparing: dict[str, asyncio.Lock] = {}
@@ -112,8 +117,9 @@ class Runner:
             self.claims.close()
             self.claims = None
 
-    async def run(self, calls: list[Call]) -> list[CallResult]:
-        """Every call's result, in the order the calls were given.
+    async def run(self, calls: list[Call], fresh: Collection[str] = ()) -> list[CallResult]:
+        """Every call's result, in the order the calls were given; the calls whose key is in
+        ``fresh`` are sent even when an answer is cached (a withheld answer's retry).
 
         The first call of each shared prompt prefix on a provider (``Call.warms``: a prefix
         long enough for the server's prompt cache, and a rate that makes cache hits
@@ -138,14 +144,14 @@ class Runner:
             if wait is not None:
                 await wait.wait()
             try:
-                return await self._run_one(call)
+                return await self._run_one(call, fresh)
             finally:
                 if done is not None:
                     done.set()
 
         return list(await asyncio.gather(*(one(n, call) for n, call in enumerate(calls))))
 
-    async def _run_one(self, call: Call) -> CallResult:
+    async def _run_one(self, call: Call, fresh: Collection[str] = ()) -> CallResult:
         shared = self._inflight.get(call.key)
         if shared is not None:  # the same call is already being made: wait for its answer
             result = (await asyncio.shield(shared)).model_copy(update={"cached": True})
@@ -153,7 +159,7 @@ class Runner:
             future: asyncio.Future[CallResult] = asyncio.get_running_loop().create_future()
             self._inflight[call.key] = future
             try:
-                result = await self._answer(call)
+                result = await self.checked(call, await self._answer(call, call.key in fresh))
                 future.set_result(result)
             except BaseException as exc:
                 future.set_exception(exc)
@@ -165,16 +171,16 @@ class Runner:
             self.progress(call, result)
         return result
 
-    def _from_cache(self, call: Call) -> CallResult | None:
-        cached = None if self.store is None or self.fresh else self.store.cached(call.key)
+    def _from_cache(self, call: Call, fresh: bool = False) -> CallResult | None:
+        skip = self.store is None or self.fresh or fresh
+        cached = None if skip or self.store is None else self.store.cached(call.key)
         if cached is None:
             return None
-        # The checks run again: a stricter leak check applies to answers already paid for.
-        flags = [] if cached.failure else list(self.judge.flags(call, cached.quote, cached.fields))
-        return cached.model_copy(update={"cached": True, "flags": flags})
+        # The checks run again: a stricter check applies to answers already paid for.
+        return self.judge.recheck(call, cached)
 
-    async def _answer(self, call: Call) -> CallResult:
-        cached = self._from_cache(call)
+    async def _answer(self, call: Call, fresh: bool = False) -> CallResult:
+        cached = self._from_cache(call, fresh)
         if cached is not None:
             return cached
         await self._prepare(call.provider)  # the server's limits, before its slots
@@ -187,7 +193,7 @@ class Runner:
         # and its answer taken from the cache; the cache is looked at again once the slot is
         # ours too, since a call planned early may have been answered since.
         async with self.claims.claim(call.key), self._slot(call.provider):
-            cached = self._from_cache(call)
+            cached = self._from_cache(call, fresh)
             if cached is not None:
                 return cached
             self.store.start(call.key)
@@ -204,7 +210,15 @@ class Runner:
                 self.store.finish(result)
         return result
 
-    async def _send(self, call: Call, request: CompletionRequest, tally: Tally) -> Completion:
+    async def checked(self, call: Call, result: CallResult) -> CallResult:
+        """``result`` with its model claim check, when one is configured and due: sent
+        synchronously, also for an answer collected from a Batch API."""
+        check = None if self.checker is None else self.checker.plan(call, result)
+        if check is None:
+            return result
+        return merged(result, await self._answer(check))
+
+    async def _send(self, call: Call, request: CompletionRequest, tally: CallUsage) -> Completion:
         """One answer, through the transport retries. A step down the provider's output-mode
         ladder is sent again at once and spends no retry (the ladder is finite)."""
         while True:
@@ -215,7 +229,7 @@ class Runner:
                     raise
 
     async def _send_retrying(
-        self, call: Call, request: CompletionRequest, tally: Tally
+        self, call: Call, request: CompletionRequest, tally: CallUsage
     ) -> Completion:
         prompt, completion = call.estimated_tokens()
         limiter = self._limiter(call.provider)
@@ -242,7 +256,7 @@ class Runner:
 
     async def execute(self, call: Call) -> CallResult:
         """One call through retries and re-asks to a verdict or a typed failure (no cache)."""
-        tally = Tally()
+        tally = CallUsage()
         messages = call.rendered.messages
         while True:
             try:

@@ -10,7 +10,8 @@ options, and owns:
 
 - the **runner**, built once, keyword-only, from the **retry policy** (``retry_attempts``,
   ``max_retry_after``), the **judge** (``max_reasks``), the **budget** (``--max-cost`` or
-  ``max_cost``, ``--max-calls``), the store, ``fresh`` and the progress hook;
+  ``max_cost``, ``--max-calls``), the store, ``fresh``, the progress hook and the model claim
+  checker (``fact_check``, a client like the others);
 - the **store** (runs/panel.db), opened on first use and closed with the session;
 - the **provider clients** (``clients``): one per provider name, shared by every plan made
   in the session, and closed in one place (:meth:`aclose_providers`). A client lives as long
@@ -31,11 +32,13 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any, Self, TypeVar
 
 from panel.config import Config, PanelSection
+from panel.defences.fence_key import fence_key
 from panel.errors import PanelError
 from panel.paths import Home
-from panel.pipeline.batch import BatchPath
+from panel.pipeline.batch_path import BatchPath
 from panel.pipeline.budget import Budget
 from panel.pipeline.calls import Call, estimated_cost, unpriced
+from panel.pipeline.factcheck import FactChecker
 from panel.pipeline.judge import Judge
 from panel.pipeline.pricing import PriceBook
 from panel.pipeline.retry import RetryPolicy
@@ -107,10 +110,22 @@ class RunSession:
             store=self.store,
             fresh=self.fresh,
             progress=self.progress,
+            checker=self._checker(),
         )
 
+    def _checker(self) -> FactChecker | None:
+        """``[panel] fact_check``: the provider that checks quotes' claims (issue 26)."""
+        name = self.settings.fact_check
+        if name is None:
+            return None
+        settings = self.config.settings(name)
+        if name not in self.clients:
+            self.clients[name] = registry.create(settings)
+        rate = PriceBook({k: (v.input, v.output) for k, v in self.config.prices.items()})
+        return FactChecker(self.clients[name], fence_key(self.home.runs), rate.rate(settings))
+
     def batch_path(self, run_id: str, log: Callable[[str], None] = lambda m: None) -> BatchPath:
-        """The batch side of a run (``pipeline/batch.py``), sharing the runner's judge and
+        """The batch side of a run (``pipeline/batch_path.py``), sharing the runner's judge and
         budget, the retry policy, the store and the provider clients."""
         config = self.config
         return BatchPath(
@@ -124,6 +139,8 @@ class RunSession:
             run_id=run_id,
             log=log,
             poll=self.settings.batch_poll,
+            file_cap=self.settings.batch_max_file_mb * 1_000_000,
+            resends=self.settings.batch_resends,
         )
 
     # -- the --max-cost check ------------------------------------------------

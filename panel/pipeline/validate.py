@@ -8,11 +8,12 @@ message and a typed reason; what happens next (re-ask or failure) is the judge's
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from typing import Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 
 from panel.inputs.personas import Persona, VerdictBase
 from panel.providers.base import Completion, FailureReason
@@ -67,9 +68,67 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def check(persona: Persona, completion: Completion) -> VerdictBase:
-    """The validated verdict in ``completion``, or ``InvalidAnswerError``."""
-    return check_model(persona.verdict_model, completion)
+def check(persona: Persona, completion: Completion, sources: tuple[str, ...] = ()) -> VerdictBase:
+    """The validated verdict in ``completion``, or ``InvalidAnswerError``.
+
+    ``sources``: the ids of the tool's evidence pack; with any, the answer also says
+    whether the evidence sufficed and which sources its quote cites (``evidence_model``).
+    """
+    model = persona.verdict_model if not sources else evidence_model(persona.verdict_model, sources)
+    return check_model(model, completion)
+
+
+Sufficiency = Literal["sufficient", "insufficient"]
+EVIDENCE_FIELDS = ("evidence", "citations")
+
+
+@functools.cache
+def evidence_model(base: type[VerdictBase], sources: tuple[str, ...]) -> type[VerdictBase]:
+    """A persona's verdict model for a tool with sources (issue 26), built once per pack ids.
+
+    The persona's fields, then ``evidence`` (did the card and sources suffice), the quote,
+    ``citations`` (the ids it cites, only the pack's), verdict and confidence: models fill
+    JSON in schema order, so the reviewer weighs the evidence before writing the quote.
+    Without sources the persona's own model is used, unchanged (the embedded 135M model
+    does worse with every field added).
+    """
+    ids = Literal[sources]  # type: ignore[valid-type]
+    definitions: dict[str, Any] = {}
+    for name, info in base.model_fields.items():
+        if name == "quote":
+            definitions["evidence"] = (
+                Annotated[
+                    Sufficiency,
+                    Field(description="Whether the card and the sources let you judge the tool."),
+                ],
+                ...,
+            )
+        definitions[name] = (info.annotation, info)
+        if name == "quote":
+            definitions["citations"] = (
+                Annotated[
+                    list[ids],
+                    Field(
+                        max_length=len(sources),
+                        description="The ids of the sources the quote cites, like S1.",
+                    ),
+                ],
+                ...,
+            )
+    model: type[VerdictBase] = create_model(
+        f"{base.__name__}WithEvidence", __base__=VerdictBase, **definitions
+    )
+    return model
+
+
+@functools.cache
+def _evidence_schema(base: type[VerdictBase], sources: tuple[str, ...]) -> dict[str, Any]:
+    return evidence_model(base, sources).model_json_schema()
+
+
+def evidence_schema(persona: Persona, sources: tuple[str, ...]) -> dict[str, Any]:
+    """The JSON schema of ``evidence_model``: shared and cached, callers must not mutate it."""
+    return _evidence_schema(persona.verdict_model, sources)
 
 
 def check_model(model: type[M], completion: Completion) -> M:

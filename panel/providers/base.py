@@ -153,7 +153,7 @@ class ProviderSettings:
     json_object_schema: bool | None = None
     vendor: str | None = None  # who made the model; None: the kind's descriptor decides
     batch: bool | None = None  # use the kind's Batch API (None: at the kind's own server only)
-    batch_discount: float = 0.5  # batch price as a share of the list price
+    batch_discount: float | None = None  # batch price / list price; None: the kind's own
     # send the request's cache key as ``prompt_cache_key`` (None: at the kind's own server only)
     prompt_cache_key: bool | None = None
     # HTTP kinds only: the httpx2 transport their client sends through (``httpx2.MockTransport``

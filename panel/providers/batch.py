@@ -2,28 +2,37 @@
 
 OpenAI and Mistral (and OpenAI-compatible servers that opt in with ``batch = true``)
 take a JSONL file of requests, each with a ``custom_id``, and answer within a
-completion window at a lower price. A provider that can do this returns a ``BatchApi``
-from ``batch_api()``; the kind's own module (``openai_batch.py``, ``mistral_batch.py``)
-speaks its SDK. Orchestration (the journal, judging, re-asks) is ``pipeline/batch.py``'s
+completion window at a lower price. A kind with a Batch API says so in its descriptor:
+``ProviderKind(batch=BatchSpec(client=..., discount=...))``, the client class being a
+``BatchClient`` in the kind's batch module (``openai_batch.py``, ``mistral_batch.py``).
+
+A client is built from the provider's SDK client and its ``ChatCodec`` (the request body,
+the reading of an answer, the one error mapping: public methods every HTTP kind has),
+never from a provider's private members. ``BatchClient.sdk`` wraps every SDK call in that
+error mapping. ``registry.batch_api(provider)`` builds the client when the provider's
+settings want one. Orchestration (the journal, judging, re-asks) is ``pipeline/batch_path.py``'s
 and knows nothing provider-specific.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterable, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import IO, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from panel.providers.base import (
     Completion,
     CompletionRequest,
     FailureReason,
     ProviderError,
-    StructuredMode,
+    ProviderSettings,
     classify_status,
 )
-from panel.providers.ladder import Ladder
+
+T = TypeVar("T")
+TAG = "panel_batch"  # the metadata key that carries panel's batch id
+WINDOW = 24 * 3600.0  # the completion window panel asks for (OpenAI "24h", Mistral's default)
 
 
 class BatchState(StrEnum):
@@ -50,6 +59,72 @@ class BatchStatus:
     output_file: str | None = None
     error_file: str | None = None
     detail: str = ""
+    known: bool = True  # False: a status word panel does not know (counted as running)
+
+
+class FileTooLargeError(ProviderError):
+    """An output or error file over the size cap: never read, its batch closed here."""
+
+
+class BadReplyError(ProviderError):
+    """A provider reply of the wrong shape (untrusted input): a typed failure, not retried."""
+
+    def __init__(self, spec: str, what: str) -> None:
+        super().__init__(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch reply: {what}")
+
+
+class Reply:
+    """A provider's JSON reply (a batch's status), read field by field with its types checked.
+
+    A missing field (or null) is its default; a field of the wrong type is a ``BadReplyError``.
+    """
+
+    def __init__(self, spec: str, data: Any) -> None:
+        if not isinstance(data, Mapping):
+            raise BadReplyError(spec, f"a {type(data).__name__}, not an object")
+        self.spec = spec
+        self.data = data
+
+    def _get(self, name: str, kind: type | tuple[type, ...], label: str) -> Any:
+        value = self.data.get(name)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise BadReplyError(self.spec, f"{name!r} is a {type(value).__name__}, not {label}")
+        return value
+
+    def text(self, name: str) -> str | None:
+        value: str | None = self._get(name, str, "a string")
+        return value or None
+
+    def count(self, name: str) -> int:
+        value: int | None = self._get(name, int, "a whole number")
+        if value is not None and value < 0:
+            raise BadReplyError(self.spec, f"{name!r} is negative")
+        return value or 0
+
+    def child(self, name: str) -> Reply:
+        return Reply(self.spec, self._get(name, Mapping, "an object") or {})
+
+    def items(self, name: str) -> list[Reply]:
+        value = self._get(name, list, "a list") or []
+        return [Reply(self.spec, item) for item in value]
+
+
+async def spool(chunks: AsyncIterable[bytes], into: IO[bytes], cap: int, spec: str) -> int:
+    """Write a download's chunks to ``into`` as they come; ``FileTooLargeError`` past ``cap`` bytes.
+
+    Nothing is held but one chunk: a file of any size takes no memory with it.
+    """
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > cap:
+            raise FileTooLargeError(
+                FailureReason.INVALID_OUTPUT,
+                f"{spec}: batch file over the {cap // 1_000_000} MB cap "
+                "([panel] batch_max_file_mb); not read",
+            )
+        into.write(chunk)
+    return size
 
 
 @dataclass(frozen=True)
@@ -62,8 +137,48 @@ class LineResult:
 
 
 @runtime_checkable
+class ChatCodec(Protocol):
+    """What a batch client needs of its kind: the chat wire format and the error mapping.
+
+    Every HTTP kind implements it (``providers/http.py``), at its ladder's current rung.
+    """
+
+    spec: str
+    model: str
+
+    def body(self, request: CompletionRequest) -> dict[str, Any]:
+        """The chat request body a synchronous call would send (plain JSON)."""
+        ...
+
+    def answer(self, body: Any) -> Completion:
+        """A 200 chat response body (JSON) read as a synchronous answer (key check included)."""
+        ...
+
+    def error(self, exc: Exception) -> ProviderError:
+        """The kind's one mapping of an SDK exception to a typed, redacted error."""
+        ...
+
+    def detail(self, exc: Exception) -> str:
+        """An error's text, redacted."""
+        ...
+
+
+@runtime_checkable
+class BatchSource(ChatCodec, Protocol):
+    """A provider a batch client can be built from: its codec, settings and SDK client."""
+
+    settings: ProviderSettings
+    endpoint: str
+    client: Any  # the SDK client it sends through
+
+
+@runtime_checkable
 class BatchApi(Protocol):
     """A provider's batch endpoint. Every method raises ``ProviderError`` on failure."""
+
+    discount: float  # the batch price as a share of the list price
+    requested: bool  # the provider's own settings ask for it (``batch = true``)
+    window: float  # seconds a batch may take before the provider expires it
 
     def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
         """One JSONL line of the input file."""
@@ -83,7 +198,9 @@ class BatchApi(Protocol):
 
     async def status(self, batch_id: str) -> BatchStatus: ...
 
-    async def download(self, file_id: str) -> bytes: ...
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        """Stream a file into ``into`` (``spool``): ``FileTooLargeError`` past ``cap`` bytes."""
+        ...
 
     async def cancel(self, batch_id: str) -> None: ...
 
@@ -92,57 +209,104 @@ class BatchApi(Protocol):
         ...
 
 
-def batch_api(provider: object) -> BatchApi | None:
-    """The provider's batch endpoint, or None when it has none (or it is not switched on)."""
-    make = getattr(provider, "batch_api", None)
-    return None if make is None else make()
+class BatchClient:
+    """The template of a kind's Batch API client: the SDK client, the codec, one error mapping.
+
+    A subclass names the SDK's exception types in ``errors`` and implements the steps
+    (``line``, ``upload``, ``create``, ``find``, ``status``, ``download``, ``cancel``), each
+    SDK call made through ``sdk``. Output and error lines in OpenAI's shape (Mistral's too)
+    are read by ``result``.
+    """
+
+    errors: ClassVar[tuple[type[Exception], ...]] = ()
+    window: float = WINDOW
+
+    def __init__(
+        self, client: Any, codec: ChatCodec, *, discount: float, requested: bool = False
+    ) -> None:
+        self.client = client
+        self.codec = codec
+        self.discount = discount
+        self.requested = requested
+
+    async def sdk(self, step: Callable[[], Awaitable[T]]) -> T:
+        """``await step()``, its SDK errors mapped by the kind's codec."""
+        try:
+            return await step()
+        except self.errors as exc:
+            raise self.codec.error(exc) from None
+
+    def line(self, custom_id: str, request: CompletionRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def upload(self, name: str, data: bytes) -> str:
+        raise NotImplementedError
+
+    async def create(self, file_id: str, tag: str) -> str:
+        raise NotImplementedError
+
+    async def find(self, tag: str) -> str | None:
+        raise NotImplementedError
+
+    async def status(self, batch_id: str) -> BatchStatus:
+        raise NotImplementedError
+
+    async def download(self, file_id: str, into: IO[bytes], cap: int) -> None:
+        raise NotImplementedError
+
+    async def cancel(self, batch_id: str) -> None:
+        raise NotImplementedError
+
+    def result(self, line: dict[str, Any]) -> LineResult:
+        return parse_line(self.codec, line)
 
 
-TAG = "panel_batch"  # the metadata key that carries panel's batch id
+@dataclass(frozen=True)
+class BatchSpec:
+    """A kind's Batch API, in its descriptor: the client class and the batch price."""
+
+    client: type[BatchClient]
+    discount: float = 0.5  # batch price / list price, unless panel.toml says otherwise
+
+    def build(self, source: BatchSource) -> BatchClient:
+        """The kind's client over ``source``'s SDK client and codec."""
+        settings = source.settings
+        discount = self.discount if settings.batch_discount is None else settings.batch_discount
+        return self.client(
+            source.client, source, discount=discount, requested=settings.batch is True
+        )
 
 
-class ChatParser(Protocol):
-    """What ``parse_line`` needs of a provider: its chat parser and its error redaction."""
-
-    spec: str
-
-    @property
-    def ladder(self) -> Ladder: ...
-
-    def completion(self, response: Any, rung: StructuredMode) -> Completion: ...
-
-    def detail(self, exc: Exception) -> str: ...
-
-
-def parse_line(
-    provider: ChatParser, line: dict[str, Any], parse: Callable[[Any], Any]
-) -> LineResult:
+def parse_line(codec: ChatCodec, line: dict[str, Any]) -> LineResult:
     """An output or error line into a ``LineResult``.
 
     The line format is OpenAI's, and Mistral's batch files follow it: ``custom_id``,
-    ``response`` (``status_code``, ``body``) and ``error``. ``parse`` turns a 200 body into
-    the SDK's chat response type; ``provider.completion`` reads it exactly as a synchronous
-    answer (the key check included); error text is redacted by ``provider.detail``.
+    ``response`` (``status_code``, ``body``) and ``error``. ``codec.answer`` reads a 200
+    body exactly as a synchronous answer (the key check included); error text is redacted
+    by ``codec.detail``.
     """
     custom_id = str(line.get("custom_id", ""))
-    response = line.get("response") or {}
+    response = line.get("response")
+    response = response if isinstance(response, dict) else {}
     error = line.get("error")
-    status = int(response.get("status_code") or (200 if not error else 500))
+    code = response.get("status_code")
+    spec = codec.spec
+    if code is not None and (not isinstance(code, int) or isinstance(code, bool)):
+        unreadable = ProviderError(FailureReason.INVALID_OUTPUT, f"{spec}: unreadable batch line")
+        return LineResult(custom_id, error=unreadable)
+    status = int(code or (200 if not error else 500))
     body = response.get("body")
-    spec = provider.spec
     if status != 200 or error:
         message = error.get("message") if isinstance(error, dict) else None
         if message is None and isinstance(body, dict):
-            message = (body.get("error") or {}).get("message") or body.get("message")
-        reason, retryable = (
-            classify_status(status)
-            if status != 200
-            else (
-                FailureReason.SERVER_ERROR,
-                True,
+            inner = body.get("error")
+            message = (inner.get("message") if isinstance(inner, dict) else inner) or body.get(
+                "message"
             )
+        reason, retryable = (
+            classify_status(status) if status != 200 else (FailureReason.SERVER_ERROR, True)
         )
-        detail = provider.detail(Exception(str(message or error or "no detail")))
+        detail = codec.detail(Exception(str(message or error or "no detail")))
         return LineResult(
             custom_id,
             error=ProviderError(
@@ -151,7 +315,7 @@ def parse_line(
             ),
         )  # fmt: skip
     try:
-        completion = provider.completion(parse(body), provider.ladder.rung)
+        completion = codec.answer(body)
     except ProviderError as exc:
         return LineResult(custom_id, error=exc)
     except Exception:  # a body that is no chat response

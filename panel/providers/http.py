@@ -63,9 +63,16 @@ def tls_context() -> ssl.SSLContext:
 
 
 class HttpProvider:
-    """Base for SDK-backed chat providers: key, server and ladder from the kind's descriptor."""
+    """Base for SDK-backed chat providers: key, server and ladder from the kind's descriptor.
+
+    A kind implements ``request_body``, ``completion`` and ``map_error`` (and ``parse`` when
+    its SDK reads JSON into its own types); ``body``, ``answer`` and ``error`` are the
+    public codec a Batch API client is built with (``providers/batch.py``'s ``ChatCodec``),
+    at the ladder's current rung.
+    """
 
     decoding = ""  # everything that shapes the answer is in ``sampling``
+    client: Any  # the SDK client
 
     def __init__(self, settings: ProviderSettings, kind: ProviderKind) -> None:
         self.settings = settings
@@ -129,6 +136,33 @@ class HttpProvider:
                 fmt["schema"] = grammar_schema_of(request.schema)
             return fmt, messages
         return None, text_messages(request.messages, request.schema)
+
+    # -- what each kind implements ------------------------------------------------
+    def request_body(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
+        """The chat request as plain JSON, at ``rung``."""
+        raise NotImplementedError
+
+    def completion(self, response: Any, rung: StructuredMode) -> Completion:
+        """The ``Completion`` in a chat response (as ``parse`` gives it)."""
+        raise NotImplementedError
+
+    def map_error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
+        """The kind's SDK exception as a typed, redacted error."""
+        raise NotImplementedError
+
+    def parse(self, body: Any) -> Any:
+        """A chat response's JSON as ``completion`` reads it (as is, unless overridden)."""
+        return body
+
+    # -- the codec (``ChatCodec``) ---------------------------------------------------
+    def body(self, request: CompletionRequest) -> dict[str, Any]:
+        return self.request_body(request, self.ladder.rung)
+
+    def answer(self, body: Any) -> Completion:
+        return self.completion(self.parse(body), self.ladder.rung)
+
+    def error(self, exc: Exception) -> ProviderError:
+        return self.map_error(exc, self.ladder.rung)
 
     def detail(self, exc: Exception) -> str:
         """The server's error text, redacted (before it is cut, so no cut exposes a key)."""

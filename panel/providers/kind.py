@@ -11,7 +11,8 @@ descriptors:
 - default list prices (``panel/pipeline/pricing.py`` reads them; panel.toml overrides);
 - the address hints in errors about unknown providers;
 - capabilities: the structured-output rungs a provider of the kind may use (panel.toml's
-  ``structured`` must name one of them) and whether the API has a batch endpoint;
+  ``structured`` must name one of them) and whether the API has a batch endpoint (derived
+  from ``batch``, the kind's ``BatchSpec``: its client class and batch price);
 - ``endpoint``: the server a provider talks to when none is configured ("" in-process).
   Each provider reports the server it really uses as ``Provider.endpoint``, which is part
   of the cache key.
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 
 from panel.errors import PanelError
 from panel.providers.base import Provider, ProviderSettings, StructuredMode
+from panel.providers.batch import BatchSpec
 from panel.providers.keys import NO_KEY, api_key, key_present
 
 Factory = Callable[[ProviderSettings], Provider]
@@ -32,10 +34,13 @@ Factory = Callable[[ProviderSettings], Provider]
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a kind can do beyond answering one request."""
+    """What a kind can do beyond answering one request.
+
+    ``batch`` is not declared: ``ProviderKind`` derives it from its ``batch`` spec.
+    """
 
     structured: tuple[StructuredMode, ...]  # the structured-output rungs it can use, best first
-    batch: bool = False  # the API has an asynchronous batch endpoint (issue 15 uses it)
+    batch: bool = field(default=False, init=False)  # the kind has a Batch API (``BatchSpec``)
 
     def __post_init__(self) -> None:
         if not self.structured or len(set(self.structured)) != len(self.structured):
@@ -67,6 +72,12 @@ class ProviderKind:
     # with such answers takes --force; list, queue and desk mark it.
     stand_in: str = ""
     stand_in_models: Mapping[str, str] = field(default_factory=dict)
+    batch: BatchSpec | None = None  # its Batch API: the client class and the batch price
+
+    def __post_init__(self) -> None:
+        derived = Capabilities(self.capabilities.structured)
+        object.__setattr__(derived, "batch", self.batch is not None)  # frozen: set once, here
+        object.__setattr__(self, "capabilities", derived)
 
     @property
     def address(self) -> str:
@@ -99,11 +110,11 @@ class ProviderKind:
 
     def batch_refusal(self, settings: ProviderSettings) -> str | None:
         """Why a provider with ``settings`` does not go through a Batch API, with the fix;
-        None when it does. The same rule as each kind's ``batch_api()``: the kind needs a
+        None when it does; ``registry.batch_api`` builds a client only then. The kind needs a
         batch endpoint, ``batch = false`` keeps it synchronous, and a server other than the
         kind's own (``base_url`` or the kind's base-URL variable) batches only with
         ``batch = true``, because panel cannot know that server has a Batch API."""
-        if not self.capabilities.batch:
+        if self.batch is None:
             return f"kind {self.name} has no Batch API; its calls run synchronously"
         if settings.batch is False:
             return f"batch = false on [providers.{settings.name}]; remove it to batch"

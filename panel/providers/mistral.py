@@ -24,11 +24,12 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
-from panel.providers.batch import BatchApi
+from panel.providers.batch import BatchSpec
 from panel.providers.compat import PROBE_TIMEOUT
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
+from panel.providers.mistral_batch import MistralBatch
 
 
 class MistralProvider(HttpProvider):
@@ -55,7 +56,7 @@ class MistralProvider(HttpProvider):
         except ValueError:
             return response.status_code, None
 
-    def _arguments(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
+    def request_body(self, request: CompletionRequest, rung: StructuredMode) -> dict[str, Any]:
         response_format, messages = self.structured(request, rung)
         args: dict[str, Any] = {
             "model": self.model,
@@ -72,7 +73,7 @@ class MistralProvider(HttpProvider):
             args["response_format"] = response_format
         return args
 
-    def _error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
+    def map_error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
         if isinstance(exc, httpx.TimeoutException):
             return self.timed_out()
         if isinstance(exc, httpx.TransportError | NoResponseError):
@@ -84,10 +85,13 @@ class MistralProvider(HttpProvider):
     async def complete(self, request: CompletionRequest) -> Completion:
         rung = self.ladder.rung
         try:
-            response = await self.client.chat.complete_async(**self._arguments(request, rung))
+            response = await self.client.chat.complete_async(**self.request_body(request, rung))
         except (MistralError, NoResponseError, httpx.HTTPError) as exc:
-            raise self._error(exc, rung) from None
+            raise self.map_error(exc, rung) from None
         return self.completion(response, rung)
+
+    def parse(self, body: Any) -> ChatCompletionResponse:
+        return ChatCompletionResponse.model_validate(body)
 
     def completion(self, response: ChatCompletionResponse, rung: StructuredMode) -> Completion:
         """The ``Completion`` in a chat response (synchronous, or a batch output line)."""
@@ -107,14 +111,6 @@ class MistralProvider(HttpProvider):
             cached_tokens=_cached(usage),
         )
         return self.checked(completion)
-
-    def batch_api(self) -> BatchApi | None:
-        """Mistral's batch jobs; at another server only with ``batch = true``."""
-        if self.settings.batch is False or (self.base_url and not self.settings.batch):
-            return None
-        from panel.providers.mistral_batch import MistralBatch
-
-        return MistralBatch(self)
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -139,7 +135,9 @@ KIND = ProviderKind(
     name="mistral",
     create=MistralProvider,
     summary="Mistral's chat API",
-    capabilities=Capabilities(structured=RUNGS, batch=True),
+    capabilities=Capabilities(structured=RUNGS),
+    # Mistral's batch jobs; at another server only with ``batch = true``
+    batch=BatchSpec(MistralBatch, discount=0.5),
     key_env="MISTRAL_API_KEY",
     base_url_env="MISTRAL_BASE_URL",
     endpoint="https://api.mistral.ai",

@@ -175,6 +175,8 @@ class _Writer:
     def choice(self, options: list[Any]) -> Any:
         if {"ship", "skip"} <= set(options):
             return "ship" if self.ship else "skip"
+        if {"sufficient", "insufficient"} <= set(options):
+            return "sufficient"  # a mock never abstains: the whole path runs offline
         chosen = self.rng.choice(options)
         if {"first", "second"} <= set(options):
             self.pick = chosen
@@ -185,7 +187,28 @@ class _Writer:
         # Choices first, so the prose written after them can agree with them.
         order = sorted(properties, key=lambda name: self._is_text(properties[name]))
         filled = {name: self.value(properties[name]) for name in order}
+        if isinstance(filled.get("quote"), str) and isinstance(filled.get("citations"), list):
+            filled["quote"], filled["citations"] = self.cite(
+                filled["quote"], self.resolve(properties["citations"])
+            )
         return {name: filled[name] for name in properties}
+
+    def cite(self, quote: str, node: dict[str, Any]) -> tuple[str, list[str]]:
+        """A verdict on a tool with sources cites one or two of them inline, like [S1]
+        (issue 26): after the first and the last of its sentences past the opening."""
+        item = self.resolve(node.get("items", {}))
+        ids = [str(i) for i in item.get("enum", [item["const"]] if "const" in item else [])]
+        if not ids:
+            return quote, []
+        cited = sorted(self.rng.sample(ids, min(len(ids), 2)))
+        sentences = quote.split(". ")
+        spots = [1, len(sentences) - 1] if len(sentences) > 2 else [len(sentences) - 1]
+        for spot, source in zip(spots, cited, strict=False):
+            text = sentences[spot]
+            end = "." if text.endswith(".") else ""
+            sentences[spot] = f"{text.removesuffix('.')} [{source}]{end}"
+        used = cited[: len(spots)]
+        return ". ".join(sentences), used
 
     def _is_text(self, schema: Any) -> bool:
         node = self.resolve(schema)

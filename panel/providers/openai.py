@@ -22,11 +22,12 @@ from panel.providers.base import (
     ProviderSettings,
     StructuredMode,
 )
-from panel.providers.batch import BatchApi
+from panel.providers.batch import BatchSpec
 from panel.providers.compat import PROBE_TIMEOUT
 from panel.providers.http import HttpProvider, tls_context
 from panel.providers.kind import Capabilities, ProviderKind
 from panel.providers.ladder import RUNGS
+from panel.providers.openai_batch import OpenAIBatch
 
 
 class OpenAIProvider(HttpProvider):
@@ -75,7 +76,7 @@ class OpenAIProvider(HttpProvider):
             body["response_format"] = response_format
         return body
 
-    def _error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
+    def map_error(self, exc: Exception, rung: StructuredMode) -> ProviderError:
         if isinstance(exc, openai.APITimeoutError):
             return self.timed_out()
         if isinstance(exc, openai.APIConnectionError):
@@ -96,7 +97,7 @@ class OpenAIProvider(HttpProvider):
                 options={"security": {"bearer_auth": True}},
             )
         except openai.OpenAIError as exc:
-            raise self._error(exc, rung) from None
+            raise self.map_error(exc, rung) from None
         return self.completion(response, rung)
 
     def completion(self, response: object, rung: StructuredMode) -> Completion:
@@ -131,14 +132,6 @@ class OpenAIProvider(HttpProvider):
         )
         return self.checked(completion)
 
-    def batch_api(self) -> BatchApi | None:
-        """OpenAI's Batch API; at another server only with ``batch = true`` (vLLM, Together...)."""
-        if self.settings.batch is False or (self.base_url and not self.settings.batch):
-            return None
-        from panel.providers.openai_batch import OpenAIBatch
-
-        return OpenAIBatch(self)
-
     async def aclose(self) -> None:
         await self.client.close()
 
@@ -159,7 +152,9 @@ KIND = ProviderKind(
     name="openai",
     create=OpenAIProvider,
     summary="OpenAI Chat Completions, or any OpenAI-compatible server at base_url",
-    capabilities=Capabilities(structured=RUNGS, batch=True),
+    capabilities=Capabilities(structured=RUNGS),
+    # OpenAI's Batch API; at another server only with ``batch = true`` (vLLM, Together...)
+    batch=BatchSpec(OpenAIBatch, discount=0.5),
     key_env="OPENAI_API_KEY",
     base_url_env="OPENAI_BASE_URL",
     endpoint="https://api.openai.com/v1",

@@ -15,6 +15,7 @@ from types import ModuleType
 
 from panel.errors import PanelError, UnknownNameError
 from panel.providers.base import Provider, ProviderSettings
+from panel.providers.batch import BatchApi, BatchSource
 from panel.providers.kind import ProviderKind
 
 DEFAULT_PROVIDER = "local/smollm2"
@@ -116,6 +117,18 @@ def create_spec(spec: str) -> Provider:
 def model_vendor(settings: ProviderSettings, provider: Provider) -> str:
     """Who made the model behind ``provider``, for conflict-of-interest checks (see ``kind.py``)."""
     return describe(settings.kind).model_vendor(settings, provider.endpoint)
+
+
+def batch_api(provider: Provider) -> BatchApi | None:
+    """The Batch API client of ``provider`` when its kind has one and its settings want it
+    (``ProviderKind.batch_refusal`` is None); else None. Built from the provider's SDK client
+    and codec."""
+    if not isinstance(provider, BatchSource):
+        return None
+    kind = describe(provider.settings.kind)
+    if kind.batch is None or kind.batch_refusal(provider.settings) is not None:
+        return None  # the one rule, with its reason for the nightly's summary
+    return kind.batch.build(provider)
 
 
 def stand_in(provider: str, model: str, model_version: str | None) -> str | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from panel.errors import PanelError
 from panel.publish.render.view import PastVerdict
-from panel.publish.sitecache import Summary
+from panel.publish.sitecache import PageSummary
 from panel.publish.summary import summarise
 from panel.records.io import load_in_runs, scan
 from panel.records.publication import pair_key
@@ -23,7 +23,7 @@ from panel.records.schema import ComparisonRecord
 MAX_HISTORY = 5
 
 
-def _changed(older: Summary, newer: Summary) -> str:
+def _changed(older: PageSummary, newer: PageSummary) -> str:
     before = {t.slug: t for t in older.tools}
     after = {t.slug: t for t in newer.tools}
     if any(before[s].entry_price != after[s].entry_price for s in after if s in before):
@@ -38,7 +38,7 @@ def _changed(older: Summary, newer: Summary) -> str:
     return "the same on a re-review"
 
 
-def history(live: Summary, pair: Iterable[Summary]) -> tuple[PastVerdict, ...]:
+def history(live: PageSummary, pair: Iterable[PageSummary]) -> tuple[PastVerdict, ...]:
     """Earlier approved verdicts on ``live``'s pair, newest first, at most MAX_HISTORY."""
     earlier = sorted(
         (

@@ -52,9 +52,13 @@ BOTH_ORDERS = (
     "it reads first counts for neither."
 )
 EVIDENCE = (
-    "Reviewers read each tool's catalog card, which is usually written by the vendor, as "
-    "untrusted data: instructions inside it are ignored, and answers that copy it or leak the "
-    "reviewers' instructions are withheld."
+    "Reviewers read each tool's catalog card, which is usually written by the vendor, and the "
+    "pages listed as its sources (homepage, docs, pricing, changelog, repository or package "
+    "facts, fetched on the date shown), all as untrusted data: instructions inside them are "
+    "ignored, and answers that copy them or leak the reviewers' instructions are withheld. "
+    "Every price, number, version and date in a quote must cite a source that states it, "
+    "like [S2]; a quote with a claim its sources do not state is withheld. A tool with no "
+    "sources says it was reviewed from the vendor's description only."
 )
 
 

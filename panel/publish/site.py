@@ -50,7 +50,7 @@ from panel.publish.render.base import (
     ToolPage,
     as_bytes,
 )
-from panel.publish.sitecache import BuildCache, Summary
+from panel.publish.sitecache import BuildCache, PageSummary
 from panel.publish.siteout import SiteWriter, outputs, page_rel, place
 from panel.publish.summary import headline, summarise
 from panel.records.editorial import publish
@@ -135,7 +135,7 @@ def base_url(value: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-Pages = dict[str, tuple[str, Summary]]  # page -> (record path relative to runs, summary)
+Pages = dict[str, tuple[str, PageSummary]]  # page -> (record path relative to runs, summary)
 
 
 class _Builder:
@@ -146,11 +146,11 @@ class _Builder:
         self.writer = SiteWriter(options.out)
         self.cache = BuildCache(home.runs, options.out, options.key())
         self.loaded: dict[str, ComparisonRecord] = {}
-        self.pairs: dict[str, list[Summary]] = defaultdict(list)  # page -> every record of it
+        self.pairs: dict[str, list[PageSummary]] = defaultdict(list)  # page -> every record of it
         self.report = BuildReport(out=options.out)
 
     # -- inputs -------------------------------------------------------------
-    def _read(self, path: Path) -> Summary | None:
+    def _read(self, path: Path) -> PageSummary | None:
         rel = path.relative_to(self.home.runs).as_posix()
         try:
             info = path.stat()
@@ -179,7 +179,7 @@ class _Builder:
 
     def select(self) -> Pages:
         """The page of every pair that has one (see panel.records.publication)."""
-        found: list[tuple[Standing, tuple[str, Summary]]] = []
+        found: list[tuple[Standing, tuple[str, PageSummary]]] = []
         for path in scan(self.home.runs):
             rel = path.relative_to(self.home.runs).as_posix()
             summary = self._read(path)
@@ -239,7 +239,9 @@ class _Builder:
             output = renderer.render(whole, self.options.context(made, rel))
             self.emit(rel, as_bytes(output), key)
 
-    def comparison(self, page: str, rel: str, summary: Summary, votes: Mapping[str, Votes]) -> None:
+    def comparison(
+        self, page: str, rel: str, summary: PageSummary, votes: Mapping[str, Votes]
+    ) -> None:
         pair = [t.slug for t in summary.tools]
         tallies = {s: votes.get(s, NO_VOTES) for s in pair}
         past = history(summary, self.pairs.get(page, []))
@@ -255,7 +257,7 @@ class _Builder:
         )
 
     def tool(
-        self, slug: str, items: list[Summary], votes: Mapping[str, Votes], others: list[Any]
+        self, slug: str, items: list[PageSummary], votes: Mapping[str, Votes], others: list[Any]
     ) -> None:
         info = next(t for t in items[0].tools if t.slug == slug).model_dump()
         tally = votes.get(slug, NO_VOTES)
@@ -280,7 +282,7 @@ def _key(options_key: str, digest: str, votes: list[Votes]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _listing(summary: Summary) -> dict[str, Any]:
+def _listing(summary: PageSummary) -> dict[str, Any]:
     return {
         "page": summary.page,
         "record": summary.id,
@@ -292,7 +294,7 @@ def _listing(summary: Summary) -> dict[str, Any]:
     }
 
 
-def _published(summary: Summary) -> datetime:
+def _published(summary: PageSummary) -> datetime:
     return summary.published_at or summary.created_at
 
 
@@ -316,7 +318,7 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
     builder.publish_new(pages)
     votes = stored_votes(home.runs)
     newest = sorted(pages.values(), key=lambda p: (p[1].created_at, p[1].id), reverse=True)
-    by_tool: dict[str, list[Summary]] = defaultdict(list)
+    by_tool: dict[str, list[PageSummary]] = defaultdict(list)
     for page, (rel, summary) in sorted(pages.items()):
         builder.comparison(page, rel, summary, votes)
     for _, summary in newest:
@@ -346,7 +348,8 @@ def _build(builder: _Builder, home: Home, options: SiteOptions) -> None:
             title=s.title,
             summary=f"{headline(s)} Panel ship: "
             + ", ".join(f"{t.name} {s.ship[t.slug]}" for t in s.tools)
-            + ".",
+            + "."
+            + (f" {s.evidence}" if s.evidence else ""),
             date=_published(s),
         )
         for _, s in by_date[: options.feed_size]

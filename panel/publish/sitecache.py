@@ -26,7 +26,8 @@ from panel.safeio import UnreadableFileError, read_regular
 from panel.slugs import is_slug
 from panel.urls import http_url
 
-CACHE_FORMAT = 3  # 3: summaries carry who approved (the page's byline, its history)
+# 3: summaries carry who approved (the page's byline, its history); 4: the evidence label
+CACHE_FORMAT = 4
 CACHE_LIMIT = 64 * 1024 * 1024
 _HEX64 = r"^[0-9a-f]{64}$"
 
@@ -71,7 +72,7 @@ class ToolSummary(_Frozen):
         return value
 
 
-class Summary(_Frozen):
+class PageSummary(_Frozen):
     """What the site needs from one record, without reading it again."""
 
     id: str
@@ -91,8 +92,9 @@ class Summary(_Frozen):
     tools: list[ToolSummary] = Field(min_length=2, max_length=2)
     models: list[str]
     digest: str = Field(pattern=_HEX64)
+    evidence: str = ""  # what each tool was reviewed from, for feeds (sources.label)
 
-    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by")
+    @field_validator("id", "title", "pick", "reason", "quorum_note", "approved_by", "evidence")
     @classmethod
     def _text(cls, value: str) -> str:
         return _clean(value)
@@ -110,7 +112,7 @@ class Summary(_Frozen):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> Summary:
+    def _consistent(self) -> PageSummary:
         slugs = [t.slug for t in self.tools]
         if self.page != "-vs-".join(slugs) or not is_pair(self.page):
             raise ValueError("page name is not made of the tools' slugs")
@@ -169,19 +171,19 @@ class BuildCache:
             return {}
         return data
 
-    def summary(self, rel: str, mark: list[int]) -> Summary | None:
+    def summary(self, rel: str, mark: list[int]) -> PageSummary | None:
         """The cached summary of the record at ``rel`` if its file is unchanged and valid."""
         entry = self._records.get(rel)
         if not isinstance(entry, dict) or entry.get("stat") != mark:
             return None
         try:
-            summary = Summary.model_validate(entry.get("summary"))
+            summary = PageSummary.model_validate(entry.get("summary"))
         except (ValidationError, ValueError, TypeError):
             return None
         self.fresh[rel] = entry
         return summary
 
-    def remember(self, rel: str, mark: list[int], summary: Summary) -> None:
+    def remember(self, rel: str, mark: list[int], summary: PageSummary) -> None:
         self.fresh[rel] = {"stat": mark, "summary": summary.model_dump(mode="json")}
 
     def forget(self, rel: str) -> None:

@@ -1,4 +1,4 @@
-"""What the site needs from one record (a ``Summary``), and its headline sentence.
+"""What the site needs from one record (a ``PageSummary``), and its headline sentence.
 
 The site build caches summaries by file stat (``sitecache``); the desk's preview and the page
 history (``history``) make them the same way, so a preview is the page the build writes.
@@ -6,15 +6,16 @@ history (``history``) make them the same way, so a preview is the page the build
 
 from __future__ import annotations
 
+from panel.publish.render import sources
 from panel.publish.render.view import page_view
-from panel.publish.sitecache import Summary, ToolSummary
+from panel.publish.sitecache import PageSummary, ToolSummary
 from panel.records.publication import approval_time
 from panel.records.schema import ComparisonRecord
 
 
-def summarise(record: ComparisonRecord, digest: str) -> Summary:
+def summarise(record: ComparisonRecord, digest: str) -> PageSummary:
     view = page_view(record)
-    return Summary(
+    return PageSummary(
         id=record.id,
         page="-vs-".join(t.slug for t in record.tools),
         title=view.title,
@@ -44,10 +45,11 @@ def summarise(record: ComparisonRecord, digest: str) -> Summary:
         ],
         models=view.providers,
         digest=digest,
+        evidence=" ".join(sources.label(c.name, c.sources) for c in view.cards),
     )
 
 
-def headline(summary: Summary) -> str:
+def headline(summary: PageSummary) -> str:
     """The one answer in a sentence or two: "Ship with X. X has the higher ... ."."""
     answer = f"Ship with {summary.pick}." if summary.picked else "No pick."
     text = f"{answer} {summary.reason}"

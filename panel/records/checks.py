@@ -56,6 +56,8 @@ def inconsistency(record: ComparisonRecord) -> str | None:
         return problem
     if record.scores.trust and (stray := _extra(record.scores.trust.ship_reviewers, tools)):
         return f"scores.trust names tool {stray!r}"
+    if problem := _evidence(record, tools):
+        return problem
     personas = set(record.panel.personas)
     for override in record.editorial.overrides:
         if override.tool not in tools or override.persona not in personas:
@@ -75,4 +77,15 @@ def _head_to_head(record: ComparisonRecord, tools: set[str]) -> str | None:
         chosen = (seat.first_order, seat.second_order, seat.pick)
         if stray := _extra((c for c in chosen if c is not None), tools):
             return f"a head-to-head seat picks {stray!r}"
+    return None
+
+
+def _evidence(record: ComparisonRecord, tools: set[str]) -> str | None:
+    """Evidence only for the record's tools; a verdict cites only its tool's sources."""
+    if stray := _extra(record.evidence, tools):
+        return f"evidence is listed for {stray!r}, which is not one of the record's tools"
+    for call in record.calls:
+        known = {s.id for s in record.evidence.get(call.tool, [])}
+        if stray := _extra(call.citations, known):
+            return f"a call about {call.tool!r} cites {stray!r}, which is not one of its sources"
     return None

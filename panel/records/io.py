@@ -4,7 +4,7 @@ A record lives at ``runs/YYYY-MM-DD/<a>-vs-<b>.json``. A second run of the same
 pair on the same day gets ``<a>-vs-<b>.2.json`` (then ``.3``...): nothing
 already written is ever replaced. A record's id is its path under runs/
 without ``.json``, e.g. ``2026-11-24/smolvlm-2-5-vs-mistral-medium-3`` (see
-``record_ids.py``; a record written outside runs/ gets an ``out:`` id).
+``ids.py``; a record written outside runs/ gets an ``out:`` id).
 
 Every reader of runs/ goes through :func:`iter_records`: each file is read only
 if it is a regular file under the size cap, validated against the schema and
@@ -18,6 +18,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -113,6 +114,19 @@ def _v4_to_v5(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _v5_to_v6(data: dict[str, Any]) -> dict[str, Any]:
+    """v6 carries the evidence behind verdicts (issue 26): per tool, the sources its
+    reviewers were shown (``evidence``: id, URL, kind, title, fetch time, sha256; not the
+    text), and per call the ids its quote cites, the reviewer's word on the evidence and
+    each claim's grounding outcome; ``totals.abstained`` counts answers that found the
+    evidence insufficient.
+
+    Every review before v6 was made from the card alone: no evidence, no citations, no
+    claims, no abstentions. Each new field's default says exactly that.
+    """
+    return data
+
+
 def _rule(quorum: object) -> str | None:
     """The tool-score rule of an older record's quorum; None if the quorum is not one."""
     if not isinstance(quorum, str) or quorum not in [q.value for q in Quorum]:
@@ -125,6 +139,7 @@ MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     2: _v2_to_v3,
     3: _v3_to_v4,
     4: _v4_to_v5,
+    5: _v5_to_v6,
 }
 
 
@@ -165,7 +180,7 @@ def write_record(
     ``out:`` prefix and can never name a record in runs/.
     """
     folder = runs / day.isoformat()
-    sweep_temp_files(folder)
+    _sweep_once(folder)
     try:
         return write_new(
             _candidates(folder, stem), lambda p: dump(build(record_id(runs, p, detached)))
@@ -176,6 +191,24 @@ def write_record(
         ) from None
     except OSError as exc:
         raise PanelError(f"cannot write a record in {folder}: {exc.strerror}") from None
+
+
+_SWEPT: set[Path] = set()  # day folders this process has swept already
+_SWEPT_LOCK = threading.Lock()
+
+
+def _sweep_once(folder: Path) -> None:
+    """Sweep stale temp files from ``folder`` the first time this process writes there.
+
+    Once, not per record: a night writes thousands of records into one day folder, and a
+    sweep reads the whole folder (a sweep per record made collecting a night quadratic).
+    A temp file goes stale only after ``atomic.STALE_AFTER``; readers of runs/ sweep too.
+    """
+    with _SWEPT_LOCK:
+        if folder in _SWEPT:
+            return
+        _SWEPT.add(folder)
+    sweep_temp_files(folder)
 
 
 def check_folder(folder: Path, day: date, what: str) -> None:

@@ -158,10 +158,12 @@ class Shortfall:
     recused: int  # verdicts set aside for a conflict of interest
     tools: list[str]  # slugs of the tools that missed quorum
     rule: str  # what quorum asks, in words
+    abstained: int = 0  # verdicts whose reviewer found the evidence insufficient
 
     def counts(self) -> str:
         text = f"{self.valid} of {self.total} verdicts valid"
-        return text + (f", {self.recused} recused" if self.recused else "")
+        text += f", {self.recused} recused" if self.recused else ""
+        return text + (f", {self.abstained} abstained" if self.abstained else "")
 
 
 def shortfall_fix(record: ComparisonRecord, short: Shortfall) -> str:
@@ -189,6 +191,7 @@ def shortfall(record: ComparisonRecord) -> Shortfall | None:
         recused=sum(1 for c in verdicts if c.outcome == "recused"),
         tools=[s.tool for s in record.scores.tools if not s.quorum_met],
         rule=record.scores.quorum.words,
+        abstained=sum(1 for c in verdicts if c.outcome == "abstained"),
     )
 
 

@@ -2,7 +2,7 @@
 
 Field order is part of the contract (``schema_version`` first, then identity,
 then content); new fields are appended and a version bump comes with a
-migration in ``records.py``.
+migration in ``io.py``.
 """
 
 from __future__ import annotations
@@ -16,14 +16,17 @@ from panel.inputs.catalog import Tool
 from panel.providers.base import FailureReason, StructuredMode
 from panel.scoring.rules import Quorum, Recusal
 
-SCHEMA_VERSION: Final = 5
-# The one version this code reads and writes; older records are migrated first (records.py).
-SchemaVersion = Literal[5]
+SCHEMA_VERSION: Final = 6
+# The one version this code reads and writes; older records are migrated first (io.py).
+SchemaVersion = Literal[6]
 assert get_args(SchemaVersion) == (SCHEMA_VERSION,), "bump SchemaVersion with SCHEMA_VERSION"
 
 Verdict = Literal["ship", "skip"]
 Majority = Literal["ship", "skip", "tie", "none"]
-Outcome = Literal["valid", "failed", "recused"]  # CallResult.outcome: the one definition
+# CallResult.outcome: the one definition
+CallOutcome = Literal["valid", "failed", "recused", "abstained"]
+Sufficiency = Literal["sufficient", "insufficient"]
+ClaimOutcome = Literal["supported", "unsupported", "contradicted", "unknown_source"]
 
 
 class _Model(BaseModel):
@@ -33,6 +36,48 @@ class _Model(BaseModel):
 class Failure(_Model):
     reason: FailureReason
     detail: str
+
+
+class Claim(_Model):
+    """One checked claim of a quote (issue 26): what it says, what it cites, the outcome."""
+
+    text: str = Field(description="the fact as the quote writes it (a price, number, ...)")
+    kind: str = Field(description="price, percentage, version, date, number, or citation")
+    cited: list[str] = Field(default_factory=list, description="the S ids its sentence cites")
+    outcome: ClaimOutcome
+    source: str | None = Field(None, description="the id of the source that supports it")
+    reason: str = Field("", description="why, for editors")
+    checker: str = Field(
+        "deterministic", description="'deterministic', or the provider of the model claim check"
+    )
+
+
+class EvidenceRef(_Model):
+    """One source a tool was reviewed with: what was fetched, not its text."""
+
+    id: str = Field(description="S1, S2, ... as the prompt numbered it")
+    url: str
+    kind: str = Field(description="homepage, docs, pricing, changelog, repository, package, ...")
+    title: str = ""
+    fetched_at: datetime
+    sha256: str = Field(description="of the snapshot's text (stored content-addressed)")
+
+
+class FactCheck(_Model):
+    """The model claim check of one verdict (``fact_check`` in ``[panel]``): by whom, how it
+    went, what it cost. Its claims are in the verdict's ``claims`` (their ``checker``)."""
+
+    key: str = Field(description="the claim check's own call key (cached like any call)")
+    provider: str
+    model: str
+    status: Literal["ok", "failed"]
+    publishable: bool = Field(description="every claim supported by a cited source")
+    reason: str = ""
+    cached: bool = False
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
 
 
 class CallResult(_Model):
@@ -74,9 +119,12 @@ class CallResult(_Model):
             "scored or published"
         ),
     )
-    kind: Literal["verdict", "head_to_head"] = Field(
+    kind: Literal["verdict", "head_to_head", "claim_check"] = Field(
         "verdict",
-        description="head_to_head: 'which one should you ship with?', tool = '<first>-vs-<second>'",
+        description=(
+            "head_to_head: 'which one should you ship with?', tool = '<first>-vs-<second>'; "
+            "claim_check: a model claim check (kept in the store, summarised in fact_check)"
+        ),
     )
     conflict: bool = Field(
         False, description="the model's vendor is the vendor of a tool under review"
@@ -89,17 +137,36 @@ class CallResult(_Model):
             "the cached rate; left out of the file when 0"
         ),
     )
+    citations: list[str] = Field(
+        default_factory=list, description="the evidence ids (S1, ...) the quote cites"
+    )
+    evidence: Sufficiency | None = Field(
+        None,
+        description=(
+            "the reviewer's word on the tool's evidence pack; 'insufficient' is an abstention; "
+            "null: reviewed from the card alone"
+        ),
+    )
+    claims: list[Claim] = Field(
+        default_factory=list, description="the grounding check's outcome for each claim"
+    )
+    fact_check: FactCheck | None = Field(
+        None, description="the model claim check, when [panel] fact_check names a checker"
+    )
 
     @property
-    def outcome(self) -> Outcome:
-        """What the call counts as; every call is exactly one of the three.
+    def outcome(self) -> CallOutcome:
+        """What the call counts as; every call is exactly one of the four.
 
         ``failed``: no usable answer (the call failed, or its answer was withheld by the
-        leak and quote checks). ``recused``: a usable answer set aside for a conflict of
-        interest. ``valid``: any other answer, the only kind scores count.
+        leak, quote and grounding checks). ``abstained``: the reviewer found the evidence
+        insufficient for a verdict. ``recused``: a usable answer set aside for a conflict
+        of interest. ``valid``: any other answer, the only kind scores count.
         """
         if self.status == "failed" or self.flags:
             return "failed"
+        if self.evidence == "insufficient":
+            return "abstained"
         return "recused" if self.recused else "valid"
 
     @property
@@ -123,6 +190,9 @@ class ToolScore(_Model):
             "how ship_pct and quorum_met were computed: the ship % formula and the quorum "
             "rule by id (rules.tool_rule)"
         )
+    )
+    abstained: int = Field(
+        0, description="verdicts whose reviewer found the evidence insufficient (not counted)"
     )
 
 
@@ -216,7 +286,8 @@ class Scores(_Model):
 
 
 class Totals(_Model):
-    """Every call is exactly one of valid, failed or recused: the three add up to ``calls``."""
+    """Every call is exactly one of valid, failed, recused or abstained: they add up to
+    ``calls``."""
 
     calls: int
     valid: int
@@ -241,6 +312,9 @@ class Totals(_Model):
     )
     cached_tokens: int = Field(
         0, description="prompt tokens served from providers' prompt caches; left out when 0"
+    )
+    abstained: int = Field(
+        0, description="answers that found the evidence insufficient for a verdict"
     )
 
 
@@ -313,3 +387,10 @@ class ComparisonRecord(_Model):
     totals: Totals
     provenance: Provenance
     editorial: Editorial = Field(default_factory=Editorial)
+    evidence: dict[str, list[EvidenceRef]] = Field(
+        default_factory=dict,
+        description=(
+            "tool slug -> the sources its reviewers were shown; a tool not here was reviewed "
+            "from its card alone"
+        ),
+    )

@@ -2,7 +2,7 @@
 
 - **Journal**: one row per call key (sha256 of provider, model, rendered messages, schema,
   sampling). States: planned -> in_flight -> done | failed, or planned -> submitted (in a
-  Batch API job: ``records/batches.py`` holds its batch and custom_id) -> done | failed.
+  Batch API job: ``records/batch_journal.py`` holds its batch and custom_id) -> done | failed.
   A row left in_flight by a killed process is simply sent again: the provider never
   answered us, or we never recorded the answer, so nothing was paid for twice that we
   could have reused. A failed row counts the nights it failed on (``retry_nights``).
@@ -27,13 +27,14 @@ import contextlib
 import json
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
 from panel import clock as wallclock
 from panel.errors import PanelError
+from panel.records.rows import FailureHistory, IndexedRecord, ReviewInputs, RunRow
 from panel.records.schema import CallResult
 from panel.records.store_errors import connect, os_error
 from panel.records.store_migrations import MIGRATIONS
@@ -42,6 +43,7 @@ __all__ = ["DB_NAME", "MIGRATIONS", "PRIVATE", "Store"]
 
 DB_NAME = "panel.db"
 PRIVATE = 0o600  # the store, its WAL and shared-memory files: owner only
+WAL_LIMIT = 8 * 2**20  # bytes of -wal file kept after a checkpoint
 
 
 def _make_private(path: Path) -> None:
@@ -95,6 +97,9 @@ class Store:
         try:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
+            # the WAL file is cut back to this size after each checkpoint (it would otherwise
+            # keep the size of the largest run's writes: tens of MB after a big night)
+            self.db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._migrate()
         except BaseException:
             self.db.close()
@@ -121,7 +126,14 @@ class Store:
                 f"({len(MIGRATIONS)}); upgrade panel"
             )
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            # A script (DDL) is the one write that cannot go through ``transaction()``:
+            # ``executescript`` commits first. Its own BEGIN/COMMIT, rolled back on error.
+            try:
+                self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     def close(self) -> None:
         self.db.close()
@@ -145,17 +157,16 @@ class Store:
         Done rows stay done, and rows submitted in an open batch stay submitted.
         """
         now = self.clock()
-        self.db.execute("BEGIN")
-        self.db.executemany(
-            "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, updated_at) "
-            "VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
-            "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
-            "ELSE 'planned' END, "
-            "updated_at = excluded.updated_at",
-            [(*row, run_id, now) for row in rows],
-        )
-        self.db.execute("COMMIT")
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO calls (key, state, provider, model, persona, tool, run_id, "
+                "updated_at) VALUES (?, 'planned', ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, "
+                "state = CASE WHEN calls.state IN ('done', 'submitted') THEN calls.state "
+                "ELSE 'planned' END, "
+                "updated_at = excluded.updated_at",
+                [(*row, run_id, now) for row in rows],
+            )
 
     def start(self, key: str) -> None:
         self.db.execute(
@@ -170,10 +181,12 @@ class Store:
         A verdict flagged by the leak check is cached too: it was paid for, and the
         flag travels with it. A failure counts the nights the call has failed on (one
         a calendar day, however many runs that day) and keeps its last result, for the
-        nightly's ``retry_nights`` cap; an answer clears that history.
+        nightly's ``retry_nights`` cap; an answer clears that history. A withheld answer
+        (flagged) is a failure for that count, though cached.
         """
         answered = result.status == "ok"
         state = "done" if answered else "failed"
+        clean = result.outcome != "failed"
         payload = result.model_dump_json()
         today = datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
         self.db.execute(
@@ -181,7 +194,7 @@ class Store:
             "failed_nights, failed_on, failure) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO UPDATE SET "
             "state = excluded.state, result = excluded.result, updated_at = excluded.updated_at, "
-            "failed_nights = CASE WHEN excluded.state = 'done' THEN 0 "
+            "failed_nights = CASE WHEN excluded.failed_on IS NULL THEN 0 "
             "WHEN calls.failed_on IS excluded.failed_on THEN calls.failed_nights "
             "ELSE calls.failed_nights + 1 END, "
             "failed_on = excluded.failed_on, failure = excluded.failure",
@@ -194,21 +207,21 @@ class Store:
                 result.tool,
                 payload if answered else None,
                 self.clock(),
-                0 if answered else 1,
-                None if answered else today,
-                None if answered else payload,
+                0 if clean else 1,
+                None if clean else today,
+                None if clean else payload,
             ),
         )
 
-    def failed_before(self, key: str) -> tuple[int, str | None, CallResult | None]:
-        """(nights the call failed on, the last such day, its last failed result)."""
+    def failed_before(self, key: str) -> FailureHistory:
+        """The nights the call failed on, the last such day and its last failed result."""
         row = self.db.execute(
             "SELECT failed_nights, failed_on, failure FROM calls WHERE key = ?", (key,)
         ).fetchone()
         if row is None or not row[0]:
-            return 0, None, None
+            return FailureHistory()
         last = CallResult.model_validate_json(row[2]) if row[2] else None
-        return int(row[0]), row[1], last
+        return FailureHistory(int(row[0]), row[1], last)
 
     def defer(self, key: str) -> None:
         """Back to planned: never sent (budget), so the next run sends it."""
@@ -242,13 +255,13 @@ class Store:
             (self.clock(), status, json.dumps(summary) if summary else None, run_id),
         )
 
-    def last_run(self, kind: str, status: str) -> tuple[str, float] | None:
+    def last_run(self, kind: str, status: str) -> RunRow | None:
         row = self.db.execute(
             "SELECT id, started_at FROM runs WHERE kind = ? AND status = ? "
             "ORDER BY started_at DESC LIMIT 1",
             (kind, status),
         ).fetchone()
-        return None if row is None else (str(row[0]), float(row[1]))
+        return None if row is None else RunRow(str(row[0]), float(row[1]))
 
     def index_record(
         self,
@@ -257,51 +270,65 @@ class Store:
         run_id: str | None,
         tools: tuple[str, str],
         status: str,
-        provenance: dict[str, Any],
+        inputs: ReviewInputs,
     ) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO records "
             "(id, path, run_id, tool_a, tool_b, status, created_at, provenance) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (record_id, str(path), run_id, *tools, status, self.clock(), json.dumps(provenance)),
+            (record_id, str(path), run_id, *tools, status, self.clock(), inputs.to_json()),
         )
 
     # -- community votes -----------------------------------------------------
     def set_votes(self, counts: Iterable[tuple[str, int, int]], source: str) -> None:
         """Replace the vote counts of the given tools, all in one transaction."""
         now = self.clock()
-        self.db.execute("BEGIN")
-        try:
+        with self.transaction():
             self.db.executemany(
                 "INSERT OR REPLACE INTO votes (tool, ship, skip, source, updated_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(tool, ship, skip, source, now) for tool, ship, skip in counts],
             )
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+
+    # -- the tools panel has seen ----------------------------------------------
+    def learn_tools(self, slugs: Iterable[str], *, late: bool) -> None:
+        """Remember the tools seen for the first time now; ``late``: learned after a nightly
+        (so reviewed whatever their launch date), else part of what panel started with."""
+        now = self.clock()
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO tools_seen (slug, first_seen, late) VALUES (?, ?, ?)",
+                [(slug, now, int(late)) for slug in slugs],
+            )
+
+    def knows_tools(self) -> bool:
+        """Has panel remembered any tool yet?"""
+        return self.db.execute("SELECT 1 FROM tools_seen LIMIT 1").fetchone() is not None
+
+    def late_tools(self) -> dict[str, float]:
+        """Tools learned after a nightly -> when panel first saw them."""
+        rows = self.db.execute("SELECT slug, first_seen FROM tools_seen WHERE late = 1")
+        return {str(slug): float(seen) for slug, seen in rows}
 
     def votes(self) -> dict[str, tuple[int, int]]:
         """tool slug -> (ship votes, skip votes)."""
         rows = self.db.execute("SELECT tool, ship, skip FROM votes").fetchall()
         return {str(tool): (int(ship), int(skip)) for tool, ship, skip in rows}
 
-    def reviews(self) -> dict[str, list[dict[str, Any]]]:
+    def reviews(self) -> dict[str, list[IndexedRecord]]:
         """First tool of a pair -> its records (as ``records_for``), oldest first; one query."""
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records ORDER BY created_at"
         )
-        out: dict[str, list[dict[str, Any]]] = {}
+        out: dict[str, list[IndexedRecord]] = {}
         for row in rows:
             out.setdefault(row[2], []).append(_record(row))
         return out
 
-    def done_keys(self) -> set[str]:
-        """Keys of every answered call (in the cache), for checks over many calls at once."""
-        return {
-            str(row[0]) for row in self.db.execute("SELECT key FROM calls WHERE state = 'done'")
-        }
+    def done_keys(self, keys: Collection[str] | None = None) -> set[str]:
+        """Keys of answered calls (in the cache), among ``keys`` if given, in one query."""
+        rows = self.db.execute(*among("SELECT key FROM calls WHERE state = 'done'", keys))
+        return {str(row[0]) for row in rows}
 
     def modes(self) -> dict[str, str]:
         """Provider -> the output mode (ladder rung) of its latest answered call.
@@ -315,22 +342,37 @@ class Store:
         return {str(provider): str(mode) for provider, mode in rows if mode}
 
     def failing_keys(self) -> set[str]:
-        """Keys of calls whose last try failed (see ``failed_before``)."""
-        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0 AND state != 'done'")
+        """Keys of calls whose last try failed or was withheld (see ``failed_before``)."""
+        rows = self.db.execute("SELECT key FROM calls WHERE failed_nights > 0")
         return {str(row[0]) for row in rows}
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """Many writes in one commit: all of them, or (on any error) none."""
+        """The one way to write more than one statement: all of them, or (on any error,
+        the commit's included) none. Inside another transaction it joins that one, which
+        commits or rolls back the whole."""
+        if self.db.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN")
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:
+                self.db.execute("ROLLBACK")
             raise
-        self.db.execute("COMMIT")
 
-    def records_for(self, tool: str) -> list[dict[str, Any]]:
+    def last_record(self, pair: tuple[str, str]) -> IndexedRecord | None:
+        """The pair's newest indexed record (by the (tool_a, tool_b) index: no scan)."""
+        row = self.db.execute(
+            "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
+            "WHERE tool_a = ? AND tool_b = ? ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            pair,
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def records_for(self, tool: str) -> list[IndexedRecord]:
         rows = self.db.execute(
             "SELECT id, path, tool_a, tool_b, status, provenance FROM records "
             "WHERE tool_a = ? OR tool_b = ? ORDER BY created_at",
@@ -339,12 +381,15 @@ class Store:
         return [_record(row) for row in rows]
 
 
-def _record(r: Any) -> dict[str, Any]:
-    """A record index row (id, path, tool_a, tool_b, status, provenance) as a dict."""
-    return {
-        "id": r[0],
-        "path": r[1],
-        "tools": (r[2], r[3]),
-        "status": r[4],
-        "provenance": json.loads(r[5]),
-    }
+def among(sql: str, keys: Collection[str] | None) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (a query with a WHERE clause) narrowed to rows whose ``key`` is in ``keys``
+    (None: every row), as (sql, parameters): one JSON parameter, however many keys."""
+    if keys is None:
+        return sql, ()
+    # ``sql`` is one of the store's own constant queries; the keys go in as a parameter
+    return sql + " AND key IN (SELECT value FROM json_each(?))", (json.dumps(list(keys)),)  # noqa: S608
+
+
+def _record(r: Any) -> IndexedRecord:
+    """A record index row (id, path, tool_a, tool_b, status, provenance), typed."""
+    return IndexedRecord(r[0], Path(r[1]), (r[2], r[3]), r[4], ReviewInputs.from_json(r[5]))

@@ -52,7 +52,7 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL
     );
     """,
-    # 3: Batch API journal (records/batches.py); calls gain 'submitted' and a failure history
+    # 3: Batch API journal (records/batch_journal.py); calls gain 'submitted' and a failure history
     """
     CREATE TABLE calls3 (
         key TEXT PRIMARY KEY,
@@ -105,5 +105,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX batch_lines_key ON batch_lines (key, state);
     CREATE INDEX batch_lines_batch ON batch_lines (batch, state);
+    """,
+    # 4: the tools panel has seen (a tool imported after a nightly is reviewed whatever its
+    # launch date), and withheld answers count as failures for the nightly's retry cap
+    """
+    CREATE TABLE tools_seen (
+        slug TEXT PRIMARY KEY,
+        first_seen REAL NOT NULL,
+        late INTEGER NOT NULL CHECK (late IN (0, 1))
+    );
+    UPDATE calls SET failed_nights = 1,
+        failed_on = date(updated_at, 'unixepoch'), failure = result
+        WHERE state = 'done' AND failed_nights = 0
+        AND json_array_length(json_extract(result, '$.flags')) > 0;
     """,
 ]

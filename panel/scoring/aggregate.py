@@ -68,6 +68,7 @@ def score_tool(
         quorum_met=quorum_met(slug, personas, calls, quorum),
         recused=sum(1 for c in mine if set_aside(c)),
         rule=tool_rule(quorum),
+        abstained=sum(1 for c in mine if c.outcome == "abstained"),
     )
 
 
@@ -218,25 +219,40 @@ def aggregate(
 
 
 def totals(calls: Sequence[CallResult]) -> Totals:
+    """The record's counts; tokens, attempts and cost include each answer's model claim
+    check (``fact_check``), which is no call of its own in the record."""
+    checks = [c.fact_check for c in calls if c.fact_check is not None]
+    spent = total_cost([c for c in calls if not c.cached])
+    cost = total_cost(calls)
     return Totals(
         calls=len(calls),
         valid=sum(1 for c in calls if c.ok),
         failed=sum(1 for c in calls if _failed(c)),
-        attempts=sum(c.attempts for c in calls),
-        prompt_tokens=sum(c.prompt_tokens for c in calls),
-        completion_tokens=sum(c.completion_tokens for c in calls),
-        cost_usd=total_cost(calls),
+        attempts=sum(c.attempts for c in calls) + sum(f.attempts for f in checks),
+        prompt_tokens=sum(c.prompt_tokens for c in calls) + sum(f.prompt_tokens for f in checks),
+        completion_tokens=sum(c.completion_tokens for c in calls)
+        + sum(f.completion_tokens for f in checks),
+        cost_usd=_plus(cost, [f.cost_usd for f in checks]),
         cached=sum(1 for c in calls if c.cached),
         recused=sum(1 for c in calls if set_aside(c)),
-        spent_usd=total_cost([c for c in calls if not c.cached]),
+        spent_usd=_plus(spent, [f.cost_usd for f in checks if not f.cached]),
+        abstained=sum(1 for c in calls if c.outcome == "abstained"),
         cached_tokens=sum(c.cached_tokens for c in calls),
     )
 
 
-def tally(calls: int, valid: int, failed: int, recused: int) -> str:
-    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": the three add up."""
+def _plus(total: float | None, more: Sequence[float | None]) -> float | None:
+    if total is None or any(m is None for m in more):
+        return None
+    return round(total + sum(m for m in more if m is not None), 6)
+
+
+def count_phrase(calls: int, valid: int, failed: int, recused: int, abstained: int = 0) -> str:
+    """ "32 calls: 20 valid, 0 failed, 12 recused (conflict of interest)": they add up, with
+    ", 2 abstained (evidence insufficient)" when a reviewer found the evidence too thin."""
     line = f"{calls} call{'' if calls == 1 else 's'}: {valid} valid, {failed} failed"
-    return line + (f", {recused} recused (conflict of interest)" if recused else ", 0 recused")
+    line += f", {recused} recused (conflict of interest)" if recused else ", 0 recused"
+    return line + (f", {abstained} abstained (evidence insufficient)" if abstained else "")
 
 
 def total_cost(calls: Sequence[CallResult]) -> float | None:
@@ -254,7 +270,8 @@ def total_cost(calls: Sequence[CallResult]) -> float | None:
 def tally_by_kind(calls: Sequence[CallResult]) -> str:
     """Verdict calls and head-to-head calls counted apart, each naming what it counts:
     "16 verdict calls: 4 valid, 0 failed, 12 recused; 16 head-to-head calls: 0 valid, 0 failed,
-    16 recused (conflict of interest)". Valid, failed and recused add up within each kind."""
+    16 recused (conflict of interest)". Valid, failed, recused (and abstained, issue 26: a
+    verdict that found the evidence insufficient) add up within each kind."""
     parts = []
     for kind, noun in (("verdict", "verdict"), ("head_to_head", "head-to-head")):
         mine = [c for c in calls if c.kind == kind]
@@ -263,9 +280,11 @@ def tally_by_kind(calls: Sequence[CallResult]) -> str:
         valid = sum(1 for c in mine if c.ok)
         failed = sum(1 for c in mine if _failed(c))
         recused = sum(1 for c in mine if set_aside(c))
+        abstained = sum(1 for c in mine if c.outcome == "abstained")
         calls_word = "call" if len(mine) == 1 else "calls"
         parts.append(
             f"{len(mine)} {noun} {calls_word}: {valid} valid, {failed} failed, {recused} recused"
+            + (f", {abstained} abstained (evidence insufficient)" if abstained else "")
         )
     why = " (conflict of interest)" if any(set_aside(c) for c in calls) else ""
     return "; ".join(parts) + why

@@ -186,16 +186,30 @@ def seats(records: Iterable[ComparisonRecord]) -> list[SeatRow]:
     return [rows[s] for s in sorted(rows)]
 
 
+class CallTally:
+    """Seat rows counted call by call, each call key once, without keeping the calls (a
+    night answers 100,000 of them)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str, str], SeatRow] = {}
+        self._seen: set[str] = set()
+
+    def add(self, call: CallResult) -> None:
+        row = self._rows.setdefault(_seat(call), SeatRow(*_seat(call)))
+        if call.key not in self._seen:
+            self._seen.add(call.key)
+            _count(row, call)
+
+    def rows(self) -> list[SeatRow]:
+        return [self._rows[s] for s in sorted(self._rows)]
+
+
 def call_rows(calls: Iterable[CallResult]) -> list[SeatRow]:
     """Rows from calls alone (no records: no editors, no head-to-head pairs, no agreement)."""
-    rows: dict[tuple[str, str, str], SeatRow] = {}
-    seen: set[str] = set()
+    tally = CallTally()
     for call in calls:
-        row = rows.setdefault(_seat(call), SeatRow(*_seat(call)))
-        if call.key not in seen:
-            seen.add(call.key)
-            _count(row, call)
-    return [rows[s] for s in sorted(rows)]
+        tally.add(call)
+    return tally.rows()
 
 
 def seats_in(runs: Path, since: date | None = None) -> list[SeatRow]:
@@ -294,16 +308,20 @@ def below(rows: Iterable[SeatRow], limits: Thresholds) -> list[str]:
 
 
 def seat_warnings(
-    runs: Path, panel: PanelSection, today: date, tonight: Mapping[str, CallResult]
+    runs: Path,
+    panel: PanelSection,
+    today: date,
+    tonight: Mapping[str, CallResult] | CallTally,
 ) -> list[str]:
     """The nightly's lines: seats under ``[panel]``'s thresholds.
 
-    The valid share is tonight's (``tonight``: key -> the calls this run answered, so a
-    night reads no extra file for it); the overridden share, which editors make later, is
-    the last ``seat_window_days`` of records', and only read when a threshold asks for it.
+    The valid share is tonight's (``tonight``: the calls this run answered, by key or
+    already counted in a ``CallTally``, so a night reads no extra file for it); the
+    overridden share, which editors make later, is the last ``seat_window_days`` of
+    records', and only read when a threshold asks for it.
     """
     lines = below(
-        call_rows(tonight.values()),
+        tonight.rows() if isinstance(tonight, CallTally) else call_rows(tonight.values()),
         Thresholds(min_valid_share=panel.seat_min_valid_share, min_calls=panel.seat_min_calls),
     )
     most = panel.seat_max_overridden_share

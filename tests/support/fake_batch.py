@@ -11,6 +11,13 @@ Faults: ``outcome`` ("completed", "expired": half the lines answered, "failed");
 ``fail[name]`` statuses to answer next for "upload", "create", "status", "download";
 ``hang`` names that never answer: "upload", "create" (before the batch exists),
 "created" (after it exists: the answer is lost) and "download".
+
+Hostile faults (issue 31): ``lose[name]``: the request is done, then its answer is
+replaced by a status (502) or "drop" (the connection closed); ``reshape(view)``: a status
+reply rewritten (wrong types, missing fields, an unknown status word); ``pad_output``:
+bytes of junk streamed after each output file (never held in memory); ``duplicate``: each
+answered line followed by an error line for the same custom_id; ``drop_line(body)``: that
+line missing from every output file; ``fail["cancel"]`` works like the others (404).
 """
 
 from __future__ import annotations
@@ -60,6 +67,13 @@ class FakeBatch(FakeLLM):
         self.line_error: Callable[[dict[str, Any]], tuple[int, str] | None] | None = None
         self.fail: dict[str, list[int]] = {}
         self.hang: set[str] = set()
+        self.lose: dict[str, list[int | str]] = {}
+        self.reshape: Callable[[dict[str, Any]], Any] | None = None
+        self.pad_output = 0
+        self.duplicate = False
+        self.drop_line: Callable[[dict[str, Any]], bool] | None = None
+        self.outputs: set[str] = set()  # output file ids (padded when pad_output)
+        self.downloaded = 0  # bytes of files served
         self.files: dict[str, bytes] = {}
         self.jobs: dict[str, Job] = {}
         self.calls: list[tuple[str, str]] = []  # (method, path) of every batch-API request
@@ -110,9 +124,42 @@ class FakeBatch(FakeLLM):
             result = self._route(method, path, headers, body)
         except KeyError:
             return await self._send(writer, 404, b'{"error": {"message": "not found"}}')
+        lost = self.lose.get(name) or []
+        if lost:  # done, but its answer never arrives
+            answer = lost.pop(0)
+            if answer == "drop":
+                writer.close()
+                return False
+            payload = {"error": {"message": f"injected lost {name} answer", "type": "server"}}
+            return await self._send(writer, int(answer), json.dumps(payload).encode())
         if isinstance(result, bytes):
+            file_id = path.strip("/").split("/")[2]
+            if self.pad_output and file_id in self.outputs:
+                return await self._padded(writer, result)
+            self.downloaded += len(result)
             return await self._send(writer, 200, result, "application/octet-stream")
+        if self.reshape is not None and name == "status":
+            result = self.reshape(result)
         return await self._send(writer, 200, json.dumps(result).encode())
+
+    async def _padded(self, writer: asyncio.StreamWriter, data: bytes) -> bool:
+        """``data``, then ``pad_output`` bytes of junk lines, written a chunk at a time."""
+        chunk = (b"x" * 1023 + b"\n") * 1024  # 1 MiB of unreadable lines
+        size = len(data) + self.pad_output
+        head = ["HTTP/1.1 200 X", "content-type: application/octet-stream"]
+        head += [f"content-length: {size}", "connection: keep-alive", "", ""]
+        writer.write("\r\n".join(head).encode() + data)
+        left = self.pad_output
+        try:
+            while left > 0:
+                piece = chunk[: min(left, len(chunk))]
+                writer.write(piece)
+                await writer.drain()
+                left -= len(piece)
+                self.downloaded += len(piece)
+        except (ConnectionError, OSError):  # the client stopped reading: fine
+            return False
+        return True
 
     def _name(self, method: str, path: str) -> str:
         if path == "/v1/files" and method == "POST":
@@ -121,8 +168,10 @@ class FakeBatch(FakeLLM):
             return "download"
         if path in ("/v1/batches", "/v1/batch/jobs") and method == "POST":
             return "created" if "created" in self.hang else "create"
-        if method == "GET" and path.count("/") == 3:
+        if method == "GET" and re.fullmatch(r"/v1/(batches|batch/jobs)/[^/]+", path):
             return "status"
+        if path.endswith("/cancel"):
+            return "cancel"
         return path
 
     async def _send(
@@ -222,6 +271,8 @@ class FakeBatch(FakeLLM):
             body = dict(line["body"])
             body.setdefault("model", job.model)
             self.lines.append(body)
+            if self.drop_line is not None and self.drop_line(body):
+                continue  # this line never comes back
             failure = self.line_error(body) if self.line_error else None
             if failure is not None:
                 status, message = failure
@@ -233,6 +284,9 @@ class FakeBatch(FakeLLM):
             completion = self._completion(body, self._next(body))
             out.append({"custom_id": line["custom_id"], "error": None,
                         "response": {"status_code": 200, "body": completion}})  # fmt: skip
+            if self.duplicate:  # the same custom_id again, as an error
+                failed = {"status_code": 500, "body": {"error": {"message": "duplicate"}}}
+                out.append({"custom_id": line["custom_id"], "response": failed, "error": None})
             job.done += 1
         for rows, attr in ((out, "output_file"), (errors, "error_file")):
             if rows:
@@ -241,6 +295,8 @@ class FakeBatch(FakeLLM):
                 if self.garbage:  # a server that writes something else into its files
                     self.files[file_id] = b"not json\n[1, 2]\n" + self.files[file_id][:-40]
                 setattr(job, attr, file_id)
+                if attr == "output_file":
+                    self.outputs.add(file_id)
 
     def _view(self, job: Job) -> dict[str, Any]:
         if job.vendor == "openai":

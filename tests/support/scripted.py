@@ -54,6 +54,9 @@ def valid_answer(
             out[name] = (
                 f"A {verdict} verdict, argued in enough words to be a publishable quote here."
             )
+        elif name == "citations":  # a tool with sources (issue 26): the first source
+            item = prop.get("items", {})
+            out[name] = [item["const"] if "const" in item else item["enum"][0]]
         elif prop.get("type") == "array":
             out[name] = ["Alpha", "Beta"]
         elif "enum" in prop:

@@ -55,7 +55,7 @@ KIND = ProviderKind(
     name="throwaway",
     create=ThrowawayProvider,
     summary="a kind made up by a test",
-    capabilities=Capabilities(structured=(StructuredMode.JSON_OBJECT,), batch=True),
+    capabilities=Capabilities(structured=(StructuredMode.JSON_OBJECT,)),
     key_env="THROWAWAY_API_KEY",
     endpoint=ENDPOINT,
     vendor="Alpha Inc",  # makes alpha-tool in the test catalog: its seats are recused there

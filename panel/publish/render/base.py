@@ -114,6 +114,7 @@ class DigestItem:
     quorum_note: str  # "" when the panel reached quorum
     url: str  # "" without a base URL
     tools: list[DigestTool]
+    evidence: str = ""  # what each tool was reviewed from (sources.label), a sentence each
 
 
 @dataclass(frozen=True)

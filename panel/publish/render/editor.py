@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from panel.publish.render.view import PageView, safe
 from panel.records.publication import MEANING, stand_in_note, stand_ins
 from panel.records.schema import ComparisonRecord, Seat
-from panel.scoring.aggregate import tally
+from panel.scoring.aggregate import count_phrase
 
 
 def when(at: datetime) -> str:
@@ -55,7 +55,7 @@ class EditorView:
 def counts_line(view: PageView) -> str:
     """Verdict and head-to-head calls counted apart; within each, valid, failed and recused
     add up to the calls."""
-    return view.counts or tally(view.calls, view.valid, view.failed, view.recused)
+    return view.counts or count_phrase(view.calls, view.valid, view.failed, view.recused)
 
 
 def ship_count(view: PageView, slug: str) -> str:
@@ -68,11 +68,13 @@ def ship_count(view: PageView, slug: str) -> str:
 
 
 def not_counted(view: PageView, slug: str) -> str:
-    """ "4 recused, 1 failed", or "-" when every verdict counted."""
+    """ "4 recused, 1 failed, 2 abstained", or "-" when every verdict counted."""
     score = next(c for c in view.cards if c.slug == slug).score
     parts = [f"{score.recused} recused"] if score.recused else []
     if score.failed:
         parts.append(f"{score.failed} failed")
+    if score.abstained:
+        parts.append(f"{score.abstained} abstained")
     return ", ".join(parts) or "-"
 
 

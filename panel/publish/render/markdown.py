@@ -65,7 +65,20 @@ def _card(view: PageView, card: Card) -> list[str]:
         "",
         escape(card.description),
         "",
+        _sources(card),
+        "",
     ]
+
+
+def _sources(card: Card) -> str:
+    """The card's sources (kind, domain, checked date), or that it had none."""
+    if not card.sources:
+        return f"*{escape(card.evidence_note)}.*"
+    listed = "; ".join(
+        f"{s.id} [{escape(s.label)}](<{s.url}>)" if s.url else f"{s.id} {escape(s.label)}"
+        for s in card.sources
+    )
+    return f"Sources: {listed}."
 
 
 def _quote(quote: Quote) -> str:
@@ -77,6 +90,8 @@ def _quote(quote: Quote) -> str:
         if quote.verdict is None:  # planned out before sending: there is no answer
             return f"{head}: not asked"
         return f"{head}: {quote.verdict}, {quote.confidence}/5, \u201c{escape(quote.text)}\u201d"
+    if quote.outcome == "abstained":
+        return f"- *abstained* ({escape(quote.provider)}): {escape(quote.text)}"
     if quote.verdict is None:
         return f"- *failed on {escape(quote.provider)}*: {escape(quote.text)}"
     label = "published" if quote.published else "also"
@@ -197,6 +212,8 @@ def digest(subject: Digest) -> str:
                 f"- {escape(tool.name)}: {escape(tool.ship)}, community {escape(tool.votes)}"
             )
         lines.append("")
+        if item.evidence:
+            lines += [f"*{escape(item.evidence)}*", ""]
     lines += ["---", "", escape(subject.disclosure), ""]
     return "\n".join(lines)
 

@@ -60,6 +60,19 @@ def card_data(card: Card) -> dict[str, Any]:
         "failed_calls": card.score.failed,
         "recused_verdicts": card.score.recused,
         "community": _votes(card),
+        # what its reviewers were shown beyond the card (issue 26); [] with evidence_note set
+        "sources": [
+            {
+                "id": s.id,
+                "kind": s.kind,
+                "domain": s.domain,
+                "url": s.url,
+                "title": s.title,
+                "checked": s.checked.isoformat(),
+            }
+            for s in card.sources
+        ],
+        "evidence_note": card.evidence_note,
     }
 
 

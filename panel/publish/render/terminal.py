@@ -149,8 +149,10 @@ def _card(view: PageView, index: int) -> Panel:
     card = view.cards[index]
     votes: Votes = card.votes
     facts = Text(f"Panel ship {ship_count(view, card.slug)}; community {votes.label}")
+    listed = "; ".join(f"{s.id} {s.label} {s.url}".rstrip() for s in card.sources)
+    sources = Text(f"Sources: {listed}" if listed else f"{card.evidence_note}.", style="dim")
     return Panel(
-        Group(Text(card.tagline, style="italic"), Text(card.description), facts),
+        Group(Text(card.tagline, style="italic"), Text(card.description), facts, sources),
         title=Text(f"{card.name} - {card.category}"),
         title_align="left",
     )

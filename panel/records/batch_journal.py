@@ -22,14 +22,15 @@ the journal (``Store.finish``) or goes into the next batch as a re-ask.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from panel import clock
-from panel.records.store import Store
+from panel.records.store import Store, among
 
 OPEN = ("preparing", "uploaded", "submitted")
+Result = tuple[str, dict[str, Any], float | None]  # a line's (state, result, cost)
 CLOSED = ("completed", "failed", "expired", "cancelled")
 
 
@@ -71,25 +72,15 @@ class Ready:
 
 class BatchJournal:
     def __init__(self, store: Store) -> None:
+        self.store = store
         self.db = store.db
         self.clock = store.clock
 
     def _commit(self, statements: Iterable[tuple[str, Any]]) -> None:
-        if self.db.in_transaction:  # part of a larger one (``Store.transaction``)
+        """Every statement in one transaction (``Store.transaction``, which a caller's joins)."""
+        with self.store.transaction():
             for sql, params in statements:
                 (self.db.executemany if isinstance(params, list) else self.db.execute)(sql, params)
-            return
-        self.db.execute("BEGIN")
-        try:
-            for sql, params in statements:
-                if isinstance(params, list):
-                    self.db.executemany(sql, params)
-                else:
-                    self.db.execute(sql, params)
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     # -- submit --------------------------------------------------------------
     def prepare(
@@ -177,41 +168,63 @@ class BatchJournal:
         self,
         batch_id: str,
         state: str,
-        results: Mapping[str, tuple[str, dict[str, Any], float | None]],
+        results: Mapping[str, Result] | Iterable[tuple[str, str, dict[str, Any], float | None]],
         detail: str | None = None,
-    ) -> None:
-        """Close the batch as ``state`` with each line's (state, result, cost), atomically.
+    ) -> int:
+        """Close the batch as ``state`` with each line's (state, result, cost), atomically;
+        the number of its lines left without a result.
 
-        Lines with no result are ``lost``: their calls go back to ``planned``.
+        ``results`` is taken one at a time (a streamed file's lines): a custom_id that is
+        not this batch's is ignored; for a custom_id given twice, an answer wins over an
+        error and the first answer over later ones. Lines with no result are ``lost``: their
+        calls go back to ``planned``.
         """
         now = self.clock()
-        self._commit(
-            [
-                (
-                    "UPDATE batch_lines SET state = ?, result = ?, cost = ?, updated_at = ? "
-                    "WHERE custom_id = ? AND batch = ? AND state = 'submitted'",
-                    [
-                        (line_state, json.dumps(result), cost, now, custom_id, batch_id)
-                        for custom_id, (line_state, result, cost) in results.items()
-                    ],
-                ),
-                (
-                    "UPDATE calls SET state = 'planned', updated_at = ? WHERE state = 'submitted' "
-                    "AND key IN (SELECT key FROM batch_lines WHERE batch = ? AND state = "
-                    "'submitted')",
-                    (now, batch_id),
-                ),
-                (
-                    "UPDATE batch_lines SET state = 'lost', updated_at = ? "
-                    "WHERE batch = ? AND state = 'submitted'",
-                    (now, batch_id),
-                ),
-                (
-                    "UPDATE batches SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
-                    (state, detail, now, batch_id),
-                ),
-            ]
+        rows = ((k, *v) for k, v in results.items()) if isinstance(results, Mapping) else results
+        update = (
+            "UPDATE batch_lines SET state = ?, result = ?, cost = ?, updated_at = ? "
+            "WHERE custom_id = ? AND batch = ? AND state IN "
         )
+        with self.store.transaction():
+            for custom_id, line_state, result, cost in rows:
+                among = "('submitted', 'errored')" if line_state == "answered" else "('submitted')"
+                self.db.execute(
+                    update + among, (line_state, json.dumps(result), cost, now, custom_id, batch_id)
+                )
+            (lost,) = self.db.execute(
+                "SELECT COUNT(*) FROM batch_lines WHERE batch = ? AND state = 'submitted'",
+                (batch_id,),
+            ).fetchone()
+            self._commit(
+                [
+                    (
+                        "UPDATE calls SET state = 'planned', updated_at = ? WHERE state = "
+                        "'submitted' AND key IN (SELECT key FROM batch_lines WHERE batch = ? "
+                        "AND state = 'submitted')",
+                        (now, batch_id),
+                    ),
+                    (
+                        "UPDATE batch_lines SET state = 'lost', updated_at = ? "
+                        "WHERE batch = ? AND state = 'submitted'",
+                        (now, batch_id),
+                    ),
+                    (
+                        "UPDATE batches SET state = ?, detail = ?, updated_at = ? WHERE id = ?",
+                        (state, detail, now, batch_id),
+                    ),
+                ]
+            )
+        return int(lost)
+
+    def lost_tonight(self, keys: Collection[str]) -> dict[str, int]:
+        """Call key -> how many of its lines came back without a result this UTC day."""
+        if not keys:
+            return {}
+        midnight = self.clock() // 86_400 * 86_400
+        sql = "SELECT key, COUNT(*) FROM batch_lines WHERE state = 'lost' AND updated_at >= ?"
+        query, params = among(sql, keys)
+        rows = self.db.execute(query + " GROUP BY key", (midnight, *params))
+        return {str(key): int(n) for key, n in rows}
 
     # -- read ----------------------------------------------------------------
     def open(self, provider: str | None = None) -> list[Batch]:
@@ -242,17 +255,19 @@ class BatchJournal:
         ).fetchone()
         return int(row[0]), float(row[1])
 
-    def pending(self) -> set[str]:
-        """Call keys with a line in an open batch: neither sent again nor recorded yet."""
-        rows = self.db.execute("SELECT key FROM batch_lines WHERE state = 'submitted'")
+    def pending(self, keys: Collection[str] | None = None) -> set[str]:
+        """Call keys with a line in an open batch: neither sent again nor recorded yet.
+
+        ``keys``: only among these (a night asks for one slice of its calls at a time).
+        """
+        sql = "SELECT key FROM batch_lines WHERE state = 'submitted'"
+        rows = self.db.execute(*among(sql, keys))
         return {str(row[0]) for row in rows}
 
-    def ready(self) -> dict[str, str]:
-        """Call key -> custom_id of its line with a result not judged yet."""
-        rows = self.db.execute(
-            "SELECT key, custom_id FROM batch_lines WHERE state IN ('answered', 'errored')"
-        )
-        return {str(key): str(custom_id) for key, custom_id in rows}
+    def ready(self, keys: Collection[str] | None = None) -> dict[str, str]:
+        """Call key -> custom_id of its line with a result not judged yet (among ``keys``)."""
+        sql = "SELECT key, custom_id FROM batch_lines WHERE state IN ('answered', 'errored')"
+        return {str(key): str(custom_id) for key, custom_id in self.db.execute(*among(sql, keys))}
 
     def line(self, custom_id: str) -> Ready:
         """One line with its result (see ``ready``)."""
@@ -261,15 +276,22 @@ class BatchJournal:
             "WHERE custom_id = ?",
             (custom_id,),
         ).fetchone()
-        return Ready(r[0], int(r[1]), json.loads(r[2]), json.loads(r[3]), r[4], json.loads(r[5]))
+        result = json.loads(r[5])
+        return Ready(r[0], int(r[1]), json.loads(r[2]), json.loads(r[3]), r[4], result)
 
     def use(self, custom_ids: Iterable[str]) -> None:
-        """These lines were judged: their calls ended or were asked again."""
+        """These lines were judged: their calls ended or were asked again.
+
+        A used line is final: its request body and raw result are let go (the call's result
+        is in the store's cache or journal now), so the journal does not keep every prompt
+        of every night; its cost stays for `panel batches list`.
+        """
         now = self.clock()
         self._commit(
             [
                 (
-                    "UPDATE batch_lines SET state = 'used', updated_at = ? WHERE custom_id = ?",
+                    "UPDATE batch_lines SET state = 'used', body = '', messages = '[]', "
+                    "result = NULL, updated_at = ? WHERE custom_id = ?",
                     [(now, c) for c in custom_ids],
                 )
             ]

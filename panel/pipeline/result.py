@@ -1,6 +1,6 @@
 """How a judged call becomes a ``CallResult``: shared by the runner and the batch path.
 
-The runner (synchronous calls) and ``pipeline/batch.py`` (Batch API lines) count the same
+The runner (synchronous calls) and ``pipeline/batch_path.py`` (Batch API lines) count the same
 things per call: sends, re-asks, tokens, the model version and the structured-output mode.
 Both end a call here, so a batched answer's record is built exactly like a synchronous one.
 """
@@ -17,7 +17,7 @@ from panel.records.schema import CallResult
 
 
 @dataclass
-class Tally:
+class CallUsage:
     """What one call has used so far, over its sends and re-asks."""
 
     attempts: int = 0
@@ -38,7 +38,7 @@ class Tally:
 
 
 def call_result(
-    call: Call, tally: Tally, outcome: Accept | Reject, latency_ms: float | None = None
+    call: Call, tally: CallUsage, outcome: Accept | Reject, latency_ms: float | None = None
 ) -> CallResult:
     """The record of one call: who, what, how it went and what it cost.
 
@@ -46,19 +46,19 @@ def call_result(
     batched call's, from its first submission to its collection).
     """
     answer = outcome.answer if isinstance(outcome, Accept) else None
-    sampling = call.provider.sampling
+    sampling = call.request().sampling
     if latency_ms is None:
         latency_ms = (time.monotonic() - tally.started) * 1000
     return CallResult(
         key=call.key,
         persona=call.persona.name,
         tool=call.subject,
-        kind="verdict" if call.pair is None else "head_to_head",
+        kind="claim_check" if call.check else "verdict" if call.pair is None else "head_to_head",
         provider=call.provider.spec,
         model=call.provider.model,
         status="ok" if answer is not None else "failed",
         verdict=None if answer is None else answer.verdict,
-        confidence=None if answer is None else answer.confidence,
+        confidence=None if answer is None or call.check else answer.confidence,
         quote=None if answer is None else answer.quote,
         fields={} if answer is None else dict(answer.fields),
         failure=outcome.failure if isinstance(outcome, Reject) else None,
@@ -76,6 +76,9 @@ def call_result(
         truncated_input=list(call.rendered.truncated),
         defences=list(call.rendered.defences),
         flags=list(outcome.flags) if isinstance(outcome, Accept) else [],
+        citations=[] if answer is None else list(answer.citations),
+        evidence=None if answer is None else answer.evidence,
+        claims=list(outcome.claims) if isinstance(outcome, Accept) else [],
         cost_usd=(
             None
             if call.rate is None
