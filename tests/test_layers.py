@@ -133,3 +133,15 @@ def test_the_private_read_check_finds_one(tmp_path: Path) -> None:
     (tmp_path / "owner.py").write_text("class P:\n    def _error(self):\n        pass\n")
     (tmp_path / "user.py").write_text("def f(p):\n    return p._error()\n")
     assert private_reads(sorted(tmp_path.glob("*.py"))) == ["user.py:2: ._error of owner.py"]
+
+
+def test_no_module_is_over_400_lines_and_the_kernel_stays_small() -> None:
+    """docs/ARCHITECTURE.md's size rules: no module over 400 lines; at most 12 at the top."""
+    root = Path(__file__).resolve().parents[1] / "panel"
+    long = {
+        str(p.relative_to(root)): n
+        for p in root.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 400
+    }
+    assert long == {}
+    assert len(list(root.glob("*.py"))) <= 12

@@ -15,11 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from panel.defences.untrusted import strip_invisible, unmark
 from panel.inputs.votes import NO_VOTES, Votes
 from panel.publish.render import answer
-from panel.publish.render.sources import VENDOR_ONLY, Part, SourceLink, cited_parts, sources_of
-from panel.records.schema import CallResult, ComparisonRecord, ToolScore
+from panel.publish.render.quotes import (  # re-exported: renderers take them from the view
+    ABSTAINED,
+    NO_ANSWER,
+    WITHHELD,
+    Quote,
+    quote_of,
+    safe,
+)
+from panel.publish.render.sources import VENDOR_ONLY, SourceLink, sources_of
+from panel.records.schema import ComparisonRecord, ToolScore
 from panel.scoring.aggregate import ship_majorities, tally_by_kind
 from panel.urls import http_url
 
@@ -33,15 +40,6 @@ DISCLOSURE = (
     "here, from the vendors' own descriptions and the sources each tool card lists, which "
     "quotes cite as [S1]. An editor approved the page; editor's notes are marked as such."
 )
-
-
-def safe(text: str | None) -> str:
-    """Untrusted text without control or invisible characters (newlines kept).
-
-    Datamarks become spaces again: a model that quotes a few words of the card
-    copies them with the marks (long copies are flagged by the leak check).
-    """
-    return unmark(strip_invisible(text or "")[0])
 
 
 @dataclass(frozen=True)
@@ -77,30 +75,6 @@ class Card:
         """What the panel ship % rests on: "from 2 valid verdicts"."""
         n = self.score.valid
         return f"from {n} valid verdict{'' if n == 1 else 's'}"
-
-
-NO_ANSWER = "No answer."
-WITHHELD = "Withheld."
-ABSTAINED = "Abstained: the evidence was not enough for a verdict."
-
-
-@dataclass(frozen=True)
-class Quote:
-    provider: str
-    verdict: str | None  # None when the call failed or its answer was withheld
-    confidence: int | None
-    text: str  # the quote; NO_ANSWER or WITHHELD without one (safe for readers)
-    published: bool = False  # the quote the page publishes for this persona and tool
-    conflict: str = ""  # "" or why this seat is recused / flagged
-    outcome: str = "answered"  # answered | no-answer | withheld | abstained
-    detail: str = ""  # for editors only: why there is no answer (never on a page)
-    recused: bool = False  # a valid answer set aside for a conflict of interest: not counted
-    parts: tuple[Part, ...] = ()  # ``text`` split at citation markers, each linked to its source
-
-    @property
-    def pieces(self) -> tuple[Part, ...]:
-        """The quote as text and citation links (the whole text when it cites nothing)."""
-        return self.parts or (Part(self.text),)
 
 
 @dataclass(frozen=True)
@@ -236,67 +210,6 @@ def _with_majority_note(record: ComparisonRecord, names: Mapping[str, str]) -> s
     return " ".join(parts)
 
 
-def _conflict(call: CallResult) -> str:
-    if not call.conflict:
-        return ""
-    if call.recused:
-        return "recused: the model's vendor makes this tool; not counted"
-    return "conflict of interest: the model's vendor makes this tool"
-
-
-def _withheld(call: CallResult) -> str:
-    """Why an answer is withheld, for editors: the flags, and each claim no source states."""
-    why = f"withheld by panel's checks ({', '.join(call.flags)})"
-    failed = [c for c in call.claims if c.outcome != "supported"]
-    if failed:
-        why += ": " + "; ".join(safe(f"{c.text}: {c.reason or c.outcome}") for c in failed[:3])
-    return why
-
-
-def _quote(call: CallResult, published: str | None, links: Mapping[str, str]) -> Quote:
-    text = safe(call.quote)
-    if call.outcome == "recused":
-        return Quote(
-            call.provider,
-            call.verdict,
-            call.confidence,
-            text,
-            False,
-            _conflict(call),
-            recused=True,
-            parts=cited_parts(text, links),
-        )
-    if call.flags:  # leaked, copied the card or stated a claim no source states: never shown
-        return Quote(
-            call.provider, None, None, WITHHELD, outcome="withheld", detail=_withheld(call)
-        )
-    if call.outcome == "abstained":
-        return Quote(
-            call.provider,
-            None,
-            None,
-            ABSTAINED,
-            outcome="abstained",
-            detail="evidence insufficient",
-        )
-    if call.ok:
-        mark = call.provider == published
-        return Quote(
-            call.provider,
-            call.verdict,
-            call.confidence,
-            text,
-            mark,
-            _conflict(call),
-            parts=cited_parts(text, links),
-        )
-    reason = call.failure.reason.value if call.failure else "failed"
-    detail = safe(call.failure.detail if call.failure else "")
-    return Quote(
-        call.provider, None, None, NO_ANSWER, outcome="no-answer", detail=f"{reason}: {detail}"
-    )
-
-
 def _counts(record: ComparisonRecord) -> VerdictCounts:
     verdicts = [c for c in record.calls if c.kind == "verdict"]
     return VerdictCounts(
@@ -364,7 +277,7 @@ def page_view(
             quotes={
                 c.slug: sorted(
                     (
-                        _quote(call, published.get(persona, {}).get(c.slug), links[c.slug])
+                        quote_of(call, published.get(persona, {}).get(c.slug), links[c.slug])
                         for call in record.calls
                         if call.persona == persona
                         and call.tool == c.slug
@@ -429,3 +342,23 @@ def _head_to_head(record: ComparisonRecord, names: dict[str, str]) -> str:
         f"{names.get(h2h.pick, h2h.pick)}: picked in both orders by {h2h.picks[h2h.pick]} "
         f"of {seats}; {rate}."
     )
+
+
+__all__ = [
+    "ABSTAINED",
+    "DISCLOSURE",
+    "NO_ANSWER",
+    "PAGE_INTRO",
+    "PAGE_QUESTION",
+    "TIED",
+    "WITHHELD",
+    "Card",
+    "EditorNote",
+    "PageView",
+    "PastVerdict",
+    "PersonaRow",
+    "Quote",
+    "VerdictCounts",
+    "page_view",
+    "safe",
+]
