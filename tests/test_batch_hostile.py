@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,25 +19,13 @@ from typer.testing import CliRunner
 from panel.cli import app
 from panel.paths import Home
 from panel.pipeline import batch_files
-from tests.support.catalog import make_catalog
 from tests.support.clock import TickingClock
 from tests.support.fake_batch import FakeBatch, batch_toml
-from tests.test_batch import CALLS, TOOLS, nightly, records
+from tests.test_batch import CALLS, nightly, records
+from tests.test_batch import night as night  # the batch tests' night and fake server
+from tests.test_batch import server as server
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def server() -> Iterator[FakeBatch]:
-    with FakeBatch(steps=1) as fake:
-        yield fake
-
-
-@pytest.fixture
-def night(home: Home, server: FakeBatch) -> Home:
-    make_catalog(home, TOOLS)
-    home.config_file.write_text(batch_toml(server))
-    return home
 
 
 def batches(everything: bool = False) -> list[dict[str, Any]]:

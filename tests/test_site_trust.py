@@ -20,7 +20,7 @@ from panel.records.editorial import approve, reject
 from panel.records.store import Store
 from tests.support.clock import TickingClock
 from tests.support.records import save_record, tool
-from tests.support.site import BASE, A, B, Page, approved, options
+from tests.support.site import BASE, A, B, Page, approved, jsonld_blocks, options
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "schemaorg-subset.json").read_text())
 TYPES: dict[str, Any] = SCHEMA["types"]
@@ -28,7 +28,7 @@ PAGE = "alpha-tool-vs-beta-tool"
 
 
 def _jsonld(text: str) -> list[dict[str, Any]]:
-    blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
+    blocks = jsonld_blocks(text)
     assert len(blocks) == 1, blocks
     data = json.loads(blocks[0])
     assert data["@context"] == "https://schema.org"

@@ -72,10 +72,15 @@ class Page(HTMLParser):
 _JSONLD = re.compile(r'<script type="application/ld\+json">(.*?)</script>\n?', re.S)
 
 
+def jsonld_blocks(text: str) -> list[str]:
+    """The bodies of the page's JSON-LD data blocks."""
+    return list(_JSONLD.findall(text))
+
+
 def without_jsonld(text: str) -> str:
     """``text`` less its JSON-LD data blocks, each checked first: valid JSON with no ``<`` (so
     no untrusted text can close the element), and the only kind of <script> a page may have."""
-    for body in _JSONLD.findall(text):
+    for body in jsonld_blocks(text):
         assert "<" not in body and ">" not in body, body[:200]
         json.loads(body)
     return _JSONLD.sub("", text)
